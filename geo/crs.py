@@ -1,0 +1,104 @@
+"""Coordinate reference systems: the CRS contract and the metric CRS to measure in.
+
+Lengths and areas are measured in the CGCS2000 3-degree Gauss-Kruger zone that holds the
+data (EPSG:4534-4554, central meridians 75E to 135E; Changchun is EPSG:4551, CM 126E),
+never in degrees or Web Mercator, whose areas at Changchun's latitude are about 1.93
+times too large.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+from pyproj import CRS
+from pyproj.exceptions import CRSError as PyprojCRSError
+
+from .errors import CRSError
+
+__all__ = [
+    "CHANGCHUN_CRS",
+    "gk_zone_epsg",
+    "metric_crs_for",
+    "parse_crs",
+    "require_crs",
+    "require_metric",
+    "same_crs",
+]
+
+CHANGCHUN_CRS = "EPSG:4551"
+
+#: EPSG codes of the CGCS2000 3-degree Gauss-Kruger zones without zone prefix, by central
+#: meridian (75E is 4534, 135E is 4554).
+_GK_FIRST_EPSG, _GK_FIRST_CM, _GK_LAST_CM = 4534, 75, 135
+
+
+def gk_zone_epsg(lon: float) -> int:
+    """EPSG code of the CGCS2000 3-degree GK zone (no zone prefix) for longitude ``lon``.
+
+    Parameters
+    ----------
+    lon : float
+        Longitude in degrees east; must lie within China's zones (73.5E to 136.5E).
+    """
+    cm = 3 * round(lon / 3)
+    if not _GK_FIRST_CM <= cm <= _GK_LAST_CM:
+        raise CRSError(
+            f"longitude {lon:.3f} is outside China's Gauss-Kruger zones (73.5E-136.5E); pass a metric CRS with --crs"
+        )
+    return _GK_FIRST_EPSG + (cm - _GK_FIRST_CM) // 3
+
+
+def parse_crs(value: str | int | CRS) -> CRS:
+    """A pyproj CRS from ``"EPSG:4551"``, ``4551``, WKT or a CRS; CRSError when unknown."""
+    try:
+        return CRS.from_user_input(value)
+    except PyprojCRSError as exc:
+        raise CRSError(f"unknown CRS {value!r}; use an EPSG code such as EPSG:4551") from exc
+
+
+def require_crs(gdf: gpd.GeoDataFrame, what: str) -> CRS:
+    """The CRS of ``gdf``; CRSError naming ``what`` when it has none."""
+    if gdf.crs is None:
+        raise CRSError(f"{what} has no CRS; declare one (for example EPSG:4326) before measuring")
+    return gdf.crs
+
+
+def require_metric(crs: CRS) -> CRS:
+    """``crs`` when it is projected in metres; CRSError for degrees and Web Mercator."""
+    if not crs.is_projected:
+        raise CRSError(f"{crs.name} is in degrees; measure in a projected CRS such as EPSG:4551")
+    unit = crs.axis_info[0].unit_name if crs.axis_info else ""
+    if unit not in ("metre", "meter"):
+        raise CRSError(f"{crs.name} is in {unit}, not metres")
+    if crs.to_epsg() in (3857, 900913, 3395):
+        raise CRSError(f"{crs.name} distorts lengths and areas; measure in a Gauss-Kruger CRS such as EPSG:4551")
+    return crs
+
+
+def metric_crs_for(gdf: gpd.GeoDataFrame, override: str | int | CRS | None = None) -> CRS:
+    """The CRS to measure ``gdf`` in.
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+        Data with a CRS.
+    override : CRS-like, optional
+        A metric CRS to use instead of the automatic choice.
+
+    Returns
+    -------
+    CRS
+        ``override`` when given, else the CGCS2000 3-degree GK zone of the data's centre.
+    """
+    if override is not None:
+        return require_metric(parse_crs(override))
+    crs = require_crs(gdf, "the data")
+    if gdf.empty:
+        return CRS.from_epsg(gk_zone_epsg(126.0))
+    xmin, ymin, xmax, ymax = gdf.to_crs(4490).total_bounds if not crs.equals(CRS.from_epsg(4490)) else gdf.total_bounds
+    return CRS.from_epsg(gk_zone_epsg((xmin + xmax) / 2))
+
+
+def same_crs(*frames: gpd.GeoDataFrame) -> bool:
+    """Whether all ``frames`` share one CRS (none missing)."""
+    crss = [f.crs for f in frames]
+    return all(c is not None for c in crss) and all(c.equals(crss[0]) for c in crss[1:])

@@ -1,0 +1,116 @@
+"""Reading the layers of a data source, validated against the catalogue.
+
+A source is a GeoPackage path with one table per catalogue layer (``districts``,
+``roads`` …). Every layer read passes :func:`geo.validate.conform`; problems from all
+layers are raised together.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+from pyogrio.errors import DataSourceError
+
+from layers import CATALOGUE, LAYER_NAMES, spec_for
+
+from .errors import Problem, SourceError, ValidationError
+from .validate import inspect
+
+__all__ = ["load_layers", "read_layer", "list_source_layers", "dataset_info", "check_gpkg_path"]
+
+log = logging.getLogger(__name__)
+
+
+def check_gpkg_path(source: str | os.PathLike[str]) -> Path:
+    """``source`` as a Path when it is a readable GeoPackage; SourceError otherwise."""
+    text = str(source)
+    if "://" in text:
+        raise SourceError(f"{text}: database URLs are not a supported source here; pass a GeoPackage (.gpkg) path")
+    path = Path(text)
+    if not path.exists():
+        raise SourceError(f"{path}: no such file; pass the path of a GeoPackage (.gpkg)")
+    if path.is_dir():
+        raise SourceError(f"{path}: is a folder; pass the path of a GeoPackage (.gpkg) file")
+    with path.open("rb") as fh:
+        head = fh.read(16)
+    if head != b"SQLite format 3\x00":
+        raise SourceError(f"{path}: not a GeoPackage (not an SQLite file); export the data as .gpkg")
+    return path
+
+
+def list_source_layers(source: str | os.PathLike[str]) -> list[str]:
+    """Names of the tables of a GeoPackage, spatial or not."""
+    path = check_gpkg_path(source)
+    try:
+        return [str(name) for name, _ in pyogrio.list_layers(path)]
+    except DataSourceError as exc:
+        raise SourceError(f"{path}: cannot be opened as a GeoPackage ({exc})") from exc
+
+
+def read_layer(source: str | os.PathLike[str], layer: str) -> gpd.GeoDataFrame:
+    """One table of a GeoPackage as read, before validation."""
+    path = check_gpkg_path(source)
+    try:
+        return pyogrio.read_dataframe(path, layer=layer, use_arrow=True)
+    except (DataSourceError, ValueError) as exc:
+        raise SourceError(f"{path}: cannot read layer {layer!r} ({exc})") from exc
+
+
+def load_layers(
+    source: str | os.PathLike[str], *, layers: tuple[str, ...] | None = None
+) -> dict[str, gpd.GeoDataFrame]:
+    """The catalogue layers a source holds, each validated and normalised.
+
+    Parameters
+    ----------
+    source : path-like
+        A GeoPackage.
+    layers : tuple of str, optional
+        Only these layers (default: every catalogue layer present).
+
+    Returns
+    -------
+    dict of str to GeoDataFrame
+        By layer name, in catalogue order; layers the source does not have are absent.
+        Geometries keep the source CRS.
+
+    Raises
+    ------
+    SourceError
+        The source cannot be read.
+    ValidationError
+        Any layer breaks its spec; the problems of all layers together.
+    """
+    wanted = LAYER_NAMES if layers is None else tuple(spec_for(n).name for n in layers)
+    present = set(list_source_layers(source))
+    found: list[Problem] = []
+    out: dict[str, gpd.GeoDataFrame] = {}
+    for name in wanted:
+        if name not in present:
+            continue
+        gdf = read_layer(source, name)
+        if not isinstance(gdf, gpd.GeoDataFrame):
+            found.append(Problem(name, None, "geometry", "table has no geometry column"))
+            continue
+        out[name], layer_problems = inspect(gdf, CATALOGUE[name])
+        found.extend(layer_problems)
+    ValidationError.collect(found)
+    log.info("loaded %s from %s", ", ".join(f"{k} ({len(v)})" for k, v in out.items()), source)
+    return out
+
+
+def dataset_info(source: str | os.PathLike[str]) -> dict[str, str]:
+    """The key/value metadata table (``dataset_info``) of a GeoPackage; empty when absent."""
+    path = check_gpkg_path(source)
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
+            frame = pd.read_sql("SELECT key, value FROM dataset_info", con)
+    except (sqlite3.Error, pd.errors.DatabaseError):
+        return {}
+    return dict(zip(frame["key"], frame["value"], strict=True))

@@ -1,0 +1,102 @@
+"""Settings of the renewal map, in one immutable place.
+
+Each setting has a default and may be overridden by an environment variable of the same
+name. ``Settings.from_env()`` reads them once; nothing changes them afterwards, so one
+Streamlit user's choices cannot leak into another's. ``SETTINGS`` below is the table the
+README documents (a test checks that every entry is there).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+__all__ = ["Setting", "SETTINGS", "Settings", "PROJECT_ROOT", "BASEMAPS"]
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+BASEMAPS: tuple[str, ...] = ("none", "osm", "tianditu_vec", "tianditu_img", "gaode")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One documented setting: environment variable, default, help text."""
+
+    name: str
+    default: str
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("NANGUAN_SOURCE", str(Path("data") / "nanguan.gpkg"),
+            "Default data source: a GeoPackage path (relative to the project) or a PostGIS URL."),
+    Setting("NANGUAN_TARGETS", str(Path("data") / "targets.toml"), "The plan's figures to track."),
+    Setting("NANGUAN_BASEMAP", "osm", f"Basemap shown first: one of {', '.join(BASEMAPS)}."),
+    Setting("NANGUAN_OFFLINE", "0",
+            "1 for machines without internet: the basemap becomes 'none' and tile basemaps are hidden."),
+    Setting("TIANDITU_KEY", "", "Key of the 天地图 (Tianditu) tile service; its basemaps are disabled without one."),
+    Setting("NANGUAN_LANG", "zh", "Interface language first shown: zh or en."),
+    Setting("NANGUAN_MAX_UNZIPPED_MB", "500",
+            "Largest uncompressed size of an imported archive, in MB; larger archives are refused before extraction."),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The effective settings (defaults overridden by the environment).
+
+    Attributes
+    ----------
+    source : str
+        Default data source.
+    targets : Path
+        The plan-target file.
+    basemap : str
+        First basemap shown; ``"none"`` when offline.
+    offline : bool
+        Whether tile basemaps are hidden.
+    tianditu_key : str
+        Tianditu key, empty when not set.
+    lang : str
+        ``"zh"`` or ``"en"``.
+    max_unzipped_mb : float
+        Archive size limit in MB.
+    """
+
+    source: str
+    targets: Path
+    basemap: str
+    offline: bool
+    tianditu_key: str
+    lang: str
+    max_unzipped_mb: float
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings from ``env`` (default: ``os.environ``)."""
+        env = os.environ if env is None else env
+        raw = {s.name: env.get(s.name, s.default) for s in SETTINGS}
+        offline = raw["NANGUAN_OFFLINE"].strip().lower() in ("1", "true", "yes", "on")
+        basemap = raw["NANGUAN_BASEMAP"].strip().lower()
+        if basemap not in BASEMAPS:
+            basemap = "osm"
+        if offline:
+            basemap = "none"
+        source = raw["NANGUAN_SOURCE"]
+        if "://" not in source and not Path(source).is_absolute():
+            source = str(PROJECT_ROOT / source)
+        targets = Path(raw["NANGUAN_TARGETS"])
+        if not targets.is_absolute():
+            targets = PROJECT_ROOT / targets
+        try:
+            max_mb = float(raw["NANGUAN_MAX_UNZIPPED_MB"])
+        except ValueError:
+            max_mb = 500.0
+        lang = "en" if raw["NANGUAN_LANG"].strip().lower().startswith("en") else "zh"
+        return cls(source, targets, basemap, offline, raw["TIANDITU_KEY"].strip(), lang, max_mb)
+
+    def names(self) -> tuple[str, ...]:
+        """Attribute names, for tests and documentation."""
+        return tuple(f.name for f in fields(self))

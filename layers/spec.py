@@ -1,0 +1,211 @@
+"""The shared layer specification type: fields, allowed values, labels and style.
+
+Every layer module in this package declares one :class:`LayerSpec`; the behaviour
+(normalising Chinese aliases, looking up labels, choosing a colour) lives here once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = [
+    "Choice",
+    "FieldSpec",
+    "LayerSpec",
+    "Style",
+    "Measure",
+    "Dtype",
+]
+
+Dtype = Literal["str", "int", "float"]
+Measure = Literal["length", "area", "count"]
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One allowed value of a coded field.
+
+    Parameters
+    ----------
+    code : str
+        The ASCII code stored in the data (``"planned"``).
+    zh, en : str
+        Labels shown to users in Chinese and English.
+    aliases : tuple of str
+        Other spellings accepted on import, mostly the Chinese words municipal data uses
+        (``"规划"``). Matching ignores case and surrounding white space.
+    color : str
+        The colour (``#rrggbb``) features with this value are drawn in, when the layer is
+        styled by this field.
+    """
+
+    code: str
+    zh: str
+    en: str
+    aliases: tuple[str, ...] = ()
+    color: str = "#666666"
+
+    def with_color(self, color: str) -> Choice:
+        """Return the same choice drawn in another colour."""
+        return Choice(self.code, self.zh, self.en, self.aliases, color)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One attribute of a layer.
+
+    Parameters
+    ----------
+    name : str
+        ASCII column name, at most 10 characters (the Shapefile limit).
+    dtype : {"str", "int", "float"}
+        Storage type.
+    zh, en : str
+        Column labels.
+    required : bool
+        Whether every feature must have a value.
+    choices : tuple of Choice
+        The allowed values; empty means any value of the type.
+    minimum : float or None
+        Smallest allowed number, for numeric fields.
+    unit : str
+        Unit of a numeric field (``"mm"``, ``"户"``), shown after values.
+    source_names : tuple of str
+        Column names other data uses for this field (``"名称"``), matched on import.
+    """
+
+    name: str
+    dtype: Dtype
+    zh: str
+    en: str
+    required: bool = True
+    choices: tuple[Choice, ...] = ()
+    minimum: float | None = None
+    unit: str = ""
+    source_names: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.name.isascii() or len(self.name) > 10:
+            raise ValueError(f"field name {self.name!r} must be ASCII and at most 10 characters")
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """The allowed codes, in declaration order."""
+        return tuple(c.code for c in self.choices)
+
+    def label(self, lang: str) -> str:
+        """The column label in ``lang`` (``"zh"`` or ``"en"``)."""
+        return self.zh if lang == "zh" else self.en
+
+    def choice(self, code: str) -> Choice | None:
+        """The choice with this code, or None."""
+        for c in self.choices:
+            if c.code == code:
+                return c
+        return None
+
+    def value_label(self, value: object, lang: str) -> str:
+        """A value as users read it: a choice's label, or the value itself."""
+        if value is None:
+            return ""
+        c = self.choice(str(value))
+        if c is not None:
+            return c.zh if lang == "zh" else c.en
+        return str(value)
+
+    def alias_map(self) -> dict[str, str]:
+        """Every accepted spelling (folded to lower case) mapped to its code."""
+        out: dict[str, str] = {}
+        for c in self.choices:
+            for spelling in (c.code, c.zh, c.en, *c.aliases):
+                out[spelling.strip().lower()] = c.code
+        return out
+
+
+@dataclass(frozen=True)
+class Style:
+    """How a layer is drawn.
+
+    Parameters
+    ----------
+    by : str
+        The field whose value chooses the colour.
+    weight : float
+        Line width in CSS pixels.
+    fill_opacity : float
+        Opacity of polygon fills, 0 to 1.
+    radius : float
+        Circle radius of point features, in CSS pixels.
+    dash_by : tuple of str
+        Status codes drawn dashed (planned work).
+    """
+
+    by: str
+    weight: float = 3.0
+    fill_opacity: float = 0.35
+    radius: float = 5.0
+    dash_by: tuple[str, ...] = ("planned",)
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """Everything the tool knows about one layer.
+
+    Parameters
+    ----------
+    name : str
+        Table name in a GeoPackage or PostGIS schema (``"roads"``).
+    zh, en : str
+        Layer labels.
+    geometry : {"point", "line", "polygon"}
+        Geometry family; the single and multi types of that family are accepted.
+    id_field : str
+        The field that identifies a feature; unique within the layer.
+    fields : tuple of FieldSpec
+        All attribute fields, id field included.
+    style : Style
+        Drawing rules.
+    measure : {"length", "area", "count"}
+        What statistics sum for this layer.
+    """
+
+    name: str
+    zh: str
+    en: str
+    geometry: Literal["point", "line", "polygon"]
+    id_field: str
+    fields: tuple[FieldSpec, ...]
+    style: Style
+    measure: Measure
+    unit_zh: str = field(default="个")
+
+    @property
+    def geom_types(self) -> tuple[str, ...]:
+        """The accepted shapely geometry type names."""
+        return {
+            "point": ("Point", "MultiPoint"),
+            "line": ("LineString", "MultiLineString"),
+            "polygon": ("Polygon", "MultiPolygon"),
+        }[self.geometry]
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        """Column names in declaration order."""
+        return tuple(f.name for f in self.fields)
+
+    def field(self, name: str) -> FieldSpec:
+        """The field called ``name``; KeyError when the layer has none."""
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(f"layer {self.name!r} has no field {name!r}")
+
+    def label(self, lang: str) -> str:
+        """The layer label in ``lang``."""
+        return self.zh if lang == "zh" else self.en
+
+    def color_of(self, value: object) -> str:
+        """The colour of a feature whose style field holds ``value``."""
+        c = self.field(self.style.by).choice(str(value))
+        return c.color if c is not None else "#666666"

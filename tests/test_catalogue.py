@@ -1,0 +1,112 @@
+"""The layer catalogue: the data contract every import and export follows."""
+
+from __future__ import annotations
+
+import pytest
+
+from layers import CATALOGUE, LAYER_NAMES, spec_for
+from layers.spec import FieldSpec
+
+EXPECTED_FIELDS = {
+    "districts": ("code", "name", "kind"),
+    "roads": ("seg_id", "name", "road_class", "status", "project"),
+    "pipes": ("pipe_id", "name", "utility", "status", "diam_mm"),
+    "parcels": ("parcel_id", "name", "kind", "status", "households", "resettled"),
+    "greenbelt": ("green_id", "name", "kind", "status"),
+    "facilities": ("fac_id", "name", "kind", "status"),
+}
+
+
+def test_six_layers_in_drawing_order() -> None:
+    assert LAYER_NAMES == ("districts", "greenbelt", "parcels", "roads", "pipes", "facilities")
+
+
+@pytest.mark.parametrize("layer", LAYER_NAMES)
+def test_fields_match_the_contract(layer: str) -> None:
+    spec = CATALOGUE[layer]
+    assert spec.field_names == EXPECTED_FIELDS[layer]
+    assert spec.id_field == spec.field_names[0]
+
+
+@pytest.mark.parametrize("layer", LAYER_NAMES)
+def test_names_fit_a_shapefile_and_labels_exist(layer: str) -> None:
+    spec = CATALOGUE[layer]
+    assert spec.zh and spec.en and spec.zh != spec.en
+    for f in spec.fields:
+        assert f.name.isascii() and len(f.name) <= 10
+        assert f.zh and f.en
+        for c in f.choices:
+            assert c.code.isascii() or layer == "districts"
+            assert c.zh and c.en and c.color.startswith("#") and len(c.color) == 7
+
+
+@pytest.mark.parametrize(
+    ("layer", "field", "codes"),
+    [
+        ("roads", "road_class", ("arterial", "collector", "local")),
+        ("roads", "status", ("planned", "under_construction", "open")),
+        ("pipes", "utility", ("water", "power", "heat", "gas", "telecom")),
+        ("pipes", "status", ("planned", "under_construction", "complete")),
+        ("parcels", "kind", ("shantytown", "expropriation", "old_community")),
+        ("parcels", "status", ("planned", "expropriating", "under_construction", "resettled")),
+        ("greenbelt", "kind", ("park", "roadside", "waterfront", "protective")),
+        ("greenbelt", "status", ("existing", "planned", "adjusted")),
+        ("facilities", "kind", ("pump_station", "school", "hospital", "library", "other")),
+        ("facilities", "status", ("existing", "planned", "under_construction")),
+        ("districts", "kind", ("街道", "镇", "乡", "区")),
+    ],
+)
+def test_allowed_values(layer: str, field: str, codes: tuple[str, ...]) -> None:
+    assert CATALOGUE[layer].field(field).codes == codes
+
+
+@pytest.mark.parametrize(
+    ("layer", "field", "word", "code"),
+    [
+        ("roads", "status", "规划", "planned"),
+        ("roads", "status", "在建", "under_construction"),
+        ("roads", "status", "已通车", "open"),
+        ("roads", "status", "已建", "open"),
+        ("pipes", "status", "已建", "complete"),
+        ("facilities", "status", "已建", "existing"),
+        ("pipes", "utility", "供水", "water"),
+        ("pipes", "utility", "电力", "power"),
+        ("pipes", "utility", "供热", "heat"),
+        ("pipes", "utility", "燃气", "gas"),
+        ("pipes", "utility", "通信", "telecom"),
+        ("parcels", "kind", "棚户区", "shantytown"),
+        ("parcels", "kind", "征收", "expropriation"),
+        ("parcels", "kind", "老旧小区", "old_community"),
+        ("roads", "status", " Planned ", "planned"),
+    ],
+)
+def test_chinese_aliases(layer: str, field: str, word: str, code: str) -> None:
+    assert CATALOGUE[layer].field(field).alias_map()[word.strip().lower()] == code
+
+
+@pytest.mark.parametrize("layer", LAYER_NAMES)
+def test_aliases_are_unambiguous_within_a_field(layer: str) -> None:
+    for f in CATALOGUE[layer].fields:
+        seen: dict[str, str] = {}
+        for c in f.choices:
+            for spelling in {c.code, c.zh, c.en, *c.aliases}:
+                key = spelling.strip().lower()
+                assert seen.setdefault(key, c.code) == c.code, f"{layer}.{f.name}: {spelling!r} means two codes"
+
+
+def test_labels_in_both_languages() -> None:
+    status = spec_for("roads").field("status")
+    assert status.value_label("open", "zh") == "已通车"
+    assert status.value_label("open", "en") == "Open"
+    assert status.value_label("unknown", "zh") == "unknown"
+    assert spec_for("pipes").label("zh") == "管线"
+
+
+def test_unknown_layer_lists_the_known_ones() -> None:
+    with pytest.raises(KeyError, match="known layers: districts, greenbelt"):
+        spec_for("rivers")
+
+
+def test_long_field_names_are_refused() -> None:
+    with pytest.raises(ValueError, match="at most 10 characters"):
+        FieldSpec("households_total", "int", "户", "HH")

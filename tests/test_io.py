@@ -1,0 +1,61 @@
+"""Loading a source: every layer validated, bad sources named in one line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from geo.errors import SourceError, ValidationError
+from geo.io import list_source_layers, load_layers
+
+from .common import SAMPLE, frame, hline, square
+
+
+def test_loads_only_the_layers_asked_for() -> None:
+    out = load_layers(SAMPLE, layers=("roads", "pipes"))
+    assert list(out) == ["roads", "pipes"]
+
+
+def test_lists_tables_including_metadata() -> None:
+    assert "dataset_info" in list_source_layers(SAMPLE)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.gpkg"
+    with pytest.raises(SourceError, match=r"nope\.gpkg: no such file; pass the path of a GeoPackage"):
+        load_layers(missing)
+
+
+def test_folder(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="is a folder"):
+        load_layers(tmp_path)
+
+
+def test_not_a_geopackage(tmp_path: Path) -> None:
+    bogus = tmp_path / "roads.gpkg"
+    bogus.write_text("seg_id,name\nR1,甲一路\n", encoding="utf-8")
+    with pytest.raises(SourceError, match=r"roads\.gpkg: not a GeoPackage"):
+        load_layers(bogus)
+
+
+def test_truncated_geopackage(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.gpkg"
+    broken.write_bytes(SAMPLE.read_bytes()[:4096])
+    with pytest.raises(SourceError, match=r"broken\.gpkg: cannot"):
+        load_layers(broken)
+
+
+def test_problems_of_all_layers_come_together(tmp_path: Path) -> None:
+    path = tmp_path / "bad.gpkg"
+    frame("roads", [hline(0, 0, 100)], status=["demolished"]).to_file(path, layer="roads")
+    frame("parcels", [square(0, 0, 100)], households=[1], resettled=[2]).to_file(path, layer="parcels")
+    with pytest.raises(ValidationError) as exc:
+        load_layers(path)
+    assert {p.layer for p in exc.value.problems} == {"roads", "parcels"}
+
+
+def test_source_crs_is_kept(tmp_path: Path) -> None:
+    path = tmp_path / "gk.gpkg"
+    frame("roads", [hline(0, 0, 100)]).to_file(path, layer="roads")
+    assert load_layers(path)["roads"].crs.to_epsg() == 4551

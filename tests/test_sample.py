@@ -1,0 +1,141 @@
+"""The bundled sample dataset holds the plan's figures; each is measured from the file."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from geo.io import dataset_info, load_layers
+
+from .common import ROOT, SAMPLE
+
+METRIC = "EPSG:4551"
+
+
+def metric(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    return gdf.to_crs(METRIC)
+
+
+def outline() -> shapely.Geometry:
+    return gpd.read_file(ROOT / "data" / "nanguan_outline.geojson").to_crs(METRIC).union_all()
+
+
+def test_stored_in_wgs84(sample: dict[str, gpd.GeoDataFrame]) -> None:
+    assert set(sample) == {"districts", "greenbelt", "parcels", "roads", "pipes", "facilities"}
+    for gdf in sample.values():
+        assert gdf.crs.to_epsg() == 4326
+
+
+def test_roads_96_segments_38_4_km(sample: dict[str, gpd.GeoDataFrame]) -> None:
+    roads = metric(sample["roads"])
+    assert len(roads) == 96
+    assert roads["seg_id"].is_unique
+    assert roads.length.sum() / 1000 == pytest.approx(38.4, abs=0.05)
+    names = " ".join(roads["name"])
+    for road in ("甲一路", "甲二路", "东岭南街", "清明街"):
+        assert road in names
+    assert set(roads["status"]) == {"planned", "under_construction", "open"}
+
+
+def test_main_roads_lie_in_the_southern_new_town(sample: dict[str, gpd.GeoDataFrame]) -> None:
+    roads = metric(sample["roads"])
+    districts = metric(sample["districts"])
+    new_town = districts[districts["name"].isin(["盛世街道", "富裕街道", "明珠街道", "幸福乡"])].union_all()
+    old_town_north = districts[districts["name"] == "自强街道"].geometry.iloc[0].centroid.y
+    for road in ("甲一路", "甲二路"):
+        parts = roads[roads["project"] == road]
+        assert parts.within(new_town.buffer(1)).all()
+        assert (parts.centroid.y < old_town_north - 5000).all()
+
+
+def test_pipes_12_lines_15_5_km_all_utilities(sample: dict[str, gpd.GeoDataFrame]) -> None:
+    pipes = metric(sample["pipes"])
+    assert len(pipes) == 12
+    assert pipes.length.sum() / 1000 == pytest.approx(15.5, abs=0.05)
+    assert set(pipes["utility"]) == {"water", "power", "heat", "gas", "telecom"}
+    assert pipes["name"].str.contains("冠城国际").any()
+
+
+def test_parcels_resettle_278_households(sample: dict[str, gpd.GeoDataFrame]) -> None:
+    parcels = sample["parcels"]
+    shanty = parcels[parcels["kind"] == "shantytown"]
+    assert len(shanty) == 5
+    assert {"珲春街", "新民胡同"} <= {n.removesuffix("棚户区") for n in shanty["name"]}
+    assert shanty["resettled"].sum() == 278
+    assert parcels["resettled"].sum() == 278
+    assert (parcels["resettled"] <= parcels["households"]).all()
+
+
+def test_parcels_hold_the_named_plots(sample: dict[str, gpd.GeoDataFrame]) -> None:
+    parcels = sample["parcels"]
+    names = " ".join(parcels["name"])
+    new_plots = parcels[(parcels["kind"] == "expropriation") & parcels["name"].str.contains("棚改地块")]
+    assert len(new_plots) == 4
+    for place in ("平阳街", "岳阳街", "伊通河南南段", "伊通河棚户区", "南部路网", "八一村"):
+        assert place in names
+
+
+def test_greenbelt_70_ha_along_renmin_street(sample: dict[str, gpd.GeoDataFrame]) -> None:
+    green = metric(sample["greenbelt"])
+    renmin = green[green["name"].str.contains("人民大街")]
+    assert renmin.area.sum() == pytest.approx(700_000, rel=0.005)
+    assert green["name"].str.contains("锦湖大路").any() and green["name"].str.contains("芳草街").any()
+
+
+def test_facilities_109_pumps_3_schools(sample: dict[str, gpd.GeoDataFrame]) -> None:
+    fac = sample["facilities"]
+    assert (fac["kind"] == "pump_station").sum() == 109
+    schools = fac[fac["kind"] == "school"]
+    assert len(schools) == 3
+    assert schools["name"].str.contains("二实验").any()
+    assert fac["name"].str.contains("5号匝道").any() and fac["name"].str.contains("服务区").any()
+
+
+def test_fourteen_units_with_official_codes(sample: dict[str, gpd.GeoDataFrame]) -> None:
+    with (ROOT / "data" / "nanguan_subdistricts.csv").open(encoding="utf-8") as fh:
+        official = {row["code9"]: row["name"] for row in csv.DictReader(fh)}
+    districts = sample["districts"]
+    assert len(official) == 14
+    assert dict(zip(districts["code"], districts["name"], strict=True)) == official
+
+
+def test_districts_tile_the_outline_without_gaps_or_overlaps(sample: dict[str, gpd.GeoDataFrame]) -> None:
+    districts = metric(sample["districts"])
+    whole = outline()
+    assert shapely.coverage_is_valid(districts.geometry.values)
+    assert districts.area.sum() == pytest.approx(whole.area, rel=1e-9)
+    assert whole.symmetric_difference(districts.union_all()).area < 1.0
+    areas = dict(zip(districts["name"], districts.area, strict=True))
+    assert areas["幸福乡"] == max(areas.values())
+    assert areas["长通街道"] < 5e6 < areas["盛世街道"]
+
+
+@pytest.mark.parametrize("layer", ["greenbelt", "parcels", "roads", "pipes", "facilities"])
+def test_every_feature_lies_inside_the_outline(sample: dict[str, gpd.GeoDataFrame], layer: str) -> None:
+    assert metric(sample[layer]).within(outline().buffer(1.0)).all()
+
+
+def test_says_it_is_schematic() -> None:
+    info = dataset_info(SAMPLE)
+    assert info["schematic"] == "true"
+    assert "示意数据" in info["note"] and "天地图" in info["outline"]
+
+
+def test_build_script_makes_the_committed_file(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location("build_sample", ROOT / "data" / "build_sample.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = tmp_path / "again.gpkg"
+    assert module.main([str(out)]) == 0
+    fresh, committed = load_layers(out), load_layers(SAMPLE)
+    for name, gdf in committed.items():
+        other = fresh[name]
+        assert gdf.drop(columns="geometry").equals(other.drop(columns="geometry")), name
+        assert np.array_equal(shapely.get_coordinates(gdf.geometry), shapely.get_coordinates(other.geometry)), name
