@@ -117,38 +117,76 @@ def build_districts(outline_m: shapely.Geometry) -> gpd.GeoDataFrame:
 
 #: (name, class, project, status of each segment in turn, control points lon/lat)
 ROADS: list[tuple[str, str, str | None, tuple[str, ...], list[tuple[float, float]]]] = [
-    ("甲一路", "arterial", "甲一路", ("under_construction",) * 7 + ("open",) * 3,
-     [(125.350, 43.792), (125.372, 43.793), (125.395, 43.791), (125.418, 43.790)]),
-    ("甲二路", "arterial", "甲二路", ("under_construction",) * 6 + ("open",) * 3,
-     [(125.385, 43.806), (125.386, 43.795), (125.384, 43.778), (125.385, 43.762)]),
-    ("乙一路", "collector", "南部路网", ("planned",) * 6,
-     [(125.352, 43.780), (125.375, 43.779), (125.398, 43.779)]),
-    ("乙二路", "collector", "南部路网", ("planned",) * 5,
-     [(125.365, 43.808), (125.366, 43.790), (125.366, 43.774)]),
-    ("乙三路", "collector", "南部路网", ("planned",) * 4 + ("under_construction",),
-     [(125.402, 43.810), (125.404, 43.792), (125.403, 43.770)]),
-    ("丙一路", "local", "南部路网", ("planned",) * 4,
-     [(125.356, 43.800), (125.372, 43.801), (125.379, 43.801)]),
-    ("丙二路", "local", "南部路网", ("planned",) * 4,
-     [(125.391, 43.785), (125.404, 43.785), (125.414, 43.784)]),
-    ("亚泰大街南延", "arterial", "亚泰大街南延", ("planned",) * 8,
-     [(125.362, 43.840), (125.361, 43.820), (125.360, 43.800), (125.358, 43.784)]),
-    ("前进大街南延", "arterial", "前进大街南延", ("planned",) * 5 + ("under_construction",) * 3,
-     [(125.300, 43.815), (125.305, 43.797), (125.310, 43.780), (125.316, 43.765)]),
-    ("东岭南街", "collector", "道路翻新", ("open",) * 5,
-     [(125.341, 43.893), (125.341, 43.880), (125.342, 43.868)]),
-    ("清明街", "local", "道路翻新", ("open",) * 4,
-     [(125.329, 43.889), (125.331, 43.877), (125.333, 43.866)]),
-    ("南湖大路", "arterial", None, ("open",) * 5,
-     [(125.322, 43.862), (125.340, 43.853), (125.356, 43.846)]),
-    ("净月大街", "arterial", None, ("open",) * 5,
-     [(125.410, 43.835), (125.425, 43.822), (125.440, 43.810), (125.452, 43.802)]),
-    ("生态大街", "arterial", None, ("open",) * 4 + ("under_construction",) * 3,
-     [(125.280, 43.805), (125.282, 43.790), (125.287, 43.772), (125.290, 43.760)]),
-    ("绕城高速连接线", "collector", "绕城以南", ("planned",) * 4 + ("under_construction",) * 2,
-     [(125.420, 43.760), (125.432, 43.745), (125.445, 43.732)]),
-    ("伊通河东路", "collector", "八一片区", ("open",) * 3 + ("under_construction",) * 2,
-     [(125.372, 43.846), (125.380, 43.832), (125.388, 43.822)]),
+    (
+        "甲一路",
+        "arterial",
+        "甲一路",
+        ("under_construction",) * 7 + ("open",) * 3,
+        [(125.350, 43.792), (125.372, 43.793), (125.395, 43.791), (125.418, 43.790)],
+    ),
+    (
+        "甲二路",
+        "arterial",
+        "甲二路",
+        ("under_construction",) * 6 + ("open",) * 3,
+        [(125.385, 43.806), (125.386, 43.795), (125.384, 43.778), (125.385, 43.762)],
+    ),
+    ("乙一路", "collector", "南部路网", ("planned",) * 6, [(125.352, 43.780), (125.375, 43.779), (125.398, 43.779)]),
+    ("乙二路", "collector", "南部路网", ("planned",) * 5, [(125.365, 43.808), (125.366, 43.790), (125.366, 43.774)]),
+    (
+        "乙三路",
+        "collector",
+        "南部路网",
+        ("planned",) * 4 + ("under_construction",),
+        [(125.402, 43.810), (125.404, 43.792), (125.403, 43.770)],
+    ),
+    ("丙一路", "local", "南部路网", ("planned",) * 4, [(125.356, 43.800), (125.372, 43.801), (125.379, 43.801)]),
+    ("丙二路", "local", "南部路网", ("planned",) * 4, [(125.391, 43.785), (125.404, 43.785), (125.414, 43.784)]),
+    (
+        "亚泰大街南延",
+        "arterial",
+        "亚泰大街南延",
+        ("planned",) * 8,
+        [(125.362, 43.840), (125.361, 43.820), (125.360, 43.800), (125.358, 43.784)],
+    ),
+    (
+        "前进大街南延",
+        "arterial",
+        "前进大街南延",
+        ("planned",) * 5 + ("under_construction",) * 3,
+        [(125.300, 43.815), (125.305, 43.797), (125.310, 43.780), (125.316, 43.765)],
+    ),
+    ("东岭南街", "collector", "道路翻新", ("open",) * 5, [(125.341, 43.893), (125.341, 43.880), (125.342, 43.868)]),
+    ("清明街", "local", "道路翻新", ("open",) * 4, [(125.329, 43.889), (125.331, 43.877), (125.333, 43.866)]),
+    ("南湖大路", "arterial", None, ("open",) * 5, [(125.322, 43.862), (125.340, 43.853), (125.356, 43.846)]),
+    (
+        "净月大街",
+        "arterial",
+        None,
+        ("open",) * 5,
+        [(125.410, 43.835), (125.425, 43.822), (125.440, 43.810), (125.452, 43.802)],
+    ),
+    (
+        "生态大街",
+        "arterial",
+        None,
+        ("open",) * 4 + ("under_construction",) * 3,
+        [(125.280, 43.805), (125.282, 43.790), (125.287, 43.772), (125.290, 43.760)],
+    ),
+    (
+        "绕城高速连接线",
+        "collector",
+        "绕城以南",
+        ("planned",) * 4 + ("under_construction",) * 2,
+        [(125.420, 43.760), (125.432, 43.745), (125.445, 43.732)],
+    ),
+    (
+        "伊通河东路",
+        "collector",
+        "八一片区",
+        ("open",) * 3 + ("under_construction",) * 2,
+        [(125.372, 43.846), (125.380, 43.832), (125.388, 43.822)],
+    ),
 ]
 
 ROADS_TARGET_M = 38_400.0
@@ -172,30 +210,57 @@ def build_roads() -> gpd.GeoDataFrame:
     rows = []
     for (name, road_class, project, statuses, _), geom in zip(ROADS, roads, strict=True):
         for k, (seg, status) in enumerate(zip(split_equal(geom, len(statuses)), statuses, strict=True), 1):
-            rows.append({"seg_id": f"R{len(rows) + 1:03d}", "name": f"{name}（{k}段）",
-                         "road_class": road_class, "status": status, "project": project, "geometry": seg})
+            rows.append(
+                {
+                    "seg_id": f"R{len(rows) + 1:03d}",
+                    "name": f"{name}（{k}段）",
+                    "road_class": road_class,
+                    "status": status,
+                    "project": project,
+                    "geometry": seg,
+                }
+            )
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=METRIC)
 
 
 # --------------------------------------------------------------------------- pipes
 
 PIPES: list[tuple[str, str, str, float | None, list[tuple[float, float]]]] = [
-    ("冠城国际供水管线", "water", "under_construction", 600.0,
-     [(125.370, 43.806), (125.378, 43.799), (125.390, 43.797)]),
+    (
+        "冠城国际供水管线",
+        "water",
+        "under_construction",
+        600.0,
+        [(125.370, 43.806), (125.378, 43.799), (125.390, 43.797)],
+    ),
     ("甲一路给水干管", "water", "planned", 800.0, [(125.352, 43.7935), (125.380, 43.7945)]),
     ("甲二路给水管", "water", "complete", 400.0, [(125.3865, 43.810), (125.3875, 43.790)]),
-    ("高压管廊（5号匝道段）", "power", "under_construction", None,
-     [(125.420, 43.790), (125.432, 43.781), (125.441, 43.776)]),
-    ("高压管廊（服务区段）", "power", "under_construction", None,
-     [(125.441, 43.776), (125.452, 43.772), (125.463, 43.766)]),
+    (
+        "高压管廊（5号匝道段）",
+        "power",
+        "under_construction",
+        None,
+        [(125.420, 43.790), (125.432, 43.781), (125.441, 43.776)],
+    ),
+    (
+        "高压管廊（服务区段）",
+        "power",
+        "under_construction",
+        None,
+        [(125.441, 43.776), (125.452, 43.772), (125.463, 43.766)],
+    ),
     ("甲二路电力管沟", "power", "planned", None, [(125.3835, 43.808), (125.3845, 43.780)]),
-    ("南部新城供热干线", "heat", "under_construction", 700.0,
-     [(125.352, 43.789), (125.366, 43.786), (125.382, 43.787)]),
+    (
+        "南部新城供热干线",
+        "heat",
+        "under_construction",
+        700.0,
+        [(125.352, 43.789), (125.366, 43.786), (125.382, 43.787)],
+    ),
     ("盛世供热支线", "heat", "planned", 300.0, [(125.397, 43.776), (125.405, 43.768)]),
     ("乙一路燃气管", "gas", "planned", 300.0, [(125.354, 43.7815), (125.375, 43.7805)]),
     ("甲一路燃气管", "gas", "complete", 250.0, [(125.390, 43.7925), (125.412, 43.7915)]),
-    ("南部新城通信管道", "telecom", "under_construction", 110.0,
-     [(125.356, 43.7985), (125.378, 43.7990)]),
+    ("南部新城通信管道", "telecom", "under_construction", 110.0, [(125.356, 43.7985), (125.378, 43.7990)]),
     ("冠城国际通信管道", "telecom", "complete", 110.0, [(125.372, 43.808), (125.381, 43.803)]),
 ]
 
@@ -206,8 +271,7 @@ def build_pipes() -> gpd.GeoDataFrame:
     """12 pipelines over the five utilities, 15.5 km in all."""
     geoms = scale_lines([line(pts) for *_, pts in PIPES], PIPES_TARGET_M)
     rows = [
-        {"pipe_id": f"P{i:02d}", "name": name, "utility": utility, "status": status, "diam_mm": diam,
-         "geometry": geom}
+        {"pipe_id": f"P{i:02d}", "name": name, "utility": utility, "status": status, "diam_mm": diam, "geometry": geom}
         for i, ((name, utility, status, diam, _), geom) in enumerate(zip(PIPES, geoms, strict=True), 1)
     ]
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=METRIC)
@@ -240,8 +304,15 @@ PARCELS: list[tuple[str, str, str, int, int, tuple[float, float], float, float, 
 def build_parcels() -> gpd.GeoDataFrame:
     """Renewal parcels: 5 shantytown areas resettling 278 households, expropriation plots."""
     rows = [
-        {"parcel_id": f"D{i:02d}", "name": name, "kind": kind, "status": status,
-         "households": hh, "resettled": rs, "geometry": rect(*centre, w, h, a)}
+        {
+            "parcel_id": f"D{i:02d}",
+            "name": name,
+            "kind": kind,
+            "status": status,
+            "households": hh,
+            "resettled": rs,
+            "geometry": rect(*centre, w, h, a),
+        }
         for i, (name, kind, status, hh, rs, centre, w, h, a) in enumerate(PARCELS, 1)
     ]
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=METRIC)
@@ -257,11 +328,17 @@ def build_greenbelt() -> gpd.GeoDataFrame:
     x0, y0 = m(125.3330, 43.8400)
     width, length = 50.0, RENMIN_STRIP_M2 / 50.0
     strips = []
-    for k, (dx, dy) in enumerate(((-80, 0), (30, 0), (-80, -length - 100), (30, -length - 100)), 1):
+    for _k, (dx, dy) in enumerate(((-80, 0), (30, 0), (-80, -length - 100), (30, -length - 100)), 1):
         side = "西侧" if dx < 0 else "东侧"
         section = "北段" if dy == 0 else "南段"
-        strips.append((f"人民大街南段绿地（{section}{side}）", "roadside", "adjusted",
-                       shapely.box(x0 + dx, y0 + dy - length, x0 + dx + width, y0 + dy)))
+        strips.append(
+            (
+                f"人民大街南段绿地（{section}{side}）",
+                "roadside",
+                "adjusted",
+                shapely.box(x0 + dx, y0 + dy - length, x0 + dx + width, y0 + dy),
+            )
+        )
     others = [
         ("锦湖大路绿化精品工程", "roadside", "planned", rect(125.4000, 43.8050, 1600, 40, 5)),
         ("芳草街绿化精品工程", "roadside", "planned", rect(125.3700, 43.8120, 40, 900, 0)),
@@ -270,8 +347,10 @@ def build_greenbelt() -> gpd.GeoDataFrame:
         ("孔子文化园", "park", "existing", rect(125.3440, 43.8930, 160, 120, 0)),
         ("绕城高速防护林带", "protective", "existing", rect(125.4300, 43.7500, 2000, 60, 40)),
     ]
-    rows = [{"green_id": f"G{i:02d}", "name": n, "kind": k, "status": s, "geometry": g}
-            for i, (n, k, s, g) in enumerate(strips + others, 1)]
+    rows = [
+        {"green_id": f"G{i:02d}", "name": n, "kind": k, "status": s, "geometry": g}
+        for i, (n, k, s, g) in enumerate(strips + others, 1)
+    ]
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=METRIC)
 
 
@@ -309,15 +388,19 @@ def build_facilities(districts: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """109 secondary water-supply pump stations and the plan's public facilities."""
     old_town = districts.loc[districts["code"].str[-3:].astype(int) <= 9].union_all()
     pumps = pump_station_points(old_town, PUMP_STATIONS)
-    rows = [{"name": f"二次供水泵站{i:03d}", "kind": "pump_station",
-             "status": "existing" if i % 5 else "under_construction", "geometry": p}
-            for i, p in enumerate(pumps, 1)]
+    rows = [
+        {
+            "name": f"二次供水泵站{i:03d}",
+            "kind": "pump_station",
+            "status": "existing" if i % 5 else "under_construction",
+            "geometry": p,
+        }
+        for i, p in enumerate(pumps, 1)
+    ]
     rows += [{"name": n, "kind": k, "status": s, "geometry": Point(m(*pt))} for n, k, s, pt in FACILITIES]
     for i, row in enumerate(rows, 1):
         row["fac_id"] = f"F{i:03d}"
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs=METRIC)[
-        ["fac_id", "name", "kind", "status", "geometry"]
-    ]
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=METRIC)[["fac_id", "name", "kind", "status", "geometry"]]
 
 
 # --------------------------------------------------------------------------- output

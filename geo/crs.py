@@ -94,7 +94,7 @@ def metric_crs_for(gdf: gpd.GeoDataFrame, override: str | int | CRS | None = Non
     crs = require_crs(gdf, "the data")
     if gdf.empty:
         return CRS.from_epsg(gk_zone_epsg(126.0))
-    xmin, ymin, xmax, ymax = gdf.to_crs(4490).total_bounds if not crs.equals(CRS.from_epsg(4490)) else gdf.total_bounds
+    xmin, _, xmax, _ = gdf.total_bounds if crs.is_geographic else gdf.to_crs(4490).total_bounds
     return CRS.from_epsg(gk_zone_epsg((xmin + xmax) / 2))
 
 

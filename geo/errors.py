@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["RenewalError", "ValidationError", "Problem", "CRSError", "SourceError"]
+__all__ = ["CRSError", "Problem", "RenewalError", "SourceError", "ValidationError"]
 
 
 class RenewalError(Exception):

@@ -22,7 +22,7 @@ from layers import CATALOGUE, LAYER_NAMES, spec_for
 from .errors import Problem, SourceError, ValidationError
 from .validate import inspect
 
-__all__ = ["load_layers", "read_layer", "list_source_layers", "dataset_info", "check_gpkg_path"]
+__all__ = ["check_gpkg_path", "dataset_info", "list_source_layers", "load_layers", "read_layer"]
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-__all__ = ["Setting", "SETTINGS", "Settings", "PROJECT_ROOT", "BASEMAPS"]
+__all__ = ["BASEMAPS", "PROJECT_ROOT", "SETTINGS", "Setting", "Settings"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,16 +30,25 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("NANGUAN_SOURCE", str(Path("data") / "nanguan.gpkg"),
-            "Default data source: a GeoPackage path (relative to the project) or a PostGIS URL."),
+    Setting(
+        "NANGUAN_SOURCE",
+        str(Path("data") / "nanguan.gpkg"),
+        "Default data source: a GeoPackage path (relative to the project) or a PostGIS URL.",
+    ),
     Setting("NANGUAN_TARGETS", str(Path("data") / "targets.toml"), "The plan's figures to track."),
     Setting("NANGUAN_BASEMAP", "osm", f"Basemap shown first: one of {', '.join(BASEMAPS)}."),
-    Setting("NANGUAN_OFFLINE", "0",
-            "1 for machines without internet: the basemap becomes 'none' and tile basemaps are hidden."),
+    Setting(
+        "NANGUAN_OFFLINE",
+        "0",
+        "1 for machines without internet: the basemap becomes 'none' and tile basemaps are hidden.",
+    ),
     Setting("TIANDITU_KEY", "", "Key of the 天地图 (Tianditu) tile service; its basemaps are disabled without one."),
     Setting("NANGUAN_LANG", "zh", "Interface language first shown: zh or en."),
-    Setting("NANGUAN_MAX_UNZIPPED_MB", "500",
-            "Largest uncompressed size of an imported archive, in MB; larger archives are refused before extraction."),
+    Setting(
+        "NANGUAN_MAX_UNZIPPED_MB",
+        "500",
+        "Largest uncompressed size of an imported archive, in MB; larger archives are refused before extraction.",
+    ),
 )
 
 

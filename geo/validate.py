@@ -21,7 +21,7 @@ from layers.spec import FieldSpec
 
 from .errors import Problem, ValidationError
 
-__all__ = ["conform", "inspect", "problems", "normalise_values"]
+__all__ = ["conform", "inspect", "normalise_values", "problems"]
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +56,7 @@ def normalise_values(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame
         if not f.choices or f.name not in out.columns:
             continue
         aliases = f.alias_map()
-        out[f.name] = [
-            aliases.get(str(v).strip().lower(), v) if _present(v) else None for v in out[f.name]
-        ]
+        out[f.name] = [aliases.get(str(v).strip().lower(), v) if _present(v) else None for v in out[f.name]]
     return out
 
 
@@ -80,9 +78,7 @@ def _check_field(values: pd.Series, f: FieldSpec, spec: LayerSpec, ids: list[str
             if f.minimum is not None and number < f.minimum:
                 yield Problem(spec.name, fid, f.name, f"{v!r} is below the minimum {f.minimum:g}")
         if allowed and str(v) not in allowed:
-            yield Problem(
-                spec.name, fid, f.name, f"{v!r} is not one of {', '.join(f.codes)} (or their Chinese names)"
-            )
+            yield Problem(spec.name, fid, f.name, f"{v!r} is not one of {', '.join(f.codes)} (or their Chinese names)")
 
 
 def problems(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> list[Problem]:
@@ -101,16 +97,27 @@ def problems(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> list[Problem]:
     missing = shapely.is_missing(geoms)
     empty = shapely.is_empty(geoms) & ~missing
     types = shapely.get_type_id(geoms)
-    type_names = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint",
-                           "MultiLineString", "MultiPolygon", "GeometryCollection"])
+    type_names = np.array(
+        [
+            "Point",
+            "LineString",
+            "LinearRing",
+            "Polygon",
+            "MultiPoint",
+            "MultiLineString",
+            "MultiPolygon",
+            "GeometryCollection",
+        ]
+    )
     for i in np.flatnonzero(missing | empty):
         found.append(Problem(spec.name, ids[i], "geometry", "geometry is empty"))
     present = ~(missing | empty)
     for i in np.flatnonzero(present):
         name = type_names[types[i]]
         if name not in spec.geom_types:
-            found.append(Problem(spec.name, ids[i], "geometry",
-                                 f"is a {name}; this layer takes {' or '.join(spec.geom_types)}"))
+            found.append(
+                Problem(spec.name, ids[i], "geometry", f"is a {name}; this layer takes {' or '.join(spec.geom_types)}")
+            )
     valid = shapely.is_valid(geoms)
     for i in np.flatnonzero(present & ~valid):
         reason = shapely.is_valid_reason(geoms[i])
@@ -133,8 +140,11 @@ def problems(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> list[Problem]:
         hh = pd.to_numeric(gdf["households"], errors="coerce")
         rs = pd.to_numeric(gdf["resettled"], errors="coerce")
         for i in np.flatnonzero(((rs > hh) & (hh >= 0)).fillna(False).to_numpy()):
-            found.append(Problem(spec.name, ids[i], "resettled",
-                                 f"resettled ({rs.iloc[i]:g}) exceeds households ({hh.iloc[i]:g})"))
+            found.append(
+                Problem(
+                    spec.name, ids[i], "resettled", f"resettled ({rs.iloc[i]:g}) exceeds households ({hh.iloc[i]:g})"
+                )
+            )
     return found
 
 

@@ -37,4 +37,6 @@ def status_field(*choices: Choice) -> FieldSpec:
 
 def kind_field(*choices: Choice, zh: str = "类型", en: str = "Kind") -> FieldSpec:
     """A kind field limited to ``choices``."""
-    return FieldSpec("kind", "str", zh, en, choices=choices, source_names=("类型", "类别", "性质", "KIND", "TYPE", "LX"))
+    return FieldSpec(
+        "kind", "str", zh, en, choices=choices, source_names=("类型", "类别", "性质", "KIND", "TYPE", "LX")
+    )

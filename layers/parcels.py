@@ -27,9 +27,16 @@ SPEC = LayerSpec(
             c.UNDER_CONSTRUCTION,
             Choice("resettled", "已回迁", "Resettled", ("回迁", "已安置", "回迁安置"), "#2e7d32"),
         ),
-        FieldSpec("households", "int", "户数", "Households", minimum=0, unit="户", source_names=("户数", "居民户数", "HH")),
         FieldSpec(
-            "resettled", "int", "回迁户数", "Resettled", minimum=0, unit="户",
+            "households", "int", "户数", "Households", minimum=0, unit="户", source_names=("户数", "居民户数", "HH")
+        ),
+        FieldSpec(
+            "resettled",
+            "int",
+            "回迁户数",
+            "Resettled",
+            minimum=0,
+            unit="户",
             source_names=("回迁户数", "安置户数", "回迁", "RESETTLED"),
         ),
     ),

@@ -29,7 +29,9 @@ SPEC = LayerSpec(
             source_names=("道路等级", "等级", "CLASS", "DJ"),
         ),
         c.status_field(c.PLANNED, c.UNDER_CONSTRUCTION, c.OPEN),
-        FieldSpec("project", "str", "所属项目", "Project", required=False, source_names=("所属项目", "项目", "PROJECT")),
+        FieldSpec(
+            "project", "str", "所属项目", "Project", required=False, source_names=("所属项目", "项目", "PROJECT")
+        ),
     ),
     style=Style(by="status", weight=4.0),
     measure="length",

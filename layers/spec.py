@@ -11,11 +11,11 @@ from typing import Literal
 
 __all__ = [
     "Choice",
+    "Dtype",
     "FieldSpec",
     "LayerSpec",
-    "Style",
     "Measure",
-    "Dtype",
+    "Style",
 ]
 
 Dtype = Literal["str", "int", "float"]

@@ -51,7 +51,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 ID_PREFIX = {"districts": "X", "roads": "R", "pipes": "P", "parcels": "D", "greenbelt": "G", "facilities": "F"}
 
 
-def frame(layer: str, geoms: list[shapely.Geometry], *, crs: str | None = METRIC, **columns: list[Any]) -> gpd.GeoDataFrame:
+def frame(
+    layer: str, geoms: list[shapely.Geometry], *, crs: str | None = METRIC, **columns: list[Any]
+) -> gpd.GeoDataFrame:
     """A valid frame of ``layer`` with one feature per geometry.
 
     Ids are ``<ID_PREFIX>1``, ``2`` …; other fields take :data:`DEFAULTS` unless given as
