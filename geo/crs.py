@@ -8,8 +8,12 @@ times too large.
 
 from __future__ import annotations
 
+import functools
+
 import geopandas as gpd
-from pyproj import CRS
+import numpy as np
+import shapely
+from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError as PyprojCRSError
 
 from .errors import CRSError
@@ -19,6 +23,7 @@ __all__ = [
     "gk_zone_epsg",
     "metric_crs_for",
     "parse_crs",
+    "reproject",
     "require_crs",
     "require_metric",
     "same_crs",
@@ -96,6 +101,26 @@ def metric_crs_for(gdf: gpd.GeoDataFrame, override: str | int | CRS | None = Non
         return CRS.from_epsg(gk_zone_epsg(126.0))
     xmin, _, xmax, _ = gdf.total_bounds if crs.is_geographic else gdf.to_crs(4490).total_bounds
     return CRS.from_epsg(gk_zone_epsg((xmin + xmax) / 2))
+
+
+@functools.lru_cache(maxsize=32)
+def _transformer(source: CRS, target: CRS) -> Transformer:
+    # Building a transformer queries PROJ's database (about 50 ms); pyproj's transformers
+    # are thread-safe, so one per CRS pair serves every layer and thread.
+    return Transformer.from_crs(source, target, always_xy=True)
+
+
+def reproject(geoms: np.ndarray, source: CRS, target: CRS) -> np.ndarray:
+    """``geoms`` (2-D) transformed from ``source`` to ``target``, as ``GeoSeries.to_crs`` does."""
+    if source.equals(target):
+        return geoms
+    transformer = _transformer(source, target)
+
+    def move(coords: np.ndarray) -> np.ndarray:
+        x, y = transformer.transform(coords[:, 0], coords[:, 1])
+        return np.column_stack([x, y])
+
+    return shapely.transform(geoms, move)
 
 
 def same_crs(*frames: gpd.GeoDataFrame) -> bool:

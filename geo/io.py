@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import geopandas as gpd
@@ -62,6 +63,14 @@ def read_layer(source: str | os.PathLike[str], layer: str) -> gpd.GeoDataFrame:
         raise SourceError(f"{path}: cannot read layer {layer!r} ({exc})") from exc
 
 
+def _read_checked(source: str | os.PathLike[str], name: str) -> tuple[gpd.GeoDataFrame | None, list[Problem]]:
+    """One layer read and inspected against its spec."""
+    gdf = read_layer(source, name)
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        return None, [Problem(name, None, "geometry", "table has no geometry column")]
+    return inspect(gdf, CATALOGUE[name])
+
+
 def load_layers(
     source: str | os.PathLike[str], *, layers: tuple[str, ...] | None = None
 ) -> dict[str, gpd.GeoDataFrame]:
@@ -91,14 +100,13 @@ def load_layers(
     present = set(list_source_layers(source))
     found: list[Problem] = []
     out: dict[str, gpd.GeoDataFrame] = {}
-    for name in wanted:
-        if name not in present:
-            continue
-        gdf = read_layer(source, name)
-        if not isinstance(gdf, gpd.GeoDataFrame):
-            found.append(Problem(name, None, "geometry", "table has no geometry column"))
-            continue
-        out[name], layer_problems = inspect(gdf, CATALOGUE[name])
+    names = [name for name in wanted if name in present]
+    # Layers are read and checked side by side: GDAL and Arrow release the GIL.
+    with ThreadPoolExecutor(min(len(names), os.cpu_count() or 1) or 1) as pool:
+        checked = list(pool.map(lambda name: _read_checked(source, name), names))
+    for name, (gdf, layer_problems) in zip(names, checked, strict=True):
+        if gdf is not None:
+            out[name] = gdf
         found.extend(layer_problems)
     ValidationError.collect(found)
     log.info("loaded %s from %s", ", ".join(f"{k} ({len(v)})" for k, v in out.items()), source)

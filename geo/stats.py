@@ -19,6 +19,7 @@ intersection; only features that cross a district boundary are clipped.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -30,7 +31,8 @@ from tqdm import tqdm
 
 from layers import CATALOGUE
 
-from .crs import metric_crs_for
+from . import _parallel
+from .crs import metric_crs_for, reproject
 from .errors import SourceError
 
 __all__ = [
@@ -120,17 +122,59 @@ def _measure(geoms: np.ndarray, kind: str) -> np.ndarray:
     return np.zeros(len(geoms))
 
 
-def apportion(features: np.ndarray, districts: np.ndarray, kind: str) -> Apportionment:
+@dataclass(frozen=True)
+class DistrictIndex:
+    """District geometries prepared for one measuring thread.
+
+    GEOS builds a prepared geometry's indexes lazily, so prepared geometries are not
+    shared between threads: each thread indexes its own copy (:meth:`copy_of`).
+
+    Attributes
+    ----------
+    geoms : ndarray of shapely geometries
+        The districts in a metric CRS, prepared.
+    tree : STRtree
+        Spatial index over ``geoms``.
+    union : shapely geometry
+        Their union, prepared: what lies outside it lies outside every district.
+    """
+
+    geoms: np.ndarray
+    tree: shapely.STRtree
+    union: shapely.Geometry
+
+    @classmethod
+    def build(cls, geoms: np.ndarray) -> DistrictIndex:
+        """Index ``geoms`` (a metric-CRS array of non-overlapping polygons)."""
+        geoms = np.asarray(geoms)
+        shapely.prepare(geoms)
+        union = shapely.coverage_union_all(geoms) if len(geoms) else shapely.Polygon()
+        shapely.prepare(union)
+        return cls(geoms, shapely.STRtree(geoms), union)
+
+    @classmethod
+    def copy_of(cls, geoms: np.ndarray) -> DistrictIndex:
+        """Index a private copy of ``geoms``, safe to use in another thread."""
+        return cls.build(shapely.from_wkb(shapely.to_wkb(geoms)))
+
+    def __len__(self) -> int:
+        return len(self.geoms)
+
+
+def apportion(features: np.ndarray, index: DistrictIndex, kind: str) -> Apportionment:
     """Split features among districts.
 
     Parameters
     ----------
-    features, districts : ndarray of shapely geometries
-        Both in the same metric CRS (metres).
+    features : ndarray of shapely geometries
+        In the same metric CRS (metres) as the districts.
+    index : DistrictIndex
+        The districts.
     kind : {"length", "area", "count"}
         What to measure; ``"count"`` is for points, which go to the district containing
         them (the first one, when a point lies on a shared boundary).
     """
+    districts = index.geoms
     n_feat, n_dist = len(features), len(districts)
     total = _measure(features, kind)
     owner = np.full(n_feat, n_dist, dtype=np.int64)
@@ -138,7 +182,6 @@ def apportion(features: np.ndarray, districts: np.ndarray, kind: str) -> Apporti
         empty = np.zeros(0, dtype=np.int64)
         return Apportionment(total, empty, empty, np.zeros(0), owner)
     tree = shapely.STRtree(features)
-    shapely.prepare(districts)
 
     if kind == "count":
         d_idx, f_idx = tree.query(districts, predicate="intersects")
@@ -150,18 +193,27 @@ def apportion(features: np.ndarray, districts: np.ndarray, kind: str) -> Apporti
         return Apportionment(total, zero, zero, np.zeros(0), owner)
 
     # Wholly inside one district: no intersection needed.
-    in_d, in_f = tree.query(districts, predicate="contains_properly")
+    in_d, in_f = _parallel.query(tree, districts, "contains_properly")
     owner[in_f] = in_d
     inside = np.zeros(n_feat, dtype=bool)
     inside[in_f] = True
 
-    # Crossing a boundary, or outside: clip against each district whose box they touch.
+    # Crossing a boundary, or outside: clip against each district they meet. A feature
+    # within the districts' union needs one clip fewer: its last piece is what remains.
     rest = np.flatnonzero(~inside)
-    d_tree = shapely.STRtree(districts)
-    q_f, q_d = d_tree.query(features[rest])
+    q_f, q_d = index.tree.query(features[rest], predicate="intersects")
     q_f = rest[q_f]
-    pieces = shapely.intersection(features[q_f], districts[q_d])
-    amounts = _measure(pieces, kind)
+    order = np.lexsort((q_d, q_f))
+    q_f, q_d = q_f[order], q_d[order]
+    covered = np.zeros(n_feat, dtype=bool)
+    covered[rest] = shapely.contains_properly(index.union, features[rest])
+    last = np.r_[q_f[1:] != q_f[:-1], True] if len(q_f) else np.zeros(0, dtype=bool)
+    remainder = last & covered[q_f]
+    amounts = np.zeros(len(q_f))
+    clip = ~remainder
+    amounts[clip] = _measure(_parallel.intersection(features[q_f[clip]], districts[q_d[clip]]), kind)
+    others = np.bincount(q_f[clip], weights=amounts[clip], minlength=n_feat)
+    amounts[remainder] = total[q_f[remainder]] - others[q_f[remainder]]
     keep = amounts > 0
     q_f, q_d, amounts = q_f[keep], q_d[keep], amounts[keep]
 
@@ -199,8 +251,8 @@ def _layer_columns(
     if gdf is None or gdf.empty:
         ap = None
     else:
-        geoms = gdf.to_crs(metric).geometry.to_numpy()
-        ap = apportion(geoms, districts, spec.measure)
+        geoms = reproject(gdf.geometry.to_numpy(), gdf.crs, metric)
+        ap = apportion(geoms, DistrictIndex.copy_of(districts), spec.measure)
     cols: dict[str, np.ndarray] = {}
     unit_div = _M_PER_KM if spec.measure == "length" else _M2_PER_HA
     suffix = "km" if spec.measure == "length" else "ha"
@@ -267,13 +319,21 @@ def district_stats(layers: dict[str, gpd.GeoDataFrame], *, crs: str | int | CRS 
         raise SourceError("the source has no 'districts' layer; statistics need the sub-district boundaries")
     districts_gdf = layers["districts"]
     metric = metric_crs_for(districts_gdf, crs)
-    districts = districts_gdf.to_crs(metric).geometry.to_numpy()
+    districts = reproject(districts_gdf.geometry.to_numpy(), districts_gdf.crs, metric)
     n = len(districts)
-    names = [n_ for n_ in CATALOGUE if n_ != "districts"]
+    # Largest layers first, so the longest job starts at once and the others fill in.
+    names = sorted((n_ for n_ in CATALOGUE if n_ != "districts"), key=lambda n_: -len(layers.get(n_, ())))
     columns: dict[str, np.ndarray] = {}
-    for name in tqdm(names, desc="measuring", unit="layer", disable=None, leave=False):
-        columns.update(_layer_columns(name, layers.get(name), districts, metric))
-        log.info("measured %s in %s", name, metric.name)
+    # Layers are measured side by side: PROJ and GEOS release the GIL.
+    with (
+        ThreadPoolExecutor(_parallel.workers()) as pool,
+        tqdm(total=len(names), desc="measuring", unit="layer", disable=None, leave=False) as bar,
+    ):
+        futures = {pool.submit(_layer_columns, name, layers.get(name), districts, metric): name for name in names}
+        for future in as_completed(futures):
+            columns.update(future.result())
+            bar.update()
+            log.info("measured %s in %s", futures[future], metric.name)
 
     ordered = [c for c in stats_columns() if c not in ("district_code", "district_name")]
     body = pd.DataFrame({c: columns[c] for c in ordered})

@@ -8,7 +8,6 @@ raises one :class:`~geo.errors.ValidationError` listing every problem.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Iterator
 
 import geopandas as gpd
@@ -25,60 +24,97 @@ __all__ = ["conform", "inspect", "normalise_values", "problems"]
 
 log = logging.getLogger(__name__)
 
-
-def _feature_ids(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> list[str]:
-    """Feature labels for messages: the id when present, else the row number."""
-    if spec.id_field in gdf.columns:
-        ids = gdf[spec.id_field].tolist()
-    else:
-        ids = [None] * len(gdf)
-    return [str(v) if _present(v) else f"#{i + 1}" for i, v in enumerate(ids)]
+_TYPE_IDS = {"Point": 0, "LineString": 1, "Polygon": 3, "MultiPoint": 4, "MultiLineString": 5, "MultiPolygon": 6}
 
 
-def _present(value: object) -> bool:
-    if value is None:
+def _is_present(value: object) -> bool:
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return False
-    if isinstance(value, float) and math.isnan(value):
-        return False
-    if value is pd.NA or value is pd.NaT:
-        return False
-    return not (isinstance(value, str) and value.strip() == "")
+    return not (isinstance(value, str) and not value.strip())
+
+
+def _present_mask(values: pd.Series) -> np.ndarray:
+    """Which entries hold a value: not null and not blank text."""
+    if values.dtype == object or pd.api.types.is_string_dtype(values):
+        stripped = values.astype("str").str.strip()
+        return (stripped.notna() & stripped.ne("")).to_numpy(dtype=bool)
+    return values.notna().to_numpy(dtype=bool)
+
+
+def _clean_text(values: pd.Series) -> pd.Series:
+    """Text with surrounding white space removed; blank and null become missing (NaN)."""
+    text = values.astype("str").str.strip()
+    return text.where(text.ne(""))
+
+
+def _to_codes(values: pd.Series, aliases: dict[str, str]) -> pd.Series:
+    """Clean text with every accepted spelling replaced by its code.
+
+    Coded fields hold a handful of distinct values, so the lookup runs once per distinct
+    value rather than once per feature.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    mapped = np.array([aliases.get(str(u).lower(), u) for u in uniques] + [np.nan], dtype=object)
+    return pd.Series(mapped[codes], index=values.index, dtype="str")
+
+
+class _Ids:
+    """Feature labels for messages, made only for the rows that have a problem."""
+
+    def __init__(self, gdf: gpd.GeoDataFrame, spec: LayerSpec) -> None:
+        self._col = gdf[spec.id_field] if spec.id_field in gdf.columns else None
+
+    def __getitem__(self, i: int) -> str:
+        value = None if self._col is None else self._col.iloc[i]
+        return str(value).strip() if _is_present(value) else f"#{i + 1}"
+
+
+def _show(value: object) -> str:
+    """A value as a message quotes it."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
 
 
 def normalise_values(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
-    """Map accepted spellings (``"规划"``, ``" Planned "``) of coded fields to their codes.
+    """Clean the text fields and map accepted spellings of coded fields to their codes.
 
-    Values that match nothing are left as they are, for :func:`problems` to report.
-    Returns a copy; the input is not changed.
+    Text loses surrounding white space and blank text becomes missing; ``"规划"`` or
+    ``" Planned "`` become ``"planned"``. Values that match nothing are left as they are,
+    for :func:`problems` to report; numeric fields are not touched. Returns a copy.
     """
     out = gdf.copy()
     for f in spec.fields:
-        if not f.choices or f.name not in out.columns:
+        if f.dtype != "str" or f.name not in out.columns:
             continue
-        aliases = f.alias_map()
-        out[f.name] = [aliases.get(str(v).strip().lower(), v) if _present(v) else None for v in out[f.name]]
+        text = _clean_text(out[f.name])
+        out[f.name] = _to_codes(text, f.alias_map()) if f.choices else text
     return out
 
 
-def _check_field(values: pd.Series, f: FieldSpec, spec: LayerSpec, ids: list[str]) -> Iterator[Problem]:
-    allowed = set(f.codes)
-    for fid, v in zip(ids, values.tolist(), strict=True):
-        if not _present(v):
-            if f.required:
-                yield Problem(spec.name, fid, f.name, "required value is missing")
-            continue
-        if f.dtype in ("int", "float"):
-            try:
-                number = float(v)
-            except (TypeError, ValueError):
-                yield Problem(spec.name, fid, f.name, f"{v!r} is not a number")
-                continue
-            if f.dtype == "int" and not number.is_integer():
-                yield Problem(spec.name, fid, f.name, f"{v!r} is not a whole number")
-            if f.minimum is not None and number < f.minimum:
-                yield Problem(spec.name, fid, f.name, f"{v!r} is below the minimum {f.minimum:g}")
-        if allowed and str(v) not in allowed:
-            yield Problem(spec.name, fid, f.name, f"{v!r} is not one of {', '.join(f.codes)} (or their Chinese names)")
+def _check_field(values: pd.Series, f: FieldSpec, spec: LayerSpec, ids: _Ids) -> Iterator[Problem]:
+    present = values.notna().to_numpy(dtype=bool) if f.dtype == "str" else _present_mask(values)
+    if f.required:
+        for i in np.flatnonzero(~present):
+            yield Problem(spec.name, ids[i], f.name, "required value is missing")
+    if f.dtype in ("int", "float"):
+        numbers = pd.to_numeric(values.where(present), errors="coerce").to_numpy(dtype=float)
+        for i in np.flatnonzero(present & np.isnan(numbers)):
+            yield Problem(spec.name, ids[i], f.name, f"{_show(values.iloc[i])} is not a number")
+        ok = present & ~np.isnan(numbers)
+        if f.dtype == "int":
+            for i in np.flatnonzero(ok & (np.floor(numbers) != numbers)):
+                yield Problem(spec.name, ids[i], f.name, f"{_show(values.iloc[i])} is not a whole number")
+        if f.minimum is not None:
+            for i in np.flatnonzero(ok & (numbers < f.minimum)):
+                yield Problem(spec.name, ids[i], f.name, f"{_show(values.iloc[i])} is below the minimum {f.minimum:g}")
+    if f.choices:
+        allowed = values.isin(f.codes).to_numpy(dtype=bool)
+        for i in np.flatnonzero(present & ~allowed):
+            yield Problem(
+                spec.name,
+                ids[i],
+                f.name,
+                f"{_show(values.iloc[i])} is not one of {', '.join(f.codes)} (or their Chinese names)",
+            )
 
 
 def problems(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> list[Problem]:
@@ -92,32 +128,20 @@ def problems(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> list[Problem]:
     found: list[Problem] = []
     if gdf.crs is None:
         found.append(Problem(spec.name, None, None, "has no CRS; name one (for example EPSG:4326)"))
-    ids = _feature_ids(gdf, spec)
+    ids = _Ids(gdf, spec)
     geoms = gdf.geometry.array
     missing = shapely.is_missing(geoms)
     empty = shapely.is_empty(geoms) & ~missing
     types = shapely.get_type_id(geoms)
-    type_names = np.array(
-        [
-            "Point",
-            "LineString",
-            "LinearRing",
-            "Polygon",
-            "MultiPoint",
-            "MultiLineString",
-            "MultiPolygon",
-            "GeometryCollection",
-        ]
-    )
     for i in np.flatnonzero(missing | empty):
         found.append(Problem(spec.name, ids[i], "geometry", "geometry is empty"))
     present = ~(missing | empty)
-    for i in np.flatnonzero(present):
-        name = type_names[types[i]]
-        if name not in spec.geom_types:
-            found.append(
-                Problem(spec.name, ids[i], "geometry", f"is a {name}; this layer takes {' or '.join(spec.geom_types)}")
-            )
+    allowed = [_TYPE_IDS[t] for t in spec.geom_types]
+    for i in np.flatnonzero(present & ~np.isin(types, allowed)):
+        name = geoms[i].geom_type
+        found.append(
+            Problem(spec.name, ids[i], "geometry", f"is a {name}; this layer takes {' or '.join(spec.geom_types)}")
+        )
     valid = shapely.is_valid(geoms)
     for i in np.flatnonzero(present & ~valid):
         reason = shapely.is_valid_reason(geoms[i])
@@ -132,7 +156,7 @@ def problems(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> list[Problem]:
 
     if spec.id_field in gdf.columns:
         col = gdf[spec.id_field]
-        dup = col[col.map(_present) & col.astype(str).duplicated(keep="first")]
+        dup = col[col.notna().to_numpy() & col.duplicated(keep="first").to_numpy()]
         for v in dict.fromkeys(dup.astype(str)):
             found.append(Problem(spec.name, v, spec.id_field, "duplicate id"))
 
@@ -149,7 +173,11 @@ def problems(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> list[Problem]:
 
 
 def _cast(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
-    """Give each catalogue field its storage type; other columns are kept as they are."""
+    """Give each catalogue field its storage type; other columns are kept as they are.
+
+    Counts become nullable integers (``Int64``), other numbers ``float64``, text the
+    pandas string type with missing values as NaN.
+    """
     out = gdf.copy()
     for f in spec.fields:
         if f.name not in out.columns:
@@ -159,11 +187,10 @@ def _cast(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
         elif f.dtype == "float":
             out[f.name] = pd.to_numeric(out[f.name]).astype("float64")
         else:
-            out[f.name] = [str(v).strip() if _present(v) else None for v in out[f.name]]
-            out[f.name] = out[f.name].astype("object")
+            out[f.name] = out[f.name].astype("str")
     first = list(spec.field_names)
     rest = [c for c in out.columns if c not in first and c != out.geometry.name]
-    return out[first + rest + [out.geometry.name]]
+    return out[[*first, *rest, out.geometry.name]]
 
 
 def inspect(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> tuple[gpd.GeoDataFrame, list[Problem]]:
