@@ -59,7 +59,7 @@ class Settings:
     Attributes
     ----------
     source : str
-        Default data source.
+        Default data source, as written (see :func:`resolve_source`).
     targets : Path
         The plan-target file.
     basemap : str
@@ -94,8 +94,6 @@ class Settings:
         if offline:
             basemap = "none"
         source = raw["NANGUAN_SOURCE"]
-        if "://" not in source and not Path(source).is_absolute():
-            source = str(PROJECT_ROOT / source)
         targets = Path(raw["NANGUAN_TARGETS"])
         if not targets.is_absolute():
             targets = PROJECT_ROOT / targets
@@ -109,3 +107,11 @@ class Settings:
     def names(self) -> tuple[str, ...]:
         """Attribute names, for tests and documentation."""
         return tuple(f.name for f in fields(self))
+
+
+def resolve_source(source: str) -> str | Path:
+    """Where a source really is: URLs and absolute paths as given; a relative path from
+    the working folder when it exists there, else from the project folder."""
+    if "://" in source or Path(source).is_absolute() or Path(source).exists():
+        return source if "://" in source else Path(source)
+    return PROJECT_ROOT / source

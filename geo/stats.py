@@ -43,6 +43,7 @@ __all__ = [
     "Apportionment",
     "apportion",
     "district_stats",
+    "select_districts",
     "stats_columns",
 ]
 
@@ -352,3 +353,21 @@ def district_stats(layers: dict[str, gpd.GeoDataFrame], *, crs: str | int | CRS 
     table.insert(0, "district_code", table.index.to_list())
     log.info("statistics for %d districts (%s)", n, "with outside parts" if show_outside else "nothing outside")
     return table
+
+
+def select_districts(table: pd.DataFrame, codes: tuple[str, ...]) -> pd.DataFrame:
+    """The rows of ``codes`` from a :func:`district_stats` table, with TOTAL as their sum.
+
+    The ``OUTSIDE`` row is dropped: it belongs to no chosen district. With no codes the
+    table is returned unchanged.
+    """
+    if not codes:
+        return table
+    rows = table[table.index.isin(codes)]
+    total = rows.drop(columns=["district_code", "district_name"]).sum(axis=0)
+    out = pd.concat([rows, total.to_frame(TOTAL).T])
+    out.loc[TOTAL, ["district_code", "district_name"]] = [TOTAL, ROW_NAMES[TOTAL][0]]
+    for column in rows.columns[2:]:
+        out[column] = out[column].astype(rows[column].dtype)
+    out.index.name = table.index.name
+    return out

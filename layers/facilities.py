@@ -25,7 +25,7 @@ SPEC = LayerSpec(
         ),
         c.status_field(c.EXISTING, c.PLANNED, c.UNDER_CONSTRUCTION),
     ),
-    style=Style(by="kind", radius=5.0, fill_opacity=0.8),
+    style=Style(by="kind", radius=4.0, fill_opacity=0.8),
     measure="count",
     unit_zh="处",
 )

@@ -1,0 +1,116 @@
+"""Every word the interface shows, in Chinese and English, in one place.
+
+Layer, field and value labels come from the layer specs; this module adds the page's own
+words (:data:`UI`) and derives the statistics' column headers from the catalogue, so the
+app never spells a label itself.
+"""
+
+from __future__ import annotations
+
+from . import CATALOGUE
+
+__all__ = ["BASEMAP_LABELS", "UI", "column_label", "row_label", "text"]
+
+#: The page's own words: key -> (Chinese, English).
+UI: dict[str, tuple[str, str]] = {
+    "title": ("南关城市更新一张图", "Nanguan urban-renewal map"),
+    "subtitle": ("长春市南关区 2020 年城市更新工作计划", "Nanguan District, Changchun — 2020 renewal work plan"),
+    "schematic": (
+        "示意数据：名称、区划代码和计划数字真实，几何位置为示意，非测绘成果。",
+        "Schematic sample data: names, codes and plan figures are real; geometries are illustrative, not surveyed.",
+    ),
+    "language": ("语言", "Language"),
+    "source": ("数据源", "Data source"),
+    "source_help": ("GeoPackage 文件路径", "Path of a GeoPackage"),
+    "basemap": ("底图", "Basemap"),
+    "basemap_disabled": ("未设置 TIANDITU_KEY，天地图不可用", "天地图 needs TIANDITU_KEY to be set"),
+    "offline": ("离线模式：仅显示无底图", "Offline: tile basemaps are off"),
+    "layers": ("图层", "Layers"),
+    "filters": ("筛选", "Filters"),
+    "districts": ("街道乡镇", "Sub-districts"),
+    "all_districts": ("全部街道", "All sub-districts"),
+    "search": ("搜索要素名称", "Find a feature by name"),
+    "search_hint": ("例如 甲一路", "e.g. 甲一路"),
+    "search_none": ("没有名称包含“{q}”的要素", "No feature name contains “{q}”"),
+    "search_found": ("找到 {n} 个要素，已缩放至其范围", "Found {n} features; the map shows them"),
+    "map": ("地图", "Map"),
+    "stats": ("分街道统计", "Statistics by sub-district"),
+    "progress": ("2020 年计划进度", "2020 plan progress"),
+    "target": ("目标", "Target"),
+    "actual": ("现状数据", "In the data"),
+    "difference": ("差额", "Difference"),
+    "percent": ("完成率 %", "Percent"),
+    "chart_roads": ("道路里程（km）", "Road length (km)"),
+    "chart_households": ("户数", "Households"),
+    "export": ("导出", "Export"),
+    "export_geojson": ("下载 {layer} GeoJSON", "Download {layer} GeoJSON"),
+    "export_stats": ("下载统计表 CSV", "Download statistics CSV"),
+    "selected": ("已选街道：{names}", "Selected: {names}"),
+    "clear_selection": ("清除选择", "Clear selection"),
+    "legend": ("图例", "Legend"),
+    "length": ("长度", "Length"),
+    "area": ("面积", "Area"),
+    "error_prefix": ("无法加载数据：", "Cannot load the data: "),
+    "feature_count": ("{n} 个要素", "{n} features"),
+    "filtered_out": ("筛选后无要素", "No feature passes the filters"),
+}
+
+BASEMAP_LABELS: dict[str, tuple[str, str]] = {
+    "none": ("无底图", "None"),
+    "osm": ("OpenStreetMap", "OpenStreetMap"),
+    "tianditu_vec": ("天地图·矢量", "Tianditu vector"),
+    "tianditu_img": ("天地图·影像", "Tianditu imagery"),
+    "gaode": ("高德地图", "Amap (Gaode)"),
+}
+
+_ROWS = {"OUTSIDE": ("区外", "Outside"), "TOTAL": ("合计", "Total")}
+_UNITS = {"km": "km", "ha": "ha"}
+
+
+def text(key: str, lang: str, **values: object) -> str:
+    """The UI string ``key`` in ``lang``, with ``{placeholders}`` filled from ``values``."""
+    zh, en = UI[key]
+    return (zh if lang == "zh" else en).format(**values)
+
+
+def row_label(code: str, name: str, lang: str) -> str:
+    """A statistics row's district name; the OUTSIDE and TOTAL rows in ``lang``."""
+    if code in _ROWS:
+        zh, en = _ROWS[code]
+        return zh if lang == "zh" else en
+    return name
+
+
+def column_label(column: str, lang: str) -> str:
+    """The header of a statistics column, built from the catalogue's labels.
+
+    ``roads_km`` becomes "道路 (km)" / "Roads (km)"; ``pipes_km_heat`` becomes
+    "管线·供热 (km)"; ``households`` the parcel field's label.
+    """
+    zh = lang == "zh"
+    if column == "district_code":
+        return CATALOGUE["districts"].field("code").label(lang)
+    if column == "district_name":
+        return CATALOGUE["districts"].label(lang)
+    if column in ("households", "resettled"):
+        return CATALOGUE["parcels"].field(column).label(lang)
+    layer, _, rest = column.partition("_")
+    spec = CATALOGUE[layer]
+    measure, _, code = rest.partition("_")
+    if measure == "count":
+        return f"{spec.label(lang)}{'数' if zh else ' count'}"
+    if measure in _UNITS:
+        unit = _UNITS[measure]
+        if not code:
+            return f"{spec.label(lang)} ({unit})"
+        return f"{spec.label(lang)}·{_choice_label(layer, code, lang)} ({unit})"
+    return f"{spec.label(lang)}·{_choice_label(layer, rest, lang)}"
+
+
+def _choice_label(layer: str, code: str, lang: str) -> str:
+    spec = CATALOGUE[layer]
+    for f in spec.fields:
+        c = f.choice(code)
+        if c is not None:
+            return c.zh if lang == "zh" else c.en
+    return code

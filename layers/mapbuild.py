@@ -1,0 +1,339 @@
+"""Building the interactive Folium map of the renewal layers: a pure function of its inputs.
+
+The app and the standalone HTML export both call :func:`build_map`. Every value taken from
+the data is HTML-escaped before it reaches a tooltip or the legend, because imported data
+is not trusted and Leaflet tooltips render HTML.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from branca.element import Element, MacroElement, Template
+
+from geo.chinacoord import convert_frame
+from geo.measure import feature_measures
+
+from . import CATALOGUE, LAYER_NAMES
+from .assets import AssetUrls, inline_tags
+from .spec import LayerSpec
+
+__all__ = ["MapOptions", "build_map", "layer_bounds", "map_html", "tile_layers", "tooltip_html"]
+
+_SELECTED_COLOR = "#d32f2f"
+_HIGHLIGHT_COLOR = "#00e5ff"
+_DEFAULT_CENTRE = (43.80, 125.40)
+
+
+@dataclass(frozen=True)
+class MapOptions:
+    """What the map shows and how.
+
+    Attributes
+    ----------
+    lang : {"zh", "en"}
+        Language of layer names, tooltips and the legend.
+    basemap : str
+        ``none``, ``osm``, ``tianditu_vec``, ``tianditu_img`` or ``gaode``. With ``gaode``
+        every overlay is shifted to GCJ-02 so that it sits on Amap's tiles.
+    tianditu_key : str
+        Key for the Tianditu tiles.
+    visible : tuple of str
+        Layers shown at first; the others stay in the layer control, switched off.
+    selected : tuple of str
+        District codes drawn highlighted.
+    highlight : tuple of (layer, id)
+        Features drawn highlighted (search results); the map zooms to them.
+    assets : AssetUrls or None
+        Where the browser loads Leaflet from; None inlines it (standalone HTML).
+    height_px : int
+        Map height, CSS pixels.
+    """
+
+    lang: str = "zh"
+    basemap: str = "none"
+    tianditu_key: str = ""
+    visible: tuple[str, ...] = LAYER_NAMES
+    selected: tuple[str, ...] = ()
+    highlight: tuple[tuple[str, str], ...] = ()
+    assets: AssetUrls | None = None
+    height_px: int = 640
+
+
+def tile_layers(basemap: str, tianditu_key: str = "") -> list[folium.TileLayer]:
+    """The tile layers of a basemap (a base and, for Tianditu, its annotation layer)."""
+    if basemap == "osm":
+        return [
+            folium.TileLayer(
+                "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+                attr="© OpenStreetMap contributors",
+                name="OpenStreetMap",
+                max_zoom=19,
+            )
+        ]
+    if basemap in ("tianditu_vec", "tianditu_img") and tianditu_key:
+        base, notes = ("vec", "cva") if basemap == "tianditu_vec" else ("img", "cia")
+        url = (
+            "https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+            "&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}"
+            "&tk=" + html.escape(tianditu_key)
+        )
+        return [
+            folium.TileLayer(
+                url.replace("{layer}", layer),
+                attr="© 天地图",
+                name=f"天地图 {layer}",
+                subdomains="01234567",
+                max_zoom=18,
+                overlay=layer == notes,
+                control=False,
+            )
+            for layer in (base, notes)
+        ]
+    if basemap == "gaode":
+        return [
+            folium.TileLayer(
+                "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
+                attr="© 高德地图 (GCJ-02)",
+                name="高德地图",
+                subdomains="1234",
+                max_zoom=18,
+            )
+        ]
+    return []
+
+
+def _format_measure(spec: LayerSpec, value: float, lang: str) -> str:
+    if spec.measure == "length":
+        label = "长度" if lang == "zh" else "Length"
+        return f"<tr><th>{label}</th><td>{value / 1000:,.3f} km</td></tr>"
+    if spec.measure == "area":
+        label = "面积" if lang == "zh" else "Area"
+        return f"<tr><th>{label}</th><td>{value:,.0f} m² ({value / 10_000:,.2f} ha)</td></tr>"
+    return ""
+
+
+def tooltip_html(spec: LayerSpec, row: Mapping[str, object], measure: float, lang: str) -> str:
+    """The tooltip of one feature: its name, labelled attributes and measure, all escaped."""
+    name = html.escape(str(row.get("name") or row.get(spec.id_field) or ""))
+    rows = []
+    for f in spec.fields:
+        if f.name == "name":
+            continue
+        value = row.get(f.name)
+        if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+            continue
+        shown = f.value_label(value, lang) + (f" {f.unit}" if f.unit else "")
+        rows.append(f"<tr><th>{html.escape(f.label(lang))}</th><td>{html.escape(shown)}</td></tr>")
+    if not np.isnan(measure):
+        rows.append(_format_measure(spec, measure, lang))
+    return f'<div class="ng-tip"><b>{name}</b><table>{"".join(rows)}</table></div>'
+
+
+def _style(spec: LayerSpec, props: Mapping[str, object], *, selected: bool, highlighted: bool) -> dict[str, object]:
+    color = spec.color_of(props.get(spec.style.by))
+    style: dict[str, object] = {
+        "color": color,
+        "weight": spec.style.weight,
+        "opacity": 0.9,
+        "fillColor": color,
+        "fillOpacity": spec.style.fill_opacity,
+        "className": f"ng-layer ng-{spec.name}",
+    }
+    if props.get("status") in spec.style.dash_by and spec.geometry == "line":
+        style["dashArray"] = "8 6"
+    if selected:
+        style.update(color=_SELECTED_COLOR, weight=3.5, fillOpacity=0.12)
+    if highlighted:
+        style.update(color=_HIGHLIGHT_COLOR, weight=spec.style.weight + 3, opacity=1.0)
+    return style
+
+
+def _feature_collection(
+    gdf: gpd.GeoDataFrame, spec: LayerSpec, measures: pd.Series, options: MapOptions
+) -> dict[str, object]:
+    """GeoJSON of a layer with only what the map needs: the id, style fields and tooltip."""
+    selected = set(options.selected) if spec.name == "districts" else set()
+    highlighted = {fid for layer, fid in options.highlight if layer == spec.name}
+    features = []
+    for (_, row), geom, measure in zip(gdf.iterrows(), gdf.geometry, measures, strict=True):
+        fid = str(row[spec.id_field])
+        props = {
+            "id": fid,
+            "layer": spec.name,
+            spec.style.by: row.get(spec.style.by),
+            "status": row.get("status"),
+            "tip": tooltip_html(spec, row, float(measure), options.lang),
+        }
+        props["style"] = _style(spec, props, selected=fid in selected, highlighted=fid in highlighted)
+        features.append({"type": "Feature", "id": fid, "properties": props, "geometry": geom.__geo_interface__})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def layer_bounds(layers: Mapping[str, gpd.GeoDataFrame]) -> list[list[float]] | None:
+    """``[[south, west], [north, east]]`` of all features in lon/lat, or None when empty."""
+    boxes = [g.to_crs(4326).total_bounds for g in layers.values() if len(g)]
+    if not boxes:
+        return None
+    b = np.array(boxes)
+    return [[float(b[:, 1].min()), float(b[:, 0].min())], [float(b[:, 3].max()), float(b[:, 2].max())]]
+
+
+class _Legend(MacroElement):
+    """A legend that lists the layers switched on, following the layer control."""
+
+    _template = Template(
+        """
+        {% macro html(this, kwargs) %}{% endmacro %}
+        {% macro script(this, kwargs) %}
+        (function() {
+            var legend = L.control({position: "bottomleft"});
+            legend.onAdd = function() {
+                var div = L.DomUtil.create("div", "ng-legend");
+                div.innerHTML = {{ this.body|tojson }};
+                L.DomEvent.disableClickPropagation(div);
+                return div;
+            };
+            legend.addTo({{ this._parent.get_name() }});
+            var names = {{ this.groups|tojson }};
+            function show(name, on) {
+                var el = document.querySelector('.ng-legend [data-layer="' + names[name] + '"]');
+                if (el) { el.style.display = on ? "" : "none"; }
+            }
+            {{ this._parent.get_name() }}.on("overlayadd", function(e) { show(e.name, true); });
+            {{ this._parent.get_name() }}.on("overlayremove", function(e) { show(e.name, false); });
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, body: str, groups: dict[str, str]) -> None:
+        super().__init__()
+        self._name = "Legend"
+        self.body = body
+        self.groups = groups
+
+
+class _Setup(MacroElement):
+    """Page set-up run after Leaflet loads: the default icon path and the page's CSS."""
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}
+        <style>
+        .ng-legend { background: rgba(255,255,255,0.92); padding: 6px 9px; border-radius: 4px;
+                     font: 12px/1.35 "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; max-width: 220px; }
+        .ng-legend h4 { margin: 4px 0 2px; font-size: 12px; }
+        .ng-legend i { display: inline-block; width: 12px; height: 12px; margin-right: 5px;
+                       vertical-align: -2px; border-radius: 2px; }
+        .ng-tip table { border-collapse: collapse; margin-top: 3px; }
+        .ng-tip th { text-align: left; padding-right: 8px; font-weight: normal; color: #555; }
+        </style>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        {% if this.images %}L.Icon.Default.imagePath = {{ this.images|tojson }};{% endif %}
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, images: str | None) -> None:
+        super().__init__()
+        self._name = "Setup"
+        self.images = images
+
+
+def _legend_body(layers: Mapping[str, gpd.GeoDataFrame], options: MapOptions) -> str:
+    parts = []
+    for name, gdf in layers.items():
+        spec = CATALOGUE[name]
+        by = spec.field(spec.style.by)
+        present = set(gdf[by.name].dropna().astype(str)) if by.name in gdf.columns else set()
+        items = [
+            f'<div><i style="background:{c.color}"></i>{html.escape(c.zh if options.lang == "zh" else c.en)}</div>'
+            for c in by.choices
+            if c.code in present
+        ]
+        hidden = "" if name in options.visible else ' style="display:none"'
+        parts.append(
+            f'<div data-layer="{name}"{hidden}><h4>{html.escape(spec.label(options.lang))}</h4>{"".join(items)}</div>'
+        )
+    return "".join(parts)
+
+
+def build_map(layers: Mapping[str, gpd.GeoDataFrame], options: MapOptions | None = None) -> folium.Map:
+    """The map of ``layers`` (catalogue layers, any CRS), one toggle per layer.
+
+    Lengths and areas in the tooltips are measured in the metric CRS before any shift to
+    GCJ-02, so they are the same on every basemap.
+    """
+    options = options or MapOptions()
+    # Fit the works, not the rural township that holds few of them.
+    works = {n: g for n, g in layers.items() if n != "districts" and n in options.visible}
+    bounds = layer_bounds(works) or layer_bounds(layers)
+    m = folium.Map(
+        location=_DEFAULT_CENTRE,
+        zoom_start=11,
+        tiles=None,
+        control_scale=True,
+        height=options.height_px,
+    )
+    if options.assets is None:
+        m.default_js, m.default_css = [], []
+        m.get_root().header.add_child(Element(inline_tags()), name="leaflet_inline")
+    else:
+        m.default_js = [("leaflet", options.assets.js)]
+        m.default_css = [("leaflet_css", options.assets.css)]
+    m.add_child(_Setup(options.assets.images if options.assets else None))
+    for tiles in tile_layers(options.basemap, options.tianditu_key):
+        tiles.add_to(m)
+
+    groups: dict[str, str] = {}
+    highlight_bounds = []
+    ordered = [n for n in LAYER_NAMES if n in layers]
+    for name in ordered:
+        spec = CATALOGUE[name]
+        gdf = layers[name].to_crs(4326)
+        measures = feature_measures(layers[name], spec.geometry)
+        shown = gdf if options.basemap != "gaode" else convert_frame(gdf, "wgs84", "gcj02")
+        label = f"{spec.label(options.lang)} ({len(gdf)})"
+        groups[label] = name
+        group = folium.FeatureGroup(name=label, show=name in options.visible)
+        data = _feature_collection(shown, spec, measures, options)
+        geojson = folium.GeoJson(
+            data,
+            name=label,
+            style_function=lambda feature: feature["properties"]["style"],
+            highlight_function=lambda feature: {"weight": 6, "fillOpacity": 0.6},
+            tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True),
+            marker=folium.CircleMarker(radius=spec.style.radius, fill=True) if spec.geometry == "point" else None,
+            zoom_on_click=False,
+        )
+        geojson.add_to(group)
+        group.add_to(m)
+        ids = {fid for layer, fid in options.highlight if layer == name}
+        if ids:
+            hits = shown[shown[spec.id_field].astype(str).isin(ids)]
+            highlight_bounds.append(hits.total_bounds)
+    folium.LayerControl(collapsed=False).add_to(m)
+    m.add_child(_Legend(_legend_body({n: layers[n] for n in ordered}, options), groups))
+    if highlight_bounds:
+        b = np.array(highlight_bounds)
+        m.fit_bounds([[b[:, 1].min(), b[:, 0].min()], [b[:, 3].max(), b[:, 2].max()]], max_zoom=16)
+    elif bounds is not None:
+        m.fit_bounds(bounds)
+    return m
+
+
+def map_html(layers: Mapping[str, gpd.GeoDataFrame], options: MapOptions | None = None, *, title: str = "") -> str:
+    """A complete HTML page of the map that opens with no server and no internet."""
+    options = options or MapOptions()
+    m = build_map(layers, replace(options, assets=None))
+    page = m.get_root().render()
+    head = f"<title>{html.escape(title)}</title>" if title else ""
+    return page.replace("<head>", '<head>\n<meta charset="utf-8">' + head, 1)
