@@ -5,6 +5,7 @@ Run with ``streamlit run app.py``. Widgets, calls into the core, rendering; noth
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from layers.assets import AssetUrls, install_static
 from layers.labels import BASEMAP_LABELS, column_label, row_label, text
 from layers.mapbuild import MapOptions, build_map
 
+log = logging.getLogger("nanguan.app")
 SETTINGS = Settings.from_env()
 STATIC = Path(__file__).resolve().parent / "static"
 #: (layer, field) pairs offered as filters.
@@ -165,6 +167,9 @@ def _labelled(table: pd.DataFrame, lang: str) -> pd.DataFrame:
 def render_stats(sel: Selection) -> pd.DataFrame:
     st.subheader(text("stats", sel.lang))
     table = stats_of(sel.source, sel.flt)
+    if sel.flt.districts:
+        names = "、".join(table["district_name"].iloc[:-1])
+        st.caption(text("selected", sel.lang, names=names))
     st.dataframe(_labelled(table, sel.lang), hide_index=True, key="stats_table", height=36 * (len(table) + 1) + 2)
     body = table[~table.index.isin(["OUTSIDE", "TOTAL"])].set_index("district_name")
     left, right = st.columns(2)
@@ -214,24 +219,30 @@ def render_export(layers: dict[str, gpd.GeoDataFrame], table: pd.DataFrame, sel:
     )
 
 
+def render_page(sel: Selection) -> None:
+    layers = layers_of(sel.source)
+    if dataset_info(sel.source).get("schematic") == "true":
+        st.info(text("schematic", sel.lang))
+    shown = apply_filter(layers, sel.flt)
+    render_map(shown, sel)
+    render_progress(sel)
+    table = render_stats(sel)
+    render_export({n: shown[n] for n in sel.visible if n in shown}, table, sel)
+
+
 def main() -> None:
     st.set_page_config(page_title="南关城市更新一张图", page_icon="🗺️", layout="wide")
     sel = render_sidebar()
     st.title(text("title", sel.lang))
     st.caption(text("subtitle", sel.lang))
     try:
-        layers = layers_of(sel.source)
-        schematic = dataset_info(sel.source).get("schematic") == "true"
+        render_page(sel)
     except RenewalError as exc:
         st.error(text("error_prefix", sel.lang) + str(exc))
-        st.stop()
-    if schematic:
-        st.info(text("schematic", sel.lang))
-    shown = apply_filter({n: layers[n] for n in layers}, sel.flt)
-    render_map(shown, sel)
-    render_progress(sel)
-    table = render_stats(sel)
-    render_export({n: shown[n] for n in sel.visible if n in shown}, table, sel)
+    except Exception as exc:
+        # A bug, not bad data: the server log keeps the traceback, the page one line.
+        log.exception("unexpected error")
+        st.error(text("internal_error", sel.lang, error=f"{type(exc).__name__}: {exc}"))
 
 
 main()

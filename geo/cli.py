@@ -14,18 +14,35 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import pandas as pd
 
+from layers import LAYER_NAMES
+
 from ._atomic import write_bytes_atomic
 from ._table import text_table
-from .errors import RenewalError
-from .io import load_layers
+from .errors import RenewalError, SourceError, ValidationError
+from .export import (
+    EXPORT_CRS,
+    EXPORT_ENCODINGS,
+    EXPORT_FORMATS,
+    attribute_table,
+    csv_bytes,
+    export_name,
+    geojson_bytes,
+    gpkg_bytes,
+    shapefile_zip_bytes,
+    xlsx_bytes,
+)
+from .filters import Filter, apply_filter, attribute_filter
+from .importer import prepare_layer, read_foreign
+from .io import load_layers, store_layer
 from .progress import load_targets, plan_progress
-from .settings import Settings
-from .stats import MAIN_COLUMNS, district_stats
+from .settings import BASEMAPS, Settings
+from .stats import MAIN_COLUMNS, district_stats, select_districts
 
-__all__ = ["COMMANDS", "build_parser", "main"]
+__all__ = ["build_parser", "main"]
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +86,111 @@ def cmd_progress(args: argparse.Namespace) -> None:
     _emit(frame, args)
 
 
+def cmd_validate(args: argparse.Namespace) -> None:
+    """Check a file against the catalogue; every problem on its own line."""
+    path = Path(args.file)
+    try:
+        if args.layer is None:
+            layers = load_layers(path)
+            if not layers:
+                raise SourceError(f"{path}: holds none of the catalogue layers ({', '.join(LAYER_NAMES)})")
+            summary = ", ".join(f"{name} {len(gdf)}" for name, gdf in layers.items())
+        else:
+            gdf = read_foreign(
+                path,
+                table=args.table,
+                layer=args.layer,
+                from_crs=args.from_crs,
+                encoding=args.encoding,
+                max_unzipped_mb=Settings.from_env().max_unzipped_mb,
+            )
+            summary = f"{args.layer} {len(prepare_layer(gdf, args.layer).gdf)}"
+    except ValidationError as exc:
+        for problem in exc.problems:
+            print(problem)
+        raise
+    print(f"ok: {path} conforms ({summary} features)")
+
+
+def cmd_import(args: argparse.Namespace) -> None:
+    """Replace one layer of a GeoPackage with a file's features, atomically."""
+    gdf = read_foreign(
+        args.file,
+        table=args.table,
+        layer=args.layer,
+        from_crs=args.from_crs,
+        encoding=args.encoding,
+        max_unzipped_mb=Settings.from_env().max_unzipped_mb,
+    )
+    result = prepare_layer(gdf, args.layer, fix=args.fix)
+    store_layer(result.gdf, args.layer, args.into)
+    repaired = f"; repaired geometries: {', '.join(result.repaired)}" if result.repaired else ""
+    print(f"imported {len(result.gdf)} features into {args.into} as {args.layer}{repaired}")
+
+
+def _export_bytes(args: argparse.Namespace) -> bytes:
+    fmt = args.format
+    if args.layer in ("stats", "progress"):
+        if fmt not in ("csv", "xlsx"):
+            raise SourceError(f"--layer {args.layer} is a table: use --format csv or xlsx")
+        layers = attribute_filter(load_layers(args.source), Filter(districts=tuple(args.district)))
+        if args.layer == "stats":
+            table = select_districts(district_stats(layers), tuple(args.district))
+        else:
+            table = plan_progress(layers, load_targets(Settings.from_env().targets)).reset_index()
+        return csv_bytes(table) if fmt == "csv" else xlsx_bytes({args.layer: table})
+    names = LAYER_NAMES if args.layer == "all" else (args.layer,)
+    layers = apply_filter(load_layers(args.source), Filter(districts=tuple(args.district)))
+    missing = [n for n in names if n not in layers]
+    if args.layer != "all" and missing:
+        raise SourceError(f"{args.source}: has no layer {args.layer!r}")
+    chosen = {n: layers[n] for n in names if n in layers}
+    if fmt == "geojson":
+        if len(chosen) != 1:
+            raise SourceError("GeoJSON holds one layer: name it with --layer")
+        ((name, gdf),) = chosen.items()
+        return geojson_bytes(gdf, layer=name, crs=args.crs or "EPSG:4326")
+    if fmt == "gpkg":
+        return gpkg_bytes(chosen, crs=args.crs)
+    if fmt == "shp":
+        return shapefile_zip_bytes(chosen, crs=args.crs or "EPSG:4326", encoding=args.encoding)
+    tables = {n: attribute_table(g, n, geometry="wkt" if fmt == "csv" else "lonlat") for n, g in chosen.items()}
+    if fmt == "csv":
+        if len(tables) != 1:
+            raise SourceError("CSV holds one layer: name it with --layer")
+        return csv_bytes(next(iter(tables.values())))
+    return xlsx_bytes(tables)
+
+
+def cmd_export(args: argparse.Namespace) -> None:
+    """Write a layer, all layers or a table for another GIS or a spreadsheet."""
+    data = _export_bytes(args)
+    out = args.out or export_name(args.layer, args.format, args.crs or "EPSG:4326")
+    write_bytes_atomic(out, data)
+    print(f"wrote {out}")
+
+
+def cmd_map(args: argparse.Namespace) -> None:
+    """A standalone HTML map that opens with no server and no internet."""
+    from layers.labels import text
+    from layers.mapbuild import MapOptions, map_html
+
+    layers = apply_filter(load_layers(args.source), Filter(districts=tuple(args.district)))
+    page = map_html(layers, MapOptions(lang=args.lang, basemap=args.basemap), title=text("title", args.lang))
+    write_bytes_atomic(args.out, page.encode("utf-8"))
+    print(f"wrote {args.out}")
+
+
+def _add_reading(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--table", metavar="NAME", help="the GeoPackage table, or the Shapefile in a zip, to read")
+    p.add_argument(
+        "--from-crs",
+        metavar="CRS",
+        help="CRS of a file that declares none: EPSG:4326, EPSG:4490, EPSG:4551 …, or gcj02 / bd09",
+    )
+    p.add_argument("--encoding", metavar="E", help="text encoding where the file does not say (GBK, GB18030)")
+
+
 def _add_output(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--format",
@@ -107,11 +229,65 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     )
     _add_output(p)
     p.set_defaults(func=cmd_progress)
+
+    p = sub.add_parser("validate", help="check a file against the layer catalogue")
+    p.add_argument("file", metavar="FILE", help="a GeoPackage of catalogue layers, or any readable file with --layer")
+    p.add_argument("--layer", choices=LAYER_NAMES, help="the catalogue layer the file holds")
+    _add_reading(p)
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("import", help="replace one layer of a GeoPackage with a file's features (atomically)")
+    p.add_argument("file", metavar="FILE", help=".geojson, .gpkg, .zip (Shapefile), .shp, .kml or .csv")
+    p.add_argument("--as", dest="layer", required=True, choices=LAYER_NAMES, help="the catalogue layer it becomes")
+    p.add_argument("--into", required=True, metavar="TARGET.gpkg", help="GeoPackage to store it in (created if new)")
+    _add_reading(p)
+    p.add_argument("--fix", action="store_true", help="repair invalid geometries (their ids are reported)")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("export", help="write layers or tables for the municipal GIS or a spreadsheet")
+    p.add_argument("source", metavar="SOURCE", help="a GeoPackage with the catalogue layers")
+    p.add_argument(
+        "--layer",
+        required=True,
+        choices=(*LAYER_NAMES, "all", "stats", "progress"),
+        help="a layer, all layers (gpkg, shp, xlsx), or the stats / progress table (csv, xlsx)",
+    )
+    p.add_argument("--format", required=True, choices=EXPORT_FORMATS, help="output format")
+    p.add_argument(
+        "--crs", choices=EXPORT_CRS, help="CRS of the output (default EPSG:4326; gpkg keeps each layer's own)"
+    )
+    p.add_argument(
+        "--encoding",
+        choices=EXPORT_ENCODINGS,
+        default="UTF-8",
+        help="Shapefile text encoding: UTF-8 (default) or GBK for older ArcGIS/SuperMap",
+    )
+    p.add_argument(
+        "--district",
+        action="append",
+        default=[],
+        metavar="CODE",
+        help="only features meeting this sub-district (repeatable)",
+    )
+    p.add_argument("--out", metavar="FILE", help="output file (default: layer_CRS_date.ext in this folder)")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("map", help="a standalone HTML map that opens with no server and no internet")
+    p.add_argument("source", metavar="SOURCE", help="a GeoPackage with the catalogue layers")
+    p.add_argument("--out", required=True, metavar="FILE", help="the .html file to write")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of labels (default zh)")
+    p.add_argument(
+        "--basemap", choices=BASEMAPS, default="none", help="tiles under the data (default none: works offline)"
+    )
+    p.add_argument(
+        "--district",
+        action="append",
+        default=[],
+        metavar="CODE",
+        help="only features meeting this sub-district (repeatable)",
+    )
+    p.set_defaults(func=cmd_map)
     return parser
-
-
-#: Command names, for documentation tests.
-COMMANDS: tuple[str, ...] = ("stats", "progress")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

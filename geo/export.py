@@ -1,23 +1,75 @@
-"""Writing layers and tables for the municipal GIS and for people.
+"""Writing layers and tables for the municipal GIS (ArcGIS, SuperMap, QGIS) and for people.
 
-Every writer returns bytes or writes a file atomically: a failed export leaves what was
-there untouched.
+Writers return bytes (for the app's download buttons) or write a file atomically (for the
+command line): a failed export leaves what was there untouched.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import logging
+import os
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import pyogrio
+import shapely
+from pyproj import CRS
 
+from layers import CATALOGUE
+
+from ._atomic import atomic_path, write_bytes_atomic
 from .crs import parse_crs
+from .errors import SourceError
+from .measure import feature_measures
 
-__all__ = ["csv_bytes", "geojson_bytes"]
+__all__ = [
+    "EXPORT_CRS",
+    "EXPORT_ENCODINGS",
+    "EXPORT_FORMATS",
+    "attribute_table",
+    "crs_tag",
+    "csv_bytes",
+    "export_name",
+    "geojson_bytes",
+    "gpkg_bytes",
+    "shapefile_zip_bytes",
+    "write_bytes_atomic",
+    "write_gpkg",
+    "xlsx_bytes",
+]
 
 log = logging.getLogger(__name__)
+
+EXPORT_FORMATS: tuple[str, ...] = ("geojson", "gpkg", "shp", "csv", "xlsx")
+EXPORT_CRS: tuple[str, ...] = ("EPSG:4326", "EPSG:4490", "EPSG:4551", "EPSG:4530")
+EXPORT_ENCODINGS: tuple[str, ...] = ("UTF-8", "GBK")
+_CPG = {"UTF-8": "UTF-8", "GBK": "936"}
+_SUFFIX = {"geojson": "geojson", "gpkg": "gpkg", "shp": "zip", "csv": "csv", "xlsx": "xlsx"}
+
+
+def crs_tag(crs: str | CRS | None) -> str:
+    """A CRS as it goes into a file name: ``EPSG4326``."""
+    if crs is None:
+        return "source"
+    code = parse_crs(crs).to_epsg()
+    return f"EPSG{code}" if code else "custom"
+
+
+def export_name(layer: str, fmt: str, crs: str | CRS | None, day: dt.date | None = None) -> str:
+    """File name carrying layer, CRS and date: ``roads_EPSG4326_20201231.geojson``."""
+    day = day or dt.date.today()
+    tag = "" if fmt in ("csv", "xlsx") and layer in ("stats", "progress") else f"_{crs_tag(crs)}"
+    return f"{layer}{tag}_{day:%Y%m%d}.{_SUFFIX[fmt]}"
+
+
+def _to(gdf: gpd.GeoDataFrame, crs: str | CRS | None) -> gpd.GeoDataFrame:
+    return gdf if crs is None else gdf.to_crs(parse_crs(crs))
 
 
 def geojson_bytes(gdf: gpd.GeoDataFrame, *, layer: str, crs: str = "EPSG:4326") -> bytes:
@@ -30,13 +82,100 @@ def geojson_bytes(gdf: gpd.GeoDataFrame, *, layer: str, crs: str = "EPSG:4326") 
     target = parse_crs(crs)
     out = gdf.to_crs(target)
     rfc = target.to_epsg() == 4326
-    options = {"RFC7946": "YES" if rfc else "NO", "COORDINATE_PRECISION": 7, "WRITE_NAME": "NO"}
+    options = {
+        "RFC7946": "YES" if rfc else "NO",
+        "COORDINATE_PRECISION": 7 if target.is_geographic else 3,
+        "WRITE_NAME": "NO",
+    }
     buf = io.BytesIO()
     pyogrio.write_dataframe(out, buf, layer=layer, driver="GeoJSON", layer_options=options)
     log.info("GeoJSON of %s: %d features in %s", layer, len(out), target.name)
     return buf.getvalue()
 
 
+def write_gpkg(
+    layers: Mapping[str, gpd.GeoDataFrame], out: str | os.PathLike[str], *, crs: str | CRS | None = None
+) -> None:
+    """All ``layers`` into a new GeoPackage at ``out`` (replaced atomically), each in ``crs``
+    or, by default, its own CRS."""
+    with atomic_path(out) as tmp:
+        for name, gdf in layers.items():
+            pyogrio.write_dataframe(_to(gdf, crs), tmp, layer=name, driver="GPKG")
+    log.info("GeoPackage %s: %s", out, ", ".join(layers))
+
+
+def gpkg_bytes(layers: Mapping[str, gpd.GeoDataFrame], *, crs: str | CRS | None = None) -> bytes:
+    """:func:`write_gpkg` as bytes, for a download."""
+    with tempfile.TemporaryDirectory(prefix="nanguan-export-") as tmp:
+        path = Path(tmp) / "export.gpkg"
+        write_gpkg(layers, path, crs=crs)
+        return path.read_bytes()
+
+
+def shapefile_zip_bytes(
+    layers: Mapping[str, gpd.GeoDataFrame], *, crs: str | CRS = "EPSG:4326", encoding: str = "UTF-8"
+) -> bytes:
+    """Each layer as a Shapefile (.shp .shx .dbf .prj .cpg), zipped together.
+
+    ``encoding`` is the attribute text's: UTF-8, or GBK for older ArcGIS and SuperMap. The
+    ``.cpg`` says which (``UTF-8`` or code page ``936``), so every reader decodes the
+    Chinese names alike.
+    """
+    if encoding.upper() not in EXPORT_ENCODINGS:
+        raise SourceError(f"unsupported Shapefile encoding {encoding!r}; use {' or '.join(EXPORT_ENCODINGS)}")
+    buf = io.BytesIO()
+    with (
+        tempfile.TemporaryDirectory(prefix="nanguan-shp-") as tmp,
+        zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive,
+    ):
+        for name, gdf in layers.items():
+            path = Path(tmp) / f"{name}.shp"
+            try:
+                pyogrio.write_dataframe(_to(gdf, crs), path, driver="ESRI Shapefile", encoding=encoding.upper())
+            except UnicodeEncodeError as exc:
+                raise SourceError(
+                    f"{name}: a text value cannot be written in {encoding} ({exc.object[exc.start : exc.end]!r}); "
+                    "export in UTF-8"
+                ) from exc
+            # Esri tools read code page numbers most reliably: 936 is GBK; GDAL reads it too.
+            path.with_suffix(".cpg").write_text(_CPG[encoding.upper()], encoding="ascii")
+            for part in sorted(Path(tmp).glob(f"{name}.*")):
+                archive.write(part, part.name)
+    log.info("Shapefile zip: %s in %s, %s", ", ".join(layers), crs, encoding)
+    return buf.getvalue()
+
+
+def attribute_table(gdf: gpd.GeoDataFrame, layer: str, *, geometry: str = "wkt") -> pd.DataFrame:
+    """A layer as a plain table: catalogue fields, its measure (``length_m`` or ``area_m2``)
+    and its geometry as WKT in EPSG:4326 (``geometry="wkt"``) or as the lon/lat of a point
+    on it (``geometry="lonlat"``, for spreadsheets)."""
+    spec = CATALOGUE[layer]
+    table = pd.DataFrame(gdf[list(spec.field_names)]).reset_index(drop=True)
+    if spec.measure in ("length", "area"):
+        column = "length_m" if spec.measure == "length" else "area_m2"
+        table[column] = feature_measures(gdf, spec.geometry).round(3).to_numpy()
+    lonlat = gdf.to_crs(4326).geometry
+    if geometry == "wkt":
+        table["wkt"] = shapely.to_wkt(lonlat.to_numpy(), rounding_precision=7)
+    else:
+        points = shapely.point_on_surface(lonlat.to_numpy())
+        table["lon"], table["lat"] = shapely.get_x(points).round(7), shapely.get_y(points).round(7)
+    return table
+
+
 def csv_bytes(table: pd.DataFrame) -> bytes:
     """A table as CSV in UTF-8 with a byte-order mark, so Excel shows the Chinese."""
     return table.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
+
+
+def xlsx_bytes(sheets: Mapping[str, pd.DataFrame]) -> bytes:
+    """Tables as an Excel workbook, one sheet each (sheet names cut to Excel's 31 characters)."""
+    try:
+        import openpyxl  # noqa: F401 - the engine pandas uses
+    except ImportError as exc:
+        raise SourceError("XLSX export needs openpyxl: pip install openpyxl") from exc
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            frame.to_excel(writer, sheet_name=name[:31], index=False)
+    return buf.getvalue()

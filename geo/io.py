@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -20,6 +21,7 @@ from pyogrio.errors import DataSourceError
 
 from layers import CATALOGUE, LAYER_NAMES, spec_for
 
+from ._atomic import atomic_path
 from .errors import Problem, SourceError, ValidationError
 from .validate import inspect
 
@@ -122,3 +124,24 @@ def dataset_info(source: str | os.PathLike[str]) -> dict[str, str]:
     except (sqlite3.Error, pd.errors.DatabaseError):
         return {}
     return dict(zip(frame["key"], frame["value"], strict=True))
+
+
+def store_layer(gdf: gpd.GeoDataFrame, layer: str, target: str | os.PathLike[str]) -> None:
+    """Replace (or add) one layer of a GeoPackage, atomically.
+
+    The GeoPackage is copied beside itself, the layer written into the copy and read back
+    through the validating loader, and only then does the copy replace the original; a
+    failure at any step leaves ``target`` byte for byte as it was.
+    """
+    target = Path(target)
+    if target.exists():
+        check_gpkg_path(target)
+    with atomic_path(target) as tmp:
+        if target.exists():
+            shutil.copyfile(target, tmp)
+        try:
+            pyogrio.write_dataframe(gdf, tmp, layer=layer, driver="GPKG", layer_options={"OVERWRITE": "YES"})
+        except (DataSourceError, OSError) as exc:
+            raise SourceError(f"{target}: cannot write layer {layer!r} ({exc})") from exc
+        load_layers(tmp, layers=(layer,))
+    log.info("stored %d features as %s in %s", len(gdf), layer, target)

@@ -51,6 +51,7 @@ UI: dict[str, tuple[str, str]] = {
     "length": ("长度", "Length"),
     "area": ("面积", "Area"),
     "error_prefix": ("无法加载数据：", "Cannot load the data: "),
+    "internal_error": ("程序内部错误（已记入服务器日志）：{error}", "Internal error (logged on the server): {error}"),
     "feature_count": ("{n} 个要素", "{n} features"),
     "filtered_out": ("筛选后无要素", "No feature passes the filters"),
 }

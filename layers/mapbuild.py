@@ -304,6 +304,9 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame], options: MapOptions | None
         label = f"{spec.label(options.lang)} ({len(gdf)})"
         groups[label] = name
         group = folium.FeatureGroup(name=label, show=name in options.visible)
+        group.add_to(m)
+        if gdf.empty:
+            continue
         data = _feature_collection(shown, spec, measures, options)
         geojson = folium.GeoJson(
             data,
@@ -315,7 +318,6 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame], options: MapOptions | None
             zoom_on_click=False,
         )
         geojson.add_to(group)
-        group.add_to(m)
         ids = {fid for layer, fid in options.highlight if layer == name}
         if ids:
             hits = shown[shown[spec.id_field].astype(str).isin(ids)]

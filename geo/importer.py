@@ -1,0 +1,440 @@
+"""Reading what the bureaus send: GeoJSON, GeoPackage, zipped Shapefile, KML, CSV.
+
+Data from outside is untrusted: archives are checked before anything is extracted (no
+absolute or ``..`` member paths, a cap on the uncompressed size), text encodings are
+checked rather than guessed, and coordinates are checked against the CRS they claim.
+:func:`read_foreign` returns the file as read (CRS set, GCJ-02/BD-09 converted to WGS 84);
+:func:`prepare_layer` maps its fields onto a catalogue layer and validates it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import struct
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from pyogrio.errors import DataLayerError, DataSourceError
+
+from layers import CATALOGUE, LayerSpec
+
+from .chinacoord import PSEUDO_CRS, convert_frame
+from .crs import parse_crs
+from .errors import CRSError, Problem, SourceError, ValidationError
+from .validate import inspect
+
+__all__ = [
+    "FORMATS",
+    "ImportResult",
+    "check_coordinates",
+    "map_fields",
+    "prepare_layer",
+    "read_foreign",
+    "safe_zip_members",
+]
+
+log = logging.getLogger(__name__)
+
+#: File endings read, and the format each means.
+FORMATS: dict[str, str] = {
+    ".geojson": "GeoJSON",
+    ".json": "GeoJSON",
+    ".gpkg": "GeoPackage",
+    ".zip": "zipped Shapefile",
+    ".shp": "Shapefile",
+    ".kml": "KML",
+    ".csv": "CSV",
+}
+
+_WKT_COLUMNS = ("wkt", "geometry", "geom", "the_geom", "shape", "几何")
+_LON_COLUMNS = ("lon", "lng", "long", "longitude", "x", "经度")
+_LAT_COLUMNS = ("lat", "latitude", "y", "纬度")
+#: Lon/lat rectangle of China, degrees, with a margin.
+_CHINA = (73.0, 3.0, 136.0, 54.0)
+
+
+# --------------------------------------------------------------------------- archives
+
+
+def safe_zip_members(archive: zipfile.ZipFile, *, max_unzipped_mb: float) -> list[zipfile.ZipInfo]:
+    """The archive's file members, refused whole when one could escape or it is too large.
+
+    Raises
+    ------
+    SourceError
+        A member with an absolute path or a ``..`` part (zip slip), or an uncompressed total
+        above ``max_unzipped_mb``; checked before anything is extracted.
+    """
+    members = [m for m in archive.infolist() if not m.is_dir()]
+    for m in members:
+        name = m.filename.replace("\\", "/")
+        parts = PurePosixPath(name).parts
+        if name.startswith("/") or ".." in parts or (parts and parts[0].endswith(":")):
+            raise SourceError(f"the archive member {m.filename!r} points outside the archive; refusing to extract it")
+    total_mb = sum(m.file_size for m in members) / 1e6
+    if total_mb > max_unzipped_mb:
+        raise SourceError(
+            f"the archive unpacks to {total_mb:,.0f} MB, more than the {max_unzipped_mb:,.0f} MB limit "
+            "(NANGUAN_MAX_UNZIPPED_MB); split it or raise the limit"
+        )
+    return members
+
+
+def _extract_shapefile(path: Path, folder: Path, *, table: str | None, max_unzipped_mb: float) -> Path:
+    """Extract the one Shapefile of a zip into ``folder``; the path of its .shp."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile as exc:
+        raise SourceError(f"{path}: not a valid zip archive ({exc})") from exc
+    with archive:
+        members = safe_zip_members(archive, max_unzipped_mb=max_unzipped_mb)
+        shps = [m for m in members if m.filename.lower().endswith(".shp")]
+        if table:
+            shps = [m for m in shps if PurePosixPath(m.filename).stem == table]
+        if not shps:
+            listed = ", ".join(m.filename for m in members) or "nothing"
+            raise SourceError(
+                f"{path}: the archive has no .shp{f' named {table}' if table else ''} (it holds {listed})"
+            )
+        if len(shps) > 1:
+            names = ", ".join(PurePosixPath(m.filename).stem for m in shps)
+            raise SourceError(f"{path}: the archive holds several Shapefiles ({names}); choose one with --table")
+        stem = shps[0].filename[:-4]
+        wanted = {
+            stem + ext: m
+            for m in members
+            for ext in (".shp", ".shx", ".dbf", ".prj", ".cpg")
+            if m.filename.lower() == (stem + ext).lower()
+        }
+        for ext in (".shx", ".dbf"):
+            if stem + ext not in wanted:
+                raise SourceError(
+                    f"{path}: {PurePosixPath(stem).name}.shp comes without its {ext} file; "
+                    f"zip the .shp, .shx, .dbf and .prj together"
+                )
+        for name, member in wanted.items():
+            target = folder / PurePosixPath(name).name
+            with archive.open(member) as src, target.open("wb") as dst:
+                dst.write(src.read())
+        return folder / (PurePosixPath(stem).name + ".shp")
+
+
+# --------------------------------------------------------------------------- encodings
+
+
+def _dbf_text_is_utf8(dbf: Path) -> bool:
+    """Whether every record of a .dbf decodes as UTF-8 (field values are bytes in the file)."""
+    data = dbf.read_bytes()
+    if len(data) < 32:
+        return True
+    header_len, record_len = struct.unpack("<HH", data[8:12])
+    n_records = struct.unpack("<I", data[4:8])[0]
+    body = data[header_len : header_len + n_records * record_len]
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _shapefile_encoding(shp: Path, encoding: str | None) -> str | None:
+    """The encoding to read a Shapefile's text with; None lets GDAL follow its .cpg."""
+    if encoding:
+        return encoding
+    if shp.with_suffix(".cpg").exists():
+        return None
+    if not _dbf_text_is_utf8(shp.with_suffix(".dbf")):
+        raise SourceError(
+            f"{shp.name}: the attribute text is not UTF-8 and there is no .cpg to say what it is; "
+            "pass --encoding GBK (or choose GBK in the app) for files from older ArcGIS/SuperMap"
+        )
+    return "UTF-8"
+
+
+# --------------------------------------------------------------------------- CRS checks
+
+
+def check_coordinates(gdf: gpd.GeoDataFrame, *, where: str) -> None:
+    """Refuse coordinates that cannot be in the CRS they claim.
+
+    Geographic data must be lon/lat inside China (swapped axes are named as such);
+    projected data must not hold degree-sized numbers and must land in China.
+    """
+    if gdf.empty or gdf.crs is None:
+        return
+    xmin, ymin, xmax, ymax = gdf.total_bounds
+    crs = gdf.crs
+    if crs.is_geographic:
+        if not (-180 <= xmin and xmax <= 180 and -90 <= ymin and ymax <= 90):
+            raise CRSError(
+                f"{where}: coordinates reach ({xmin:,.0f}, {ymin:,.0f}) - ({xmax:,.0f}, {ymax:,.0f}), which are not "
+                f"degrees although {crs.name} is lon/lat; the data is probably projected: pass its CRS with --from-crs"
+            )
+        if _inside_china(ymin, xmin, ymax, xmax) and not _inside_china(xmin, ymin, xmax, ymax):
+            raise CRSError(
+                f"{where}: longitude and latitude look swapped (x {xmin:.3f}-{xmax:.3f} reads like a "
+                "latitude in China); swap the columns or axes and import again"
+            )
+        if not _inside_china(xmin, ymin, xmax, ymax):
+            raise CRSError(
+                f"{where}: lon/lat ({xmin:.3f}, {ymin:.3f}) - ({xmax:.3f}, {ymax:.3f}) lie outside China; "
+                "check the CRS (--from-crs)"
+            )
+        return
+    if max(abs(xmin), abs(xmax)) <= 180 and max(abs(ymin), abs(ymax)) <= 90:
+        raise CRSError(
+            f"{where}: coordinates look like degrees but {crs.name} is projected in metres; "
+            "pass --from-crs EPSG:4326 (or EPSG:4490)"
+        )
+    lon_lat = gdf.to_crs(4326).total_bounds
+    if not np.all(np.isfinite(lon_lat)) or not _inside_china(*lon_lat):
+        raise CRSError(
+            f"{where}: in {crs.name} the data falls outside China; the CRS is probably wrong "
+            "(a Gauss-Kruger zone with or without zone prefix, e.g. EPSG:4530 vs EPSG:4551?)"
+        )
+
+
+def _inside_china(xmin: float, ymin: float, xmax: float, ymax: float) -> bool:
+    return bool(_CHINA[0] <= xmin and xmax <= _CHINA[2] and _CHINA[1] <= ymin and ymax <= _CHINA[3])
+
+
+def _apply_from_crs(gdf: gpd.GeoDataFrame, from_crs: str | None, where: str) -> gpd.GeoDataFrame:
+    """Set or convert the CRS as the user named it; refuse data that declares none."""
+    if from_crs is None:
+        if gdf.crs is None:
+            raise CRSError(
+                f"{where}: declares no CRS; name it with --from-crs (EPSG:4326, EPSG:4490, EPSG:4551, gcj02 or bd09)"
+            )
+        return gdf
+    name = from_crs.strip().lower()
+    if name in PSEUDO_CRS:
+        if gdf.crs is not None and not gdf.crs.is_geographic:
+            raise CRSError(f"{where}: {name} coordinates are lon/lat, but the file declares {gdf.crs.name}")
+        lonlat = gdf.set_crs(4326, allow_override=True)
+        check_coordinates(lonlat, where=where)
+        return convert_frame(lonlat, name, "wgs84")
+    named = parse_crs(from_crs)
+    if gdf.crs is not None and not gdf.crs.equals(named):
+        raise CRSError(
+            f"{where}: the file declares {gdf.crs.name} but --from-crs says {named.name}; "
+            "drop --from-crs or fix the file's .prj"
+        )
+    return gdf.set_crs(named, allow_override=True)
+
+
+# --------------------------------------------------------------------------- readers
+
+
+def _read_csv(path: Path, encoding: str | None) -> gpd.GeoDataFrame:
+    try:
+        frame = pd.read_csv(path, encoding=encoding or "utf-8-sig", dtype=str, keep_default_na=False)
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"{path}: the text is not {encoding or 'UTF-8'}; pass --encoding GBK") from exc
+    except pd.errors.EmptyDataError as exc:
+        raise SourceError(f"{path}: the file is empty") from exc
+    except pd.errors.ParserError as exc:
+        raise SourceError(f"{path}: not a readable CSV ({exc})") from exc
+    lower = {c.strip().lower(): c for c in frame.columns}
+    wkt = next((lower[c] for c in _WKT_COLUMNS if c in lower), None)
+    if wkt is not None:
+        try:
+            geoms = shapely.from_wkt(frame[wkt].replace("", None))
+        except shapely.errors.GEOSException as exc:
+            raise SourceError(f"{path}: column {wkt!r} holds text that is not WKT ({exc})") from exc
+        return gpd.GeoDataFrame(frame.drop(columns=[wkt]), geometry=geoms)
+    lon = next((lower[c] for c in _LON_COLUMNS if c in lower), None)
+    lat = next((lower[c] for c in _LAT_COLUMNS if c in lower), None)
+    if lon is None or lat is None:
+        raise SourceError(
+            f"{path}: no geometry column; give a WKT column (wkt) or lon and lat columns "
+            f"(the file has: {', '.join(frame.columns)})"
+        )
+    x, y = pd.to_numeric(frame[lon], errors="coerce"), pd.to_numeric(frame[lat], errors="coerce")
+    if x.isna().any() or y.isna().any():
+        raise SourceError(f"{path}: columns {lon!r}/{lat!r} hold values that are not numbers")
+    return gpd.GeoDataFrame(frame.drop(columns=[lon, lat]), geometry=gpd.points_from_xy(x, y))
+
+
+def _read_ogr(
+    path: Path, *, layer: str | None, encoding: str | None, what: str, shown: Path | None = None
+) -> gpd.GeoDataFrame:
+    shown = shown or path
+    try:
+        return pyogrio.read_dataframe(path, layer=layer, encoding=encoding)
+    except (DataSourceError, DataLayerError) as exc:
+        reason = str(exc).splitlines()[0].replace(str(path), path.name)
+        raise SourceError(f"{shown}: cannot be read as {what} ({reason})") from exc
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise SourceError(f"{shown}: the text is not {encoding or 'UTF-8'}; pass --encoding GBK") from exc
+
+
+def _gpkg_table(path: Path, table: str | None, layer: str | None) -> str:
+    tables = [str(name) for name, geom in pyogrio.list_layers(path) if geom is not None]
+    if table:
+        if table not in tables:
+            raise SourceError(f"{path}: no table {table!r}; it has {', '.join(tables) or 'no spatial table'}")
+        return table
+    if len(tables) == 1:
+        return tables[0]
+    if layer in tables:
+        return layer
+    raise SourceError(f"{path}: holds several tables ({', '.join(tables)}); choose one with --table")
+
+
+def read_foreign(
+    path: str | os.PathLike[str],
+    *,
+    table: str | None = None,
+    layer: str | None = None,
+    from_crs: str | None = None,
+    encoding: str | None = None,
+    max_unzipped_mb: float = 500.0,
+) -> gpd.GeoDataFrame:
+    """Read a file the tool did not write, with its CRS settled and checked.
+
+    Parameters
+    ----------
+    path : path-like
+        ``.geojson``/``.json``, ``.gpkg``, ``.zip`` (Shapefile), ``.shp``, ``.kml`` or ``.csv``.
+    table : str, optional
+        The GeoPackage table or the Shapefile (by name) inside an archive to read.
+    layer : str, optional
+        The catalogue layer the data is for; picks a GeoPackage table of that name.
+    from_crs : str, optional
+        The CRS of the coordinates, for files that declare none: an EPSG code, or ``gcj02``
+        / ``bd09`` for lon/lat copied from Amap or Baidu (converted to WGS 84).
+    encoding : str, optional
+        Text encoding (``GBK``, ``GB18030``) where the file does not say.
+    max_unzipped_mb : float
+        Largest uncompressed size of an archive, MB.
+
+    Returns
+    -------
+    GeoDataFrame
+        The features with the source's own columns.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise SourceError(f"{path}: no such file")
+    if path.is_dir():
+        raise SourceError(f"{path}: is a folder; pass a file")
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise SourceError(f"{path}: unknown format {suffix or '(no ending)'}; use {', '.join(sorted(FORMATS))}")
+    if path.stat().st_size == 0:
+        raise SourceError(f"{path}: the file is empty")
+    what = FORMATS[suffix]
+    with tempfile.TemporaryDirectory(prefix="nanguan-import-") as tmp:
+        if suffix == ".csv":
+            gdf = _read_csv(path, encoding)
+        elif suffix in (".zip", ".shp"):
+            shp = (
+                _extract_shapefile(path, Path(tmp), table=table, max_unzipped_mb=max_unzipped_mb)
+                if suffix == ".zip"
+                else path
+            )
+            if suffix == ".shp":
+                for ext in (".shx", ".dbf"):
+                    if not shp.with_suffix(ext).exists():
+                        raise SourceError(f"{path}: {shp.stem}.shp comes without its {ext} file")
+            try:
+                text_encoding = _shapefile_encoding(shp, encoding)
+            except SourceError as exc:
+                raise SourceError(f"{path}: {exc}") from exc
+            gdf = _read_ogr(shp, layer=None, encoding=text_encoding, what=what, shown=path)
+        elif suffix == ".gpkg":
+            gdf = _read_ogr(path, layer=_gpkg_table(path, table, layer), encoding=None, what=what)
+        else:
+            gdf = _read_ogr(path, layer=table, encoding=encoding, what=what)
+    if gdf.empty:
+        raise SourceError(f"{path}: holds no features")
+    gdf = _apply_from_crs(gdf, from_crs, str(path))
+    check_coordinates(gdf, where=str(path))
+    log.info("read %d features from %s (%s, %s)", len(gdf), path, what, gdf.crs.name if gdf.crs else "no CRS")
+    return gdf
+
+
+# --------------------------------------------------------------------------- mapping and checking
+
+
+def map_fields(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
+    """Rename the source's columns to the catalogue's by name or common Chinese name.
+
+    Raises
+    ------
+    ValidationError
+        Required fields the source has no column for, each naming the columns it has.
+    """
+    columns = [c for c in gdf.columns if c != gdf.geometry.name]
+    by_lower = {str(c).strip().lower(): c for c in columns}
+    renames: dict[str, str] = {}
+    missing: list[Problem] = []
+    for f in spec.fields:
+        for candidate in (f.name, *f.source_names):
+            source = by_lower.get(candidate.strip().lower())
+            if source is not None and source not in renames:
+                renames[source] = f.name
+                break
+        else:
+            if f.required:
+                missing.append(
+                    Problem(
+                        spec.name,
+                        None,
+                        f.name,
+                        f"no column for it (tried {', '.join((f.name, *f.source_names))}); "
+                        f"the file has: {', '.join(map(str, columns)) or 'no attribute columns'}",
+                    )
+                )
+    ValidationError.collect(missing)
+    keep = [*renames, gdf.geometry.name]
+    return gdf[keep].rename(columns=renames)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """A layer ready to store, and what was repaired on the way."""
+
+    gdf: gpd.GeoDataFrame
+    repaired: tuple[str, ...]
+
+
+def _repair(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> tuple[gpd.GeoDataFrame, tuple[str, ...]]:
+    geoms = gdf.geometry.array
+    bad = np.flatnonzero(~shapely.is_valid(geoms) & ~shapely.is_missing(geoms))
+    if not len(bad):
+        return gdf, ()
+    fixed = shapely.make_valid(geoms[bad])
+    family = {"point": (0, 4), "line": (1, 5), "polygon": (3, 6)}[spec.geometry]
+    # make_valid may return a collection; keep the parts of the layer's own kind.
+    parts = [shapely.union_all([p for p in shapely.get_parts(g) if shapely.get_type_id(p) in family]) for g in fixed]
+    out = gdf.copy()
+    out.loc[out.index[bad], out.geometry.name] = parts
+    ids = tuple(str(out[spec.id_field].iloc[i]) if spec.id_field in out.columns else f"#{i + 1}" for i in bad)
+    return out, ids
+
+
+def prepare_layer(gdf: gpd.GeoDataFrame, layer: str, *, fix: bool = False) -> ImportResult:
+    """Map fields onto catalogue layer ``layer``, optionally repair geometries, and validate.
+
+    Invalid geometries are refused with the list of ids unless ``fix`` is set, in which case
+    they are repaired with ``make_valid`` and their ids reported.
+    """
+    spec = CATALOGUE[layer]
+    mapped = map_fields(gdf, spec)
+    repaired: tuple[str, ...] = ()
+    if fix:
+        mapped, repaired = _repair(mapped, spec)
+    normal, found = inspect(mapped, spec)
+    ValidationError.collect(found)
+    if repaired:
+        log.info("repaired %d geometries in %s: %s", len(repaired), layer, ", ".join(repaired))
+    return ImportResult(normal, repaired)

@@ -1,0 +1,43 @@
+"""Every label the page shows comes from the catalogue, in both languages."""
+
+from __future__ import annotations
+
+import pytest
+
+from geo.stats import stats_columns
+from layers.labels import UI, column_label, row_label, text
+
+
+@pytest.mark.parametrize(
+    ("column", "zh", "en"),
+    [
+        ("district_code", "区划代码", "Admin code"),
+        ("roads_km", "道路 (km)", "Roads (km)"),
+        ("roads_count", "道路数", "Roads count"),
+        ("pipes_km_heat", "管线·供热 (km)", "Pipelines·Heat (km)"),
+        ("roads_km_under_construction", "道路·在建 (km)", "Roads·Under construction (km)"),
+        ("parcels_ha_old_community", "更新地块·老旧小区 (ha)", "Renewal parcels·Old community (ha)"),
+        ("households", "户数", "Households"),
+        ("facilities_pump_station", "公共设施·二次供水泵站", "Facilities·Pump station"),
+    ],
+)
+def test_column_labels(column: str, zh: str, en: str) -> None:
+    assert (column_label(column, "zh"), column_label(column, "en")) == (zh, en)
+
+
+def test_every_statistics_column_has_distinct_labels() -> None:
+    for lang in ("zh", "en"):
+        labels = [column_label(c, lang) for c in stats_columns()]
+        assert len(set(labels)) == len(labels)
+
+
+def test_every_ui_string_in_both_languages() -> None:
+    for key, (zh, en) in UI.items():
+        assert (zh and en and zh != en) or key == "title", key
+    assert text("feature_count", "en", n=3) == "3 features"
+
+
+def test_row_labels() -> None:
+    assert row_label("TOTAL", "合计", "en") == "Total"
+    assert row_label("OUTSIDE", "区外", "zh") == "区外"
+    assert row_label("220102001", "南岭街道", "en") == "南岭街道"

@@ -1,0 +1,127 @@
+"""The map builder: a pure function tested without Streamlit."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from geo.chinacoord import wgs84_to_gcj02
+from layers import LAYER_NAMES
+from layers.assets import AssetUrls
+from layers.mapbuild import MapOptions, build_map, map_html, tile_layers, tooltip_html
+from layers.spec import LayerSpec
+
+from .common import frame, hline
+
+ASSETS = AssetUrls("/app/static/leaflet/leaflet.js", "/app/static/leaflet/leaflet.css", "/app/static/leaflet/images/")
+
+
+def rendered(m) -> str:
+    """The map's page with JSON's \\uXXXX escapes decoded, as a browser reads it."""
+    return re.sub(r"\\u([0-9a-fA-F]{4})", lambda x: chr(int(x.group(1), 16)), m.get_root().render())
+
+
+def geojson_data(m) -> dict[str, dict]:
+    """The FeatureCollections embedded in the rendered map, by layer."""
+    html = m.get_root().render()
+    out = {}
+    for match in re.finditer(r"_add\((\{\"features\".*?\})\);\n", html):
+        data = json.loads(match.group(1))
+        if data["features"]:
+            out[data["features"][0]["properties"]["layer"]] = data
+    return out
+
+
+def test_every_layer_with_one_feature_per_row(sample: dict[str, gpd.GeoDataFrame]) -> None:
+    data = geojson_data(build_map(sample, MapOptions(assets=ASSETS)))
+    assert set(data) == set(LAYER_NAMES)
+    for name, gdf in sample.items():
+        assert len(data[name]["features"]) == len(gdf)
+
+
+def test_leaflet_comes_from_the_app_not_a_cdn(sample: dict[str, gpd.GeoDataFrame]) -> None:
+    m = build_map(sample, MapOptions(assets=ASSETS))
+    assert m.default_js == [("leaflet", ASSETS.js)] and m.default_css == [("leaflet_css", ASSETS.css)]
+    html = m.get_root().render()
+    assert "cdn.jsdelivr" not in html and "code.jquery.com" not in html and "bootstrapcdn" not in html
+    assert 'L.Icon.Default.imagePath = "/app/static/leaflet/images/"' in html
+
+
+def test_standalone_page_inlines_leaflet(sample: dict[str, gpd.GeoDataFrame]) -> None:
+    page = map_html(sample, MapOptions(), title="南关")
+    assert "<script src=" not in page and '<link rel="stylesheet"' not in page
+    assert "L.map(" in page and "Leaflet 1.9.3, a JS library" in page
+    assert "url(data:image/png;base64," in page
+    assert "<title>南关</title>" in page
+
+
+def test_styles_follow_the_catalogue(sample: dict[str, gpd.GeoDataFrame]) -> None:
+    data = geojson_data(build_map(sample, MapOptions(assets=ASSETS)))
+    pipe = data["pipes"]["features"][0]["properties"]
+    assert pipe["style"]["color"] == {"water": "#1e88e5"}.get(pipe["utility"], pipe["style"]["color"])
+    planned = [f for f in data["roads"]["features"] if f["properties"]["status"] == "planned"]
+    assert planned and all(f["properties"]["style"]["dashArray"] == "8 6" for f in planned)
+    assert all("ng-roads" in f["properties"]["style"]["className"] for f in data["roads"]["features"])
+
+
+def test_tooltip_escapes_and_measures() -> None:
+    spec: LayerSpec = __import__("layers").CATALOGUE["roads"]
+    row = {"seg_id": "R1", "name": "<script>x</script>", "road_class": "arterial", "status": "open", "project": "甲&乙"}
+    tip = tooltip_html(spec, row, 1234.5, "zh")
+    assert "<script>" not in tip and "&lt;script&gt;x&lt;/script&gt;" in tip
+    assert "甲&amp;乙" in tip and "主干路" in tip and "1.234 km" in tip  # 1.2345 rounds half to even
+    assert "Length" in tooltip_html(spec, row, 1000.0, "en")
+
+
+def test_selected_districts_and_search_hits_are_highlighted(sample: dict[str, gpd.GeoDataFrame]) -> None:
+    m = build_map(sample, MapOptions(assets=ASSETS, selected=("220102013",), highlight=(("roads", "R001"),)))
+    data = geojson_data(m)
+    colours = {f["id"]: f["properties"]["style"]["color"] for f in data["districts"]["features"]}
+    assert colours["220102013"] == "#d32f2f" and colours["220102001"] != "#d32f2f"
+    road = next(f for f in data["roads"]["features"] if f["id"] == "R001")
+    assert road["properties"]["style"]["color"] == "#00e5ff"
+
+
+def test_gaode_shifts_overlays_to_gcj02(sample: dict[str, gpd.GeoDataFrame]) -> None:
+    wgs = geojson_data(build_map(sample, MapOptions(assets=ASSETS, basemap="none")))
+    gcj = geojson_data(build_map(sample, MapOptions(assets=ASSETS, basemap="gaode")))
+    a = np.array(wgs["facilities"]["features"][0]["geometry"]["coordinates"])
+    b = np.array(gcj["facilities"]["features"][0]["geometry"]["coordinates"])
+    assert np.allclose(np.array(wgs84_to_gcj02(*a)), b, atol=1e-9)
+    # the tooltip measures the same on every basemap
+    assert wgs["roads"]["features"][0]["properties"]["tip"] == gcj["roads"]["features"][0]["properties"]["tip"]
+
+
+def test_empty_layer_keeps_its_toggle() -> None:
+    roads = frame("roads", [hline(0, 0, 100)])
+    m = build_map(
+        {"roads": roads, "pipes": roads.iloc[0:0].rename(columns={"seg_id": "pipe_id"})}, MapOptions(assets=ASSETS)
+    )
+    html = rendered(m)
+    assert '"管线 (0)"' in html and '"道路 (1)"' in html
+
+
+@pytest.mark.parametrize(("basemap", "n"), [("none", 0), ("osm", 1), ("gaode", 1), ("tianditu_vec", 0)])
+def test_basemaps(basemap: str, n: int) -> None:
+    assert len(tile_layers(basemap)) == n
+    with_key = tile_layers("tianditu_img", "KEY")
+    assert len(with_key) == 2 and all("tk=KEY" in t.tiles for t in with_key)
+
+
+def test_hidden_layers_stay_in_the_control_switched_off(sample: dict[str, gpd.GeoDataFrame]) -> None:
+    html = rendered(build_map(sample, MapOptions(assets=ASSETS, visible=("roads",))))
+    assert '"管线 (12)"' in html
+    legend = json.loads(re.search(r'div\.innerHTML = (".*?");', html).group(1))
+    assert '<div data-layer="pipes" style="display:none">' in legend
+    assert '<div data-layer="roads"><h4>道路</h4>' in legend
+
+
+def test_points_are_circle_markers() -> None:
+    fac = frame("facilities", [shapely.Point(447700.0, 4857400.0)])
+    html = build_map({"facilities": fac}, MapOptions(assets=ASSETS)).get_root().render()
+    assert "new L.CircleMarker(latlng, opts)" in html
