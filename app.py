@@ -6,6 +6,8 @@ Run with ``streamlit run app.py``. Widgets, calls into the core, rendering; noth
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,16 +16,18 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from geo.chinacoord import PSEUDO_CRS
 from geo.errors import RenewalError
-from geo.export import csv_bytes, geojson_bytes
+from geo.export import EXPORT_CRS, EXPORT_ENCODINGS, EXPORT_FORMATS, csv_bytes, export_name, layers_bytes
 from geo.filters import Filter, apply_filter, attribute_filter, find_features
-from geo.io import dataset_info, load_layers
+from geo.importer import import_file
+from geo.io import check_gpkg_path, dataset_info, load_layers
 from geo.progress import load_targets, plan_progress
 from geo.settings import BASEMAPS, Settings, resolve_source
 from geo.stats import district_stats, select_districts
 from layers import CATALOGUE, LAYER_NAMES
 from layers.assets import AssetUrls, install_static
-from layers.labels import BASEMAP_LABELS, column_label, row_label, text
+from layers.labels import BASEMAP_LABELS, FORMAT_LABELS, column_label, row_label, text
 from layers.mapbuild import MapOptions, build_map
 
 log = logging.getLogger("nanguan.app")
@@ -57,20 +61,70 @@ def leaflet_assets() -> AssetUrls:
     return install_static(STATIC)
 
 
-@st.cache_data(show_spinner=False)
+def stamp(source: str) -> tuple[str, int, int]:
+    """A cache key that changes when the file does (an import replaces it)."""
+    info = Path(source).stat() if Path(source).exists() else None
+    return (source, info.st_mtime_ns if info else 0, info.st_size if info else 0)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _layers(key: tuple[str, int, int]) -> dict[str, gpd.GeoDataFrame]:
+    return load_layers(key[0])
+
+
 def layers_of(source: str) -> dict[str, gpd.GeoDataFrame]:
-    return load_layers(source)
+    return _layers(stamp(source))
 
 
-@st.cache_data(show_spinner=False)
-def stats_of(source: str, flt: Filter) -> pd.DataFrame:
-    table = district_stats(attribute_filter(layers_of(source), flt))
-    return select_districts(table, flt.districts)
+@st.cache_data(show_spinner=False, max_entries=32)
+def stats_of(key: tuple[str, int, int], flt: Filter) -> pd.DataFrame:
+    return select_districts(district_stats(attribute_filter(_layers(key), flt)), flt.districts)
 
 
-@st.cache_data(show_spinner=False)
-def progress_of(source: str, targets: str) -> pd.DataFrame:
-    return plan_progress(layers_of(source), load_targets(targets))
+@st.cache_data(show_spinner=False, max_entries=8)
+def progress_of(key: tuple[str, int, int], targets: str) -> pd.DataFrame:
+    return plan_progress(_layers(key), load_targets(targets))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def download_of(key: tuple[str, int, int], flt: Filter, names: tuple[str, ...], fmt: str, crs: str, enc: str) -> bytes:
+    shown = apply_filter(_layers(key), flt)
+    return layers_bytes({n: shown[n] for n in names if n in shown}, fmt, crs=crs, encoding=enc)
+
+
+def _on_import() -> None:
+    """Import the uploaded file into this session's working copy of the source."""
+    state = st.session_state
+    upload, layer = state.get("upload"), state["import_as"]
+    if upload is None:
+        return
+    folder = Path(state.setdefault("workdir", tempfile.mkdtemp(prefix="nanguan-session-")))
+    src = folder / Path(upload.name).name
+    src.write_bytes(upload.getvalue())
+    try:
+        if layer == "source":
+            layers_of(str(check_gpkg_path(src)))
+            state["source"] = str(src)
+            state["import_msg"] = ("success", str(src.name))
+            return
+        target = folder / "working.gpkg"
+        current = str(resolve_source(state.get("source", SETTINGS.source)))
+        if current != str(target):
+            shutil.copyfile(current, target)
+        choice = {k: None if state[k] == "auto" else state[k] for k in ("import_crs", "import_enc")}
+        result = import_file(
+            src,
+            layer,
+            target,
+            from_crs=choice["import_crs"],
+            encoding=choice["import_enc"],
+            fix=state.get("import_fix", False),
+            max_unzipped_mb=SETTINGS.max_unzipped_mb,
+        )
+        state["source"] = str(target)
+        state["import_msg"] = ("success", f"{layer} {len(result.gdf)} {' '.join(result.repaired)}")
+    except RenewalError as exc:
+        state["import_msg"] = ("error", str(exc))
 
 
 def _on_map_click() -> None:
@@ -128,7 +182,37 @@ def render_sidebar() -> Selection:
         )
         values.append((layer, field, tuple(picked)))
     query = sb.text_input(text("search", lang), key="query", placeholder=text("search_hint", lang))
+    render_import(sb.expander(text("import", lang)), lang)
     return Selection(lang, source, basemap, visible, Filter(tuple(chosen), tuple(values)), query.strip())
+
+
+def render_import(box: st.delta_generator.DeltaGenerator, lang: str) -> None:
+    box.file_uploader(text("import_file", lang), type=["geojson", "json", "gpkg", "zip", "kml", "csv"], key="upload")
+    box.selectbox(
+        text("import_as", lang),
+        ["source", *LAYER_NAMES],
+        key="import_as",
+        format_func=lambda n: text("import_source", lang) if n == "source" else CATALOGUE[n].label(lang),
+    )
+    box.selectbox(
+        text("import_crs", lang),
+        ["auto", *EXPORT_CRS, *PSEUDO_CRS],
+        key="import_crs",
+        format_func=lambda c: text("auto", lang) if c == "auto" else c,
+    )
+    box.selectbox(
+        text("import_enc", lang),
+        ["auto", "UTF-8", "GBK", "GB18030"],
+        key="import_enc",
+        format_func=lambda c: text("auto", lang) if c == "auto" else c,
+    )
+    box.checkbox(text("import_fix", lang), key="import_fix")
+    box.button(text("import_go", lang), key="do_import", on_click=_on_import)
+    kind, message = st.session_state.pop("import_msg", (None, ""))
+    if kind == "success":
+        box.success(text("import_done", lang, what=message))
+    elif kind == "error":
+        box.error(message)
 
 
 def render_map(layers: dict[str, gpd.GeoDataFrame], sel: Selection) -> None:
@@ -166,7 +250,7 @@ def _labelled(table: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 def render_stats(sel: Selection) -> pd.DataFrame:
     st.subheader(text("stats", sel.lang))
-    table = stats_of(sel.source, sel.flt)
+    table = stats_of(stamp(sel.source), sel.flt)
     if sel.flt.districts:
         names = "、".join(table["district_name"].iloc[:-1])
         st.caption(text("selected", sel.lang, names=names))
@@ -182,7 +266,7 @@ def render_stats(sel: Selection) -> pd.DataFrame:
 
 def render_progress(sel: Selection) -> None:
     st.subheader(text("progress", sel.lang))
-    frame = progress_of(sel.source, str(SETTINGS.targets))
+    frame = progress_of(stamp(sel.source), str(SETTINGS.targets))
     columns = st.columns(5)
     for i, (_, row) in enumerate(frame.iterrows()):
         unit = row["unit_zh"] if sel.lang == "zh" else row["unit_en"]
@@ -198,23 +282,30 @@ def render_progress(sel: Selection) -> None:
         )
 
 
-def render_export(layers: dict[str, gpd.GeoDataFrame], table: pd.DataFrame, sel: Selection) -> None:
+def render_export(sel: Selection, table: pd.DataFrame) -> None:
     st.subheader(text("export", sel.lang))
+    fmt_col, crs_col, enc_col = st.columns(3)
+    fmt = fmt_col.selectbox(
+        text("export_format", sel.lang), EXPORT_FORMATS, key="ex_fmt", format_func=lambda f: FORMAT_LABELS[f]
+    )
+    crs = crs_col.selectbox(text("export_crs", sel.lang), EXPORT_CRS, key="ex_crs", disabled=fmt in ("csv", "xlsx"))
+    enc = enc_col.selectbox(text("export_enc", sel.lang), EXPORT_ENCODINGS, key="ex_enc", disabled=fmt != "shp")
+    key = stamp(sel.source)
+    groups = [(n,) for n in sel.visible] + ([sel.visible] if fmt in ("gpkg", "shp", "xlsx") else [])
     columns = st.columns(4)
-    for i, name in enumerate(sel.visible):
-        label = CATALOGUE[name].label(sel.lang)
+    for i, names in enumerate(groups):
+        name = names[0] if len(names) == 1 else "all"
+        label = CATALOGUE[name].label(sel.lang) if name != "all" else text("all_layers", sel.lang)
         columns[i % 4].download_button(
-            text("export_geojson", sel.lang, layer=label),
-            geojson_bytes(layers[name], layer=name),
-            file_name=f"{name}_EPSG4326.geojson",
-            mime="application/geo+json",
+            text("export_layer", sel.lang, layer=label),
+            download_of(key, sel.flt, names, fmt, crs, enc),
+            file_name=export_name(name, fmt, crs),
             key=f"dl_{name}",
         )
-    columns[len(sel.visible) % 4].download_button(
+    columns[len(groups) % 4].download_button(
         text("export_stats", sel.lang),
         csv_bytes(_labelled(table, sel.lang)),
-        file_name="district_stats.csv",
-        mime="text/csv",
+        file_name=export_name("stats", "csv", None),
         key="dl_stats",
     )
 
@@ -227,7 +318,7 @@ def render_page(sel: Selection) -> None:
     render_map(shown, sel)
     render_progress(sel)
     table = render_stats(sel)
-    render_export({n: shown[n] for n in sel.visible if n in shown}, table, sel)
+    render_export(sel, table)
 
 
 def main() -> None:

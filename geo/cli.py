@@ -27,17 +27,14 @@ from .export import (
     EXPORT_CRS,
     EXPORT_ENCODINGS,
     EXPORT_FORMATS,
-    attribute_table,
     csv_bytes,
     export_name,
-    geojson_bytes,
-    gpkg_bytes,
-    shapefile_zip_bytes,
+    layers_bytes,
     xlsx_bytes,
 )
 from .filters import Filter, apply_filter, attribute_filter
-from .importer import prepare_layer, read_foreign
-from .io import load_layers, store_layer
+from .importer import import_file, prepare_layer, read_foreign
+from .io import load_layers
 from .progress import load_targets, plan_progress
 from .settings import BASEMAPS, Settings
 from .stats import MAIN_COLUMNS, district_stats, select_districts
@@ -114,16 +111,16 @@ def cmd_validate(args: argparse.Namespace) -> None:
 
 def cmd_import(args: argparse.Namespace) -> None:
     """Replace one layer of a GeoPackage with a file's features, atomically."""
-    gdf = read_foreign(
+    result = import_file(
         args.file,
+        args.layer,
+        args.into,
         table=args.table,
-        layer=args.layer,
         from_crs=args.from_crs,
         encoding=args.encoding,
+        fix=args.fix,
         max_unzipped_mb=Settings.from_env().max_unzipped_mb,
     )
-    result = prepare_layer(gdf, args.layer, fix=args.fix)
-    store_layer(result.gdf, args.layer, args.into)
     repaired = f"; repaired geometries: {', '.join(result.repaired)}" if result.repaired else ""
     print(f"imported {len(result.gdf)} features into {args.into} as {args.layer}{repaired}")
 
@@ -145,21 +142,7 @@ def _export_bytes(args: argparse.Namespace) -> bytes:
     if args.layer != "all" and missing:
         raise SourceError(f"{args.source}: has no layer {args.layer!r}")
     chosen = {n: layers[n] for n in names if n in layers}
-    if fmt == "geojson":
-        if len(chosen) != 1:
-            raise SourceError("GeoJSON holds one layer: name it with --layer")
-        ((name, gdf),) = chosen.items()
-        return geojson_bytes(gdf, layer=name, crs=args.crs or "EPSG:4326")
-    if fmt == "gpkg":
-        return gpkg_bytes(chosen, crs=args.crs)
-    if fmt == "shp":
-        return shapefile_zip_bytes(chosen, crs=args.crs or "EPSG:4326", encoding=args.encoding)
-    tables = {n: attribute_table(g, n, geometry="wkt" if fmt == "csv" else "lonlat") for n, g in chosen.items()}
-    if fmt == "csv":
-        if len(tables) != 1:
-            raise SourceError("CSV holds one layer: name it with --layer")
-        return csv_bytes(next(iter(tables.values())))
-    return xlsx_bytes(tables)
+    return layers_bytes(chosen, fmt, crs=args.crs, encoding=args.encoding)
 
 
 def cmd_export(args: argparse.Namespace) -> None:

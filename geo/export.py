@@ -38,6 +38,7 @@ __all__ = [
     "export_name",
     "geojson_bytes",
     "gpkg_bytes",
+    "layers_bytes",
     "shapefile_zip_bytes",
     "write_bytes_atomic",
     "write_gpkg",
@@ -112,6 +113,21 @@ def gpkg_bytes(layers: Mapping[str, gpd.GeoDataFrame], *, crs: str | CRS | None 
         return path.read_bytes()
 
 
+def _check_encodable(gdf: gpd.GeoDataFrame, layer: str, encoding: str) -> None:
+    """Refuse text ``encoding`` cannot hold (GDAL would silently write ``?`` instead)."""
+    for column in gdf.columns:
+        if column == gdf.geometry.name or not pd.api.types.is_string_dtype(gdf[column]):
+            continue
+        for value in gdf[column].dropna().unique():
+            try:
+                str(value).encode(encoding)
+            except UnicodeEncodeError as exc:
+                bad = exc.object[exc.start : exc.end]
+                raise SourceError(
+                    f"{layer}.{column}: {value!r} has {bad!r}, which cannot be written in {encoding}; export in UTF-8"
+                ) from exc
+
+
 def shapefile_zip_bytes(
     layers: Mapping[str, gpd.GeoDataFrame], *, crs: str | CRS = "EPSG:4326", encoding: str = "UTF-8"
 ) -> bytes:
@@ -130,13 +146,8 @@ def shapefile_zip_bytes(
     ):
         for name, gdf in layers.items():
             path = Path(tmp) / f"{name}.shp"
-            try:
-                pyogrio.write_dataframe(_to(gdf, crs), path, driver="ESRI Shapefile", encoding=encoding.upper())
-            except UnicodeEncodeError as exc:
-                raise SourceError(
-                    f"{name}: a text value cannot be written in {encoding} ({exc.object[exc.start : exc.end]!r}); "
-                    "export in UTF-8"
-                ) from exc
+            _check_encodable(gdf, name, encoding)
+            pyogrio.write_dataframe(_to(gdf, crs), path, driver="ESRI Shapefile", encoding=encoding.upper())
             # Esri tools read code page numbers most reliably: 936 is GBK; GDAL reads it too.
             path.with_suffix(".cpg").write_text(_CPG[encoding.upper()], encoding="ascii")
             for part in sorted(Path(tmp).glob(f"{name}.*")):
@@ -179,3 +190,26 @@ def xlsx_bytes(sheets: Mapping[str, pd.DataFrame]) -> bytes:
         for name, frame in sheets.items():
             frame.to_excel(writer, sheet_name=name[:31], index=False)
     return buf.getvalue()
+
+
+def layers_bytes(
+    layers: Mapping[str, gpd.GeoDataFrame], fmt: str, *, crs: str | None = None, encoding: str = "UTF-8"
+) -> bytes:
+    """Layers in one of :data:`EXPORT_FORMATS`, as the app downloads and the CLI writes them.
+
+    GeoJSON and CSV hold one layer; GeoPackage, zipped Shapefile and XLSX hold any number.
+    ``crs`` defaults to EPSG:4326, except that a GeoPackage keeps each layer's own CRS.
+    """
+    if fmt in ("geojson", "csv") and len(layers) != 1:
+        raise SourceError(f"{'GeoJSON' if fmt == 'geojson' else 'CSV'} holds one layer: name it with --layer")
+    if fmt == "geojson":
+        ((name, gdf),) = layers.items()
+        return geojson_bytes(gdf, layer=name, crs=crs or "EPSG:4326")
+    if fmt == "gpkg":
+        return gpkg_bytes(layers, crs=crs)
+    if fmt == "shp":
+        return shapefile_zip_bytes(layers, crs=crs or "EPSG:4326", encoding=encoding)
+    if fmt not in ("csv", "xlsx"):
+        raise SourceError(f"unknown format {fmt!r}; use {', '.join(EXPORT_FORMATS)}")
+    tables = {n: attribute_table(g, n, geometry="wkt" if fmt == "csv" else "lonlat") for n, g in layers.items()}
+    return csv_bytes(next(iter(tables.values()))) if fmt == "csv" else xlsx_bytes(tables)

@@ -35,6 +35,7 @@ __all__ = [
     "FORMATS",
     "ImportResult",
     "check_coordinates",
+    "import_file",
     "map_fields",
     "prepare_layer",
     "read_foreign",
@@ -173,15 +174,15 @@ def check_coordinates(gdf: gpd.GeoDataFrame, *, where: str) -> None:
     xmin, ymin, xmax, ymax = gdf.total_bounds
     crs = gdf.crs
     if crs.is_geographic:
-        if not (-180 <= xmin and xmax <= 180 and -90 <= ymin and ymax <= 90):
-            raise CRSError(
-                f"{where}: coordinates reach ({xmin:,.0f}, {ymin:,.0f}) - ({xmax:,.0f}, {ymax:,.0f}), which are not "
-                f"degrees although {crs.name} is lon/lat; the data is probably projected: pass its CRS with --from-crs"
-            )
         if _inside_china(ymin, xmin, ymax, xmax) and not _inside_china(xmin, ymin, xmax, ymax):
             raise CRSError(
                 f"{where}: longitude and latitude look swapped (x {xmin:.3f}-{xmax:.3f} reads like a "
                 "latitude in China); swap the columns or axes and import again"
+            )
+        if not (-180 <= xmin and xmax <= 180 and -90 <= ymin and ymax <= 90):
+            raise CRSError(
+                f"{where}: coordinates reach ({xmin:,.0f}, {ymin:,.0f}) - ({xmax:,.0f}, {ymax:,.0f}), which are not "
+                f"degrees although {crs.name} is lon/lat; the data is probably projected: pass its CRS with --from-crs"
             )
         if not _inside_china(xmin, ymin, xmax, ymax):
             raise CRSError(
@@ -438,3 +439,29 @@ def prepare_layer(gdf: gpd.GeoDataFrame, layer: str, *, fix: bool = False) -> Im
     if repaired:
         log.info("repaired %d geometries in %s: %s", len(repaired), layer, ", ".join(repaired))
     return ImportResult(normal, repaired)
+
+
+def import_file(
+    path: str | os.PathLike[str],
+    layer: str,
+    into: str | os.PathLike[str],
+    *,
+    table: str | None = None,
+    from_crs: str | None = None,
+    encoding: str | None = None,
+    fix: bool = False,
+    max_unzipped_mb: float = 500.0,
+) -> ImportResult:
+    """Read ``path``, check it as catalogue layer ``layer`` and store it in GeoPackage ``into``.
+
+    The whole path of ``python -m geo import`` and the app's import: a failure at any step
+    leaves ``into`` untouched (see :func:`geo.io.store_layer`).
+    """
+    from .io import store_layer
+
+    gdf = read_foreign(
+        path, table=table, layer=layer, from_crs=from_crs, encoding=encoding, max_unzipped_mb=max_unzipped_mb
+    )
+    result = prepare_layer(gdf, layer, fix=fix)
+    store_layer(result.gdf, layer, into)
+    return result

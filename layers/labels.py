@@ -43,7 +43,24 @@ UI: dict[str, tuple[str, str]] = {
     "chart_roads": ("道路里程（km）", "Road length (km)"),
     "chart_households": ("户数", "Households"),
     "export": ("导出", "Export"),
-    "export_geojson": ("下载 {layer} GeoJSON", "Download {layer} GeoJSON"),
+    "export_layer": ("下载{layer}", "Download {layer}"),
+    "export_format": ("格式", "Format"),
+    "export_crs": ("坐标系", "CRS"),
+    "export_enc": ("Shapefile 编码", "Shapefile encoding"),
+    "all_layers": ("全部图层", "all layers"),
+    "import": ("导入数据", "Import data"),
+    "import_file": (
+        "GeoJSON、GeoPackage、Shapefile（zip）、KML 或 CSV",
+        "GeoJSON, GeoPackage, zipped Shapefile, KML or CSV",
+    ),
+    "import_as": ("导入为", "Import as"),
+    "import_source": ("整个数据源（GeoPackage）", "the whole source (GeoPackage)"),
+    "import_crs": ("坐标系", "CRS"),
+    "import_enc": ("文字编码", "Text encoding"),
+    "import_fix": ("修复无效几何", "Repair invalid geometries"),
+    "import_go": ("导入", "Import"),
+    "import_done": ("已导入：{what}", "Imported: {what}"),
+    "auto": ("自动（按文件）", "automatic (from the file)"),
     "export_stats": ("下载统计表 CSV", "Download statistics CSV"),
     "selected": ("已选街道：{names}", "Selected: {names}"),
     "clear_selection": ("清除选择", "Clear selection"),
@@ -62,6 +79,14 @@ BASEMAP_LABELS: dict[str, tuple[str, str]] = {
     "tianditu_vec": ("天地图·矢量", "Tianditu vector"),
     "tianditu_img": ("天地图·影像", "Tianditu imagery"),
     "gaode": ("高德地图", "Amap (Gaode)"),
+}
+
+FORMAT_LABELS: dict[str, str] = {
+    "geojson": "GeoJSON",
+    "gpkg": "GeoPackage",
+    "shp": "Shapefile (zip)",
+    "csv": "CSV",
+    "xlsx": "Excel (xlsx)",
 }
 
 _ROWS = {"OUTSIDE": ("区外", "Outside"), "TOTAL": ("合计", "Total")}

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from geo.io import load_layers
 
@@ -50,8 +51,26 @@ class Page:
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
         self.page.goto(url)
-        self.map = self.page.frame_locator('iframe[title="streamlit_folium.st_folium"]')
         self.map.locator("path.ng-roads").first.wait_for(timeout=60_000)
+
+    @property
+    def map(self):
+        """The map's frame: the visible one while a rerun replaces it."""
+        return self.page.frame_locator('iframe[title="streamlit_folium.st_folium"] >> visible=true')
+
+    def choose(self, scope: object, label: str, option: str) -> None:
+        """Pick ``option`` in the select box labelled ``label``."""
+        box = scope.get_by_role("combobox", name=label)
+        choice = self.page.get_by_role("option", name=option, exact=True)
+        for _ in range(5):  # a rerun may redraw the box while it opens
+            box.focus()
+            box.press("ArrowDown")
+            try:
+                choice.wait_for(timeout=3_000)
+                break
+            except PlaywrightTimeout:
+                continue
+        choice.click()
 
     def count(self, layer: str) -> int:
         return self.map.locator(f"path.ng-{layer}").count()
@@ -142,3 +161,56 @@ def test_clicking_a_district_selects_it(page: Page) -> None:
     caption = page.page.get_by_text("已选街道：幸福乡")
     caption.wait_for(timeout=30_000)
     assert caption.is_visible()
+
+
+def test_import_an_uploaded_layer(browser: object, tmp_path: Path) -> None:
+    from .common import frame, hline
+
+    upload = tmp_path / "new_roads.geojson"
+    frame("roads", [hline(0, 0, 1000)], seg_id=["N1"], name=["新路"]).to_crs(4326).to_file(upload)
+    with streamlit_server() as url:
+        page = Page(browser, url)
+        sidebar = page.page.locator('[data-testid="stSidebar"]')
+        sidebar.get_by_text("导入数据").click()
+        sidebar.locator('input[type="file"]').set_input_files(str(upload))
+        sidebar.get_by_text("new_roads.geojson").wait_for()
+        page.choose(sidebar, "导入为", "道路")
+        sidebar.get_by_role("button", name="导入", exact=True).click()
+        sidebar.get_by_text("已导入：roads 1").wait_for(timeout=30_000)
+        page.page.locator('[data-testid="stMetric"]', has_text="存量路网条段").get_by_text("1 段").wait_for()
+        page.map.get_by_text("道路 (1)").wait_for()
+        assert page.count("roads") == 1 and page.count("pipes") == EXPECTED["pipes"]
+        page.page.close()
+    assert SAMPLE.exists() and len(load_layers(SAMPLE)["roads"]) == 96
+
+
+def test_downloaded_shapefile_opens_in_gdal(page: Page, tmp_path: Path) -> None:
+    from .gdal import feature_count, ogrinfo
+
+    page.choose(page.page, "格式", "Shapefile (zip)")
+    page.page.get_by_role("button", name="下载全部图层").wait_for()  # the rerun for the new format is done
+    button = page.page.get_by_role("button", name="下载道路")
+    with page.page.expect_download() as info:
+        button.click()
+    download = info.value
+    assert re.fullmatch(r"roads_EPSG4326_\d{8}\.zip", download.suggested_filename)
+    path = tmp_path / download.suggested_filename
+    download.save_as(path)
+    assert feature_count(ogrinfo("-so", "-al", f"/vsizip/{path}/roads.shp")) == 96
+
+
+def test_standalone_map_opens_offline(browser: object, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    out = tmp_path / "map.html"
+    subprocess.run([sys.executable, "-m", "geo", "map", str(SAMPLE), "--out", str(out)], cwd=ROOT, check=True)
+    page = browser.new_page()
+    failed: list[str] = []
+    page.on("requestfailed", lambda r: failed.append(r.url))
+    page.route("**/*", lambda route: route.abort() if not route.request.url.startswith("file:") else route.continue_())
+    page.goto(out.as_uri())
+    page.locator("path.ng-roads").first.wait_for()
+    assert page.locator("path.leaflet-interactive").count() == sum(EXPECTED.values())
+    assert failed == []
+    page.close()

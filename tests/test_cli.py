@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,8 +19,15 @@ from .common import ROOT, SAMPLE, frame, hline
 
 
 def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run(
-        [sys.executable, "-m", "geo", *args], cwd=cwd, capture_output=True, text=True, encoding="utf-8", check=False
+        [sys.executable, "-m", "geo", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
     )
 
 
@@ -134,3 +143,90 @@ def test_usage_errors_exit_2(args: tuple[str, ...]) -> None:
     result = run(*args)
     assert result.returncode == 2
     assert "usage: python -m geo" in result.stderr
+
+
+def test_validate_sample_and_foreign_file(tmp_path: Path) -> None:
+    result = run("validate", str(SAMPLE))
+    assert result.returncode == 0
+    assert result.stdout.startswith("ok: ") and "roads 96" in result.stdout
+    bad = tmp_path / "bad.geojson"
+    frame("roads", [hline(0, 0, 10), hline(0, 5, 10)], status=["规划", "demolished"]).to_crs(4326).to_file(bad)
+    result = run("validate", str(bad), "--layer", "roads")
+    assert result.returncode == 1
+    assert result.stdout == (
+        "roads R2 [status]: 'demolished' is not one of planned, under_construction, open (or their Chinese names)\n"
+    )
+    assert result.stderr.startswith("error: 1 problem found")
+
+
+def test_import_then_stats(tmp_path: Path) -> None:
+    target = tmp_path / "work.gpkg"
+    target.write_bytes(SAMPLE.read_bytes())
+    extra = tmp_path / "new_roads.geojson"
+    frame("roads", [hline(0, 0, 1000)], seg_id=["N1"], status=["在建"]).to_crs(4326).to_file(extra)
+    result = run("import", str(extra), "--as", "roads", "--into", str(target))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"imported 1 features into {target} as roads\n"
+    total = list(csv.DictReader(io.StringIO(run("stats", str(target), "--format", "csv").stdout)))[-1]
+    assert total["roads_count"] == "1" and float(total["roads_km"]) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_import_fix_reports_repaired_ids(tmp_path: Path) -> None:
+    import shapely
+
+    bowtie = shapely.Polygon([(0, 0), (100, 100), (100, 0), (0, 100)])
+    gdf = frame("greenbelt", [shapely.affinity.translate(bowtie, 447_700.0, 4_857_400.0)])
+    src = tmp_path / "green.gpkg"
+    gdf.to_file(src, layer="greenbelt")
+    target = tmp_path / "t.gpkg"
+    refused = run("import", str(src), "--as", "greenbelt", "--into", str(target))
+    assert refused.returncode == 1 and "invalid geometry" in refused.stderr and not target.exists()
+    fixed = run("import", str(src), "--as", "greenbelt", "--into", str(target), "--fix")
+    assert fixed.returncode == 0 and fixed.stdout.endswith("repaired geometries: G1\n")
+
+
+@pytest.mark.parametrize(
+    ("args", "name"),
+    [
+        (("--layer", "roads", "--format", "geojson"), "roads.geojson"),
+        (("--layer", "all", "--format", "gpkg", "--crs", "EPSG:4551"), "all.gpkg"),
+        (("--layer", "parcels", "--format", "shp", "--encoding", "GBK", "--crs", "EPSG:4490"), "parcels.zip"),
+        (("--layer", "stats", "--format", "csv"), "stats.csv"),
+        (("--layer", "stats", "--format", "xlsx"), "stats.xlsx"),
+        (("--layer", "all", "--format", "xlsx"), "layers.xlsx"),
+        (("--layer", "roads", "--format", "csv", "--district", "220102013"), "roads.csv"),
+    ],
+)
+def test_export_formats(tmp_path: Path, args: tuple[str, ...], name: str) -> None:
+    out = tmp_path / name
+    result = run("export", str(SAMPLE), *args, "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"wrote {out}\n" and out.stat().st_size > 0
+
+
+def test_export_district_filter_and_default_name(tmp_path: Path) -> None:
+    result = run("export", str(SAMPLE), "--layer", "roads", "--format", "csv", "--district", "220102013", cwd=tmp_path)
+    name = result.stdout.removeprefix("wrote ").strip()
+    assert re.fullmatch(r"roads_EPSG4326_\d{8}\.csv", name)
+    rows = list(csv.DictReader(io.StringIO((tmp_path / name).read_text(encoding="utf-8-sig"))))
+    assert 50 <= len(rows) < 96 and {"seg_id", "length_m", "wkt"} <= set(rows[0])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--layer", "stats", "--format", "shp"), "--layer stats is a table: use --format csv or xlsx"),
+        (("--layer", "all", "--format", "geojson"), "GeoJSON holds one layer: name it with --layer"),
+    ],
+)
+def test_export_usage_mistakes(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
+    result = run("export", str(SAMPLE), *args, "--out", str(tmp_path / "x"))
+    assert result.returncode == 1 and result.stderr == f"error: {message}\n"
+
+
+def test_map_writes_a_standalone_page(tmp_path: Path) -> None:
+    out = tmp_path / "map.html"
+    result = run("map", str(SAMPLE), "--out", str(out), "--lang", "en")
+    assert result.returncode == 0
+    page = out.read_text(encoding="utf-8")
+    assert "<title>Nanguan urban-renewal map</title>" in page and "<script src=" not in page

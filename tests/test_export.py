@@ -1,0 +1,138 @@
+"""Exports read back by GDAL's ogrinfo and by our importer: every format × CRS × encoding."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import openpyxl
+import pandas as pd
+import pytest
+import shapely
+
+from geo.errors import SourceError
+from geo.export import (
+    attribute_table,
+    csv_bytes,
+    export_name,
+    geojson_bytes,
+    gpkg_bytes,
+    shapefile_zip_bytes,
+    xlsx_bytes,
+)
+from geo.importer import prepare_layer, read_foreign
+
+from .common import frame, square
+from .gdal import feature_count, ogrinfo
+
+pytestmark = pytest.mark.gdal
+
+CRSS = ["EPSG:4326", "EPSG:4490", "EPSG:4551", "EPSG:4530"]
+
+
+def metric_length(gdf: gpd.GeoDataFrame) -> float:
+    return float(gdf.to_crs(4551).length.sum())
+
+
+def test_geojson_follows_rfc_7946(sample: dict[str, gpd.GeoDataFrame]) -> None:
+    data = json.loads(geojson_bytes(sample["parcels"], layer="parcels"))
+    assert "crs" not in data and "name" not in data
+    ring = data["features"][0]["geometry"]["coordinates"][0]
+    assert shapely.LinearRing(ring).is_ccw
+    lon, lat = ring[0]
+    assert 125 < lon < 126 and 43 < lat < 44
+    assert max(len(str(v).split(".")[1]) for v in (lon, lat)) <= 7
+    assert data["features"][0]["properties"]["name"] == "珲春街棚户区"
+
+
+def test_clockwise_input_comes_out_counter_clockwise() -> None:
+    cw = shapely.Polygon(list(square(0, 0, 100).exterior.coords)[::-1])
+    assert not cw.exterior.is_ccw
+    data = json.loads(geojson_bytes(frame("parcels", [cw]), layer="parcels"))
+    assert shapely.LinearRing(data["features"][0]["geometry"]["coordinates"][0]).is_ccw
+
+
+@pytest.mark.parametrize("crs", CRSS)
+def test_geojson_round_trip(sample: dict[str, gpd.GeoDataFrame], tmp_path: Path, crs: str) -> None:
+    path = tmp_path / "roads.geojson"
+    path.write_bytes(geojson_bytes(sample["roads"], layer="roads", crs=crs))
+    summary = ogrinfo("-so", "-al", str(path))
+    assert feature_count(summary) == 96
+    if crs != "EPSG:4326":
+        assert json.loads(path.read_bytes())["crs"]["properties"]["name"].endswith(crs.split(":")[1])
+    back = prepare_layer(read_foreign(path), "roads").gdf
+    assert back.crs.to_epsg() == int(crs.split(":")[1])
+    assert metric_length(back) == pytest.approx(38_400, abs=0.5)
+    assert back["name"].tolist() == sample["roads"]["name"].tolist()
+
+
+@pytest.mark.parametrize("crs", CRSS)
+def test_geopackage_round_trip(sample: dict[str, gpd.GeoDataFrame], tmp_path: Path, crs: str) -> None:
+    path = tmp_path / "all.gpkg"
+    path.write_bytes(gpkg_bytes(sample, crs=crs))
+    listing = ogrinfo("-so", str(path))
+    for name in sample:
+        assert name in listing
+    summary = ogrinfo("-so", str(path), "pipes")
+    assert feature_count(summary) == 12 and f'ID["EPSG",{crs.split(":")[1]}]' in summary
+    back = read_foreign(path, table="pipes")
+    assert metric_length(back) == pytest.approx(15_500, abs=0.01)
+
+
+@pytest.mark.parametrize("crs", CRSS)
+@pytest.mark.parametrize("encoding", ["UTF-8", "GBK"])
+def test_shapefile_round_trip(sample: dict[str, gpd.GeoDataFrame], tmp_path: Path, crs: str, encoding: str) -> None:
+    path = tmp_path / "parcels.zip"
+    path.write_bytes(shapefile_zip_bytes({"parcels": sample["parcels"]}, crs=crs, encoding=encoding))
+    with zipfile.ZipFile(path) as z:
+        assert sorted(z.namelist()) == [f"parcels.{e}" for e in ("cpg", "dbf", "prj", "shp", "shx")]
+        assert z.read("parcels.cpg").decode() == {"UTF-8": "UTF-8", "GBK": "936"}[encoding]
+        dbf = z.read("parcels.dbf")
+    assert "珲春街棚户区".encode(encoding.lower()) in dbf
+    listing = ogrinfo("-al", "-q", f"/vsizip/{path}/parcels.shp")
+    assert "name (String) = 珲春街棚户区" in listing
+    back = prepare_layer(read_foreign(path), "parcels").gdf
+    assert back["name"].tolist() == sample["parcels"]["name"].tolist()
+    assert back["resettled"].sum() == 278
+    assert back.to_crs(4551).area.sum() == pytest.approx(sample["parcels"].to_crs(4551).area.sum(), rel=1e-9)
+
+
+def test_gbk_refuses_text_it_cannot_hold(tmp_path: Path) -> None:
+    gdf = frame("roads", [shapely.LineString([(447700, 4857400), (447800, 4857400)])], name=["路 🚧"])
+    with pytest.raises(SourceError, match="cannot be written in GBK"):
+        shapefile_zip_bytes({"roads": gdf}, encoding="GBK")
+
+
+def test_csv_and_xlsx_tables(sample: dict[str, gpd.GeoDataFrame]) -> None:
+    table = attribute_table(sample["roads"], "roads")
+    assert table["length_m"].sum() == pytest.approx(38_400, abs=0.5)
+    data = csv_bytes(table)
+    assert data.startswith(b"\xef\xbb\xbf")
+    back = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
+    assert back["name"].iloc[0] == "甲一路（1段）" and back["wkt"].iloc[0].startswith("LINESTRING (125.35 43.792")
+    book = openpyxl.load_workbook(
+        io.BytesIO(xlsx_bytes({"roads": attribute_table(sample["roads"], "roads", geometry="lonlat")}))
+    )
+    sheet = book["roads"]
+    assert [c.value for c in sheet[1]] == [
+        "seg_id",
+        "name",
+        "road_class",
+        "status",
+        "project",
+        "length_m",
+        "lon",
+        "lat",
+    ]
+    assert sheet["B2"].value == "甲一路（1段）" and sheet.max_row == 97
+
+
+def test_file_names_carry_layer_crs_and_date() -> None:
+    day = dt.date(2020, 1, 8)
+    assert export_name("roads", "geojson", "EPSG:4326", day) == "roads_EPSG4326_20200108.geojson"
+    assert export_name("parcels", "shp", "EPSG:4551", day) == "parcels_EPSG4551_20200108.zip"
+    assert export_name("stats", "xlsx", None, day) == "stats_20200108.xlsx"

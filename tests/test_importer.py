@@ -1,0 +1,342 @@
+"""Importing what bureaus send: every format, CRS and encoding, and every bad input refused."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
+import pytest
+import shapely
+
+from geo.chinacoord import wgs84_to_bd09, wgs84_to_gcj02
+from geo.errors import CRSError, SourceError, ValidationError
+from geo.export import shapefile_zip_bytes
+from geo.importer import map_fields, prepare_layer, read_foreign
+from geo.io import load_layers, store_layer
+from layers import CATALOGUE
+
+from .common import ROOT, SAMPLE, frame, hline, lonlat, point, square
+
+
+@pytest.fixture
+def roads(sample: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    return sample["roads"]
+
+
+def write_shapefile(gdf: gpd.GeoDataFrame, folder: Path, name: str, *, encoding: str, cpg: bool) -> Path:
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{name}.shp"
+    pyogrio.write_dataframe(gdf, path, driver="ESRI Shapefile", encoding=encoding)
+    if not cpg:
+        path.with_suffix(".cpg").unlink(missing_ok=True)
+    return path
+
+
+def zip_files(archive: Path, files: list[Path]) -> Path:
+    with zipfile.ZipFile(archive, "w") as z:
+        for f in files:
+            z.write(f, f.name)
+    return archive
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# ----------------------------------------------------------------------------- formats
+
+
+def test_geojson_with_chinese_field_names(tmp_path: Path) -> None:
+    gdf = gpd.GeoDataFrame(
+        {"编号": ["P1"], "名称": ["冠城国际供水管线"], "管线类型": ["供水"], "状态": ["在建"]},
+        geometry=[hline(0, 0, 500)],
+        crs="EPSG:4551",
+    ).to_crs(4326)
+    path = tmp_path / "pipes.geojson"
+    gdf.to_file(path)
+    result = prepare_layer(read_foreign(path), "pipes")
+    row = result.gdf.iloc[0]
+    assert (row["pipe_id"], row["name"], row["utility"], row["status"]) == (
+        "P1",
+        "冠城国际供水管线",
+        "water",
+        "under_construction",
+    )
+    assert result.gdf.to_crs(4551).length.iloc[0] == pytest.approx(500, abs=1e-3)
+
+
+def test_geopackage_table_choice(tmp_path: Path) -> None:
+    path = tmp_path / "two.gpkg"
+    frame("roads", [hline(0, 0, 10)]).to_file(path, layer="a")
+    frame("roads", [hline(0, 0, 20)]).to_file(path, layer="b")
+    with pytest.raises(SourceError, match=r"holds several tables \(a, b\); choose one with --table"):
+        read_foreign(path)
+    assert read_foreign(path, table="b").length.iloc[0] == pytest.approx(20)
+    with pytest.raises(SourceError, match=r"no table 'c'; it has a, b"):
+        read_foreign(path, table="c")
+
+
+def test_zipped_shapefile_utf8_without_cpg(tmp_path: Path, roads: gpd.GeoDataFrame) -> None:
+    shp = write_shapefile(roads, tmp_path / "src", "roads", encoding="UTF-8", cpg=False)
+    archive = zip_files(tmp_path / "roads.zip", sorted(shp.parent.iterdir()))
+    assert not any(n.endswith(".cpg") for n in zipfile.ZipFile(archive).namelist())
+    back = prepare_layer(read_foreign(archive), "roads").gdf
+    assert back["name"].iloc[0] == "甲一路（1段）"
+
+
+def test_gbk_shapefile_with_cpg_and_with_encoding(tmp_path: Path, roads: gpd.GeoDataFrame) -> None:
+    shp = write_shapefile(roads, tmp_path / "gbk", "roads", encoding="GBK", cpg=True)
+    assert read_foreign(shp)["name"].iloc[0] == "甲一路（1段）"
+    shp.with_suffix(".cpg").unlink()
+    with pytest.raises(SourceError, match=r"not UTF-8 and there is no .cpg.*pass --encoding GBK"):
+        read_foreign(shp)
+    assert read_foreign(shp, encoding="GBK")["name"].iloc[0] == "甲一路（1段）"
+    assert read_foreign(shp, encoding="GB18030")["name"].iloc[-1] == roads["name"].iloc[-1]
+
+
+def test_kml(tmp_path: Path) -> None:
+    path = tmp_path / "schools.kml"
+    gdf = gpd.GeoDataFrame({"Name": ["南关区第二实验学校"]}, geometry=[shapely.Point(*lonlat(0, 0))], crs=4326)
+    pyogrio.write_dataframe(gdf, path, driver="KML")
+    read = read_foreign(path)
+    assert read.crs.to_epsg() == 4326 and "南关区第二实验学校" in read.iloc[0].to_dict().values()
+
+
+def test_csv_with_wkt_and_with_lon_lat(tmp_path: Path) -> None:
+    lon, lat = lonlat(0, 0)
+    wkt = tmp_path / "wkt.csv"
+    wkt.write_text(f"fac_id,名称,类型,状态,WKT\nF1,泵站,泵站,现状,POINT ({lon} {lat})\n", encoding="utf-8")
+    got = prepare_layer(read_foreign(wkt, from_crs="EPSG:4326"), "facilities").gdf
+    assert got["kind"].iloc[0] == "pump_station" and got.crs.to_epsg() == 4326
+    ll = tmp_path / "ll.csv"
+    ll.write_text(f"fac_id,name,kind,status,经度,纬度\nF1,泵站,school,planned,{lon},{lat}\n", encoding="gbk")
+    with pytest.raises(SourceError, match=r"not UTF-8; pass --encoding GBK"):
+        read_foreign(ll, from_crs="EPSG:4326")
+    got = read_foreign(ll, from_crs="EPSG:4326", encoding="GBK")
+    assert got.geometry.iloc[0].equals_exact(shapely.Point(lon, lat), 1e-12)
+
+
+@pytest.mark.parametrize(("pseudo", "forward"), [("gcj02", wgs84_to_gcj02), ("bd09", wgs84_to_bd09)])
+def test_web_map_coordinates_come_back_to_wgs84(tmp_path: Path, pseudo: str, forward) -> None:
+    lon, lat = lonlat(0, 0)
+    x, y = forward(lon, lat)
+    path = tmp_path / "amap.csv"
+    path.write_text(f"lon,lat\n{float(x)!r},{float(y)!r}\n", encoding="utf-8")
+    got = read_foreign(path, from_crs=pseudo)
+    assert got.crs.to_epsg() == 4326
+    assert got.to_crs(4551).geometry.iloc[0].distance(point(0, 0)) < 0.01
+
+
+def test_gauss_kruger_with_and_without_zone_prefix(tmp_path: Path) -> None:
+    gdf = frame("roads", [hline(0, 0, 1000)])
+    for epsg in (4551, 4530):
+        path = tmp_path / f"gk{epsg}.geojson"
+        gdf.to_crs(epsg).to_file(path)
+        back = read_foreign(path)
+        assert back.crs.to_epsg() == epsg and back.to_crs(4551).length.iloc[0] == pytest.approx(1000, abs=1e-3)
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    path = tmp_path / "empty.geojson"
+    path.write_bytes(b"")
+    with pytest.raises(SourceError, match=r"empty.geojson: the file is empty"):
+        read_foreign(path)
+
+
+def test_truncated_json(tmp_path: Path, roads: gpd.GeoDataFrame) -> None:
+    path = tmp_path / "cut.geojson"
+    roads.to_file(path)
+    path.write_bytes(path.read_bytes()[:500])
+    with pytest.raises(SourceError, match=r"cut.geojson: cannot be read as GeoJSON"):
+        read_foreign(path)
+
+
+def test_no_features(tmp_path: Path) -> None:
+    path = tmp_path / "none.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": []}), encoding="utf-8")
+    with pytest.raises(SourceError, match=r"holds no features"):
+        read_foreign(path)
+
+
+def test_zip_without_shp(tmp_path: Path) -> None:
+    (tmp_path / "readme.txt").write_text("没有图层", encoding="utf-8")
+    archive = zip_files(tmp_path / "x.zip", [tmp_path / "readme.txt"])
+    with pytest.raises(SourceError, match=r"the archive has no .shp \(it holds readme.txt\)"):
+        read_foreign(archive)
+
+
+def test_shp_without_dbf(tmp_path: Path, roads: gpd.GeoDataFrame) -> None:
+    shp = write_shapefile(roads, tmp_path / "src", "roads", encoding="UTF-8", cpg=True)
+    archive = zip_files(tmp_path / "nodbf.zip", [shp, shp.with_suffix(".shx"), shp.with_suffix(".prj")])
+    with pytest.raises(SourceError, match=r"roads.shp comes without its .dbf file"):
+        read_foreign(archive)
+    shp.with_suffix(".dbf").unlink()
+    with pytest.raises(SourceError, match=r"roads.shp comes without its .dbf file"):
+        read_foreign(shp)
+
+
+@pytest.mark.parametrize("member", ["../evil.shp", "/etc/evil.shp", "a/../../evil.shp", "C:/evil.shp"])
+def test_zip_slip_is_refused_before_extraction(tmp_path: Path, member: str) -> None:
+    archive = tmp_path / "slip.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr(member, b"x")
+    with pytest.raises(SourceError, match=r"points outside the archive"):
+        read_foreign(archive)
+    assert not (tmp_path.parent / "evil.shp").exists()
+
+
+def test_oversized_archive_is_refused_before_extraction(tmp_path: Path) -> None:
+    archive = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("big.shp", b"\0" * 3_000_000)
+    assert archive.stat().st_size < 100_000
+    with pytest.raises(SourceError, match=r"unpacks to 3 MB, more than the 2 MB limit"):
+        read_foreign(archive, max_unzipped_mb=2)
+
+
+def test_missing_crs(tmp_path: Path) -> None:
+    path = tmp_path / "nocrs.csv"
+    path.write_text("lon,lat\n125.35,43.85\n", encoding="utf-8")
+    with pytest.raises(CRSError, match=r"declares no CRS; name it with --from-crs"):
+        read_foreign(path)
+
+
+def test_swapped_axes(tmp_path: Path) -> None:
+    path = tmp_path / "swapped.csv"
+    path.write_text("lon,lat\n43.85,125.35\n", encoding="utf-8")
+    with pytest.raises(CRSError, match=r"longitude and latitude look swapped"):
+        read_foreign(path, from_crs="EPSG:4326")
+
+
+def test_projected_numbers_labelled_as_degrees(tmp_path: Path) -> None:
+    path = tmp_path / "metres.geojson"
+    frame("roads", [hline(0, 0, 100)]).set_crs(4326, allow_override=True).to_file(path)
+    with pytest.raises(CRSError, match=r"which are not degrees although WGS 84 is lon/lat"):
+        read_foreign(path)
+
+
+def test_degrees_labelled_as_projected(tmp_path: Path) -> None:
+    path = tmp_path / "deg.geojson"
+    frame("roads", [hline(0, 0, 100)]).to_crs(4326).set_crs(4551, allow_override=True).to_file(path)
+    with pytest.raises(CRSError, match=r"look like degrees but .* is projected"):
+        read_foreign(path)
+
+
+def test_wrong_gauss_kruger_zone(tmp_path: Path) -> None:
+    path = tmp_path / "zone.geojson"
+    frame("roads", [hline(0, 0, 100)]).set_crs(4530, allow_override=True).to_file(path)
+    with pytest.raises(CRSError, match=r"falls outside China; the CRS is probably wrong"):
+        read_foreign(path)
+
+
+def test_from_crs_disagreeing_with_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "gk.geojson"
+    frame("roads", [hline(0, 0, 100)]).to_file(path)
+    with pytest.raises(CRSError, match=r"declares .*CM 126E but --from-crs says .*zone 42"):
+        read_foreign(path, from_crs="EPSG:4530")
+
+
+def test_mixed_geometry_types(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.geojson"
+    frame("roads", [hline(0, 0, 100), point(5, 5)]).to_crs(4326).to_file(path)
+    with pytest.raises(ValidationError) as exc:
+        prepare_layer(read_foreign(path), "roads")
+    assert [str(p) for p in exc.value.problems] == [
+        "roads R2 [geometry]: is a Point; this layer takes LineString or MultiLineString"
+    ]
+
+
+def test_required_field_missing_lists_the_file_fields() -> None:
+    gdf = frame("parcels", [square(0, 0, 10)]).drop(columns=["households"])
+    with pytest.raises(ValidationError) as exc:
+        map_fields(gdf, CATALOGUE["parcels"])
+    (problem,) = exc.value.problems
+    assert problem.field == "households"
+    assert "the file has: parcel_id, name, kind, status, resettled" in problem.message
+
+
+def test_resettled_above_households_is_refused() -> None:
+    with pytest.raises(ValidationError, match=r"resettled \(9\) exceeds households \(5\)"):
+        prepare_layer(frame("parcels", [square(0, 0, 10)], households=[5], resettled=[9]), "parcels")
+
+
+def test_invalid_geometry_refused_unless_fixed() -> None:
+    bowtie = shapely.Polygon([(0, 0), (100, 100), (100, 0), (0, 100)])
+    gdf = frame("parcels", [shapely.affinity.translate(bowtie, *square(0, 0, 1).bounds[:2]), square(300, 0, 50)])
+    with pytest.raises(ValidationError, match=r"D1 \[geometry\]: invalid geometry"):
+        prepare_layer(gdf, "parcels")
+    result = prepare_layer(gdf, "parcels", fix=True)
+    assert result.repaired == ("D1",)
+    assert result.gdf.geometry.is_valid.all() and result.gdf.area.iloc[0] == pytest.approx(5000)
+
+
+# ----------------------------------------------------------------------------- storing
+
+
+def test_store_replaces_one_layer_and_keeps_the_rest(tmp_path: Path) -> None:
+    target = tmp_path / "t.gpkg"
+    shutil.copyfile(SAMPLE, target)
+    store_layer(frame("roads", [hline(0, 0, 250)]), "roads", target)
+    layers = load_layers(target)
+    assert len(layers["roads"]) == 1 and len(layers["pipes"]) == 12
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "geo", *args], cwd=ROOT, capture_output=True, text=True, encoding="utf-8", check=False
+    )
+
+
+def _write(folder: Path, name: str, data: bytes) -> Path:
+    (folder / name).write_bytes(data)
+    return folder / name
+
+
+def _slip(folder: Path) -> Path:
+    with zipfile.ZipFile(folder / "slip.zip", "w") as z:
+        z.writestr("../x.shp", b"x")
+    return folder / "slip.zip"
+
+
+BAD_INPUTS = {
+    "empty": (lambda d: _write(d, "e.geojson", b""), "the file is empty"),
+    "zip slip": (_slip, "points outside the archive"),
+    "swapped": (lambda d: _write(d, "s.csv", b"lon,lat\n43.8,125.3\n"), "look swapped"),
+    "no crs": (lambda d: _write(d, "n.csv", b"lon,lat\n125.3,43.8\n"), "declares no CRS"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_failed_import_leaves_the_target_byte_for_byte(tmp_path: Path, case: str) -> None:
+    make, message = BAD_INPUTS[case]
+    target = tmp_path / "target.gpkg"
+    shutil.copyfile(SAMPLE, target)
+    before = digest(target)
+    extra = ["--from-crs", "EPSG:4326"] if case == "swapped" else []
+    result = run_cli("import", str(make(tmp_path)), "--as", "roads", "--into", str(target), *extra)
+    assert result.returncode == 1 and message in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert digest(target) == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".target")) == []
+
+
+def test_invalid_layer_import_leaves_the_target(tmp_path: Path) -> None:
+    target = tmp_path / "target.gpkg"
+    shutil.copyfile(SAMPLE, target)
+    before = digest(target)
+    bad = tmp_path / "bad.zip"
+    parcels = frame("parcels", [square(0, 0, 10)], households=[1], resettled=[2])
+    bad.write_bytes(shapefile_zip_bytes({"parcels": parcels}))
+    result = run_cli("import", str(bad), "--as", "parcels", "--into", str(target))
+    assert result.returncode == 1 and "exceeds households" in result.stderr
+    assert digest(target) == before
