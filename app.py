@@ -6,7 +6,6 @@ Run with ``streamlit run app.py``. Widgets, calls into the core, rendering; noth
 from __future__ import annotations
 
 import logging
-import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ from geo.chinacoord import PSEUDO_CRS
 from geo.errors import RenewalError
 from geo.export import EXPORT_CRS, EXPORT_ENCODINGS, EXPORT_FORMATS, csv_bytes, export_name, layers_bytes
 from geo.filters import Filter, apply_filter, attribute_filter, find_features
-from geo.importer import import_file
+from geo.importer import import_to_copy
 from geo.io import check_gpkg_path, dataset_info, load_layers
 from geo.progress import load_targets, plan_progress
 from geo.settings import BASEMAPS, Settings, resolve_source
@@ -99,30 +98,28 @@ def _on_import() -> None:
     if upload is None:
         return
     folder = Path(state.setdefault("workdir", tempfile.mkdtemp(prefix="nanguan-session-")))
-    src = folder / Path(upload.name).name
+    src = folder / "uploads" / Path(upload.name).name
+    src.parent.mkdir(exist_ok=True)
     src.write_bytes(upload.getvalue())
     try:
         if layer == "source":
             layers_of(str(check_gpkg_path(src)))
-            state["source"] = str(src)
-            state["import_msg"] = ("success", str(src.name))
+            state["source"], state["import_msg"] = str(src), ("success", src.name)
             return
-        target = folder / "working.gpkg"
-        current = str(resolve_source(state.get("source", SETTINGS.source)))
-        if current != str(target):
-            shutil.copyfile(current, target)
         choice = {k: None if state[k] == "auto" else state[k] for k in ("import_crs", "import_enc")}
-        result = import_file(
+        copy = folder / "working.gpkg"
+        result = import_to_copy(
             src,
             layer,
-            target,
+            base=resolve_source(state.get("source", SETTINGS.source)),
+            copy=copy,
             from_crs=choice["import_crs"],
             encoding=choice["import_enc"],
             fix=state.get("import_fix", False),
             max_unzipped_mb=SETTINGS.max_unzipped_mb,
         )
-        state["source"] = str(target)
-        state["import_msg"] = ("success", f"{layer} {len(result.gdf)} {' '.join(result.repaired)}")
+        state["source"] = str(copy)
+        state["import_msg"] = ("success", f"{layer} {len(result.gdf)} {' '.join(result.repaired)}".strip())
     except RenewalError as exc:
         state["import_msg"] = ("error", str(exc))
 
@@ -137,9 +134,15 @@ def _on_map_click() -> None:
 
 def render_sidebar() -> Selection:
     sb = st.sidebar
-    lang = (
-        "zh" if sb.radio("语言 / Language", ["中文", "English"], key="lang_choice", horizontal=True) == "中文" else "en"
+    languages = {"中文": "zh", "English": "en"}
+    choice = sb.radio(
+        "语言 / Language",
+        list(languages),
+        key="lang_choice",
+        horizontal=True,
+        index=list(languages.values()).index(SETTINGS.lang),
     )
+    lang = languages[choice]
     source = sb.text_input(text("source", lang), value=SETTINGS.source, key="source", help=text("source_help", lang))
     source = str(resolve_source(source))
     options = ["none"] if SETTINGS.offline else list(BASEMAPS)

@@ -28,7 +28,7 @@ OUT = HERE / "out"
 
 def timed(cmd: list[str]) -> tuple[float, int]:
     """Run ``cmd``; wall seconds and peak resident memory in MiB."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen"}
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -62,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     OUT.mkdir(exist_ok=True)
     py = sys.executable
-    qgis = shutil.which("qgis_process")
+    # Debian's qgis_process wrapper passes an option QGIS 3.22 refuses; call the program itself.
+    qgis = shutil.which("qgis_process.bin") or shutil.which("qgis_process")
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; qgis_process: {qgis or 'not installed'}\n")
     print(
         "| segments | floor s | stats s | stats / floor | naive s | naive / floor "
@@ -93,9 +94,10 @@ def main(argv: list[str] | None = None) -> int:
                 qgis,
                 "run",
                 "native:sumlinelengths",
-                f"--POLYGONS={data}|layername=districts",
-                f"--LINES={data}|layername=roads",
-                f"--OUTPUT={OUT / f'qgis_{n}.gpkg'}",
+                "--",
+                f"POLYGONS={data}|layername=districts",
+                f"LINES={data}|layername=roads",
+                f"OUTPUT={OUT / f'qgis_{n}.gpkg'}",
             ]
             q, _ = median_run(alg, args.repeat)
             print(f"| {n:,}: QGIS sumlinelengths, roads only | | {q:.2f} | {q / floor:.2f} | | | | | |")

@@ -11,7 +11,6 @@ import argparse
 import io
 import json
 import logging
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -285,7 +284,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except (OSError, ValueError) as exc:
-        if os.environ.get("NANGUAN_DEBUG") == "1":
+        if Settings.from_env().debug:
             raise
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

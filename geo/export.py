@@ -65,7 +65,11 @@ def crs_tag(crs: str | CRS | None) -> str:
 def export_name(layer: str, fmt: str, crs: str | CRS | None, day: dt.date | None = None) -> str:
     """File name carrying layer, CRS and date: ``roads_EPSG4326_20201231.geojson``."""
     day = day or dt.date.today()
-    tag = "" if fmt in ("csv", "xlsx") and layer in ("stats", "progress") else f"_{crs_tag(crs)}"
+    if fmt in ("csv", "xlsx"):
+        # tables carry geometry as WGS 84 lon/lat whatever CRS was asked for
+        tag = "" if layer in ("stats", "progress") else "_EPSG4326"
+    else:
+        tag = f"_{crs_tag(crs)}"
     return f"{layer}{tag}_{day:%Y%m%d}.{_SUFFIX[fmt]}"
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import struct
 import tempfile
 import zipfile
@@ -26,6 +27,7 @@ from pyogrio.errors import DataLayerError, DataSourceError
 
 from layers import CATALOGUE, LayerSpec
 
+from ._atomic import atomic_path
 from .chinacoord import PSEUDO_CRS, convert_frame
 from .crs import parse_crs
 from .errors import CRSError, Problem, SourceError, ValidationError
@@ -36,6 +38,7 @@ __all__ = [
     "ImportResult",
     "check_coordinates",
     "import_file",
+    "import_to_copy",
     "map_fields",
     "prepare_layer",
     "read_foreign",
@@ -465,3 +468,24 @@ def import_file(
     result = prepare_layer(gdf, layer, fix=fix)
     store_layer(result.gdf, layer, into)
     return result
+
+
+def import_to_copy(
+    path: str | os.PathLike[str],
+    layer: str,
+    *,
+    base: str | os.PathLike[str],
+    copy: str | os.PathLike[str],
+    **options: object,
+) -> ImportResult:
+    """Import into ``copy``, a working copy of GeoPackage ``base``; ``base`` is never written.
+
+    When ``copy`` is not yet ``base``'s copy it is made afresh from ``base``. Options are
+    those of :func:`import_file`. On failure ``copy`` is left as it was.
+    """
+    base, copy = Path(base), Path(copy)
+    if base.resolve() == copy.resolve():
+        return import_file(path, layer, copy, **options)
+    with atomic_path(copy) as staged:
+        shutil.copyfile(base, staged)
+        return import_file(path, layer, staged, **options)

@@ -33,7 +33,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "NANGUAN_SOURCE",
         str(Path("data") / "nanguan.gpkg"),
-        "Default data source: a GeoPackage path (relative to the project) or a PostGIS URL.",
+        "Data source shown first: a GeoPackage path (relative paths from the working or project folder).",
     ),
     Setting("NANGUAN_TARGETS", str(Path("data") / "targets.toml"), "The plan's figures to track."),
     Setting("NANGUAN_BASEMAP", "osm", f"Basemap shown first: one of {', '.join(BASEMAPS)}."),
@@ -44,6 +44,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("TIANDITU_KEY", "", "Key of the 天地图 (Tianditu) tile service; its basemaps are disabled without one."),
     Setting("NANGUAN_LANG", "zh", "Interface language first shown: zh or en."),
+    Setting("NANGUAN_DEBUG", "0", "1: the command line shows tracebacks of unexpected errors."),
     Setting(
         "NANGUAN_MAX_UNZIPPED_MB",
         "500",
@@ -72,6 +73,8 @@ class Settings:
         ``"zh"`` or ``"en"``.
     max_unzipped_mb : float
         Archive size limit in MB.
+    debug : bool
+        Whether the command line shows tracebacks of unexpected errors.
     """
 
     source: str
@@ -81,6 +84,7 @@ class Settings:
     tianditu_key: str
     lang: str
     max_unzipped_mb: float
+    debug: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -102,7 +106,8 @@ class Settings:
         except ValueError:
             max_mb = 500.0
         lang = "en" if raw["NANGUAN_LANG"].strip().lower().startswith("en") else "zh"
-        return cls(source, targets, basemap, offline, raw["TIANDITU_KEY"].strip(), lang, max_mb)
+        debug = raw["NANGUAN_DEBUG"].strip() == "1"
+        return cls(source, targets, basemap, offline, raw["TIANDITU_KEY"].strip(), lang, max_mb, debug)
 
     def names(self) -> tuple[str, ...]:
         """Attribute names, for tests and documentation."""

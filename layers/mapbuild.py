@@ -22,6 +22,7 @@ from geo.measure import feature_measures
 
 from . import CATALOGUE, LAYER_NAMES
 from .assets import AssetUrls, inline_tags
+from .labels import text
 from .spec import LayerSpec
 
 __all__ = ["MapOptions", "build_map", "layer_bounds", "map_html", "tile_layers", "tooltip_html"]
@@ -111,10 +112,10 @@ def tile_layers(basemap: str, tianditu_key: str = "") -> list[folium.TileLayer]:
 
 def _format_measure(spec: LayerSpec, value: float, lang: str) -> str:
     if spec.measure == "length":
-        label = "长度" if lang == "zh" else "Length"
+        label = text("length", lang)
         return f"<tr><th>{label}</th><td>{value / 1000:,.3f} km</td></tr>"
     if spec.measure == "area":
-        label = "面积" if lang == "zh" else "Area"
+        label = text("area", lang)
         return f"<tr><th>{label}</th><td>{value:,.0f} m² ({value / 10_000:,.2f} ha)</td></tr>"
     return ""
 

@@ -136,3 +136,7 @@ def test_file_names_carry_layer_crs_and_date() -> None:
     assert export_name("roads", "geojson", "EPSG:4326", day) == "roads_EPSG4326_20200108.geojson"
     assert export_name("parcels", "shp", "EPSG:4551", day) == "parcels_EPSG4551_20200108.zip"
     assert export_name("stats", "xlsx", None, day) == "stats_20200108.xlsx"
+
+
+def test_tables_are_named_for_the_lon_lat_they_hold() -> None:
+    assert export_name("roads", "xlsx", "EPSG:4551", dt.date(2020, 1, 8)) == "roads_EPSG4326_20200108.xlsx"

@@ -34,7 +34,7 @@ def test_every_statistics_column_has_distinct_labels() -> None:
 def test_every_ui_string_in_both_languages() -> None:
     for key, (zh, en) in UI.items():
         assert (zh and en and zh != en) or key == "title", key
-    assert text("feature_count", "en", n=3) == "3 features"
+    assert text("search_found", "en", n=3) == "Found 3 features; the map shows them"
 
 
 def test_row_labels() -> None:
