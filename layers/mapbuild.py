@@ -147,8 +147,10 @@ def _style(spec: LayerSpec, props: Mapping[str, object], *, selected: bool, high
         "fillOpacity": spec.style.fill_opacity,
         "className": f"ng-layer ng-{spec.name}",
     }
-    if props.get("status") in spec.style.dash_by and spec.geometry == "line":
+    status = props.get("status")
+    if status in spec.style.dash_by and spec.geometry != "point":
         style["dashArray"] = "8 6"
+    style["fillOpacity"] = dict(spec.style.status_opacity).get(status, spec.style.fill_opacity)
     if selected:
         style.update(color=_SELECTED_COLOR, weight=3.5, fillOpacity=0.12)
     if highlighted:
@@ -229,10 +231,13 @@ class _Setup(MacroElement):
         {% macro header(this, kwargs) %}
         <style>
         .ng-legend { background: rgba(255,255,255,0.92); padding: 6px 9px; border-radius: 4px;
-                     font: 12px/1.35 "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; max-width: 220px; }
+                     font: 12px/1.35 "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; max-width: 230px;
+                     max-height: 70vh; overflow-y: auto; }
+        .ng-legend div div { display: inline-block; margin-right: 8px; white-space: nowrap; }
         .ng-legend h4 { margin: 4px 0 2px; font-size: 12px; }
         .ng-legend i { display: inline-block; width: 12px; height: 12px; margin-right: 5px;
                        vertical-align: -2px; border-radius: 2px; }
+        .ng-legend i.ng-dash { height: 0; border-top: 2px dashed #555; border-radius: 0; vertical-align: 3px; }
         .ng-tip table { border-collapse: collapse; margin-top: 3px; }
         .ng-tip th { text-align: left; padding-right: 8px; font-weight: normal; color: #555; }
         </style>
@@ -260,6 +265,18 @@ def _legend_body(layers: Mapping[str, gpd.GeoDataFrame], options: MapOptions) ->
             for c in by.choices
             if c.code in present
         ]
+        status = spec.field("status") if "status" in spec.field_names else None
+        statuses = set(gdf["status"].dropna().astype(str)) if status is not None and "status" in gdf.columns else set()
+        for code, opacity in spec.style.status_opacity:
+            if code in statuses:
+                items.append(
+                    f'<div><i style="background:rgba(90,90,90,{opacity})"></i>'
+                    f"{html.escape(status.value_label(code, options.lang))}</div>"
+                )
+        dashed = [c for c in spec.style.dash_by if c in statuses and spec.geometry != "point" and by.name != "status"]
+        if dashed:
+            words = "、".join(status.value_label(c, options.lang) for c in dashed)
+            items.append(f'<div><i class="ng-dash"></i>{html.escape(words)}</div>')
         hidden = "" if name in options.visible else ' style="display:none"'
         parts.append(
             f'<div data-layer="{name}"{hidden}><h4>{html.escape(spec.label(options.lang))}</h4>{"".join(items)}</div>'

@@ -40,7 +40,12 @@ SPEC = LayerSpec(
             source_names=("回迁户数", "安置户数", "回迁", "RESETTLED"),
         ),
     ),
-    style=Style(by="kind", weight=2.0, fill_opacity=0.45),
+    style=Style(
+        by="kind",
+        weight=2.0,
+        fill_opacity=0.45,
+        status_opacity=(("planned", 0.15), ("expropriating", 0.3), ("under_construction", 0.5), ("resettled", 0.75)),
+    ),
     measure="area",
     unit_zh="个",
 )

@@ -139,6 +139,9 @@ class Style:
         Circle radius of point features, in CSS pixels.
     dash_by : tuple of str
         Status codes drawn dashed (planned work).
+    status_opacity : tuple of (str, float)
+        Fill opacity by status code, so progress reads as depth of colour; empty keeps
+        ``fill_opacity`` for every status.
     """
 
     by: str
@@ -146,6 +149,7 @@ class Style:
     fill_opacity: float = 0.35
     radius: float = 5.0
     dash_by: tuple[str, ...] = ("planned",)
+    status_opacity: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)

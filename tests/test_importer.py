@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -291,9 +292,15 @@ def test_store_replaces_one_layer_and_keeps_the_rest(tmp_path: Path) -> None:
     assert len(layers["roads"]) == 1 and len(layers["pipes"]) == 12
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "geo", *args], cwd=ROOT, capture_output=True, text=True, encoding="utf-8", check=False
+        [sys.executable, "-m", "geo", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -308,11 +315,58 @@ def _slip(folder: Path) -> Path:
     return folder / "slip.zip"
 
 
+def _roads_json(folder: Path, gdf: gpd.GeoDataFrame, name: str) -> Path:
+    gdf.to_crs(4326).to_file(folder / name)
+    return folder / name
+
+
+def _truncated(folder: Path) -> Path:
+    path = _roads_json(folder, frame("roads", [hline(0, 0, 100)] * 20, seg_id=[f"R{i}" for i in range(20)]), "t.json")
+    path.write_bytes(path.read_bytes()[:300])
+    return path
+
+
+def _shapefile_zip(folder: Path, *, encoding: str, keep: tuple[str, ...]) -> Path:
+    shp = write_shapefile(
+        frame("roads", [hline(0, 0, 100)], name=["新路"]), folder / "shp", "roads", encoding=encoding, cpg=False
+    )
+    return zip_files(folder / "roads.zip", [shp.with_suffix(e) for e in keep])
+
+
+def _oversized(folder: Path) -> Path:
+    with zipfile.ZipFile(folder / "big.zip", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("big.shp", b"\0" * 2_000_000)
+    return folder / "big.zip"
+
+
 BAD_INPUTS = {
-    "empty": (lambda d: _write(d, "e.geojson", b""), "the file is empty"),
+    "empty file": (lambda d: _write(d, "e.geojson", b""), "the file is empty"),
+    "truncated JSON": (_truncated, "cannot be read as GeoJSON"),
+    "zip without .shp": (lambda d: zip_files(d / "x.zip", [_write(d, "a.txt", b"x")]), "the archive has no .shp"),
+    ".shp without .dbf": (
+        lambda d: _shapefile_zip(d, encoding="UTF-8", keep=(".shp", ".shx", ".prj")),
+        "comes without its .dbf file",
+    ),
     "zip slip": (_slip, "points outside the archive"),
-    "swapped": (lambda d: _write(d, "s.csv", b"lon,lat\n43.8,125.3\n"), "look swapped"),
-    "no crs": (lambda d: _write(d, "n.csv", b"lon,lat\n125.3,43.8\n"), "declares no CRS"),
+    "oversized archive": (_oversized, "more than the 1 MB limit"),
+    "GBK without .cpg": (
+        lambda d: _shapefile_zip(d, encoding="GBK", keep=(".shp", ".shx", ".dbf", ".prj")),
+        "pass --encoding GBK",
+    ),
+    "missing CRS": (lambda d: _write(d, "n.csv", b"lon,lat\n125.3,43.8\n"), "declares no CRS"),
+    "swapped axes": (lambda d: _write(d, "s.csv", b"lon,lat\n43.8,125.3\n"), "look swapped"),
+    "mixed geometry types": (
+        lambda d: _roads_json(d, frame("roads", [hline(0, 0, 100), point(0, 0)]), "m.geojson"),
+        "R2 [geometry]: is a Point",
+    ),
+    "required field missing": (
+        lambda d: _roads_json(d, frame("roads", [hline(0, 0, 100)]).drop(columns=["status"]), "f.geojson"),
+        "roads [status]: no column for it",
+    ),
+    "resettled > households": (
+        lambda d: _roads_json(d, frame("parcels", [square(0, 0, 10)], households=[1], resettled=[2]), "p.geojson"),
+        "resettled (2) exceeds households (1)",
+    ),
 }
 
 
@@ -322,21 +376,19 @@ def test_failed_import_leaves_the_target_byte_for_byte(tmp_path: Path, case: str
     target = tmp_path / "target.gpkg"
     shutil.copyfile(SAMPLE, target)
     before = digest(target)
-    extra = ["--from-crs", "EPSG:4326"] if case == "swapped" else []
-    result = run_cli("import", str(make(tmp_path)), "--as", "roads", "--into", str(target), *extra)
-    assert result.returncode == 1 and message in result.stderr
+    layer = "parcels" if "households" in case else "roads"
+    extra = ["--from-crs", "EPSG:4326"] if case == "swapped axes" else []
+    result = run_cli(
+        "import",
+        str(make(tmp_path)),
+        "--as",
+        layer,
+        "--into",
+        str(target),
+        *extra,
+        env={"NANGUAN_MAX_UNZIPPED_MB": "1"},
+    )
+    assert result.returncode == 1 and message in result.stderr, result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert digest(target) == before
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".target")) == []
-
-
-def test_invalid_layer_import_leaves_the_target(tmp_path: Path) -> None:
-    target = tmp_path / "target.gpkg"
-    shutil.copyfile(SAMPLE, target)
-    before = digest(target)
-    bad = tmp_path / "bad.zip"
-    parcels = frame("parcels", [square(0, 0, 10)], households=[1], resettled=[2])
-    bad.write_bytes(shapefile_zip_bytes({"parcels": parcels}))
-    result = run_cli("import", str(bad), "--as", "parcels", "--into", str(target))
-    assert result.returncode == 1 and "exceeds households" in result.stderr
-    assert digest(target) == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".target")] == []
