@@ -18,7 +18,6 @@ import shapely
 
 from geo.chinacoord import wgs84_to_bd09, wgs84_to_gcj02
 from geo.errors import CRSError, SourceError, ValidationError
-from geo.export import shapefile_zip_bytes
 from geo.importer import map_fields, prepare_layer, read_foreign
 from geo.io import load_layers, store_layer
 from layers import CATALOGUE
