@@ -105,9 +105,11 @@ def metric_crs_for(gdf: gpd.GeoDataFrame, override: str | int | CRS | None = Non
 
 @functools.lru_cache(maxsize=32)
 def _transformer(source: CRS, target: CRS) -> Transformer:
-    # Building a transformer queries PROJ's database (about 50 ms); pyproj's transformers
-    # are thread-safe, so one per CRS pair serves every layer and thread.
-    return Transformer.from_crs(source, target, always_xy=True)
+    # Choosing the operation queries PROJ's database (about 60 ms), and pyproj repeats
+    # that in every thread that uses a transformer. Rebuilt from its pipeline, which is
+    # the same operation, a transformer costs nothing in each new thread.
+    chosen = Transformer.from_crs(source, target, always_xy=True)
+    return Transformer.from_pipeline(chosen.definition)
 
 
 def reproject(geoms: np.ndarray, source: CRS, target: CRS) -> np.ndarray:
