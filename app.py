@@ -26,7 +26,7 @@ from geo.settings import BASEMAPS, Settings, resolve_source
 from geo.stats import district_stats, select_districts
 from layers import CATALOGUE, LAYER_NAMES
 from layers.assets import AssetUrls, install_static
-from layers.labels import BASEMAP_LABELS, FORMAT_LABELS, column_label, row_label, text
+from layers.labels import BASEMAP_LABELS, FORMAT_LABELS, labelled_table, progress_cards, text
 from layers.mapbuild import MapOptions, build_map
 
 log = logging.getLogger("nanguan.app")
@@ -243,21 +243,13 @@ def render_map(layers: dict[str, gpd.GeoDataFrame], sel: Selection) -> None:
     )
 
 
-def _labelled(table: pd.DataFrame, lang: str) -> pd.DataFrame:
-    out = table.copy()
-    out["district_name"] = [
-        row_label(c, n, lang) for c, n in zip(out["district_code"], out["district_name"], strict=True)
-    ]
-    return out.rename(columns={c: column_label(c, lang) for c in out.columns})
-
-
 def render_stats(sel: Selection) -> pd.DataFrame:
     st.subheader(text("stats", sel.lang))
     table = stats_of(stamp(sel.source), sel.flt)
     if sel.flt.districts:
         names = "、".join(table["district_name"].iloc[:-1])
         st.caption(text("selected", sel.lang, names=names))
-    st.dataframe(_labelled(table, sel.lang), hide_index=True, key="stats_table", height=36 * (len(table) + 1) + 2)
+    st.dataframe(labelled_table(table, sel.lang), hide_index=True, key="stats_table", height=36 * (len(table) + 1) + 2)
     body = table[~table.index.isin(["OUTSIDE", "TOTAL"])].set_index("district_name")
     left, right = st.columns(2)
     left.caption(text("chart_roads", sel.lang))
@@ -271,17 +263,14 @@ def render_progress(sel: Selection) -> None:
     st.subheader(text("progress", sel.lang))
     frame = progress_of(stamp(sel.source), str(SETTINGS.targets))
     columns = st.columns(5)
-    for i, (_, row) in enumerate(frame.iterrows()):
-        unit = row["unit_zh"] if sel.lang == "zh" else row["unit_en"]
-        label = row["label_zh"] if sel.lang == "zh" else row["label_en"]
-        diff = round(float(row["difference"]), 3) + 0.0
+    for i, card in enumerate(progress_cards(frame, sel.lang)):
         columns[i % 5].metric(
-            label,
-            f"{row['actual']:,.4g} {unit}",
-            f"{diff:+,g}",
-            delta_color="off" if diff == 0 else "normal",
-            delta_arrow="off" if diff == 0 else "auto",
-            delta_description=f"{text('target', sel.lang)} {row['target']:,.4g} · {row['percent']:.0f}%",
+            card.label,
+            card.value,
+            card.delta,
+            delta_color="off" if card.met else "normal",
+            delta_arrow="off" if card.met else "auto",
+            delta_description=card.note,
         )
 
 
@@ -307,7 +296,7 @@ def render_export(sel: Selection, table: pd.DataFrame) -> None:
         )
     columns[len(groups) % 4].download_button(
         text("export_stats", sel.lang),
-        csv_bytes(_labelled(table, sel.lang)),
+        csv_bytes(labelled_table(table, sel.lang)),
         file_name=export_name("stats", "csv", None),
         key="dl_stats",
     )

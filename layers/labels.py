@@ -7,6 +7,10 @@ app never spells a label itself.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import pandas as pd
+
 from . import CATALOGUE
 
 __all__ = ["BASEMAP_LABELS", "UI", "column_label", "row_label", "text"]
@@ -131,3 +135,41 @@ def _choice_label(layer: str, code: str, lang: str) -> str:
         if c is not None:
             return c.zh if lang == "zh" else c.en
     return code
+
+
+def labelled_table(table: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """A statistics table as people read it: headers and OUTSIDE/TOTAL names in ``lang``."""
+    out = table.copy()
+    out["district_name"] = [
+        row_label(c, n, lang) for c, n in zip(out["district_code"], out["district_name"], strict=True)
+    ]
+    return out.rename(columns={c: column_label(c, lang) for c in out.columns})
+
+
+@dataclass(frozen=True)
+class Card:
+    """One figure of the plan as the progress panel shows it."""
+
+    label: str
+    value: str
+    delta: str
+    met: bool
+    note: str
+
+
+def progress_cards(frame: pd.DataFrame, lang: str) -> list[Card]:
+    """The rows of :func:`geo.progress.plan_progress` as cards: "96 段", "+0", "目标 96 · 100%"."""
+    cards = []
+    for _, row in frame.iterrows():
+        unit = row["unit_zh"] if lang == "zh" else row["unit_en"]
+        diff = round(float(row["difference"]), 3) + 0.0  # + 0.0 turns -0.0 into 0.0
+        cards.append(
+            Card(
+                label=row["label_zh"] if lang == "zh" else row["label_en"],
+                value=f"{row['actual']:,.4g} {unit}",
+                delta=f"{diff:+,g}",
+                met=diff == 0,
+                note=f"{text('target', lang)} {row['target']:,.4g} · {row['percent']:.0f}%",
+            )
+        )
+    return cards

@@ -41,3 +41,18 @@ def test_row_labels() -> None:
     assert row_label("TOTAL", "合计", "en") == "Total"
     assert row_label("OUTSIDE", "区外", "zh") == "区外"
     assert row_label("220102001", "南岭街道", "en") == "南岭街道"
+
+
+def test_progress_cards() -> None:
+    import pandas as pd
+
+    from layers.labels import progress_cards
+
+    frame = pd.DataFrame(
+        [("路", "Roads", "公里", "km", 38.4, 38.4 + 5e-13, 5e-13, 100.0), ("户", "HH", "户", "hh", 278, 250, -28, 89.9)],
+        columns=["label_zh", "label_en", "unit_zh", "unit_en", "target", "actual", "difference", "percent"],
+    )
+    met, short = progress_cards(frame, "zh")
+    assert (met.value, met.delta, met.met, met.note) == ("38.4 公里", "+0", True, "目标 38.4 · 100%")
+    assert (short.value, short.delta, short.met) == ("250 户", "-28", False)
+    assert progress_cards(frame, "en")[0].label == "Roads"
