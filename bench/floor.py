@@ -1,6 +1,6 @@
 """The floor: read every layer, reproject to EPSG:4551, sum unclipped lengths and areas.
 
-``python bench/floor.py CITY.gpkg`` prints the layer totals. Nothing else happens, so no
+``python -m bench.floor CITY.gpkg`` prints the layer totals. Nothing else happens, so no
 statistics command can be faster than this by much; the benchmark compares against it.
 """
 

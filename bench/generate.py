@@ -1,6 +1,6 @@
 """A deterministic city-scale dataset for the statistics benchmark.
 
-``python bench/generate.py --roads 100000 --out bench/out/city_100k.gpkg`` writes all six
+``python -m bench.generate --roads 100000 --out bench/out/city_100k.gpkg`` writes all six
 catalogue layers in EPSG:4326 over a 40 km x 40 km square near Changchun: 200 Voronoi
 districts tiling the square, and roads, pipes, parcels, greenbelt and facilities scattered
 over a slightly larger square, so that some features cross the outer boundary. Parcels,
@@ -18,6 +18,8 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import shapely
+
+from layers import CATALOGUE
 
 CENTRE_X, CENTRE_Y = 447_700.0, 4_857_400.0  # EPSG:4551, near Nanguan
 HALF_M = 20_000.0
@@ -82,8 +84,16 @@ def rectangles(rng: np.random.Generator, n: int, min_m: float, max_m: float) -> 
     return shapely.polygons(rings)
 
 
-def pick(rng: np.random.Generator, codes: list[str], n: int) -> np.ndarray:
-    return np.asarray(codes, dtype=object)[rng.integers(0, len(codes), n)]
+def features(rng: np.random.Generator, layer: str, geoms: np.ndarray, **columns: object) -> gpd.GeoDataFrame:
+    """A layer of ``geoms`` with ids, its label as name, and random codes in every coded field."""
+    spec = CATALOGUE[layer]
+    n = len(geoms)
+    data: dict[str, object] = {spec.id_field: [f"{layer[:2].upper()}{i}" for i in range(n)], "name": spec.zh}
+    for f in spec.fields:
+        if f.choices:
+            data[f.name] = np.asarray(f.codes, dtype=object)[rng.integers(0, len(f.codes), n)]
+    data.update(columns)
+    return gpd.GeoDataFrame(data, geometry=geoms, crs=METRIC)
 
 
 def city(n_roads: int, *, seed: int = 2020) -> dict[str, gpd.GeoDataFrame]:
@@ -93,60 +103,17 @@ def city(n_roads: int, *, seed: int = 2020) -> dict[str, gpd.GeoDataFrame]:
     households = rng.integers(0, 500, n_parcels)
     out = {
         "districts": districts(rng, 200),
-        "roads": gpd.GeoDataFrame(
-            {
-                "seg_id": [f"R{i}" for i in range(n_roads)],
-                "name": "道路",
-                "road_class": pick(rng, ["arterial", "collector", "local"], n_roads),
-                "status": pick(rng, ["planned", "under_construction", "open"], n_roads),
-                "project": None,
-            },
-            geometry=lines(rng, n_roads, 50, 800),
-            crs=METRIC,
+        "roads": features(rng, "roads", lines(rng, n_roads, 50, 800), project=None),
+        "pipes": features(rng, "pipes", lines(rng, n_pipes, 200, 3000), diam_mm=300.0),
+        "parcels": features(
+            rng,
+            "parcels",
+            rectangles(rng, n_parcels, 30, 300),
+            households=households,
+            resettled=(households * rng.uniform(0, 1, n_parcels)).astype(int),
         ),
-        "pipes": gpd.GeoDataFrame(
-            {
-                "pipe_id": [f"P{i}" for i in range(n_pipes)],
-                "name": "管线",
-                "utility": pick(rng, ["water", "power", "heat", "gas", "telecom"], n_pipes),
-                "status": pick(rng, ["planned", "under_construction", "complete"], n_pipes),
-                "diam_mm": 300.0,
-            },
-            geometry=lines(rng, n_pipes, 200, 3000),
-            crs=METRIC,
-        ),
-        "parcels": gpd.GeoDataFrame(
-            {
-                "parcel_id": [f"D{i}" for i in range(n_parcels)],
-                "name": "地块",
-                "kind": pick(rng, ["shantytown", "expropriation", "old_community"], n_parcels),
-                "status": pick(rng, ["planned", "expropriating", "under_construction", "resettled"], n_parcels),
-                "households": households,
-                "resettled": (households * rng.uniform(0, 1, n_parcels)).astype(int),
-            },
-            geometry=rectangles(rng, n_parcels, 30, 300),
-            crs=METRIC,
-        ),
-        "greenbelt": gpd.GeoDataFrame(
-            {
-                "green_id": [f"G{i}" for i in range(n_green)],
-                "name": "绿地",
-                "kind": pick(rng, ["park", "roadside", "waterfront", "protective"], n_green),
-                "status": pick(rng, ["existing", "planned", "adjusted"], n_green),
-            },
-            geometry=rectangles(rng, n_green, 40, 600),
-            crs=METRIC,
-        ),
-        "facilities": gpd.GeoDataFrame(
-            {
-                "fac_id": [f"F{i}" for i in range(n_fac)],
-                "name": "设施",
-                "kind": pick(rng, ["pump_station", "school", "hospital", "library", "other"], n_fac),
-                "status": pick(rng, ["existing", "planned", "under_construction"], n_fac),
-            },
-            geometry=shapely.points(_starts(rng, n_fac)),
-            crs=METRIC,
-        ),
+        "greenbelt": features(rng, "greenbelt", rectangles(rng, n_green, 40, 600)),
+        "facilities": features(rng, "facilities", shapely.points(_starts(rng, n_fac))),
     }
     return {name: gdf.to_crs(4326) for name, gdf in out.items()}
 

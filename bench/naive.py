@@ -1,6 +1,6 @@
 """The naive way: ``geopandas.overlay`` of each layer with the districts, then ``groupby``.
 
-``python bench/naive.py CITY.gpkg OUT.csv`` writes the same table as
+``python -m bench.naive CITY.gpkg OUT.csv`` writes the same table as
 ``python -m geo stats CITY.gpkg --format csv`` (same columns, same OUTSIDE and TOTAL rows),
 computed the way a notebook would: overlay every layer with every district, measure the
 pieces, group by district; points by a spatial join. The benchmark times it and checks

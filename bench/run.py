@@ -1,6 +1,6 @@
 """Time ``python -m geo stats`` against the naive way and the floor, as whole processes.
 
-``python bench/run.py`` generates the city datasets it needs (``bench/generate.py``), then
+``python -m bench.run`` generates the city datasets it needs (``python -m bench.generate``), then
 runs each command ``--repeat`` times per size and prints a Markdown table: median wall
 time, peak memory (max RSS of the process), and the ratios to the floor. It also checks
 that the ``stats`` table equals the naive one to 1e-6 relative. QGIS's
@@ -73,14 +73,14 @@ def main(argv: list[str] | None = None) -> int:
     for n in args.sizes:
         data = OUT / f"city_{n}.gpkg"
         if not data.exists():
-            subprocess.run([py, str(HERE / "generate.py"), "--roads", str(n), "--out", str(data)], check=True)
-        floor, _ = median_run([py, str(HERE / "floor.py"), str(data)], args.repeat)
+            subprocess.run([py, "-m", "bench.generate", "--roads", str(n), "--out", str(data)], cwd=ROOT, check=True)
+        floor, _ = median_run([py, "-m", "bench.floor", str(data)], args.repeat)
         ours_csv, naive_csv = OUT / f"stats_{n}.csv", OUT / f"naive_{n}.csv"
         ours, ours_mem = median_run(
             [py, "-m", "geo", "stats", str(data), "--format", "csv", "--out", str(ours_csv)], args.repeat
         )
         if n <= args.naive_max:
-            naive, naive_mem = median_run([py, str(HERE / "naive.py"), str(data), str(naive_csv)], args.repeat)
+            naive, naive_mem = median_run([py, "-m", "bench.naive", str(data), str(naive_csv)], args.repeat)
             diff = f"{same_tables(ours_csv, naive_csv):.1e}"
             naive_cells = f"{naive:.2f} | {naive / floor:.2f} |"
         else:

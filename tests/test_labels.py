@@ -49,7 +49,10 @@ def test_progress_cards() -> None:
     from layers.labels import progress_cards
 
     frame = pd.DataFrame(
-        [("路", "Roads", "公里", "km", 38.4, 38.4 + 5e-13, 5e-13, 100.0), ("户", "HH", "户", "hh", 278, 250, -28, 89.9)],
+        [
+            ("路", "Roads", "公里", "km", 38.4, 38.4 + 5e-13, 5e-13, 100.0),
+            ("户", "HH", "户", "hh", 278, 250, -28, 89.9),
+        ],
         columns=["label_zh", "label_en", "unit_zh", "unit_en", "target", "actual", "difference", "percent"],
     )
     met, short = progress_cards(frame, "zh")

@@ -1,0 +1,1 @@
+"""Benchmarks of the statistics command (run as ``python -m bench.run``)."""
