@@ -23,7 +23,7 @@ from pyproj import CRS
 
 from layers import CATALOGUE
 
-from ._atomic import atomic_path, write_bytes_atomic
+from ._atomic import atomic_path
 from .crs import parse_crs
 from .errors import SourceError
 from .measure import feature_measures
@@ -40,7 +40,6 @@ __all__ = [
     "gpkg_bytes",
     "layers_bytes",
     "shapefile_zip_bytes",
-    "write_bytes_atomic",
     "write_gpkg",
     "xlsx_bytes",
 ]

@@ -1,7 +1,7 @@
 """Reading the layers of a data source, validated against the catalogue.
 
 A source is a GeoPackage path with one table per catalogue layer (``districts``,
-``roads`` …). Every layer read passes :func:`geo.validate.conform`; problems from all
+``roads`` …). Every layer read passes :func:`geo.validate.inspect`; problems from all
 layers are raised together.
 """
 
@@ -25,7 +25,7 @@ from ._atomic import atomic_path
 from .errors import Problem, SourceError, ValidationError
 from .validate import inspect
 
-__all__ = ["check_gpkg_path", "dataset_info", "list_source_layers", "load_layers", "read_layer"]
+__all__ = ["check_gpkg_path", "dataset_info", "list_source_layers", "load_layers", "read_layer", "store_layer"]
 
 log = logging.getLogger(__name__)
 

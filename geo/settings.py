@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-__all__ = ["BASEMAPS", "PROJECT_ROOT", "SETTINGS", "Setting", "Settings"]
+__all__ = ["BASEMAPS", "PROJECT_ROOT", "SETTINGS", "Setting", "Settings", "resolve_source"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
