@@ -170,7 +170,7 @@ def render_sidebar() -> Selection:
         text("districts", lang),
         list(names),
         key="districts",
-        format_func=names.get,
+        format_func=lambda code: names[code],
         placeholder=text("all_districts", lang),
     )
     values = []

@@ -17,6 +17,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -476,7 +477,7 @@ def import_to_copy(
     *,
     base: str | os.PathLike[str],
     copy: str | os.PathLike[str],
-    **options: object,
+    **options: Any,
 ) -> ImportResult:
     """Import into ``copy``, a working copy of GeoPackage ``base``; ``base`` is never written.
 

@@ -275,7 +275,7 @@ def _layer_columns(
         cols[f"{name}_{suffix}"] = measured()
     if name == "parcels":
         for field in ("households", "resettled"):
-            if ap is None:
+            if ap is None or gdf is None:
                 cols[field] = zeros.copy()
             else:
                 values = gdf[field].fillna(0).to_numpy(dtype=float)

@@ -64,7 +64,7 @@ class _Ids:
     def __init__(self, gdf: gpd.GeoDataFrame, spec: LayerSpec) -> None:
         self._col = gdf[spec.id_field] if spec.id_field in gdf.columns else None
 
-    def __getitem__(self, i: int) -> str:
+    def __getitem__(self, i: int | np.integer) -> str:
         value = None if self._col is None else self._col.iloc[i]
         return str(value).strip() if _is_present(value) else f"#{i + 1}"
 

@@ -150,7 +150,7 @@ def _style(spec: LayerSpec, props: Mapping[str, object], *, selected: bool, high
     status = props.get("status")
     if status in spec.style.dash_by and spec.geometry != "point":
         style["dashArray"] = "8 6"
-    style["fillOpacity"] = dict(spec.style.status_opacity).get(status, spec.style.fill_opacity)
+    style["fillOpacity"] = dict(spec.style.status_opacity).get(str(status), spec.style.fill_opacity)
     if selected:
         style.update(color=_SELECTED_COLOR, weight=3.5, fillOpacity=0.12)
     if highlighted:
@@ -254,6 +254,21 @@ class _Setup(MacroElement):
         self.images = images
 
 
+def _status_legend(spec: LayerSpec, statuses: set[str], lang: str) -> list[str]:
+    """Legend entries for how status is drawn: depth of fill, dashed outlines."""
+    status = spec.field("status")
+    items = [
+        f'<div><i style="background:rgba(90,90,90,{opacity})"></i>{html.escape(status.value_label(code, lang))}</div>'
+        for code, opacity in spec.style.status_opacity
+        if code in statuses
+    ]
+    dashed = [c for c in spec.style.dash_by if c in statuses and spec.geometry != "point" and spec.style.by != "status"]
+    if dashed:
+        words = "、".join(status.value_label(c, lang) for c in dashed)
+        items.append(f'<div><i class="ng-dash"></i>{html.escape(words)}</div>')
+    return items
+
+
 def _legend_body(layers: Mapping[str, gpd.GeoDataFrame], options: MapOptions) -> str:
     parts = []
     for name, gdf in layers.items():
@@ -265,18 +280,8 @@ def _legend_body(layers: Mapping[str, gpd.GeoDataFrame], options: MapOptions) ->
             for c in by.choices
             if c.code in present
         ]
-        status = spec.field("status") if "status" in spec.field_names else None
-        statuses = set(gdf["status"].dropna().astype(str)) if status is not None and "status" in gdf.columns else set()
-        for code, opacity in spec.style.status_opacity:
-            if code in statuses:
-                items.append(
-                    f'<div><i style="background:rgba(90,90,90,{opacity})"></i>'
-                    f"{html.escape(status.value_label(code, options.lang))}</div>"
-                )
-        dashed = [c for c in spec.style.dash_by if c in statuses and spec.geometry != "point" and by.name != "status"]
-        if dashed:
-            words = "、".join(status.value_label(c, options.lang) for c in dashed)
-            items.append(f'<div><i class="ng-dash"></i>{html.escape(words)}</div>')
+        if "status" in spec.field_names and "status" in gdf.columns:
+            items += _status_legend(spec, set(gdf["status"].dropna().astype(str)), options.lang)
         hidden = "" if name in options.visible else ' style="display:none"'
         parts.append(
             f'<div data-layer="{name}"{hidden}><h4>{html.escape(spec.label(options.lang))}</h4>{"".join(items)}</div>'
