@@ -109,7 +109,8 @@ def test_toggling_a_layer_removes_its_paths(page: Page) -> None:
 
 
 def test_hovering_a_road_shows_its_tooltip(page: Page) -> None:
-    page.map.get_by_label(re.compile(r"公共设施")).uncheck()
+    for layer in ("公共设施", "管线"):  # drawn above the roads, some close to 甲一路
+        page.map.get_by_label(re.compile(layer)).uncheck()
     road = page.map.locator("path.ng-roads").nth(0)
     road.hover(force=True)
     tip = page.map.locator(".leaflet-tooltip")
@@ -139,7 +140,8 @@ def hostile_source(tmp_path: Path) -> Path:
 def test_hostile_names_show_as_text(browser: object, hostile_source: Path) -> None:
     with streamlit_server(NANGUAN_SOURCE=str(hostile_source)) as url:
         page = Page(browser, url)
-        page.map.get_by_label(re.compile(r"公共设施")).uncheck()
+        for layer in ("公共设施", "管线"):
+            page.map.get_by_label(re.compile(layer)).uncheck()
         page.map.locator("path.ng-roads").nth(0).hover(force=True)
         tip = page.map.locator(".leaflet-tooltip")
         tip.wait_for(timeout=10_000)
