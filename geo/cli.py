@@ -163,6 +163,10 @@ def cmd_map(args: argparse.Namespace) -> None:
     print(f"wrote {args.out}")
 
 
+def _add_source(p: argparse.ArgumentParser) -> None:
+    p.add_argument("source", metavar="SOURCE", help="a GeoPackage with the catalogue layers")
+
+
 def _add_reading(p: argparse.ArgumentParser) -> None:
     p.add_argument("--table", metavar="NAME", help="the GeoPackage table, or the Shapefile in a zip, to read")
     p.add_argument(
@@ -199,13 +203,13 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("stats", help="lengths, areas, counts and households per sub-district")
-    p.add_argument("source", metavar="SOURCE", help="a GeoPackage with the catalogue layers")
+    _add_source(p)
     _add_output(p)
     p.add_argument("--wide", action="store_true", help="with --format table: include the breakdown columns")
     p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser("progress", help="the 2020 plan's figures against the data")
-    p.add_argument("source", metavar="SOURCE", help="a GeoPackage with the catalogue layers")
+    _add_source(p)
     p.add_argument(
         "--targets", metavar="FILE", default=str(settings.targets), help="targets file (default: data/targets.toml)"
     )
@@ -227,7 +231,7 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("export", help="write layers or tables for the municipal GIS or a spreadsheet")
-    p.add_argument("source", metavar="SOURCE", help="a GeoPackage with the catalogue layers")
+    _add_source(p)
     p.add_argument(
         "--layer",
         required=True,
@@ -255,7 +259,7 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("map", help="a standalone HTML map that opens with no server and no internet")
-    p.add_argument("source", metavar="SOURCE", help="a GeoPackage with the catalogue layers")
+    _add_source(p)
     p.add_argument("--out", required=True, metavar="FILE", help="the .html file to write")
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of labels (default zh)")
     p.add_argument(

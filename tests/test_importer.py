@@ -204,46 +204,63 @@ def test_oversized_archive_is_refused_before_extraction(tmp_path: Path) -> None:
         read_foreign(archive, max_unzipped_mb=2)
 
 
-def test_missing_crs(tmp_path: Path) -> None:
-    path = tmp_path / "nocrs.csv"
-    path.write_text("lon,lat\n125.35,43.85\n", encoding="utf-8")
-    with pytest.raises(CRSError, match=r"declares no CRS; name it with --from-crs"):
-        read_foreign(path)
+def _csv(folder: Path, text: str) -> Path:
+    (folder / "points.csv").write_text(text, encoding="utf-8")
+    return folder / "points.csv"
 
 
-def test_swapped_axes(tmp_path: Path) -> None:
-    path = tmp_path / "swapped.csv"
-    path.write_text("lon,lat\n43.85,125.35\n", encoding="utf-8")
-    with pytest.raises(CRSError, match=r"longitude and latitude look swapped"):
-        read_foreign(path, from_crs="EPSG:4326")
+def _geojson(folder: Path, gdf: gpd.GeoDataFrame) -> Path:
+    gdf.to_file(folder / "lines.geojson")
+    return folder / "lines.geojson"
 
 
-def test_projected_numbers_labelled_as_degrees(tmp_path: Path) -> None:
-    path = tmp_path / "metres.geojson"
-    frame("roads", [hline(0, 0, 100)]).set_crs(4326, allow_override=True).to_file(path)
-    with pytest.raises(CRSError, match=r"which are not degrees although WGS 84 is lon/lat"):
-        read_foreign(path)
+LINE = frame("roads", [hline(0, 0, 100)])
 
 
-def test_degrees_labelled_as_projected(tmp_path: Path) -> None:
-    path = tmp_path / "deg.geojson"
-    frame("roads", [hline(0, 0, 100)]).to_crs(4326).set_crs(4551, allow_override=True).to_file(path)
-    with pytest.raises(CRSError, match=r"look like degrees but .* is projected"):
-        read_foreign(path)
-
-
-def test_wrong_gauss_kruger_zone(tmp_path: Path) -> None:
-    path = tmp_path / "zone.geojson"
-    frame("roads", [hline(0, 0, 100)]).set_crs(4530, allow_override=True).to_file(path)
-    with pytest.raises(CRSError, match=r"falls outside China; the CRS is probably wrong"):
-        read_foreign(path)
-
-
-def test_from_crs_disagreeing_with_the_file(tmp_path: Path) -> None:
-    path = tmp_path / "gk.geojson"
-    frame("roads", [hline(0, 0, 100)]).to_file(path)
-    with pytest.raises(CRSError, match=r"declares .*CM 126E but --from-crs says .*zone 42"):
-        read_foreign(path, from_crs="EPSG:4530")
+@pytest.mark.parametrize(
+    ("make", "from_crs", "message"),
+    [
+        pytest.param(
+            lambda d: _csv(d, "lon,lat\n125.35,43.85\n"),
+            None,
+            r"declares no CRS; name it with --from-crs",
+            id="missing CRS",
+        ),
+        pytest.param(
+            lambda d: _csv(d, "lon,lat\n43.85,125.35\n"),
+            "EPSG:4326",
+            r"longitude and latitude look swapped",
+            id="swapped axes",
+        ),
+        pytest.param(
+            lambda d: _geojson(d, LINE.set_crs(4326, allow_override=True)),
+            None,
+            r"which are not degrees although WGS 84 is lon/lat",
+            id="metres labelled as degrees",
+        ),
+        pytest.param(
+            lambda d: _geojson(d, LINE.to_crs(4326).set_crs(4551, allow_override=True)),
+            None,
+            r"look like degrees but .* is projected",
+            id="degrees labelled as metres",
+        ),
+        pytest.param(
+            lambda d: _geojson(d, LINE.set_crs(4530, allow_override=True)),
+            None,
+            r"falls outside China; the CRS is probably wrong",
+            id="wrong Gauss-Kruger zone",
+        ),
+        pytest.param(
+            lambda d: _geojson(d, LINE),
+            "EPSG:4530",
+            r"declares .*CM 126E but --from-crs says .*zone 42",
+            id="from-crs disagrees",
+        ),
+    ],
+)
+def test_coordinates_that_cannot_be_in_their_crs(tmp_path: Path, make, from_crs: str | None, message: str) -> None:
+    with pytest.raises(CRSError, match=message):
+        read_foreign(make(tmp_path), from_crs=from_crs)
 
 
 def test_mixed_geometry_types(tmp_path: Path) -> None:
