@@ -76,3 +76,18 @@ def test_bad_source_is_one_clear_error(app: AppTest) -> None:
     assert not app.exception
     assert app.error[0].value.startswith("无法加载数据：")
     assert "missing.gpkg: no such file" in app.error[0].value
+
+
+def test_offline_offers_only_the_plain_basemap(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NANGUAN_OFFLINE", "1")
+    monkeypatch.setenv("NANGUAN_BASEMAP", "osm")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert at.selectbox(key="basemap").options == ["无底图"]
+    assert any("离线模式" in c.value for c in at.sidebar.caption)
+
+
+def test_tianditu_without_key_falls_back_with_a_hint(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TIANDITU_KEY", raising=False)
+    app.selectbox(key="basemap").set_value("tianditu_vec").run()
+    assert not app.exception
+    assert "TIANDITU_KEY" in app.sidebar.warning[0].value

@@ -230,3 +230,35 @@ def test_map_writes_a_standalone_page(tmp_path: Path) -> None:
     assert result.returncode == 0
     page = out.read_text(encoding="utf-8")
     assert "<title>Nanguan urban-renewal map</title>" in page and "<script src=" not in page
+
+
+def test_progress_bar_on_a_terminal() -> None:
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    primary, secondary = pty.openpty()
+    # a terminal 100 columns wide (a fresh pty has none, and tqdm draws to the width)
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "geo", "stats", str(SAMPLE), "--format", "csv"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=secondary,
+    )
+    os.close(secondary)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(primary, 4096)
+        except OSError:  # the terminal closes when the process ends
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(primary)
+    assert proc.wait() == 0
+    assert b"measuring" in seen and b"layer" in seen
