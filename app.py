@@ -85,9 +85,19 @@ def progress_of(key: tuple[str, int, int], targets: str) -> pd.DataFrame:
     return plan_progress(_layers(key), load_targets(targets))
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def shown_of(key: tuple[str, int, int], flt: Filter) -> dict[str, gpd.GeoDataFrame]:
+    return apply_filter(_layers(key), flt)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def schematic_of(key: tuple[str, int, int]) -> bool:
+    return dataset_info(key[0]).get("schematic") == "true"
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def download_of(key: tuple[str, int, int], flt: Filter, names: tuple[str, ...], fmt: str, crs: str, enc: str) -> bytes:
-    shown = apply_filter(_layers(key), flt)
+    shown = shown_of(key, flt)
     return layers_bytes({n: shown[n] for n in names if n in shown}, fmt, crs=crs, encoding=enc)
 
 
@@ -303,10 +313,10 @@ def render_export(sel: Selection, table: pd.DataFrame) -> None:
 
 
 def render_page(sel: Selection) -> None:
-    layers = layers_of(sel.source)
-    if dataset_info(sel.source).get("schematic") == "true":
+    key = stamp(sel.source)
+    if schematic_of(key):
         st.info(text("schematic", sel.lang))
-    shown = apply_filter(layers, sel.flt)
+    shown = shown_of(key, sel.flt)
     render_map(shown, sel)
     render_progress(sel)
     table = render_stats(sel)
