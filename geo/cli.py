@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
+from pyproj.exceptions import ProjError
 from tqdm import tqdm
 
 from layers import CATALOGUE, LAYER_NAMES, units_layer
@@ -324,6 +325,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         func(args)
     except RenewalError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except ProjError as exc:
+        if Settings.from_env().debug:
+            raise
+        reason = str(exc).splitlines()[0] if str(exc) else "no transformation between these CRSs"
+        print(f"error: cannot transform the coordinates ({reason}); check the CRS of the data", file=sys.stderr)
         return 1
     except (OSError, ValueError) as exc:
         if Settings.from_env().debug:
