@@ -14,6 +14,7 @@ import sys
 from layers import LAYER_NAMES
 
 from ._table import text_table
+from .auth import hash_password
 from .edits import Change, EditError, edit_features, undo_change
 from .history import read_history
 
@@ -76,6 +77,14 @@ def cmd_undo(args: argparse.Namespace) -> None:
     _print_changes(undo_change(args.source, args.change_id, by=args.by, note=args.note), "recorded")
 
 
+def cmd_hash_password(args: argparse.Namespace) -> None:
+    """Print an Argon2 hash of a password read from standard input, for secrets.toml."""
+    password = sys.stdin.readline().rstrip("\n")
+    if not password:
+        raise EditError("type the password on standard input (it is not echoed in the file)")
+    print(hash_password(password))
+
+
 def add_edit_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``edit``, ``history`` and ``undo`` to the command line's sub-commands."""
     p = sub.add_parser("edit", help="change fields of a feature (validated, recorded in the history)")
@@ -101,3 +110,6 @@ def add_edit_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument("--by", required=True, metavar="NAME", help="who reverts it")
     p.add_argument("--note", default="", metavar="TEXT", help="why")
     p.set_defaults(func=cmd_undo)
+
+    p = sub.add_parser("hash-password", help="hash an editor's password (read from stdin) for secrets.toml")
+    p.set_defaults(func=cmd_hash_password)

@@ -123,7 +123,8 @@ def test_plan_progress_panel_shows_the_figures(page: Page) -> None:
     metrics = page.page.locator('[data-testid="stMetric"]')
     metrics.first.wait_for()
     text = " ".join(metrics.all_inner_texts())
-    assert "96 段" in text and "38.4 公里" in text and "278 户" in text
+    # done against the plan: 32 of 96 segments open, 24 under way, 40 planned
+    assert "32 段" in text and "目标 96 · 在建 24 · 规划 40" in text and "278 户" in text
 
 
 @pytest.fixture
