@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
+from pyproj import CRS
 
 from layers import LAYER_NAMES
 
@@ -29,6 +30,7 @@ from .export import (
     csv_bytes,
     export_name,
     layers_bytes,
+    output_crs,
     xlsx_bytes,
 )
 from .filters import Filter, apply_filter, attribute_filter
@@ -124,7 +126,8 @@ def cmd_import(args: argparse.Namespace) -> None:
     print(f"imported {len(result.gdf)} features into {args.into} as {args.layer}{repaired}")
 
 
-def _export_bytes(args: argparse.Namespace) -> bytes:
+def _export_bytes(args: argparse.Namespace) -> tuple[bytes, CRS | None]:
+    """The file's bytes and the CRS its layers are in (``None``: each its own)."""
     fmt = args.format
     if args.layer in ("stats", "progress"):
         if fmt not in ("csv", "xlsx"):
@@ -134,20 +137,21 @@ def _export_bytes(args: argparse.Namespace) -> bytes:
             table = select_districts(district_stats(layers), tuple(args.district))
         else:
             table = plan_progress(layers, load_targets(Settings.from_env().targets)).reset_index()
-        return csv_bytes(table) if fmt == "csv" else xlsx_bytes({args.layer: table})
+        return (csv_bytes(table) if fmt == "csv" else xlsx_bytes({args.layer: table})), None
     names = LAYER_NAMES if args.layer == "all" else (args.layer,)
     layers = apply_filter(load_layers(args.source), Filter(districts=tuple(args.district)))
     missing = [n for n in names if n not in layers]
     if args.layer != "all" and missing:
         raise SourceError(f"{args.source}: has no layer {args.layer!r}")
     chosen = {n: layers[n] for n in names if n in layers}
-    return layers_bytes(chosen, fmt, crs=args.crs, encoding=args.encoding)
+    data = layers_bytes(chosen, fmt, crs=args.crs, encoding=args.encoding)
+    return data, output_crs(chosen, fmt, args.crs)
 
 
 def cmd_export(args: argparse.Namespace) -> None:
     """Write a layer, all layers or a table for another GIS or a spreadsheet."""
-    data = _export_bytes(args)
-    out = args.out or export_name(args.layer, args.format, args.crs or "EPSG:4326")
+    data, crs = _export_bytes(args)
+    out = args.out or export_name(args.layer, args.format, crs)
     write_bytes_atomic(out, data)
     print(f"wrote {out}")
 
@@ -240,7 +244,7 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     )
     p.add_argument("--format", required=True, choices=EXPORT_FORMATS, help="output format")
     p.add_argument(
-        "--crs", choices=EXPORT_CRS, help="CRS of the output (default EPSG:4326; gpkg keeps each layer's own)"
+        "--crs", choices=EXPORT_CRS, help="CRS of every layer in the output (default EPSG:4326; gpkg keeps each layer's own)"
     )
     p.add_argument(
         "--encoding",

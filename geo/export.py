@@ -24,7 +24,7 @@ from pyproj import CRS
 from layers import CATALOGUE
 
 from ._atomic import atomic_path
-from .crs import parse_crs
+from .crs import parse_crs, require_crs
 from .errors import SourceError
 from .measure import feature_measures
 
@@ -39,6 +39,7 @@ __all__ = [
     "geojson_bytes",
     "gpkg_bytes",
     "layers_bytes",
+    "output_crs",
     "shapefile_zip_bytes",
     "write_gpkg",
     "xlsx_bytes",
@@ -54,15 +55,20 @@ _SUFFIX = {"geojson": "geojson", "gpkg": "gpkg", "shp": "zip", "csv": "csv", "xl
 
 
 def crs_tag(crs: str | CRS | None) -> str:
-    """A CRS as it goes into a file name: ``EPSG4326``."""
+    """A CRS as it goes into a file name: ``EPSG4326``; ``native`` for ``None`` (layers that
+    keep different CRSs of their own)."""
     if crs is None:
-        return "source"
+        return "native"
     code = parse_crs(crs).to_epsg()
     return f"EPSG{code}" if code else "custom"
 
 
 def export_name(layer: str, fmt: str, crs: str | CRS | None, day: dt.date | None = None) -> str:
-    """File name carrying layer, CRS and date: ``roads_EPSG4326_20201231.geojson``."""
+    """File name carrying layer, CRS and date: ``roads_EPSG4326_20201231.geojson``.
+
+    ``crs`` is the CRS the file holds (see :func:`output_crs`); ``None`` names a GeoPackage
+    whose layers keep different CRSs of their own: ``all_native_20201231.gpkg``.
+    """
     day = day or dt.date.today()
     if fmt in ("csv", "xlsx"):
         # tables carry geometry as WGS 84 lon/lat whatever CRS was asked for
@@ -70,6 +76,20 @@ def export_name(layer: str, fmt: str, crs: str | CRS | None, day: dt.date | None
     else:
         tag = f"_{crs_tag(crs)}"
     return f"{layer}{tag}_{day:%Y%m%d}.{_SUFFIX[fmt]}"
+
+
+def output_crs(layers: Mapping[str, gpd.GeoDataFrame], fmt: str, crs: str | CRS | None = None) -> CRS | None:
+    """The CRS every layer has in the file :func:`layers_bytes` writes with these arguments.
+
+    ``crs`` when given; otherwise EPSG:4326, except for a GeoPackage, whose layers keep their
+    own CRS: that CRS when they share one, ``None`` when they differ.
+    """
+    if crs is not None:
+        return parse_crs(crs)
+    if fmt != "gpkg":
+        return parse_crs("EPSG:4326")
+    own = [require_crs(gdf, name) for name, gdf in layers.items()]
+    return own[0] if own and all(c == own[0] for c in own) else None
 
 
 def _to(gdf: gpd.GeoDataFrame, crs: str | CRS | None) -> gpd.GeoDataFrame:

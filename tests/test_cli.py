@@ -262,3 +262,50 @@ def test_progress_bar_on_a_terminal() -> None:
     os.close(primary)
     assert proc.wait() == 0
     assert b"measuring" in seen and b"layer" in seen
+
+
+def _layer_epsg(path: Path) -> dict[str, int]:
+    """EPSG code of each layer's SRS as GDAL's ogrinfo reads it from the file."""
+    from .gdal import ogrinfo
+
+    listing = ogrinfo("-so", "-al", str(path))
+    blocks = listing.split("\nLayer name: ")[1:]
+    return {b.split("\n", 1)[0]: int(re.findall(r'ID\["EPSG",(\d+)\]', b)[-1]) for b in blocks}
+
+
+@pytest.fixture(scope="module")
+def gk_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample with every layer in EPSG:4551, as a city's GIS keeps it."""
+    import geopandas as gpd
+
+    from geo.io import load_layers
+
+    path = tmp_path_factory.mktemp("gk") / "gk.gpkg"
+    for name, gdf in load_layers(SAMPLE).items():
+        gpd.GeoDataFrame(gdf).to_crs(4551).to_file(path, layer=name, driver="GPKG")
+    return path
+
+
+@pytest.mark.parametrize(("crs", "epsg"), [((), 4551), (("--crs", "EPSG:4326"), 4326), (("--crs", "EPSG:4530"), 4530)])
+def test_geopackage_name_says_the_crs_of_every_layer(tmp_path: Path, gk_source: Path, crs: tuple, epsg: int) -> None:
+    result = run("export", str(gk_source), "--layer", "all", "--format", "gpkg", *crs, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    name = result.stdout.removeprefix("wrote ").strip()
+    assert re.fullmatch(rf"all_EPSG{epsg}_\d{{8}}\.gpkg", name)
+    srs = _layer_epsg(tmp_path / name)
+    assert set(srs) == {"districts", "greenbelt", "parcels", "roads", "pipes", "facilities"}
+    assert set(srs.values()) == {epsg}
+
+
+def test_geopackage_of_layers_in_different_crss_is_named_native(tmp_path: Path, gk_source: Path) -> None:
+    import geopandas as gpd
+
+    mixed = tmp_path / "mixed.gpkg"
+    for name in ("districts", "roads"):
+        gdf = gpd.read_file(gk_source, layer=name)
+        gdf.to_crs(4490 if name == "roads" else 4551).to_file(mixed, layer=name, driver="GPKG")
+    result = run("export", str(mixed), "--layer", "all", "--format", "gpkg", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    name = result.stdout.removeprefix("wrote ").strip()
+    assert re.fullmatch(r"all_native_\d{8}\.gpkg", name)
+    assert _layer_epsg(tmp_path / name) == {"districts": 4551, "roads": 4490}
