@@ -8,7 +8,6 @@ unless ``NANGUAN_DEBUG=1`` is set.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import logging
 import sys
@@ -48,11 +47,10 @@ FORMATS = ("table", "csv", "json")
 
 
 def _render(frame: pd.DataFrame, fmt: str, *, for_file: bool) -> bytes:
-    """``frame`` as bytes in ``fmt``; CSV files get a BOM so Excel reads the Chinese."""
+    """``frame`` as bytes in ``fmt``; CSV files get a BOM so Excel reads the Chinese, and CSV
+    text that would start a formula is neutralised as in exports."""
     if fmt == "csv":
-        buf = io.StringIO()
-        frame.to_csv(buf, index=False, lineterminator="\n")
-        return buf.getvalue().encode("utf-8-sig" if for_file else "utf-8")
+        return csv_bytes(frame, bom=for_file)
     if fmt == "json":
         records = json.loads(frame.to_json(orient="records", double_precision=15))
         return (json.dumps(records, ensure_ascii=False, indent=1) + "\n").encode("utf-8")

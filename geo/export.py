@@ -32,10 +32,12 @@ __all__ = [
     "EXPORT_CRS",
     "EXPORT_ENCODINGS",
     "EXPORT_FORMATS",
+    "FORMULA_STARTS",
     "attribute_table",
     "crs_tag",
     "csv_bytes",
     "export_name",
+    "formula_safe",
     "geojson_bytes",
     "gpkg_bytes",
     "layers_bytes",
@@ -197,13 +199,44 @@ def attribute_table(gdf: gpd.GeoDataFrame, layer: str, *, geometry: str = "wkt")
     return table
 
 
-def csv_bytes(table: pd.DataFrame) -> bytes:
-    """A table as CSV in UTF-8 with a byte-order mark, so Excel shows the Chinese."""
-    return table.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
+#: First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+FORMULA_STARTS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _defused(value: object) -> object:
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def formula_safe(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with every text cell that a spreadsheet would run as a formula prefixed by ``'``.
+
+    As OWASP recommends against CSV injection: a name such as ``=HYPERLINK("http://x","点击")``
+    (or one starting with ``+``, ``-``, ``@``, a tab or a carriage return) is shown as the text
+    it is, not evaluated. Only text is touched: numbers, a negative one included, stay numbers.
+    Returns a copy; for CSV and XLSX only, as GeoJSON, GeoPackage and Shapefile keep values exact.
+    """
+    out = table.copy()
+    for column in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[column]):
+            out[column] = out[column].map(_defused)
+    return out
+
+
+def csv_bytes(table: pd.DataFrame, *, bom: bool = True) -> bytes:
+    """A table as CSV (RFC 4180) in UTF-8, by default with a byte-order mark so Excel shows
+    the Chinese; text that would start a formula is neutralised (:func:`formula_safe`).
+
+    Lines end in CRLF, so a carriage return inside a value is quoted like a line feed.
+    """
+    text = formula_safe(table).to_csv(index=False, lineterminator="\r\n")
+    return text.encode("utf-8-sig" if bom else "utf-8")
 
 
 def xlsx_bytes(sheets: Mapping[str, pd.DataFrame]) -> bytes:
-    """Tables as an Excel workbook, one sheet each (sheet names cut to Excel's 31 characters)."""
+    """Tables as an Excel workbook, one sheet each (sheet names cut to Excel's 31 characters);
+    text that would start a formula is neutralised (:func:`formula_safe`)."""
     try:
         import openpyxl  # noqa: F401 - the engine pandas uses
     except ImportError as exc:
@@ -211,7 +244,7 @@ def xlsx_bytes(sheets: Mapping[str, pd.DataFrame]) -> bytes:
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
         for name, frame in sheets.items():
-            frame.to_excel(writer, sheet_name=name[:31], index=False)
+            formula_safe(frame).to_excel(writer, sheet_name=name[:31], index=False)
     return buf.getvalue()
 
 

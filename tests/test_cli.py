@@ -309,3 +309,53 @@ def test_geopackage_of_layers_in_different_crss_is_named_native(tmp_path: Path, 
     name = result.stdout.removeprefix("wrote ").strip()
     assert re.fullmatch(r"all_native_\d{8}\.gpkg", name)
     assert _layer_epsg(tmp_path / name) == {"districts": 4551, "roads": 4490}
+
+
+FORMULA_NAME = '=HYPERLINK("http://x","点击")'
+
+
+@pytest.fixture(scope="module")
+def formula_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample with two sub-districts named like spreadsheet formulas."""
+    import geopandas as gpd
+
+    from geo.io import load_layers
+
+    path = tmp_path_factory.mktemp("formula") / "formula.gpkg"
+    for name, gdf in load_layers(SAMPLE).items():
+        if name == "districts":
+            gdf = gdf.copy()
+            gdf.loc[gdf.index[:2], "name"] = [FORMULA_NAME, "-1"]
+        gpd.GeoDataFrame(gdf).to_file(path, layer=name, driver="GPKG")
+    return path
+
+
+def test_stats_csv_neutralises_formulas(tmp_path: Path, formula_source: Path) -> None:
+    out = tmp_path / "stats.csv"
+    for result, text in (
+        (run("stats", str(formula_source), "--format", "csv"), None),
+        (run("stats", str(formula_source), "--format", "csv", "--out", str(out)), "file"),
+        (run("export", str(formula_source), "--layer", "stats", "--format", "csv", "--out", str(out)), "file"),
+    ):
+        assert result.returncode == 0, result.stderr
+        body = out.read_text(encoding="utf-8-sig") if text else result.stdout
+        rows = list(csv.DictReader(io.StringIO(body)))
+        assert [r["district_name"] for r in rows[:2]] == ["'" + FORMULA_NAME, "'-1"]
+        assert float(rows[-1]["roads_km"]) == pytest.approx(38.4, abs=0.05)
+    records = json.loads(run("stats", str(formula_source), "--format", "json").stdout)
+    assert [r["district_name"] for r in records[:2]] == [FORMULA_NAME, "-1"]
+
+
+def test_stats_xlsx_cells_are_text(tmp_path: Path, formula_source: Path) -> None:
+    import openpyxl
+
+    out = tmp_path / "stats.xlsx"
+    result = run("export", str(formula_source), "--layer", "stats", "--format", "xlsx", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    sheet = openpyxl.load_workbook(out)["stats"]
+    header = [c.value for c in sheet[1]]
+    name, km = header.index("district_name") + 1, header.index("roads_km") + 1
+    cells = [sheet.cell(row=r, column=name) for r in (2, 3)]
+    assert [c.value for c in cells] == ["'" + FORMULA_NAME, "'-1"]
+    assert [c.data_type for c in cells] == ["s", "s"]
+    assert sheet.cell(row=2, column=km).data_type == "n"
