@@ -14,8 +14,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
-from pyproj import CRS
 
 from layers import LAYER_NAMES
 
@@ -30,6 +30,7 @@ from .export import (
     export_name,
     layers_bytes,
     output_crs,
+    write_gpkg,
     xlsx_bytes,
 )
 from .filters import Filter, apply_filter, attribute_filter
@@ -124,33 +125,41 @@ def cmd_import(args: argparse.Namespace) -> None:
     print(f"imported {len(result.gdf)} features into {args.into} as {args.layer}{repaired}")
 
 
-def _export_bytes(args: argparse.Namespace) -> tuple[bytes, CRS | None]:
-    """The file's bytes and the CRS its layers are in (``None``: each its own)."""
-    fmt = args.format
-    if args.layer in ("stats", "progress"):
-        if fmt not in ("csv", "xlsx"):
-            raise SourceError(f"--layer {args.layer} is a table: use --format csv or xlsx")
-        layers = attribute_filter(load_layers(args.source), Filter(districts=tuple(args.district)))
-        if args.layer == "stats":
-            table = select_districts(district_stats(layers), tuple(args.district))
-        else:
-            table = plan_progress(layers, load_targets(Settings.from_env().targets)).reset_index()
-        return (csv_bytes(table) if fmt == "csv" else xlsx_bytes({args.layer: table})), None
+def _export_table(args: argparse.Namespace) -> bytes:
+    """The stats or progress table as CSV or XLSX bytes."""
+    if args.format not in ("csv", "xlsx"):
+        raise SourceError(f"--layer {args.layer} is a table: use --format csv or xlsx")
+    layers = attribute_filter(load_layers(args.source), Filter(districts=tuple(args.district)))
+    if args.layer == "stats":
+        table = select_districts(district_stats(layers), tuple(args.district))
+    else:
+        table = plan_progress(layers, load_targets(Settings.from_env().targets)).reset_index()
+    return csv_bytes(table) if args.format == "csv" else xlsx_bytes({args.layer: table})
+
+
+def _export_layers(args: argparse.Namespace) -> dict[str, gpd.GeoDataFrame]:
+    """The layers ``--layer`` names, filtered by ``--district``."""
     names = LAYER_NAMES if args.layer == "all" else (args.layer,)
     layers = apply_filter(load_layers(args.source), Filter(districts=tuple(args.district)))
-    missing = [n for n in names if n not in layers]
-    if args.layer != "all" and missing:
+    if args.layer != "all" and args.layer not in layers:
         raise SourceError(f"{args.source}: has no layer {args.layer!r}")
-    chosen = {n: layers[n] for n in names if n in layers}
-    data = layers_bytes(chosen, fmt, crs=args.crs, encoding=args.encoding)
-    return data, output_crs(chosen, fmt, args.crs)
+    return {n: layers[n] for n in names if n in layers}
 
 
 def cmd_export(args: argparse.Namespace) -> None:
     """Write a layer, all layers or a table for another GIS or a spreadsheet."""
-    data, crs = _export_bytes(args)
-    out = args.out or export_name(args.layer, args.format, crs)
-    write_bytes_atomic(out, data)
+    if args.layer in ("stats", "progress"):
+        data = _export_table(args)
+        out = args.out or export_name(args.layer, args.format, None)
+        write_bytes_atomic(out, data)
+    else:
+        chosen = _export_layers(args)
+        out = args.out or export_name(args.layer, args.format, output_crs(chosen, args.format, args.crs))
+        if args.format == "gpkg":
+            # straight into the temporary file beside ``out``: a large GeoPackage is not held in memory
+            write_gpkg(chosen, out, crs=args.crs)
+        else:
+            write_bytes_atomic(out, layers_bytes(chosen, args.format, crs=args.crs, encoding=args.encoding))
     print(f"wrote {out}")
 
 

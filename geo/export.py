@@ -19,6 +19,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 import shapely
+from pyogrio.errors import DataSourceError
 from pyproj import CRS
 
 from layers import CATALOGUE
@@ -126,7 +127,11 @@ def write_gpkg(
     or, by default, its own CRS."""
     with atomic_path(out) as tmp:
         for name, gdf in layers.items():
-            pyogrio.write_dataframe(_to(gdf, crs), tmp, layer=name, driver="GPKG")
+            try:
+                pyogrio.write_dataframe(_to(gdf, crs), tmp, layer=name, driver="GPKG")
+            except (DataSourceError, OSError) as exc:
+                reason = str(exc).replace(str(tmp), str(out))
+                raise SourceError(f"{out}: cannot write layer {name!r} ({reason})") from exc
     log.info("GeoPackage %s: %s", out, ", ".join(layers))
 
 
