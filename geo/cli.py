@@ -251,7 +251,9 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     )
     p.add_argument("--format", required=True, choices=EXPORT_FORMATS, help="output format")
     p.add_argument(
-        "--crs", choices=EXPORT_CRS, help="CRS of every layer in the output (default EPSG:4326; gpkg keeps each layer's own)"
+        "--crs",
+        choices=EXPORT_CRS,
+        help="CRS of every layer in the output (default EPSG:4326; gpkg keeps each layer's own)",
     )
     p.add_argument(
         "--encoding",
