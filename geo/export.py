@@ -25,7 +25,7 @@ from pyproj import CRS
 from layers import CATALOGUE
 
 from ._atomic import atomic_path
-from .crs import parse_crs, require_crs
+from .crs import check_layers_crs, parse_crs, source_metric_crs
 from .errors import SourceError
 from .measure import feature_measures
 
@@ -58,10 +58,9 @@ _SUFFIX = {"geojson": "geojson", "gpkg": "gpkg", "shp": "zip", "csv": "csv", "xl
 
 
 def crs_tag(crs: str | CRS | None) -> str:
-    """A CRS as it goes into a file name: ``EPSG4326``; ``native`` for ``None`` (layers that
-    keep different CRSs of their own)."""
+    """A CRS as it goes into a file name: ``EPSG4326``."""
     if crs is None:
-        return "native"
+        return "source"
     code = parse_crs(crs).to_epsg()
     return f"EPSG{code}" if code else "custom"
 
@@ -69,8 +68,7 @@ def crs_tag(crs: str | CRS | None) -> str:
 def export_name(layer: str, fmt: str, crs: str | CRS | None, day: dt.date | None = None) -> str:
     """File name carrying layer, CRS and date: ``roads_EPSG4326_20201231.geojson``.
 
-    ``crs`` is the CRS the file holds (see :func:`output_crs`); ``None`` names a GeoPackage
-    whose layers keep different CRSs of their own: ``all_native_20201231.gpkg``.
+    ``crs`` is the CRS every layer in the file is in (see :func:`output_crs`).
     """
     day = day or dt.date.today()
     if fmt in ("csv", "xlsx"):
@@ -84,15 +82,14 @@ def export_name(layer: str, fmt: str, crs: str | CRS | None, day: dt.date | None
 def output_crs(layers: Mapping[str, gpd.GeoDataFrame], fmt: str, crs: str | CRS | None = None) -> CRS | None:
     """The CRS every layer has in the file :func:`layers_bytes` writes with these arguments.
 
-    ``crs`` when given; otherwise EPSG:4326, except for a GeoPackage, whose layers keep their
-    own CRS: that CRS when they share one, ``None`` when they differ.
+    ``crs`` when given; otherwise EPSG:4326, except for a GeoPackage, which keeps the CRS
+    its layers share (CRSError when they differ); ``None`` only for no layers at all.
     """
     if crs is not None:
         return parse_crs(crs)
     if fmt != "gpkg":
         return parse_crs("EPSG:4326")
-    own = [require_crs(gdf, name) for name, gdf in layers.items()]
-    return own[0] if own and all(c == own[0] for c in own) else None
+    return check_layers_crs(layers)
 
 
 def _to(gdf: gpd.GeoDataFrame, crs: str | CRS | None) -> gpd.GeoDataFrame:
@@ -124,7 +121,8 @@ def write_gpkg(
     layers: Mapping[str, gpd.GeoDataFrame], out: str | os.PathLike[str], *, crs: str | CRS | None = None
 ) -> None:
     """All ``layers`` into a new GeoPackage at ``out`` (replaced atomically), each in ``crs``
-    or, by default, its own CRS."""
+    or, by default, the CRS they share (checked first: CRSError when they differ)."""
+    check_layers_crs(layers)
     with atomic_path(out) as tmp:
         for name, gdf in layers.items():
             try:
@@ -186,15 +184,18 @@ def shapefile_zip_bytes(
     return buf.getvalue()
 
 
-def attribute_table(gdf: gpd.GeoDataFrame, layer: str, *, geometry: str = "wkt") -> pd.DataFrame:
-    """A layer as a plain table: catalogue fields, its measure (``length_m`` or ``area_m2``)
-    and its geometry as WKT in EPSG:4326 (``geometry="wkt"``) or as the lon/lat of a point
-    on it (``geometry="lonlat"``, for spreadsheets)."""
+def attribute_table(
+    gdf: gpd.GeoDataFrame, layer: str, *, geometry: str = "wkt", metric: CRS | None = None
+) -> pd.DataFrame:
+    """A layer as a plain table: catalogue fields, its measure (``length_m`` or ``area_m2``,
+    measured in ``metric``, by default the layer's Gauss-Kruger zone) and its geometry as WKT
+    in EPSG:4326 (``geometry="wkt"``) or as the lon/lat of a point on it
+    (``geometry="lonlat"``, for spreadsheets)."""
     spec = CATALOGUE[layer]
     table = pd.DataFrame(gdf[list(spec.field_names)]).reset_index(drop=True)
     if spec.measure in ("length", "area"):
         column = "length_m" if spec.measure == "length" else "area_m2"
-        table[column] = feature_measures(gdf, spec.geometry).round(3).to_numpy()
+        table[column] = feature_measures(gdf, spec.geometry, metric).round(3).to_numpy()
     lonlat = gdf.to_crs(4326).geometry
     if geometry == "wkt":
         table["wkt"] = shapely.to_wkt(lonlat.to_numpy(), rounding_precision=7)
@@ -254,13 +255,22 @@ def xlsx_bytes(sheets: Mapping[str, pd.DataFrame]) -> bytes:
 
 
 def layers_bytes(
-    layers: Mapping[str, gpd.GeoDataFrame], fmt: str, *, crs: str | None = None, encoding: str = "UTF-8"
+    layers: Mapping[str, gpd.GeoDataFrame],
+    fmt: str,
+    *,
+    crs: str | None = None,
+    encoding: str = "UTF-8",
+    metric: CRS | None = None,
 ) -> bytes:
     """Layers in one of :data:`EXPORT_FORMATS`, as the app downloads and the CLI writes them.
 
     GeoJSON and CSV hold one layer; GeoPackage, zipped Shapefile and XLSX hold any number.
     ``crs`` defaults to EPSG:4326, except that a GeoPackage keeps each layer's own CRS.
+    Tables measure lengths and areas in ``metric``, the source's metric CRS (default: the
+    one :func:`geo.crs.source_metric_crs` chooses for ``layers``). Every layer must have a
+    CRS, all the same one (CRSError otherwise).
     """
+    metric = source_metric_crs(layers) if metric is None else metric
     if fmt in ("geojson", "csv") and len(layers) != 1:
         raise SourceError(f"{'GeoJSON' if fmt == 'geojson' else 'CSV'} holds one layer: name it with --layer")
     if fmt == "geojson":
@@ -272,5 +282,6 @@ def layers_bytes(
         return shapefile_zip_bytes(layers, crs=crs or "EPSG:4326", encoding=encoding)
     if fmt not in ("csv", "xlsx"):
         raise SourceError(f"unknown format {fmt!r}; use {', '.join(EXPORT_FORMATS)}")
-    tables = {n: attribute_table(g, n, geometry="wkt" if fmt == "csv" else "lonlat") for n, g in layers.items()}
+    shape = "wkt" if fmt == "csv" else "lonlat"
+    tables = {n: attribute_table(g, n, geometry=shape, metric=metric) for n, g in layers.items()}
     return csv_bytes(next(iter(tables.values()))) if fmt == "csv" else xlsx_bytes(tables)

@@ -55,7 +55,7 @@ def test_stats_json() -> None:
 def test_stats_table_is_aligned_for_people() -> None:
     result = run("stats", str(SAMPLE))
     lines = result.stdout.splitlines()
-    assert lines[0].split()[:3] == ["district_code", "district_name", "roads_count"]
+    assert lines[0].split()[:3] == ["district_code", "district_name", "greenbelt_count"]
     assert "合计" in lines[-1] and "38.40" in lines[-1]
     assert "roads_km_open" not in lines[0]
     assert "roads_km_open" in run("stats", str(SAMPLE), "--wide").stdout
@@ -297,7 +297,7 @@ def test_geopackage_name_says_the_crs_of_every_layer(tmp_path: Path, gk_source: 
     assert set(srs.values()) == {epsg}
 
 
-def test_geopackage_of_layers_in_different_crss_is_named_native(tmp_path: Path, gk_source: Path) -> None:
+def test_geopackage_of_layers_in_different_crss_is_refused(tmp_path: Path, gk_source: Path) -> None:
     import geopandas as gpd
 
     mixed = tmp_path / "mixed.gpkg"
@@ -305,10 +305,8 @@ def test_geopackage_of_layers_in_different_crss_is_named_native(tmp_path: Path, 
         gdf = gpd.read_file(gk_source, layer=name)
         gdf.to_crs(4490 if name == "roads" else 4551).to_file(mixed, layer=name, driver="GPKG")
     result = run("export", str(mixed), "--layer", "all", "--format", "gpkg", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    name = result.stdout.removeprefix("wrote ").strip()
-    assert re.fullmatch(r"all_native_\d{8}\.gpkg", name)
-    assert _layer_epsg(tmp_path / name) == {"districts": 4551, "roads": 4490}
+    assert result.returncode == 1 and "layer 'roads' is in EPSG:4490" in result.stderr, result.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["mixed.gpkg"]
 
 
 FORMULA_NAME = '=HYPERLINK("http://x","点击")'
