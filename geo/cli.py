@@ -294,7 +294,7 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     p.add_argument(
         "--crs",
         choices=EXPORT_CRS,
-        help="CRS of every layer in the output (default EPSG:4326; gpkg keeps each layer's own)",
+        help="CRS of every layer in the output (default EPSG:4326; gpkg keeps the source's)",
     )
     p.add_argument(
         "--encoding",

@@ -265,7 +265,7 @@ def layers_bytes(
     """Layers in one of :data:`EXPORT_FORMATS`, as the app downloads and the CLI writes them.
 
     GeoJSON and CSV hold one layer; GeoPackage, zipped Shapefile and XLSX hold any number.
-    ``crs`` defaults to EPSG:4326, except that a GeoPackage keeps each layer's own CRS.
+    ``crs`` defaults to EPSG:4326, except that a GeoPackage keeps the CRS its layers share.
     Tables measure lengths and areas in ``metric``, the source's metric CRS (default: the
     one :func:`geo.crs.source_metric_crs` chooses for ``layers``). Every layer must have a
     CRS, all the same one (CRSError otherwise).
