@@ -4,6 +4,8 @@ A file is written under a temporary name beside its target and renamed over it o
 complete. The temporary name says whose it is: ``.<target name>.part-<pid>-<random><suffix>``.
 A writer killed outright (SIGKILL, a power cut) cannot remove its own; the next write of
 the same target removes those whose process no longer runs, so none is left for good.
+Scratch folders in the system's temporary directory (:func:`scratch_dir`) are named and
+cleared the same way.
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import SourceError
 
-__all__ = ["atomic_path", "remove_stale_parts", "write_bytes_atomic"]
+__all__ = ["atomic_path", "remove_stale_parts", "scratch_dir", "write_bytes_atomic"]
 
 log = logging.getLogger(__name__)
 
@@ -52,19 +55,43 @@ def remove_stale_parts(target: str | os.PathLike[str]) -> list[Path]:
     """
     target = Path(target)
     folder = target.parent if str(target.parent) else Path(".")
-    prefix = _part_prefix(target)
+    removed = _remove_stale(folder, _part_prefix(target))
+    if removed:
+        log.info("removed %d temporary files left by interrupted writes of %s", len(removed), target)
+    return removed
+
+
+def _remove_stale(folder: Path, prefix: str) -> list[Path]:
+    """Remove the entries of ``folder`` named ``<prefix><pid>-…`` whose process no longer runs."""
     removed: list[Path] = []
     with contextlib.suppress(FileNotFoundError):
         for entry in folder.iterdir():
             pid = entry.name.removeprefix(prefix).split("-", 1)[0]
             if not entry.name.startswith(prefix) or not pid.isdigit() or _running(int(pid)):
                 continue
-            with contextlib.suppress(FileNotFoundError):
-                entry.unlink()
-                removed.append(entry)
-    if removed:
-        log.info("removed %d temporary files left by interrupted writes of %s", len(removed), target)
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+            removed.append(entry)
     return removed
+
+
+@contextlib.contextmanager
+def scratch_dir(prefix: str) -> Iterator[Path]:
+    """A scratch folder ``<prefix><pid>-<random>`` in the system's temporary directory,
+    removed afterwards; folders of ``prefix`` left by killed processes are removed first.
+
+    Parameters
+    ----------
+    prefix : str
+        Start of the folder's name, such as ``"nanguan-shp-"``.
+    """
+    base = Path(tempfile.gettempdir())
+    if _remove_stale(base, prefix):
+        log.info("removed scratch folders %s* left by interrupted processes", prefix)
+    with tempfile.TemporaryDirectory(prefix=f"{prefix}{os.getpid()}-", dir=base) as folder:
+        yield Path(folder)
 
 
 def _remove(tmp: Path) -> None:

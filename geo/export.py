@@ -10,10 +10,8 @@ import datetime as dt
 import io
 import logging
 import os
-import tempfile
 import zipfile
 from collections.abc import Mapping
-from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -24,7 +22,7 @@ from pyproj import CRS
 
 from layers import CATALOGUE
 
-from ._atomic import atomic_path
+from ._atomic import atomic_path, scratch_dir
 from .crs import check_layers_crs, parse_crs, source_metric_crs
 from .errors import SourceError
 from .measure import feature_measures
@@ -135,8 +133,8 @@ def write_gpkg(
 
 def gpkg_bytes(layers: Mapping[str, gpd.GeoDataFrame], *, crs: str | CRS | None = None) -> bytes:
     """:func:`write_gpkg` as bytes, for a download."""
-    with tempfile.TemporaryDirectory(prefix="nanguan-export-") as tmp:
-        path = Path(tmp) / "export.gpkg"
+    with scratch_dir("nanguan-export-") as tmp:
+        path = tmp / "export.gpkg"
         write_gpkg(layers, path, crs=crs)
         return path.read_bytes()
 
@@ -169,16 +167,16 @@ def shapefile_zip_bytes(
         raise SourceError(f"unsupported Shapefile encoding {encoding!r}; use {' or '.join(EXPORT_ENCODINGS)}")
     buf = io.BytesIO()
     with (
-        tempfile.TemporaryDirectory(prefix="nanguan-shp-") as tmp,
+        scratch_dir("nanguan-shp-") as tmp,
         zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive,
     ):
         for name, gdf in layers.items():
-            path = Path(tmp) / f"{name}.shp"
+            path = tmp / f"{name}.shp"
             _check_encodable(gdf, name, encoding)
             pyogrio.write_dataframe(_to(gdf, crs), path, driver="ESRI Shapefile", encoding=encoding.upper())
             # Esri tools read code page numbers most reliably: 936 is GBK; GDAL reads it too.
             path.with_suffix(".cpg").write_text(_CPG[encoding.upper()], encoding="ascii")
-            for part in sorted(Path(tmp).glob(f"{name}.*")):
+            for part in sorted(tmp.glob(f"{name}.*")):
                 archive.write(part, part.name)
     log.info("Shapefile zip: %s in %s, %s", ", ".join(layers), crs, encoding)
     return buf.getvalue()

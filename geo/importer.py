@@ -13,7 +13,6 @@ import logging
 import os
 import shutil
 import struct
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -28,7 +27,7 @@ from pyogrio.errors import DataLayerError, DataSourceError
 
 from layers import CATALOGUE, LayerSpec
 
-from ._atomic import atomic_path
+from ._atomic import atomic_path, scratch_dir
 from .chinacoord import PSEUDO_CRS, bounds_in_china, convert_frame
 from .crs import parse_crs
 from .errors import CRSError, Problem, SourceError, ValidationError
@@ -331,12 +330,12 @@ def read_foreign(
     if path.stat().st_size == 0:
         raise SourceError(f"{path}: the file is empty")
     what = FORMATS[suffix]
-    with tempfile.TemporaryDirectory(prefix="nanguan-import-") as tmp:
+    with scratch_dir("nanguan-import-") as tmp:
         if suffix == ".csv":
             gdf = _read_csv(path, encoding)
         elif suffix in (".zip", ".shp"):
             shp = (
-                _extract_shapefile(path, Path(tmp), table=table, max_unzipped_mb=max_unzipped_mb)
+                _extract_shapefile(path, tmp, table=table, max_unzipped_mb=max_unzipped_mb)
                 if suffix == ".zip"
                 else path
             )

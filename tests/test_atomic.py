@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,7 +25,7 @@ import pytest
 
 import geo._atomic
 import geo.io
-from geo._atomic import atomic_path, remove_stale_parts, write_bytes_atomic
+from geo._atomic import atomic_path, remove_stale_parts, scratch_dir, write_bytes_atomic
 from geo.cli import main
 from geo.errors import Problem, SourceError, ValidationError
 from geo.importer import import_to_copy
@@ -99,10 +100,15 @@ def test_a_write_that_fails_midway_leaves_the_target(tmp_path: Path, monkeypatch
     assert leftovers(tmp_path, target) == []
 
 
+def _dead_pid() -> int:
+    """The id of a process that has ended."""
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(dead.stdout)
+
+
 def test_stale_parts_of_dead_writers_only_are_removed(tmp_path: Path) -> None:
     target = tmp_path / "t.gpkg"
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    dead_pid = int(dead.stdout)
+    dead_pid = _dead_pid()
     stale = [tmp_path / f".t.gpkg.part-{dead_pid}-abc.gpkg", tmp_path / f".t.gpkg.part-{dead_pid}-abc.gpkg-journal"]
     alive = tmp_path / f".t.gpkg.part-{os.getppid()}-xyz.gpkg"  # our parent runs
     others = [tmp_path / ".t.gpkg.notes", tmp_path / ".u.gpkg.part-1-a.gpkg", tmp_path / "t.gpkg"]
@@ -110,6 +116,20 @@ def test_stale_parts_of_dead_writers_only_are_removed(tmp_path: Path) -> None:
         path.write_bytes(OLD)
     assert sorted(remove_stale_parts(target)) == sorted(stale)
     assert all(p.exists() for p in (alive, *others)) and not any(p.exists() for p in stale)
+
+
+def test_scratch_folders_of_dead_processes_only_are_removed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    stale = tmp_path / f"nanguan-shp-{_dead_pid()}-abc"
+    alive = tmp_path / f"nanguan-shp-{os.getppid()}-xyz"
+    other = tmp_path / f"nanguan-export-{_dead_pid()}-abc"
+    for folder in (stale, alive, other):
+        folder.mkdir()
+        (folder / "roads.shp").write_bytes(OLD)
+    with scratch_dir("nanguan-shp-") as mine:
+        assert mine.parent == tmp_path and mine.name.startswith(f"nanguan-shp-{os.getpid()}-")
+        assert not stale.exists() and alive.exists() and other.exists()
+    assert not mine.exists()
 
 
 # ---------------------------------------------------------------- import into a GeoPackage
@@ -281,8 +301,10 @@ def _wait_for(condition: Callable[[], bool], proc: subprocess.Popen[bytes], what
 def writer() -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
     procs: list[subprocess.Popen[bytes]] = []
 
-    def start(*args: str) -> subprocess.Popen[bytes]:
+    def start(*args: str, tmpdir: Path | None = None) -> subprocess.Popen[bytes]:
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        if tmpdir is not None:
+            env["TMPDIR"] = str(tmpdir)
         proc = subprocess.Popen([sys.executable, "-m", "geo", *args], cwd=ROOT, env=env, stderr=subprocess.PIPE)
         procs.append(proc)
         return proc
@@ -317,3 +339,28 @@ def test_export_killed_mid_write_leaves_the_target_and_the_next_write_cleans_up(
     assert again.wait() == 0, again.stderr.read().decode() if again.stderr else ""
     assert parts() == [] and leftovers(tmp_path, target) == []
     assert len(load_layers(target)["roads"]) == 20_000
+
+
+def test_shapefile_export_killed_mid_write_leaves_no_scratch_after_the_next(
+    tmp_path: Path, big_source: Path, writer: Callable[..., subprocess.Popen[bytes]]
+) -> None:
+    scratch = tmp_path / "scratch"  # the writer's temporary directory
+    scratch.mkdir()
+    target = tmp_path / "city.zip"
+    target.write_bytes(OLD)
+
+    def shapefiles() -> list[Path]:
+        return [p for p in scratch.glob("nanguan-shp-*/*.shp") if p.exists() and p.stat().st_size > 0]
+
+    args = ("export", str(big_source), "--layer", "all", "--format", "shp", "--out", str(target))
+    proc = writer(*args, tmpdir=scratch)
+    _wait_for(lambda: bool(shapefiles()), proc, "a Shapefile being written")
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait() == -signal.SIGKILL
+    assert target.read_bytes() == OLD
+    assert list(scratch.iterdir()), "the killed writer leaves its scratch folder"
+
+    again = writer(*args, tmpdir=scratch)
+    assert again.wait() == 0, again.stderr.read().decode() if again.stderr else ""
+    assert list(scratch.iterdir()) == [] and leftovers(tmp_path, target) == []
+    assert target.read_bytes()[:2] == b"PK"
