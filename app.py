@@ -276,8 +276,8 @@ def render_progress(sel: Selection) -> None:
             card.label,
             card.value,
             card.delta,
-            delta_color="off" if card.met else "normal",
-            delta_arrow="off" if card.met else "auto",
+            delta_color="normal" if card.met else "off",
+            delta_arrow="off",
             delta_description=card.note,
         )
 

@@ -24,6 +24,7 @@ from layers import CATALOGUE, LAYER_NAMES, units_layer
 from layers.labels import named_rows
 
 from ._atomic import write_bytes_atomic
+from ._cli_edits import add_edit_commands, parse_day
 from ._table import text_table
 from .coverage import check_coverage
 from .crs import reproject, source_metric_crs
@@ -40,6 +41,7 @@ from .export import (
     xlsx_bytes,
 )
 from .filters import Filter, apply_filter
+from .history import read_history
 from .importer import import_file, prepare_layer, read_foreign
 from .io import load_layers
 from .progress import load_targets, plan_progress
@@ -91,7 +93,9 @@ def cmd_stats(args: argparse.Namespace) -> None:
 def cmd_progress(args: argparse.Namespace) -> None:
     """The plan's figures against a source."""
     layers = load_layers(args.source)
-    frame = plan_progress(layers, load_targets(args.targets), crs=args.crs).reset_index()
+    history = read_history(args.source) if args.as_of else None
+    targets = load_targets(args.targets)
+    frame = plan_progress(layers, targets, crs=args.crs, as_of=args.as_of, history=history).reset_index()
     _emit(frame, args)
 
 
@@ -145,6 +149,7 @@ def cmd_import(args: argparse.Namespace) -> None:
         encoding=args.encoding,
         fix=args.fix,
         max_unzipped_mb=Settings.from_env().max_unzipped_mb,
+        by=args.by,
     )
     repaired = f"; repaired geometries: {', '.join(result.repaired)}" if result.repaired else ""
     print(f"imported {len(result.gdf)} features into {args.into} as {args.layer}{repaired}")
@@ -264,6 +269,9 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     p.add_argument(
         "--targets", metavar="FILE", default=str(settings.targets), help="targets file (default: data/targets.toml)"
     )
+    p.add_argument(
+        "--as-of", type=parse_day, metavar="YYYY-MM-DD", help="the figures as they stood on that day (from the history)"
+    )
     _add_output(p)
     p.set_defaults(func=cmd_progress)
 
@@ -280,7 +288,10 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     p.add_argument("--into", required=True, metavar="TARGET.gpkg", help="GeoPackage to store it in (created if new)")
     _add_reading(p)
     p.add_argument("--fix", action="store_true", help="repair invalid geometries (their ids are reported)")
+    p.add_argument("--by", default="", metavar="NAME", help="who imports it, for the change history")
     p.set_defaults(func=cmd_import)
+
+    add_edit_commands(sub)
 
     p = sub.add_parser("export", help="write layers or tables for the municipal GIS or a spreadsheet")
     _add_source(p)
