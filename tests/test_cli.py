@@ -369,3 +369,14 @@ def test_stats_xlsx_cells_are_text(tmp_path: Path, formula_source: Path) -> None
     assert [c.value for c in cells] == ["'" + FORMULA_NAME, "'-1"]
     assert [c.data_type for c in cells] == ["s", "s"]
     assert sheet.cell(row=2, column=km).data_type == "n"
+
+
+def test_history_csv_neutralises_formulas(tmp_path: Path) -> None:
+    work = tmp_path / "work.gpkg"
+    work.write_bytes(SAMPLE.read_bytes())
+    edit = run("edit", str(work), "parcels", "D02", "resettled=70", "--by", "@admin", "--note", FORMULA_NAME)
+    assert edit.returncode == 0, edit.stderr
+    rows = list(csv.DictReader(io.StringIO(run("history", str(work), "--format", "csv").stdout)))
+    assert (rows[-1]["by"], rows[-1]["note"], rows[-1]["new"]) == ("'@admin", "'" + FORMULA_NAME, "70")
+    records = json.loads(run("history", str(work), "--format", "json").stdout)
+    assert (records[-1]["by"], records[-1]["note"]) == ("@admin", FORMULA_NAME)
