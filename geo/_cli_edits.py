@@ -16,6 +16,7 @@ from layers import LAYER_NAMES
 from ._table import text_table
 from .auth import hash_password
 from .edits import Change, EditError, edit_features, undo_change
+from .export import csv_bytes
 from .history import read_history
 
 __all__ = ["add_edit_commands", "parse_day"]
@@ -67,7 +68,8 @@ def cmd_history(args: argparse.Namespace) -> None:
         ]
         sys.stdout.write(json.dumps(records, ensure_ascii=False, indent=1) + "\n")
     elif args.format == "csv":
-        sys.stdout.write(frame.to_csv(index=False, lineterminator="\n"))
+        sys.stdout.buffer.write(csv_bytes(frame, bom=False))  # no formula from a value or a note
+        sys.stdout.flush()
     else:
         print(text_table(frame) if len(frame) else "no changes recorded")
 
