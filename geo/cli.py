@@ -31,12 +31,14 @@ from .export import (
     layers_bytes,
     xlsx_bytes,
 )
-from .filters import Filter, apply_filter, attribute_filter
+from .filters import Filter, apply_filter
 from .importer import import_file, prepare_layer, read_foreign
 from .io import load_layers
-from .progress import load_targets, plan_progress
+from .postgis import is_database_url, mask_url, publish
+from .progress import load_targets
 from .settings import BASEMAPS, Settings
-from .stats import MAIN_COLUMNS, district_stats, select_districts
+from .sources import source_progress, source_stats
+from .stats import MAIN_COLUMNS, select_districts
 
 __all__ = ["build_parser", "main"]
 
@@ -68,8 +70,7 @@ def _emit(frame: pd.DataFrame, args: argparse.Namespace) -> None:
 
 def cmd_stats(args: argparse.Namespace) -> None:
     """Per-district statistics of a source."""
-    layers = load_layers(args.source)
-    table = district_stats(layers, crs=args.crs)
+    table = source_stats(args.source, crs=args.crs)
     if args.format == "table" and not args.wide:
         table = table[list(MAIN_COLUMNS)]
     _emit(table, args)
@@ -77,14 +78,13 @@ def cmd_stats(args: argparse.Namespace) -> None:
 
 def cmd_progress(args: argparse.Namespace) -> None:
     """The plan's figures against a source."""
-    layers = load_layers(args.source)
-    frame = plan_progress(layers, load_targets(args.targets), crs=args.crs).reset_index()
+    frame = source_progress(args.source, load_targets(args.targets), crs=args.crs).reset_index()
     _emit(frame, args)
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
     """Check a file against the catalogue; every problem on its own line."""
-    path = Path(args.file)
+    path = args.file if is_database_url(args.file) else Path(args.file)
     try:
         if args.layer is None:
             layers = load_layers(path)
@@ -105,7 +105,7 @@ def cmd_validate(args: argparse.Namespace) -> None:
         for problem in exc.problems:
             print(problem)
         raise
-    print(f"ok: {path} conforms ({summary} features)")
+    print(f"ok: {mask_url(str(path))} conforms ({summary} features)")
 
 
 def cmd_import(args: argparse.Namespace) -> None:
@@ -121,7 +121,7 @@ def cmd_import(args: argparse.Namespace) -> None:
         max_unzipped_mb=Settings.from_env().max_unzipped_mb,
     )
     repaired = f"; repaired geometries: {', '.join(result.repaired)}" if result.repaired else ""
-    print(f"imported {len(result.gdf)} features into {args.into} as {args.layer}{repaired}")
+    print(f"imported {len(result.gdf)} features into {mask_url(args.into)} as {args.layer}{repaired}")
 
 
 def _export_bytes(args: argparse.Namespace) -> bytes:
@@ -129,11 +129,10 @@ def _export_bytes(args: argparse.Namespace) -> bytes:
     if args.layer in ("stats", "progress"):
         if fmt not in ("csv", "xlsx"):
             raise SourceError(f"--layer {args.layer} is a table: use --format csv or xlsx")
-        layers = attribute_filter(load_layers(args.source), Filter(districts=tuple(args.district)))
         if args.layer == "stats":
-            table = select_districts(district_stats(layers), tuple(args.district))
+            table = select_districts(source_stats(args.source), tuple(args.district))
         else:
-            table = plan_progress(layers, load_targets(Settings.from_env().targets)).reset_index()
+            table = source_progress(args.source, load_targets(Settings.from_env().targets)).reset_index()
         return csv_bytes(table) if fmt == "csv" else xlsx_bytes({args.layer: table})
     names = LAYER_NAMES if args.layer == "all" else (args.layer,)
     layers = apply_filter(load_layers(args.source), Filter(districts=tuple(args.district)))
@@ -163,8 +162,17 @@ def cmd_map(args: argparse.Namespace) -> None:
     print(f"wrote {args.out}")
 
 
+def cmd_publish(args: argparse.Namespace) -> None:
+    """Validate every layer of a source and write them into a PostGIS schema."""
+    written = publish(args.source, args.url, schema=args.schema, replace=args.replace)
+    layers = ", ".join(f"{name} {n}" for name, n in written.items())
+    print(f"published {layers} into {mask_url(args.url)}{f' (schema {args.schema})' if args.schema else ''}")
+
+
 def _add_source(p: argparse.ArgumentParser) -> None:
-    p.add_argument("source", metavar="SOURCE", help="a GeoPackage with the catalogue layers")
+    p.add_argument(
+        "source", metavar="SOURCE", help="a GeoPackage, or a postgresql://user@host/db?schema=S URL, with the layers"
+    )
 
 
 def _add_reading(p: argparse.ArgumentParser) -> None:
@@ -225,10 +233,22 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     p = sub.add_parser("import", help="replace one layer of a GeoPackage with a file's features (atomically)")
     p.add_argument("file", metavar="FILE", help=".geojson, .gpkg, .zip (Shapefile), .shp, .kml or .csv")
     p.add_argument("--as", dest="layer", required=True, choices=LAYER_NAMES, help="the catalogue layer it becomes")
-    p.add_argument("--into", required=True, metavar="TARGET.gpkg", help="GeoPackage to store it in (created if new)")
+    p.add_argument(
+        "--into",
+        required=True,
+        metavar="TARGET",
+        help="GeoPackage to store it in (created if new), or a postgresql:// URL (one transaction)",
+    )
     _add_reading(p)
     p.add_argument("--fix", action="store_true", help="repair invalid geometries (their ids are reported)")
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("publish", help="write every layer, validated, into a PostGIS schema (one transaction)")
+    _add_source(p)
+    p.add_argument("url", metavar="URL", help="postgresql://user[:password]@host:port/db[?schema=S]")
+    p.add_argument("--schema", metavar="S", help="the schema to write (default: the URL's, else public)")
+    p.add_argument("--replace", action="store_true", help="replace the schema when it exists")
+    p.set_defaults(func=cmd_publish)
 
     p = sub.add_parser("export", help="write layers or tables for the municipal GIS or a spreadsheet")
     _add_source(p)
@@ -285,12 +305,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         func(args)
     except RenewalError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {mask_url(str(exc))}", file=sys.stderr)
         return 1
     except (OSError, ValueError) as exc:
         if Settings.from_env().debug:
             raise
-        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"error: {type(exc).__name__}: {mask_url(str(exc))}", file=sys.stderr)
         return 1
     return 0
 

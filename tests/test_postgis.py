@@ -16,6 +16,7 @@ from geo.io import dataset_info, load_layers, store_layer
 from geo.postgis import check_identifier, is_database_url, mask_url, parse_url
 
 from .common import SAMPLE, frame, hline
+from .test_cli import run
 from .gdal import feature_count, ogrinfo
 
 
@@ -213,3 +214,42 @@ def test_layers_from_the_database_are_geodataframes(schema_url: str) -> None:
     postgis.publish(str(SAMPLE), schema_url)
     roads = load_layers(schema_url, layers=("roads",))["roads"]
     assert isinstance(roads, gpd.GeoDataFrame) and roads.crs.to_epsg() == 4326
+
+
+# --------------------------------------------------------------------------- the command line
+
+
+def test_cli_publishes_then_measures_in_the_database(schema_url: str, tmp_path) -> None:
+    base, schema = schema_url.split("?")[0], parse_url(schema_url).schema
+    published = run("publish", str(SAMPLE), base, "--schema", schema)
+    assert published.returncode == 0, published.stderr
+    assert "roads 96" in published.stdout and make_url(base).password not in published.stdout
+    again = run("publish", str(SAMPLE), base, "--schema", schema)
+    assert again.returncode == 1 and "pass --replace" in again.stderr and again.stderr.count("\n") == 1
+    from_db, from_file = run("stats", schema_url, "--format", "csv"), run("stats", str(SAMPLE), "--format", "csv")
+    assert from_db.returncode == 0, from_db.stderr
+    db_rows, file_rows = from_db.stdout.splitlines(), from_file.stdout.splitlines()
+    assert db_rows[0] == file_rows[0] and [r.split(",")[:3] for r in db_rows] == [r.split(",")[:3] for r in file_rows]
+    progress = run("progress", schema_url, "--format", "csv")
+    assert progress.returncode == 0 and "road_segments" in progress.stdout
+    shp = tmp_path / "新路.geojson"
+    frame("roads", [hline(0, 0, 1000)], name=["新路"]).to_file(shp, driver="GeoJSON")
+    imported = run("import", str(shp), "--as", "roads", "--into", schema_url)
+    assert imported.returncode == 0, imported.stderr
+    assert "imported 1 features" in imported.stdout and make_url(base).password not in imported.stdout
+    assert load_layers(schema_url)["roads"]["name"].tolist() == ["新路"]
+
+
+def test_cli_faults_are_one_line_without_the_password(db_url: str, free_port: int) -> None:
+    secret = make_url(db_url).password
+    wrong = make_url(db_url).set(password="not-" + secret).render_as_string(hide_password=False)
+    stopped = make_url(db_url).set(port=free_port).render_as_string(hide_password=False)
+    for url, expected in (
+        (wrong, "password authentication failed"),
+        (stopped, "is the database server running"),
+        (f"{db_url}?schema=nowhere", "schema 'nowhere' does not exist"),
+    ):
+        result = run("stats", url)
+        assert result.returncode == 1
+        assert expected in result.stderr and secret not in result.stderr, result.stderr
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
