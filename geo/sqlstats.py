@@ -9,9 +9,11 @@ share (ties to the lowest code), or to OUTSIDE when the outside part is larger t
 share; a point goes to the lowest code among the districts it touches. Only result rows
 leave the server — a few per district and layer — never the layers.
 
-Candidate districts come from the layer's GiST index on its own CRS, with the district
-boxes widened by :data:`CANDIDATE_MARGIN_M`, so that the exact tests, done in the metric
-CRS, never miss a pair because straight edges bend a little between the two CRSs.
+Candidate pairs come from the layer's GiST index on its own CRS, with the district boxes
+widened by :data:`CANDIDATE_MARGIN_M`, so that the exact tests, done in the metric CRS,
+never miss a pair because straight edges bend a little between the two CRSs. The pairs
+come district by district, so PostGIS prepares each district once for the
+``ST_ContainsProperly`` and ``ST_Intersects`` tests that follow.
 """
 
 from __future__ import annotations
@@ -227,8 +229,11 @@ def _layer_query(
             FROM {districts} WHERE {dwhere}),
         f AS MATERIALIZED (
             SELECT {ident} AS fid{extra}, ST_Transform({geom}, {metric}) AS g FROM {table} WHERE {fwhere}),
-        cand AS (
-            SELECT l.{ident} AS fid, d.code FROM {table} AS l JOIN d ON l.{geom} && d.box WHERE {lwhere})
+        pair AS (
+            SELECT l.{ident} AS fid, d.code, d.g AS dg, t.fg
+            FROM d JOIN {table} AS l ON l.{geom} && d.box
+            CROSS JOIN LATERAL (SELECT ST_Transform(l.{geom}, {metric}) AS fg OFFSET 0) AS t
+            WHERE {lwhere})
         """
     ).format(
         geom=geom,
@@ -249,9 +254,7 @@ def _layer_query(
         body = sql.SQL(
             """,
         hit AS (
-            SELECT c.fid, min(c.code COLLATE "C") AS code
-            FROM cand AS c JOIN f USING (fid) JOIN d USING (code)
-            WHERE ST_Intersects(d.g, f.g) GROUP BY c.fid),
+            SELECT fid, min(code COLLATE "C") AS code FROM pair WHERE ST_Intersects(dg, fg) GROUP BY fid),
         owner AS (SELECT f.fid, hit.code FROM f LEFT JOIN hit USING (fid))
         SELECT 'owner', x.code, {owner} FROM owner AS x JOIN f USING (fid) GROUP BY x.code
         UNION ALL SELECT 'total', NULL, {total} FROM f
@@ -264,16 +267,16 @@ def _layer_query(
         u AS MATERIALIZED (SELECT ST_Union(g) AS g FROM d),
         piece AS MATERIALIZED (
             SELECT fid, code, whole, CASE WHEN whole THEN fg ELSE ST_Intersection(fg, dg) END AS p
-            FROM (SELECT c.fid, c.code, f.g AS fg, d.g AS dg, ST_ContainsProperly(d.g, f.g) AS whole
-                  FROM cand AS c JOIN f USING (fid) JOIN d USING (code)) AS pairs
-            WHERE whole OR ST_Intersects(fg, dg)),
-        dup AS (
-            SELECT a.fid, a.code, sum({m}(ST_Intersection(a.p, b.p))) AS amount
-            FROM piece AS a JOIN piece AS b ON a.fid = b.fid AND a.code <> b.code AND a.p && b.p
-            WHERE NOT a.whole AND NOT b.whole GROUP BY a.fid, a.code),
+            FROM (SELECT fid, code, fg, dg, ST_ContainsProperly(dg, fg) AS whole FROM pair OFFSET 0) AS pairs
+            WHERE whole OR ST_Intersects(dg, fg)),
         share AS (
-            SELECT p.fid, p.code, {m}(p.p) - 0.5 * coalesce(dup.amount, 0) AS amount
-            FROM piece AS p LEFT JOIN dup USING (fid, code)),
+            SELECT fid, code, sum(amount) AS amount FROM (
+                SELECT fid, code, {m}(p) AS amount FROM piece
+                UNION ALL
+                SELECT a.fid, a.code, -0.5 * {m}(ST_Intersection(a.p, b.p))
+                FROM piece AS a JOIN piece AS b ON a.fid = b.fid AND a.code <> b.code AND a.p && b.p
+                WHERE NOT a.whole AND NOT b.whole) AS parts
+            GROUP BY fid, code),
         outside AS (
             SELECT f.fid, CASE WHEN ST_Covers(u.g, f.g) THEN 0 ELSE {m}(ST_Difference(f.g, u.g)) END AS amount
             FROM f CROSS JOIN u
