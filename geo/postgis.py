@@ -357,21 +357,31 @@ def _table_ddl(schema: str, spec: LayerSpec, geom_type: str, srid: int) -> list[
             parts.append(sql.SQL("NOT NULL"))
         if f.choices:
             parts.append(
-                sql.SQL("CHECK ({} IN ({}))").format(
-                    sql.Identifier(f.name), sql.SQL(", ").join(sql.Literal(c) for c in f.codes)
+                sql.SQL("CONSTRAINT {} CHECK ({} IN ({}))").format(
+                    sql.Identifier(f"{spec.name}_{f.name}_allowed"),
+                    sql.Identifier(f.name),
+                    sql.SQL(", ").join(sql.Literal(c) for c in f.codes),
                 )
             )
         if f.minimum is not None:
-            parts.append(sql.SQL("CHECK ({} >= {})").format(sql.Identifier(f.name), sql.Literal(f.minimum)))
+            parts.append(
+                sql.SQL("CONSTRAINT {} CHECK ({} >= {})").format(
+                    sql.Identifier(f"{spec.name}_{f.name}_minimum"), sql.Identifier(f.name), sql.Literal(f.minimum)
+                )
+            )
         columns.append(sql.SQL(" ").join(parts))
     columns.append(
         sql.SQL("{} geometry({}, {}) NOT NULL").format(
             sql.Identifier(GEOMETRY_COLUMN), sql.SQL(geom_type), sql.Literal(srid)
         )
     )
-    for rule in getattr(spec, "rules", ()):
+    for rule in spec.rules:
         columns.append(
-            sql.SQL("CHECK ({} <= {})").format(sql.Identifier(rule.field), sql.Identifier(rule.limit))
+            sql.SQL("CONSTRAINT {} CHECK ({} <= {})").format(
+                sql.Identifier(f"{spec.name}_{rule.field}_not_above_{rule.limit}"),
+                sql.Identifier(rule.field),
+                sql.Identifier(rule.limit),
+            )
         )
     statements: list[Any] = [sql.SQL("CREATE TABLE {} ({})").format(table, sql.SQL(", ").join(columns))]
     statements.append(

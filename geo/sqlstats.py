@@ -18,28 +18,32 @@ come district by district, so PostGIS prepares each district once for the
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 from pyproj import CRS
 
-from layers import CATALOGUE, LayerSpec
+from layers import CATALOGUE, LayerSpec, units_layer
 
-from .crs import gk_zone_epsg, parse_crs, require_metric
-from .errors import CRSError, SourceError
+from .coverage import DEFAULT_TOLERANCE_M2, check_coverage
+from .crs import reproject, source_metric_crs
+from .errors import BalanceError, CRSError, SourceError
 from .filters import Filter
 from .postgis import GEOMETRY_COLUMN, Database, check_identifier, connect
 from .progress import PROGRESS_COLUMNS, Target
-from .stats import BREAKDOWNS, MAIN_COLUMNS, OUTSIDE, ROW_NAMES, TOTAL
+from .stats import BALANCE_RTOL, OUTSIDE, TOTAL, StatColumn, stats_schema
 
 if TYPE_CHECKING:
     import psycopg
     from psycopg import sql
 
-__all__ = ["CANDIDATE_MARGIN_M", "StatColumn", "district_stats", "plan_progress", "source_metric_srid", "stats_schema"]
+__all__ = ["CANDIDATE_MARGIN_M", "district_stats", "plan_progress", "source_metric_srid"]
 
 log = logging.getLogger(__name__)
 
@@ -48,50 +52,6 @@ CANDIDATE_MARGIN_M = 10.0
 _DEGREES_PER_M = 1.0 / 111_000.0
 _UNIT = {"km": 1000.0, "ha": 10_000.0}
 _MEASURE = {"length": "ST_Length", "area": "ST_Area"}
-
-
-@dataclass(frozen=True)
-class StatColumn:
-    """One statistics column: what it counts, measures or sums.
-
-    Attributes
-    ----------
-    name : str
-        Column name (``roads_km_open``).
-    layer : str
-        The catalogue layer it comes from.
-    kind : {"count", "km", "ha", "sum"}
-        Features counted by owner, length in km or area in ha by share, or a field summed
-        by owner.
-    field : str or None
-        The coded field restricting it (with ``code``), or the summed field.
-    code : str or None
-        The code of ``field`` features must have.
-    """
-
-    name: str
-    layer: str
-    kind: str
-    field: str | None = None
-    code: str | None = None
-
-
-def stats_schema() -> tuple[StatColumn, ...]:
-    """Every numeric column of the statistics, in order, from the catalogue."""
-    out: list[StatColumn] = []
-    for name in MAIN_COLUMNS[2:]:
-        if name in ("households", "resettled"):
-            out.append(StatColumn(name, "parcels", "sum", name))
-            continue
-        layer, _, measure = name.partition("_")
-        out.append(StatColumn(name, layer, measure))
-    for layer, field, prefix in BREAKDOWNS:
-        spec = CATALOGUE[layer]
-        if layer == "facilities":
-            out.append(StatColumn("facilities_count", layer, "count"))
-        kind = "count" if spec.measure == "count" else ("km" if spec.measure == "length" else "ha")
-        out += [StatColumn(prefix + code, layer, kind, field, code) for code in spec.field(field).codes]
-    return tuple(out)
 
 
 class _Params:
@@ -151,35 +111,26 @@ def _present(conn: psycopg.Connection, db: Database) -> dict[str, int]:
 
 
 def source_metric_srid(
-    conn: psycopg.Connection, db: Database, present: dict[str, int], flt: Filter, override: str | int | CRS | None
-) -> int:
-    """EPSG code of the metric CRS for the whole source, as :mod:`geo.crs` chooses it.
+    conn: psycopg.Connection, db: Database, present: dict[str, int], override: str | int | CRS | None
+) -> CRS:
+    """The metric CRS of the whole source, chosen by :func:`geo.crs.source_metric_crs`.
 
-    ``override`` when given (it must be metric and have an EPSG code); otherwise the
-    CGCS2000 3-degree Gauss-Kruger zone of the centre of the combined lon/lat extent of
-    every layer (filtered as ``flt`` says).
+    Only each layer's extent (``ST_Extent``, one box per layer) leaves the server; the
+    choice itself is the Python engine's, so both measure in the same zone. The CRS must
+    have an EPSG code, which PostGIS transforms to.
     """
     from psycopg import sql
 
-    if override is not None:
-        epsg = require_metric(parse_crs(override)).to_epsg()
-        if epsg is None:
-            raise CRSError(f"{override!r}: statistics in PostGIS need a metric CRS with an EPSG code (EPSG:4551)")
-        return int(epsg)
-    params = _Params()
-    parts = [
-        sql.SQL("SELECT ST_Extent(ST_Transform({g}, 4490)) AS e FROM {t} WHERE {w}").format(
-            g=sql.Identifier(GEOMETRY_COLUMN), t=_table(db, CATALOGUE[name]), w=_where(CATALOGUE[name], flt, params)
-        )
-        for name in present
-    ]
-    if not parts:
-        return gk_zone_epsg(126.0)
-    query = sql.SQL("SELECT min(ST_XMin(e)), max(ST_XMax(e)) FROM ({}) AS extents").format(
-        sql.SQL(" UNION ALL ").join(parts)
-    )
-    xmin, xmax = conn.execute(query, params.values).fetchone()
-    return gk_zone_epsg(126.0 if xmin is None else (xmin + xmax) / 2)
+    boxes: dict[str, gpd.GeoDataFrame] = {}
+    for name, srid in present.items():
+        query = sql.SQL("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent({}) AS e FROM {}) x")
+        row = conn.execute(query.format(sql.Identifier(GEOMETRY_COLUMN), _table(db, CATALOGUE[name]))).fetchone()
+        geoms = [] if row is None or row[0] is None else [shapely.box(*row)]
+        boxes[name] = gpd.GeoDataFrame(geometry=geoms, crs=CRS.from_epsg(srid))
+    metric = source_metric_crs(boxes, override)
+    if metric.to_epsg() is None:
+        raise CRSError(f"{override!r}: statistics in PostGIS need a metric CRS with an EPSG code, such as EPSG:4551")
+    return metric
 
 
 def _aggregates(columns: Sequence[StatColumn], part: str, params: _Params, measure: str) -> sql.Composable:
@@ -282,44 +233,62 @@ def _layer_query(
             FROM f CROSS JOIN u
             WHERE NOT EXISTS (SELECT 1 FROM piece AS p WHERE p.fid = f.fid AND p.whole)),
         best AS (
-            SELECT DISTINCT ON (fid) fid, code, amount FROM share ORDER BY fid, amount DESC, code COLLATE "C"),
+            SELECT fid, max(amount) AS amount FROM share WHERE amount > 0 GROUP BY fid),
+        tied AS (
+            SELECT s.fid, min(s.code COLLATE "C") AS code, max(b.amount) AS amount
+            FROM share AS s JOIN best AS b USING (fid)
+            WHERE s.amount > 0 AND s.amount >= b.amount * (1 - {rtol}) GROUP BY s.fid),
         owner AS (
-            SELECT f.fid, CASE WHEN b.code IS NULL OR coalesce(o.amount, 0) > b.amount THEN NULL ELSE b.code END AS code
-            FROM f LEFT JOIN best AS b USING (fid) LEFT JOIN outside AS o USING (fid))
+            SELECT f.fid, CASE WHEN t.amount >= coalesce(o.amount, 0) THEN t.code END AS code
+            FROM f LEFT JOIN tied AS t USING (fid) LEFT JOIN outside AS o USING (fid))
         SELECT 'share', x.code, {share} FROM share AS x JOIN f USING (fid) GROUP BY x.code
         UNION ALL SELECT 'outside', NULL, {outside} FROM outside AS x JOIN f USING (fid)
         UNION ALL SELECT 'owner', x.code, {owner} FROM owner AS x JOIN f USING (fid) GROUP BY x.code
         UNION ALL SELECT 'total', NULL, {total} FROM f
         """
-    ).format(m=measure, **selects)
+    ).format(m=measure, rtol=sql.Literal(BALANCE_RTOL), **selects)
     return head + body, params.values
 
 
-def _districts(conn: psycopg.Connection, db: Database, flt: Filter) -> tuple[list[str], list[str]]:
+def _districts(conn: psycopg.Connection, db: Database, flt: Filter) -> gpd.GeoDataFrame:
+    """The statistics units (filtered), in code order, with their geometries for the coverage check."""
     from psycopg import sql
 
     params = _Params()
-    spec = CATALOGUE["districts"]
-    query = sql.SQL('SELECT code, name FROM {} WHERE {} ORDER BY code COLLATE "C"').format(
-        _table(db, spec), _where(spec, flt, params)
+    spec = units_layer()
+    query = sql.SQL("SELECT {id}, name, ST_AsBinary({g}) FROM {t} WHERE {w} ORDER BY {id} COLLATE \"C\"").format(
+        id=sql.Identifier(spec.id_field),
+        g=sql.Identifier(GEOMETRY_COLUMN),
+        t=_table(db, spec),
+        w=_where(spec, flt, params),
     )
     rows = conn.execute(query, params.values).fetchall()
-    return [str(r[0]) for r in rows], [str(r[1]) for r in rows]
+    geoms = shapely.from_wkb(np.array([bytes(r[2]) for r in rows], dtype=object)) if rows else []
+    srid = _srid_of(conn, db, spec.name)
+    return gpd.GeoDataFrame(
+        {"code": [str(r[0]) for r in rows], "name": [str(r[1]) for r in rows]}, geometry=geoms, crs=srid
+    )
 
 
-def _check_nothing_lost(body: pd.DataFrame, total: pd.Series, columns: Iterable[StatColumn]) -> None:
-    for c in columns:
-        if c.kind not in _UNIT:
-            continue
-        summed, whole = float(body[c.name].sum()), float(total[c.name])
-        if abs(summed - whole) > 1e-9 * max(abs(whole), 1e-9):
-            raise SourceError(
-                f"{c.name}: districts + OUTSIDE = {summed!r} but the layer total is {whole!r}; "
-                "the sub-districts overlap (check them with python -m geo validate)"
+def _check_balance(table: pd.DataFrame, schema: Sequence[StatColumn]) -> None:
+    """The Python engine's balance check: districts + OUTSIDE = TOTAL, or BalanceError."""
+    for c in schema:
+        got, total = float(table[c.name].iloc[:-1].sum()), float(table[c.name].iloc[-1])
+        if got != total if c.integer else abs(got - total) > BALANCE_RTOL * max(abs(total), 1e-9):
+            raise BalanceError(
+                f"internal error in column {c.name}: the sub-districts and OUTSIDE add up to {got!r} but the layer "
+                f"holds {total!r}; the table is withheld rather than shown wrong (please report the data)"
             )
 
 
-def district_stats(db: Database, *, crs: str | int | CRS | None = None, flt: Filter | None = None) -> pd.DataFrame:
+def district_stats(
+    db: Database,
+    *,
+    crs: str | int | CRS | None = None,
+    flt: Filter | None = None,
+    tolerance_m2: float = DEFAULT_TOLERANCE_M2,
+    on_layer: Callable[[str], None] | None = None,
+) -> pd.DataFrame:
     """:func:`geo.stats.district_stats` of a PostGIS source, computed in the database.
 
     Parameters
@@ -327,56 +296,69 @@ def district_stats(db: Database, *, crs: str | int | CRS | None = None, flt: Fil
     db : Database
         The source.
     crs : CRS-like, optional
-        Metric CRS to measure in (an EPSG code); default the source's Gauss-Kruger zone.
+        Metric CRS to measure in (with an EPSG code); default the source's Gauss-Kruger
+        zone (:func:`geo.crs.source_metric_crs` of the unfiltered layers).
     flt : Filter, optional
         Attribute filters applied before measuring (``flt.districts`` is not used: choose
         rows afterwards with :func:`geo.stats.select_districts`).
+    tolerance_m2 : float
+        Largest overlap between two districts accepted, m².
+    on_layer : callable, optional
+        Called with each layer's name when it has been measured.
 
     Returns
     -------
     DataFrame
-        The same frame as the Python engine: index, columns and dtypes.
+        The frame of the Python engine: the same index, columns, dtypes and ``attrs``;
+        districts in code order.
     """
     flt = flt or Filter()
     schema = stats_schema()
+    units = units_layer()
     with connect(db) as conn:
         present = _present(conn, db)
-        if "districts" not in present:
-            raise SourceError("the source has no 'districts' layer; statistics need the sub-district boundaries")
-        metric = source_metric_srid(conn, db, present, flt, crs)
-        codes, names = _districts(conn, db, flt)
+        if units.name not in present:
+            raise SourceError(f"the source has no {units.name!r} layer; statistics need the sub-district boundaries")
+        metric = source_metric_srid(conn, db, present, crs)
+        srid = int(metric.to_epsg())
+        districts = _districts(conn, db, flt)
+        warnings = check_coverage(
+            reproject(districts.geometry.to_numpy(), districts.crs, metric),
+            districts["code"].tolist(),
+            tolerance_m2=tolerance_m2,
+            layer=units.name,
+        )
+        codes = districts["code"].tolist()
         sums: dict[str, dict[str, float]] = {key: {} for key in [*codes, OUTSIDE, TOTAL]}
         for name, spec in CATALOGUE.items():
-            columns = [c for c in schema if c.layer == name]
-            if name == "districts" or name not in present or not columns:
+            columns = [c for c in schema if c.layer == name and c.kind != "key"]
+            if spec.units or not columns:
                 continue
-            query, params = _layer_query(db, spec, columns, metric, present, flt)
-            rows = conn.execute(query, params).fetchall()
-            log.info("measured %s in EPSG:%d in the database (%d result rows)", name, metric, len(rows))
-            for part, code, *values in rows:
-                into = sums[TOTAL if part == "total" else OUTSIDE if code is None else code]
-                for c, v in zip(columns, values, strict=True):
-                    if v is not None:
-                        into[c.name] = into.get(c.name, 0.0) + v
-    table = pd.DataFrame.from_dict(sums, orient="index").reindex(columns=[c.name for c in schema]).fillna(0.0)
-    body, total = table.iloc[:-1], table.loc[TOTAL]
-    _check_nothing_lost(body, total, schema)
-    return _frame(body, total, names, schema)
-
-
-def _frame(body: pd.DataFrame, total: pd.Series, names: list[str], schema: Sequence[StatColumn]) -> pd.DataFrame:
-    """The statistics frame, shaped as :func:`geo.stats.district_stats` shapes it."""
-    n = len(names)
-    show_outside = bool((body.loc[OUTSIDE].abs() > 0).any())
-    table = body if show_outside else body.iloc[:n]
-    table = pd.concat([table, total.to_frame(TOTAL).T])
+            if name in present:
+                query, params = _layer_query(db, spec, columns, srid, present, flt)
+                rows = conn.execute(query, params).fetchall()
+                log.info("measured %s in EPSG:%d in the database (%d result rows)", name, srid, len(rows))
+                for part, code, *values in rows:
+                    into = sums[TOTAL if part == "total" else OUTSIDE if code is None else code]
+                    for c, v in zip(columns, values, strict=True):
+                        if v is not None:
+                            into[c.name] = into.get(c.name, 0.0) + v
+            if on_layer is not None:
+                on_layer(name)
+    numbers = [c for c in schema if c.kind != "key"]
+    table = pd.DataFrame.from_dict(sums, orient="index").reindex(columns=[c.name for c in numbers]).fillna(0.0)
     table.index.name = "code"
-    for c in schema:
-        if c.kind not in _UNIT:
+    _check_balance(table, numbers)
+    if not (table.loc[OUTSIDE].abs() > 0).any():
+        table = table.drop(index=OUTSIDE)
+    for c in numbers:
+        if c.integer:
             table[c.name] = table[c.name].round().astype("int64")
-    extra = [OUTSIDE, TOTAL] if show_outside else [TOTAL]
-    table.insert(0, "district_name", [*names, *(ROW_NAMES[k][0] for k in extra)])
+    table.insert(0, "district_name", [*districts["name"], *("" for _ in range(len(table) - len(codes)))])
     table.insert(0, "district_code", table.index.to_list())
+    table.attrs["schema"] = [dataclasses.asdict(c) for c in schema]
+    table.attrs["warnings"] = [str(w) for w in warnings]
+    table.attrs["crs"] = metric.to_string()
     return table
 
 
@@ -415,7 +397,7 @@ def plan_progress(db: Database, targets: list[Target], *, crs: str | int | CRS |
     rows = []
     with connect(db) as conn:
         present = _present(conn, db)
-        metric = source_metric_srid(conn, db, present, Filter(), crs)
+        metric = int(source_metric_srid(conn, db, present, crs).to_epsg())
         for t in targets:
             actual = 0.0
             if t.layer in present:

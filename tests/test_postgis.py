@@ -114,8 +114,9 @@ def test_the_schema_holds_the_catalogue_rules(schema_url: str) -> None:
     )
     assert column_comment.startswith("状态 Status: planned=规划")
     bad_rows = [
-        ("UPDATE {}.roads SET status = 'demolished'", "status"),
-        ("UPDATE {}.parcels SET households = -1", "households"),
+        ("UPDATE {}.roads SET status = 'demolished'", "roads_status_allowed"),
+        ("UPDATE {}.parcels SET households = -1, resettled = -1", "parcels_households_minimum"),
+        ("UPDATE {}.parcels SET resettled = households + 1", "parcels_resettled_not_above_households"),
         ("UPDATE {}.roads SET name = NULL", "name"),
     ]
     for statement, column in bad_rows:
