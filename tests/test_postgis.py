@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import subprocess
+import sys
+import time
 
 import geopandas as gpd
 import pandas as pd
@@ -15,7 +20,7 @@ from geo.errors import SourceError
 from geo.io import dataset_info, load_layers, store_layer
 from geo.postgis import check_identifier, is_database_url, mask_url, parse_url
 
-from .common import SAMPLE, frame, hline
+from .common import ROOT, SAMPLE, frame, hline
 from .test_cli import run
 from .gdal import feature_count, ogrinfo
 
@@ -254,3 +259,37 @@ def test_cli_faults_are_one_line_without_the_password(db_url: str, free_port: in
         assert result.returncode == 1
         assert expected in result.stderr and secret not in result.stderr, result.stderr
         assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_a_publish_killed_before_it_commits_leaves_the_old_schema(schema_url: str) -> None:
+    postgis.publish(str(SAMPLE), schema_url)
+    schema, base = parse_url(schema_url).schema, schema_url.split("?")[0]
+    with psycopg.connect(plain(schema_url)) as holder:
+        # Reading the old roads holds a lock the final swap waits for: the publish stops there,
+        # with every new table written, until this transaction ends.
+        holder.execute(f"SELECT count(*) FROM {schema}.roads").fetchall()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "geo", "publish", str(SAMPLE), base, "--schema", schema, "--replace"],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        waiting = "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'DROP SCHEMA%%'"
+        pid = None
+        for _ in range(6000):  # polls until the publish waits for the lock (at most about 10 minutes)
+            rows = sql_rows(schema_url, waiting)
+            if rows or proc.poll() is not None:
+                pid = rows[0][0] if rows else None
+                break
+            time.sleep(0.1)
+        assert pid is not None and proc.poll() is None
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    gone = "SELECT count(*) FROM pg_stat_activity WHERE pid = %s"
+    for _ in range(6000):
+        if sql_rows(schema_url, gone, (pid,)) == [(0,)]:
+            break
+        time.sleep(0.1)
+    assert len(load_layers(schema_url)["roads"]) == 96
+    assert sql_rows(schema_url, "SELECT nspname FROM pg_namespace WHERE nspname LIKE '\\_stage\\_%%'") == []
