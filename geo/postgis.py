@@ -35,6 +35,7 @@ from pyproj import CRS
 
 from layers import CATALOGUE, LAYER_NAMES, LayerSpec, spec_for
 
+from . import _parallel
 from .errors import Problem, SourceError, ValidationError
 from .validate import inspect
 
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
 __all__ = [
+    "CONNECT_TIMEOUT_S",
     "GEOMETRY_COLUMN",
     "IDENTIFIER",
     "INFO_TABLE",
@@ -101,7 +103,8 @@ def check_identifier(name: str, what: str) -> str:
     """``name`` when it is a plain lower-case SQL identifier; SourceError otherwise."""
     if not IDENTIFIER.fullmatch(name):
         raise SourceError(
-            f"{what} {name!r} is not allowed: use lower-case letters, digits and _ (at most 63, not starting with a digit)"
+            f"{what} {name!r} is not allowed: use lower-case letters, digits and _ "
+            "(at most 63, not starting with a digit)"
         )
     return name
 
@@ -164,7 +167,7 @@ def parse_url(source: str, *, schema: str | None = None) -> Database:
 def _engine(url: str) -> Engine:
     sqlalchemy, _ = _drivers()
     return sqlalchemy.create_engine(
-        url, pool_pre_ping=True, pool_size=2, connect_args={"connect_timeout": CONNECT_TIMEOUT_S}
+        url, pool_pre_ping=True, pool_size=_parallel.workers(), connect_args={"connect_timeout": CONNECT_TIMEOUT_S}
     )
 
 
@@ -191,20 +194,26 @@ def _fault(db: Database, exc: BaseException) -> SourceError:
 
 
 @contextlib.contextmanager
-def connect(db: Database, *, read_only: bool = True) -> Iterator[psycopg.Connection]:
+def connect(db: Database, *, read_only: bool = True, snapshot: str | None = None) -> Iterator[psycopg.Connection]:
     """A psycopg connection inside one transaction, committed when the block ends.
 
     A read-only transaction is ``REPEATABLE READ``, so every query in it sees one snapshot
-    of the data. Driver errors become a :class:`SourceError` of one line naming the masked
-    URL; an error inside the block rolls everything back.
+    of the data; ``snapshot`` (from ``pg_export_snapshot()`` in another such transaction)
+    makes it see that one, so several connections can share the work of one reading.
+    Driver errors become a :class:`SourceError` of one line naming the masked URL; an
+    error inside the block rolls everything back.
     """
     _, psycopg = _drivers()
+    from psycopg import sql
+
     try:
         with db.engine.connect() as sa_conn:
             raw = sa_conn.connection.driver_connection
             raw.rollback()
             if read_only:
                 raw.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                if snapshot is not None:
+                    raw.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
             yield raw
             raw.commit()
     except psycopg.Error as exc:
@@ -268,7 +277,7 @@ def _read(conn: psycopg.Connection, db: Database, layer: str) -> gpd.GeoDataFram
     if GEOMETRY_COLUMN not in columns:
         raise SourceError(f"{db.masked}: table {table!r} has no {GEOMETRY_COLUMN!r} geometry column")
     fields = [f for f in spec.field_names if f in columns]
-    query = sql.SQL("SELECT {fields}, ST_AsBinary({geom}) FROM {table} ORDER BY {id} COLLATE \"C\"").format(
+    query = sql.SQL('SELECT {fields}, ST_AsBinary({geom}) FROM {table} ORDER BY {id} COLLATE "C"').format(
         fields=sql.SQL(", ").join(sql.Identifier(f) for f in fields),
         geom=sql.Identifier(GEOMETRY_COLUMN),
         table=sql.Identifier(db.schema, table),
@@ -432,9 +441,7 @@ def _write_info(conn: psycopg.Connection, schema: str, info: Mapping[str, str]) 
     conn.execute(sql.SQL("CREATE TABLE {} (key text PRIMARY KEY, value text NOT NULL)").format(table))
     conn.execute(sql.SQL("COMMENT ON TABLE {} IS {}").format(table, sql.Literal("数据说明 Dataset information")))
     with conn.cursor() as cur:
-        cur.executemany(
-            sql.SQL("INSERT INTO {} (key, value) VALUES (%s, %s)").format(table), list(info.items())
-        )
+        cur.executemany(sql.SQL("INSERT INTO {} (key, value) VALUES (%s, %s)").format(table), list(info.items()))
 
 
 def _failed(db: Database, exc: BaseException, doing: str) -> SourceError:
@@ -443,7 +450,11 @@ def _failed(db: Database, exc: BaseException, doing: str) -> SourceError:
 
 
 def publish_layers(
-    layers: Mapping[str, gpd.GeoDataFrame], db: Database, *, info: Mapping[str, str] | None = None, replace: bool = False
+    layers: Mapping[str, gpd.GeoDataFrame],
+    db: Database,
+    *,
+    info: Mapping[str, str] | None = None,
+    replace: bool = False,
 ) -> None:
     """Write validated ``layers`` into ``db.schema`` in one transaction.
 

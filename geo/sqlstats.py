@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -31,6 +32,7 @@ from pyproj import CRS
 
 from layers import CATALOGUE, LayerSpec, units_layer
 
+from . import _parallel
 from .coverage import DEFAULT_TOLERANCE_M2, check_coverage
 from .crs import reproject, source_metric_crs
 from .errors import BalanceError, CRSError, SourceError
@@ -128,7 +130,9 @@ def source_metric_srid(
 
     boxes: dict[str, gpd.GeoDataFrame] = {}
     for name, srid in present.items():
-        query = sql.SQL("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent({}) AS e FROM {}) x")
+        query = sql.SQL(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent({}) AS e FROM {}) x"
+        )
         row = conn.execute(query.format(sql.Identifier(GEOMETRY_COLUMN), _table(db, CATALOGUE[name]))).fetchone()
         geoms = [] if row is None or row[0] is None else [shapely.box(*row)]
         boxes[name] = gpd.GeoDataFrame(geometry=geoms, crs=CRS.from_epsg(srid))
@@ -162,7 +166,9 @@ def _aggregates(columns: Sequence[StatColumn], part: str, params: _Params, measu
 
 
 def _fields(spec: LayerSpec, columns: Sequence[StatColumn]) -> list[str]:
-    return sorted({c.field for c in columns if c.field is not None})
+    """The layer's fields the columns break down by or sum, in the layer's order."""
+    wanted = {c.field for c in columns}
+    return [f for f in spec.field_names if f in wanted]
 
 
 def _layer_query(
@@ -261,7 +267,7 @@ def _districts(conn: psycopg.Connection, db: Database, flt: Filter) -> gpd.GeoDa
 
     params = _Params()
     spec = units_layer()
-    query = sql.SQL("SELECT {id}, name, ST_AsBinary({g}) FROM {t} WHERE {w} ORDER BY {id} COLLATE \"C\"").format(
+    query = sql.SQL('SELECT {id}, name, ST_AsBinary({g}) FROM {t} WHERE {w} ORDER BY {id} COLLATE "C"').format(
         id=sql.Identifier(spec.id_field),
         g=sql.Identifier(GEOMETRY_COLUMN),
         t=_table(db, spec),
@@ -334,22 +340,46 @@ def district_stats(
             layer=units.name,
         )
         codes = districts["code"].tolist()
-        sums: dict[str, dict[str, float]] = {key: {} for key in [*codes, OUTSIDE, TOTAL]}
-        for name, spec in CATALOGUE.items():
-            columns = [c for c in schema if c.layer == name and c.kind != "key"]
-            if spec.units or not columns:
-                continue
-            if name in present:
+        jobs = [
+            (spec, [c for c in schema if c.layer == name and c.kind != "key"])
+            for name, spec in CATALOGUE.items()
+            if not spec.units and name in present
+        ]
+        sizes = dict(
+            conn.execute(
+                "SELECT c.relname, c.reltuples FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace"
+                " WHERE n.nspname = %s",
+                (db.schema,),
+            ).fetchall()
+        )
+        jobs.sort(key=lambda job: -float(sizes.get(job[0].name, 0)))
+        snapshot = str(conn.execute("SELECT pg_export_snapshot()").fetchone()[0])
+
+        def measure(spec: LayerSpec, columns: list[StatColumn]) -> list[tuple[Any, ...]]:
+            # Each layer on its own connection, all reading the snapshot of this transaction.
+            with connect(db, snapshot=snapshot) as worker:
+                worker.execute("SET LOCAL jit = off")
                 query, params = _layer_query(db, spec, columns, srid, present, flt)
-                rows = conn.execute(query, params).fetchall()
-                log.info("measured %s in EPSG:%d in the database (%d result rows)", name, srid, len(rows))
+                return worker.execute(query, params).fetchall()
+
+        sums: dict[str, dict[str, float]] = {key: {} for key in [*codes, OUTSIDE, TOTAL]}
+        with ThreadPoolExecutor(_parallel.workers()) as pool:
+            futures = {pool.submit(measure, spec, columns): (spec, columns) for spec, columns in jobs}
+            for future in as_completed(futures):
+                spec, columns = futures[future]
+                rows = future.result()
+                log.info("measured %s in EPSG:%d in the database (%d result rows)", spec.name, srid, len(rows))
                 for part, code, *values in rows:
                     into = sums[TOTAL if part == "total" else OUTSIDE if code is None else code]
                     for c, v in zip(columns, values, strict=True):
                         if v is not None:
                             into[c.name] = into.get(c.name, 0.0) + v
-            if on_layer is not None:
-                on_layer(name)
+                if on_layer is not None:
+                    on_layer(spec.name)
+        if on_layer is not None:
+            for name, spec in CATALOGUE.items():
+                if not spec.units and name not in present:
+                    on_layer(name)
     numbers = [c for c in schema if c.kind != "key"]
     table = pd.DataFrame.from_dict(sums, orient="index").reindex(columns=[c.name for c in numbers]).fillna(0.0)
     table.index.name = "code"
@@ -390,9 +420,7 @@ def _target_query(db: Database, target: Target, metric: int) -> tuple[sql.Compos
     elif target.measure.startswith("sum:") and target.measure[4:] in spec.field_names:
         value = sql.SQL("coalesce(sum({}), 0)::float8").format(sql.Identifier(target.measure[4:]))
     else:
-        raise SourceError(
-            f"target {target.id!r}: unknown measure {target.measure!r}; use count, km, ha or sum:<field>"
-        )
+        raise SourceError(f"target {target.id!r}: unknown measure {target.measure!r}; use count, km, ha or sum:<field>")
     query = sql.SQL("SELECT {} FROM {} WHERE {}").format(value, _table(db, spec), sql.SQL(" AND ").join(conditions))
     return query, params.values
 
@@ -413,4 +441,3 @@ def plan_progress(db: Database, targets: list[Target], *, crs: str | int | CRS |
     frame = pd.DataFrame(rows, columns=["id", *PROGRESS_COLUMNS]).set_index("id")
     log.info("plan progress in the database: %d targets", len(frame))
     return frame
-

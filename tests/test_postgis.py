@@ -21,8 +21,8 @@ from geo.io import dataset_info, load_layers, store_layer
 from geo.postgis import check_identifier, is_database_url, mask_url, parse_url
 
 from .common import ROOT, SAMPLE, frame, hline
-from .test_cli import run
 from .gdal import feature_count, ogrinfo
+from .test_cli import run
 
 
 def plain(url: str) -> str:
@@ -43,7 +43,10 @@ def sql_rows(url: str, query: str, params: tuple = ()) -> list[tuple]:
 @pytest.mark.parametrize(
     ("text", "masked"),
     [
-        ("postgresql://planner:s3cr@t!@db.bureau:5432/gis?schema=renewal", "postgresql://planner:***@db.bureau:5432/gis"),
+        (
+            "postgresql://planner:s3cr@t!@db.bureau:5432/gis?schema=renewal",
+            "postgresql://planner:***@db.bureau:5432/gis",
+        ),
         ("error at postgres://u:pw@h/db now", "error at postgres://u:***@h/db now"),
         ("postgresql://reader@h/db", "postgresql://reader@h/db"),
     ],
@@ -114,9 +117,7 @@ def test_the_schema_holds_the_catalogue_rules(schema_url: str) -> None:
     assert (geom_type, srid) == ("POLYGON", 4326)
     [(comment,)] = sql_rows(schema_url, "SELECT obj_description(%s::regclass)", (f"{schema}.roads",))
     assert comment == "道路 Roads"
-    [(column_comment,)] = sql_rows(
-        schema_url, "SELECT col_description(%s::regclass, 4)", (f"{schema}.roads",)
-    )
+    [(column_comment,)] = sql_rows(schema_url, "SELECT col_description(%s::regclass, 4)", (f"{schema}.roads",))
     assert column_comment.startswith("状态 Status: planned=规划")
     bad_rows = [
         ("UPDATE {}.roads SET status = 'demolished'", "roads_status_allowed"),
@@ -145,7 +146,7 @@ def test_a_publish_failing_half_way_leaves_the_old_schema(schema_url: str) -> No
     last = layers["facilities"].copy()
     last.loc[last.index[-1], "kind"] = "casino"  # breaks the CHECK of the last layer written
     layers["facilities"] = last
-    with pytest.raises(SourceError, match="violates check constraint.*publish failed, nothing was changed"):
+    with pytest.raises(SourceError, match=r"violates check constraint.*publish failed, nothing was changed"):
         postgis.publish_layers(layers, parse_url(schema_url), replace=True)
     after = load_layers(schema_url)
     assert len(after["roads"]) == 96
@@ -207,7 +208,7 @@ def test_a_stopped_server_is_one_line(db_url: str, free_port: int) -> None:
 def test_a_connection_lost_in_the_middle_is_one_line(schema_url: str) -> None:
     postgis.publish(str(SAMPLE), schema_url)
     db = parse_url(schema_url)
-    with pytest.raises(SourceError, match="the connection was lost.*try again") as err:  # noqa: PT012
+    with pytest.raises(SourceError, match=r"the connection was lost.*try again") as err:
         with postgis.connect(db) as conn:
             pid = conn.info.backend_pid
             sql_rows(schema_url, "SELECT pg_terminate_backend(%s)", (pid,))
