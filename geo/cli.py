@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
-
 from tqdm import tqdm
 
 from layers import CATALOGUE, LAYER_NAMES, units_layer
@@ -24,6 +23,8 @@ from layers.labels import named_rows
 
 from ._atomic import write_bytes_atomic
 from ._table import text_table
+from .coverage import check_coverage
+from .crs import reproject, source_metric_crs
 from .errors import RenewalError, SourceError, ValidationError
 from .export import (
     EXPORT_CRS,
@@ -40,8 +41,6 @@ from .io import load_layers
 from .postgis import is_database_url, mask_url, publish
 from .progress import load_targets
 from .settings import BASEMAPS, Settings
-from .coverage import check_coverage
-from .crs import reproject, source_metric_crs
 from .sources import source_progress, source_stats
 from .stats import select_districts, stats_schema
 

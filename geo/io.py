@@ -22,9 +22,9 @@ from pyogrio.errors import DataSourceError
 
 from layers import CATALOGUE, LAYER_NAMES, spec_for
 
+from . import postgis
 from ._atomic import atomic_path
 from .errors import Problem, SourceError, ValidationError
-from . import postgis
 from .postgis import is_database_url, parse_url
 from .validate import inspect
 

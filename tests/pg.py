@@ -21,7 +21,7 @@ def server_url() -> str:
     """The test server's URL; skips (laptop) or fails (CI) without one."""
     url = os.environ.get(ENV, "")
     if not url:
-        message = f"no PostGIS server: set {ENV} (eval \"$(.ci/pgcluster start DIR)\" starts one)"
+        message = f'no PostGIS server: set {ENV} (eval "$(.ci/pgcluster start DIR)" starts one)'
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
