@@ -16,12 +16,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
+from pyproj.exceptions import ProjError
 from tqdm import tqdm
 
 from layers import CATALOGUE, LAYER_NAMES, units_layer
 from layers.labels import named_rows
 
 from ._atomic import write_bytes_atomic
+from ._cli_edits import add_edit_commands, parse_day
 from ._table import text_table
 from .coverage import check_coverage
 from .crs import reproject, source_metric_crs
@@ -36,10 +38,11 @@ from .export import (
     xlsx_bytes,
 )
 from .filters import Filter, apply_filter
+from .history import read_history
 from .importer import import_file, prepare_layer, read_foreign
 from .io import load_layers
 from .postgis import is_database_url, mask_url, publish
-from .progress import load_targets
+from .progress import load_targets, plan_progress
 from .settings import BASEMAPS, Settings
 from .sources import source_progress, source_stats
 from .stats import select_districts, stats_schema
@@ -88,7 +91,15 @@ def cmd_stats(args: argparse.Namespace) -> None:
 
 def cmd_progress(args: argparse.Namespace) -> None:
     """The plan's figures against a source."""
-    frame = source_progress(args.source, load_targets(args.targets), crs=args.crs).reset_index()
+    targets = load_targets(args.targets)
+    if is_database_url(args.source):
+        if args.as_of:
+            raise SourceError("--as-of needs a GeoPackage: the change history is kept in GeoPackages only")
+        frame = source_progress(args.source, targets, crs=args.crs).reset_index()
+    else:
+        layers = load_layers(args.source)
+        history = read_history(args.source) if args.as_of else None
+        frame = plan_progress(layers, targets, crs=args.crs, as_of=args.as_of, history=history).reset_index()
     _emit(frame, args)
 
 
@@ -142,6 +153,7 @@ def cmd_import(args: argparse.Namespace) -> None:
         encoding=args.encoding,
         fix=args.fix,
         max_unzipped_mb=Settings.from_env().max_unzipped_mb,
+        by=args.by,
     )
     repaired = f"; repaired geometries: {', '.join(result.repaired)}" if result.repaired else ""
     print(f"imported {len(result.gdf)} features into {mask_url(args.into)} as {args.layer}{repaired}")
@@ -258,6 +270,9 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     p.add_argument(
         "--targets", metavar="FILE", default=str(settings.targets), help="targets file (default: data/targets.toml)"
     )
+    p.add_argument(
+        "--as-of", type=parse_day, metavar="YYYY-MM-DD", help="the figures as they stood on that day (from the history)"
+    )
     _add_output(p)
     p.set_defaults(func=cmd_progress)
 
@@ -279,6 +294,7 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     )
     _add_reading(p)
     p.add_argument("--fix", action="store_true", help="repair invalid geometries (their ids are reported)")
+    p.add_argument("--by", default="", metavar="NAME", help="who imports it, for the change history")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("publish", help="write every layer, validated, into a PostGIS schema (one transaction)")
@@ -287,6 +303,8 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     p.add_argument("--schema", metavar="S", help="the schema to write (default: the URL's, else public)")
     p.add_argument("--replace", action="store_true", help="replace the schema when it exists")
     p.set_defaults(func=cmd_publish)
+
+    add_edit_commands(sub)
 
     p = sub.add_parser("export", help="write layers or tables for the municipal GIS or a spreadsheet")
     _add_source(p)
@@ -344,6 +362,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         func(args)
     except RenewalError as exc:
         print(f"error: {mask_url(str(exc))}", file=sys.stderr)
+        return 1
+    except ProjError as exc:
+        if Settings.from_env().debug:
+            raise
+        reason = str(exc).splitlines()[0] if str(exc) else "no transformation between these CRSs"
+        print(f"error: cannot transform the coordinates ({reason}); check the CRS of the data", file=sys.stderr)
         return 1
     except (OSError, ValueError) as exc:
         if Settings.from_env().debug:

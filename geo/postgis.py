@@ -527,6 +527,12 @@ def store_layer(gdf: gpd.GeoDataFrame, layer: str, db: Database) -> None:
     spec = spec_for(layer)
     with connect(db, read_only=False) as conn:
         _require_schema(conn, db)
+        others = [_srid(conn, db.schema, n) for n in _tables(conn, db.schema) if n in CATALOGUE and n != spec.name]
+        srid = next((s for s in others if s), None)
+        if srid is not None and gdf.crs is not None and gdf.crs.to_epsg() != srid:
+            # One CRS per source: statistics and maps combine its layers.
+            log.info("reprojecting %s from %s to the schema's EPSG:%d", layer, gdf.crs.name, srid)
+            gdf = gdf.to_crs(srid)
         try:
             conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(db.schema, spec.name)))
             _write_layer(conn, db.schema, gdf, layer)

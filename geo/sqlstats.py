@@ -400,31 +400,46 @@ def district_stats(
     return table
 
 
+def _matching(spec: LayerSpec, filters: dict[str, Any], params: _Params, target: Target) -> sql.Composable:
+    """Field filters of a target as one condition (never NULL), values bound."""
+    from psycopg import sql
+
+    conditions: list[sql.Composable] = [sql.SQL("TRUE")]
+    for field, wanted in filters.items():
+        if field not in spec.field_names:
+            raise SourceError(f"target {target.id!r}: layer {spec.name!r} has no field {field!r}")
+        codes = [wanted] if isinstance(wanted, str) else list(wanted)
+        conditions.append(sql.SQL("coalesce({} = ANY({}), FALSE)").format(sql.Identifier(field), params.add(codes)))
+    return sql.SQL("(") + sql.SQL(" AND ").join(conditions) + sql.SQL(")")
+
+
 def _target_query(db: Database, target: Target, metric: int) -> tuple[sql.Composable, dict[str, Any]]:
+    """One target's (in the data, done, under way), in its unit."""
     from psycopg import sql
 
     spec = CATALOGUE[target.layer]
     params = _Params()
-    conditions: list[sql.Composable] = [sql.SQL("TRUE")]
-    for field, wanted in target.where.items():
-        if field not in spec.field_names:
-            raise SourceError(f"target {target.id!r}: layer {spec.name!r} has no field {field!r}")
-        codes = [wanted] if isinstance(wanted, str) else list(wanted)
-        conditions.append(sql.SQL("{} = ANY({})").format(sql.Identifier(field), params.add(codes)))
+    chosen = _matching(spec, target.where, params, target)
     if target.name_has:
-        conditions.append(sql.SQL("strpos(name, {}) > 0").format(params.add(target.name_has)))
+        chosen += sql.SQL(" AND coalesce(strpos(name, {}) > 0, FALSE)").format(params.add(target.name_has))
+    done = _matching(spec, target.done, params, target)
+    under_way = _matching(spec, target.under_way, params, target) if target.under_way else sql.SQL("FALSE")
     geom = sql.SQL("ST_Transform({}, {})").format(sql.Identifier(GEOMETRY_COLUMN), params.add(metric))
     if target.measure == "count":
-        value = sql.SQL("count(*)::float8")
+        amount = sql.SQL("1.0")
     elif target.measure == "km":
-        value = sql.SQL("coalesce(sum(ST_Length({})), 0) / 1000.0").format(geom)
+        amount = sql.SQL("ST_Length({}) / 1000.0").format(geom)
     elif target.measure == "ha":
-        value = sql.SQL("coalesce(sum(ST_Area({})), 0) / 10000.0").format(geom)
+        amount = sql.SQL("ST_Area({}) / 10000.0").format(geom)
     elif target.measure.startswith("sum:") and target.measure[4:] in spec.field_names:
-        value = sql.SQL("coalesce(sum({}), 0)::float8").format(sql.Identifier(target.measure[4:]))
+        amount = sql.SQL("coalesce({}, 0)::float8").format(sql.Identifier(target.measure[4:]))
     else:
         raise SourceError(f"target {target.id!r}: unknown measure {target.measure!r}; use count, km, ha or sum:<field>")
-    query = sql.SQL("SELECT {} FROM {} WHERE {}").format(value, _table(db, spec), sql.SQL(" AND ").join(conditions))
+    query = sql.SQL(
+        "SELECT coalesce(sum(a), 0), coalesce(sum(a) FILTER (WHERE d), 0),"
+        " coalesce(sum(a) FILTER (WHERE u AND NOT d), 0)"
+        " FROM (SELECT {a} AS a, {d} AS d, {u} AS u FROM {t} WHERE {w}) AS chosen"
+    ).format(a=amount, d=done, u=under_way, t=_table(db, spec), w=chosen)
     return query, params.values
 
 
@@ -435,12 +450,15 @@ def plan_progress(db: Database, targets: list[Target], *, crs: str | int | CRS |
         present = _present(conn, db)
         metric = int(source_metric_srid(conn, db, present, crs).to_epsg())
         for t in targets:
-            actual = 0.0
+            in_data = done = under_way = 0.0
             if t.layer in present:
                 query, params = _target_query(db, t, metric)
-                actual = float(conn.execute(query, params).fetchone()[0])
-            percent = 100.0 * actual / t.value if t.value else float("nan")
-            rows.append((t.id, t.zh, t.en, t.unit_zh, t.unit_en, float(t.value), actual, actual - t.value, percent))
+                in_data, done, under_way = (float(v) for v in conn.execute(query, params).fetchone())
+            planned = max(in_data - done - under_way, 0.0)
+            percent = 100.0 * done / t.value if t.value else float("nan")
+            rows.append(
+                (t.id, t.zh, t.en, t.unit_zh, t.unit_en, float(t.value), in_data, done, under_way, planned, percent)
+            )
     frame = pd.DataFrame(rows, columns=["id", *PROGRESS_COLUMNS]).set_index("id")
     log.info("plan progress in the database: %d targets", len(frame))
     return frame

@@ -161,7 +161,9 @@ def test_import_replaces_one_layer_in_one_transaction(schema_url: str) -> None:
     roads = frame("roads", [hline(0, 0, 1000), hline(0, 100, 500)], name=["新路甲", "新路乙"])
     store_layer(roads, "roads", schema_url)
     back = load_layers(schema_url)
-    assert back["roads"]["name"].tolist() == ["新路甲", "新路乙"] and back["roads"].crs.to_epsg() == 4551
+    assert back["roads"]["name"].tolist() == ["新路甲", "新路乙"]
+    assert back["roads"].crs.to_epsg() == 4326  # taken into the schema's CRS: one CRS per source
+    assert back["roads"].to_crs(4551).length.tolist() == pytest.approx([1000, 500], abs=1e-3)
     assert len(back["pipes"]) == 12
     broken = roads.copy()
     broken["status"] = "demolished"
