@@ -388,6 +388,8 @@ def main() -> None:
             st.session_state["db_pinned"] = good
             try:
                 render_page(sel)
+            except RenewalError:
+                pass  # the page already says the database failed, once; nothing older to show
             finally:
                 del st.session_state["db_pinned"]
     except Exception as exc:
