@@ -27,8 +27,10 @@ from geo.filters import Filter, apply_filter, attribute_filter, find_features
 from geo.history import read_history
 from geo.importer import import_to_copy
 from geo.io import check_gpkg_path, dataset_info, load_layers
+from geo.postgis import is_database_url, mask_url
 from geo.progress import load_targets, plan_progress
 from geo.settings import BASEMAPS, Settings, resolve_source
+from geo.sources import source_progress, source_stats
 from geo.stats import OUTSIDE, TOTAL, district_stats, select_districts
 from layers import CATALOGUE, LAYER_NAMES
 from layers.assets import AssetUrls, install_static
@@ -59,8 +61,37 @@ def leaflet_assets() -> AssetUrls:
     return install_static(STATIC)
 
 
+def bureau_db() -> str:
+    """The bureau database's URL: ``NANGUAN_DB_URL``, else ``db_url`` in secrets.toml; may be empty."""
+    if SETTINGS.db_url:
+        return SETTINGS.db_url
+    try:
+        return str(st.secrets.get("db_url", ""))
+    except FileNotFoundError:
+        return ""
+
+
+def source_choices() -> list[str]:
+    """The sources a planner may choose: the sample, the bureau database, this session's uploads.
+
+    Never a typed path or URL, so a browser user cannot make the server open any file or host.
+    """
+    choices = [str(resolve_source(SETTINGS.source)), bureau_db(), *st.session_state.get("uploads", [])]
+    return list(dict.fromkeys(c for c in choices if c))
+
+
+def source_label(source: str, lang: str) -> str:
+    if is_database_url(source):
+        return f"{text('source_db', lang)} · {mask_url(source)}"
+    return Path(source).name
+
+
 def stamp(source: str) -> tuple[str, int, int]:
-    """A cache key that changes when the file does (an import replaces it)."""
+    """A cache key that changes when the data does: a file's time and size; for the database,
+    the reload count (a failed reload keeps the last good key, so the page shows that data)."""
+    if is_database_url(source):
+        pinned = st.session_state.get("db_pinned")
+        return pinned if pinned else (source, st.session_state.get("db_reloads", 0), 0)
     info = Path(source).stat() if Path(source).exists() else None
     return (source, info.st_mtime_ns if info else 0, info.st_size if info else 0)
 
@@ -76,6 +107,9 @@ def layers_of(source: str) -> dict[str, gpd.GeoDataFrame]:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def stats_of(key: tuple[str, int, int], flt: Filter) -> pd.DataFrame:
+    if is_database_url(key[0]):  # measured in the database: only the result rows travel
+        table = source_stats(key[0], flt=flt, tolerance_m2=SETTINGS.overlap_tolerance_m2)
+        return select_districts(table, flt.districts)
     layers = _layers(key)
     metric = source_metric_crs(layers)
     table = district_stats(attribute_filter(layers, flt), crs=metric, tolerance_m2=SETTINGS.overlap_tolerance_m2)
@@ -84,6 +118,8 @@ def stats_of(key: tuple[str, int, int], flt: Filter) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def progress_of(key: tuple[str, int, int], targets: str) -> pd.DataFrame:
+    if is_database_url(key[0]):
+        return source_progress(key[0], load_targets(targets))
     return plan_progress(_layers(key), load_targets(targets))
 
 
@@ -125,6 +161,9 @@ def _on_import() -> None:
     upload, layer = state.get("upload"), state["import_as"]
     if upload is None:
         return
+    if layer != "source" and is_database_url(state.get("source", "")):
+        state["import_msg"] = ("import_db", "")
+        return
     folder = Path(state.setdefault("workdir", tempfile.mkdtemp(prefix="nanguan-session-")))
     src = folder / "uploads" / Path(upload.name).name
     src.parent.mkdir(exist_ok=True)
@@ -132,6 +171,7 @@ def _on_import() -> None:
     try:
         if layer == "source":
             layers_of(str(check_gpkg_path(src)))
+            state["uploads"] = [*state.get("uploads", []), str(src)]
             state["source"], state["import_msg"] = str(src), ("success", src.name)
             return
         choice = {k: None if state[k] == "auto" else state[k] for k in ("import_crs", "import_enc")}
@@ -146,6 +186,7 @@ def _on_import() -> None:
             fix=state.get("import_fix", False),
             max_unzipped_mb=SETTINGS.max_unzipped_mb,
         )
+        state["uploads"] = [*state.get("uploads", []), str(copy)]
         state["source"] = str(copy)
         state["import_msg"] = ("success", f"{layer} {len(result.gdf)} {' '.join(result.repaired)}".strip())
     except RenewalError as exc:
@@ -171,8 +212,15 @@ def render_sidebar() -> Selection:
         index=list(languages.values()).index(SETTINGS.lang),
     )
     lang = languages[choice]
-    source = sb.text_input(text("source", lang), value=SETTINGS.source, key="source", help=text("source_help", lang))
-    source = str(resolve_source(source))
+    source = sb.selectbox(
+        text("source", lang),
+        source_choices(),
+        key="source",
+        help=text("source_help", lang),
+        format_func=lambda s: source_label(s, lang),
+    )
+    if is_database_url(source) and sb.button(text("db_refresh", lang), key="db_refresh"):
+        st.session_state["db_reloads"] = st.session_state.get("db_reloads", 0) + 1
     options = ["none"] if SETTINGS.offline else list(BASEMAPS)
     basemap = sb.selectbox(
         text("basemap", lang),
@@ -244,6 +292,8 @@ def render_import(box: st.delta_generator.DeltaGenerator, lang: str) -> None:
         box.success(text("import_done", lang, what=message))
     elif kind == "error":
         box.error(message)
+    elif kind == "import_db":
+        box.error(text("import_db", lang))
 
 
 def render_map(layers: dict[str, gpd.GeoDataFrame], sel: Selection) -> None:
@@ -467,8 +517,20 @@ def main() -> None:
     st.caption(text("subtitle", sel.lang))
     try:
         render_page(sel)
+        if is_database_url(sel.source):
+            st.session_state["db_good"] = stamp(sel.source)
     except RenewalError as exc:
-        st.error(text("error_prefix", sel.lang) + str(exc))
+        st.error(text("error_prefix", sel.lang) + mask_url(str(exc)))
+        good = st.session_state.get("db_good")
+        if is_database_url(sel.source) and good and good[0] == sel.source and good != stamp(sel.source):
+            st.warning(text("db_stale", sel.lang))
+            st.session_state["db_pinned"] = good
+            try:
+                render_page(sel)
+            except RenewalError:
+                pass  # the page already says the database failed, once; nothing older to show
+            finally:
+                del st.session_state["db_pinned"]
     except Exception as exc:
         # A bug, not bad data: the server log keeps the traceback, the page one line.
         log.exception("unexpected error")

@@ -44,9 +44,11 @@ from .filters import Filter, apply_filter
 from .history import read_history
 from .importer import import_file, prepare_layer, read_foreign
 from .io import load_layers
+from .postgis import is_database_url, mask_url, publish
 from .progress import load_targets, plan_progress
 from .settings import BASEMAPS, Settings
-from .stats import district_stats, select_districts, stats_schema
+from .sources import source_progress, source_stats
+from .stats import select_districts, stats_schema
 
 __all__ = ["build_parser", "main"]
 
@@ -77,10 +79,9 @@ def _emit(frame: pd.DataFrame, args: argparse.Namespace) -> None:
 
 def cmd_stats(args: argparse.Namespace) -> None:
     """Per-district statistics of a source."""
-    layers = load_layers(args.source)
     with tqdm(total=len(CATALOGUE) - 1, desc="measuring", unit="layer", disable=None, leave=False) as bar:
-        table = district_stats(
-            layers, crs=args.crs, tolerance_m2=args.overlap_tolerance, on_layer=lambda _name: bar.update()
+        table = source_stats(
+            args.source, crs=args.crs, tolerance_m2=args.overlap_tolerance, on_layer=lambda _name: bar.update()
         )
     for warning in table.attrs["warnings"]:
         print(f"warning: {warning}", file=sys.stderr)
@@ -92,16 +93,21 @@ def cmd_stats(args: argparse.Namespace) -> None:
 
 def cmd_progress(args: argparse.Namespace) -> None:
     """The plan's figures against a source."""
-    layers = load_layers(args.source)
-    history = read_history(args.source) if args.as_of else None
     targets = load_targets(args.targets)
-    frame = plan_progress(layers, targets, crs=args.crs, as_of=args.as_of, history=history).reset_index()
+    if is_database_url(args.source):
+        if args.as_of:
+            raise SourceError("--as-of needs a GeoPackage: the change history is kept in GeoPackages only")
+        frame = source_progress(args.source, targets, crs=args.crs).reset_index()
+    else:
+        layers = load_layers(args.source)
+        history = read_history(args.source) if args.as_of else None
+        frame = plan_progress(layers, targets, crs=args.crs, as_of=args.as_of, history=history).reset_index()
     _emit(frame, args)
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
     """Check a file against the catalogue; every problem on its own line."""
-    path = Path(args.file)
+    path = args.file if is_database_url(args.file) else Path(args.file)
     try:
         if args.layer is None:
             layers = load_layers(path)
@@ -123,7 +129,7 @@ def cmd_validate(args: argparse.Namespace) -> None:
         for problem in exc.problems:
             print(problem)
         raise
-    print(f"ok: {path} conforms ({summary} features)")
+    print(f"ok: {mask_url(str(path))} conforms ({summary} features)")
 
 
 def _check_units(layers: dict[str, pd.DataFrame], tolerance_m2: float) -> None:
@@ -152,20 +158,19 @@ def cmd_import(args: argparse.Namespace) -> None:
         by=args.by,
     )
     repaired = f"; repaired geometries: {', '.join(result.repaired)}" if result.repaired else ""
-    print(f"imported {len(result.gdf)} features into {args.into} as {args.layer}{repaired}")
+    print(f"imported {len(result.gdf)} features into {mask_url(args.into)} as {args.layer}{repaired}")
 
 
 def _export_table(args: argparse.Namespace) -> bytes:
     """The stats or progress table as CSV or XLSX bytes."""
     if args.format not in ("csv", "xlsx"):
         raise SourceError(f"--layer {args.layer} is a table: use --format csv or xlsx")
-    layers = load_layers(args.source)
     if args.layer == "stats":
         tolerance = Settings.from_env().overlap_tolerance_m2
-        table = select_districts(district_stats(layers, tolerance_m2=tolerance), tuple(args.district))
+        table = select_districts(source_stats(args.source, tolerance_m2=tolerance), tuple(args.district))
         table = named_rows(table, Settings.from_env().lang)
     else:
-        table = plan_progress(layers, load_targets(Settings.from_env().targets)).reset_index()
+        table = source_progress(args.source, load_targets(Settings.from_env().targets)).reset_index()
     return csv_bytes(table) if args.format == "csv" else xlsx_bytes({args.layer: table})
 
 
@@ -208,8 +213,17 @@ def cmd_map(args: argparse.Namespace) -> None:
     print(f"wrote {args.out}")
 
 
+def cmd_publish(args: argparse.Namespace) -> None:
+    """Validate every layer of a source and write them into a PostGIS schema."""
+    written = publish(args.source, args.url, schema=args.schema, replace=args.replace)
+    layers = ", ".join(f"{name} {n}" for name, n in written.items())
+    print(f"published {layers} into {mask_url(args.url)}{f' (schema {args.schema})' if args.schema else ''}")
+
+
 def _add_source(p: argparse.ArgumentParser) -> None:
-    p.add_argument("source", metavar="SOURCE", help="a GeoPackage with the catalogue layers")
+    p.add_argument(
+        "source", metavar="SOURCE", help="a GeoPackage, or a postgresql://user@host/db?schema=S URL, with the layers"
+    )
 
 
 def _add_tolerance(p: argparse.ArgumentParser, settings: Settings) -> None:
@@ -285,11 +299,23 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     p = sub.add_parser("import", help="replace one layer of a GeoPackage with a file's features (atomically)")
     p.add_argument("file", metavar="FILE", help=".geojson, .gpkg, .zip (Shapefile), .shp, .kml or .csv")
     p.add_argument("--as", dest="layer", required=True, choices=LAYER_NAMES, help="the catalogue layer it becomes")
-    p.add_argument("--into", required=True, metavar="TARGET.gpkg", help="GeoPackage to store it in (created if new)")
+    p.add_argument(
+        "--into",
+        required=True,
+        metavar="TARGET",
+        help="GeoPackage to store it in (created if new), or a postgresql:// URL (one transaction)",
+    )
     _add_reading(p)
     p.add_argument("--fix", action="store_true", help="repair invalid geometries (their ids are reported)")
     p.add_argument("--by", default="", metavar="NAME", help="who imports it, for the change history")
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("publish", help="write every layer, validated, into a PostGIS schema (one transaction)")
+    _add_source(p)
+    p.add_argument("url", metavar="URL", help="postgresql://user[:password]@host:port/db[?schema=S]")
+    p.add_argument("--schema", metavar="S", help="the schema to write (default: the URL's, else public)")
+    p.add_argument("--replace", action="store_true", help="replace the schema when it exists")
+    p.set_defaults(func=cmd_publish)
 
     add_edit_commands(sub)
 
@@ -350,7 +376,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         func(args)
     except RenewalError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {mask_url(str(exc))}", file=sys.stderr)
         return 1
     except ProjError as exc:
         if Settings.from_env().debug:
@@ -361,7 +387,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         if Settings.from_env().debug:
             raise
-        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"error: {type(exc).__name__}: {mask_url(str(exc))}", file=sys.stderr)
         return 1
     return 0
 

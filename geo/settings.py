@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 __all__ = ["BASEMAPS", "PROJECT_ROOT", "SETTINGS", "Setting", "Settings", "resolve_source"]
@@ -34,6 +34,11 @@ SETTINGS: tuple[Setting, ...] = (
         "NANGUAN_SOURCE",
         str(Path("data") / "nanguan.gpkg"),
         "Data source shown first: a GeoPackage path (relative paths from the working or project folder).",
+    ),
+    Setting(
+        "NANGUAN_DB_URL",
+        "",
+        "The bureau's PostGIS database offered as a source in the app (else db_url in .streamlit/secrets.toml).",
     ),
     Setting("NANGUAN_TARGETS", str(Path("data") / "targets.toml"), "The plan's figures to track."),
     Setting("NANGUAN_BASEMAP", "osm", f"Basemap shown first: one of {', '.join(BASEMAPS)}."),
@@ -90,6 +95,9 @@ class Settings:
         Request header naming the signed-in user, set by a trusted reverse proxy; empty: off.
     debug : bool
         Whether the command line shows tracebacks of unexpected errors.
+    db_url : str
+        The bureau database's URL, empty when not configured. Holds a password: never show
+        it unmasked.
     """
 
     source: str
@@ -102,6 +110,7 @@ class Settings:
     debug: bool = False
     overlap_tolerance_m2: float = 1.0
     auth_header: str = ""
+    db_url: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -128,7 +137,19 @@ class Settings:
             tolerance = 1.0
         lang = "en" if raw["NANGUAN_LANG"].strip().lower().startswith("en") else "zh"
         debug = raw["NANGUAN_DEBUG"].strip() == "1"
-        return cls(source, targets, basemap, offline, raw["TIANDITU_KEY"].strip(), lang, max_mb, debug, tolerance)
+        return cls(
+            source,
+            targets,
+            basemap,
+            offline,
+            raw["TIANDITU_KEY"].strip(),
+            lang,
+            max_mb,
+            debug,
+            overlap_tolerance_m2=tolerance,
+            auth_header=raw["NANGUAN_AUTH_HEADER"].strip(),
+            db_url=raw["NANGUAN_DB_URL"].strip(),
+        )
 
     def names(self) -> tuple[str, ...]:
         """Attribute names, for tests and documentation."""

@@ -26,7 +26,20 @@ UI: dict[str, tuple[str, str]] = {
         "Schematic sample data: names, codes and plan figures are real; geometries are illustrative, not surveyed.",
     ),
     "source": ("数据源", "Data source"),
-    "source_help": ("GeoPackage 文件路径", "Path of a GeoPackage"),
+    "source_help": (
+        "示例数据、局数据库或本次上传的文件",
+        "The sample, the bureau database or a file uploaded in this session",
+    ),
+    "source_db": ("局数据库", "Bureau database"),
+    "db_refresh": ("重新读取数据库", "Reload from the database"),
+    "db_stale": (
+        "数据库暂不可用，以下为上次读取的数据，可能已过时。",
+        "The database is unavailable: what follows was read earlier and may be out of date.",
+    ),
+    "import_db": (
+        "局数据库只读：请用 python -m geo import … --into 数据库URL 导入",
+        "The bureau database is read-only here: import with python -m geo import … --into URL",
+    ),
     "basemap": ("底图", "Basemap"),
     "basemap_disabled": ("未设置 TIANDITU_KEY，天地图不可用", "天地图 needs TIANDITU_KEY to be set"),
     "offline": ("离线模式：仅显示无底图", "Offline: tile basemaps are off"),
