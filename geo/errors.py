@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["CRSError", "Problem", "RenewalError", "SourceError", "ValidationError"]
+__all__ = ["AreaError", "CRSError", "Problem", "RenewalError", "SourceError", "ValidationError"]
 
 
 class RenewalError(Exception):
@@ -80,3 +80,7 @@ class CRSError(RenewalError, ValueError):
 
 class SourceError(RenewalError, OSError):
     """A data source that cannot be read or written (path, format, encoding)."""
+
+
+class AreaError(RenewalError, ValueError):
+    """An area to analyse that is empty, invalid, not a geometry or has no extent."""
