@@ -23,15 +23,11 @@ from pyproj import CRS
 from layers import CATALOGUE
 
 from .crs import reproject
-from .impact import metric_crs_of
+from .impact import NOISE, metric_crs_of
 
 __all__ = ["COLUMNS", "RULES", "Rule", "Side", "find_conflicts", "rule_for"]
 
 log = logging.getLogger(__name__)
-
-#: Overlaps at or below this (m or m²) are float noise of features that only share an edge.
-NOISE = 1e-3
-
 
 @dataclass(frozen=True)
 class Side:

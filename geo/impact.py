@@ -41,6 +41,7 @@ from .errors import AreaError, CRSError, SourceError
 __all__ = [
     "BREAKDOWN",
     "FEATURE_COLUMNS",
+    "NOISE",
     "Impact",
     "impact",
     "metric_crs_of",
@@ -80,6 +81,8 @@ _QUAD_SEGS = 16
 #: Margin around the area when picking candidate features in their own CRS, metres.
 _MARGIN_M = 50.0
 _DECIMALS = 6
+#: Lengths (m) and areas (m²) inside at or below this are float noise of an edge touched.
+NOISE = 1e-3
 
 
 def round_half_up(value: float) -> int:
@@ -216,7 +219,7 @@ def _layer_rows(name: str, gdf: gpd.GeoDataFrame, polygon: shapely.Geometry, met
         measure = shapely.length if spec.measure == "length" else shapely.area
         whole = measure(geoms)
         inside = measure(shapely.intersection(geoms, polygon))
-        hit = inside > 0
+        hit = inside > NOISE
     rows = gdf.iloc[pos[hit]]
     frame = pd.DataFrame(
         {

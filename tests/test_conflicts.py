@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+
 import geopandas as gpd
 import pytest
 import shapely
@@ -9,6 +13,7 @@ import shapely
 from geo.conflicts import COLUMNS, RULES, Rule, Side, find_conflicts, rule_for
 
 from .common import X0, Y0, frame, hline, point, square
+from .test_cli import run
 
 
 @pytest.fixture
@@ -89,3 +94,28 @@ def test_rule_codes_exist_in_the_catalogue() -> None:
         for side in (rule.a, rule.b):
             if side.field is not None:
                 assert set(side.codes) <= set(CATALOGUE[side.layer].field(side.field).codes), rule.kind
+
+
+def test_cli_conflicts_as_csv_and_json(layers: dict, tmp_path) -> None:
+    source = tmp_path / "small.gpkg"
+    for name, gdf in layers.items():
+        gdf.to_crs(4326).to_file(source, layer=name, driver="GPKG")
+    result = run("conflicts", str(source), "--format", "csv")
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert list(rows[0]) == list(COLUMNS)
+    assert [(r["kind"], r["id_a"], r["id_b"]) for r in rows][:2] == [
+        ("parcel_on_greenbelt", "D1", "G1"),
+        ("pipe_under_expropriation", "P1", "D2"),
+    ]
+    assert float(rows[0]["overlap"]) == pytest.approx(5000.0, rel=1e-6)
+    records = json.loads(run("conflicts", str(source), "--format", "json").stdout)
+    assert len(records) == 5 and records[-1] == {
+        "kind": "road_through_greenbelt",
+        "layer_a": "roads",
+        "id_a": "R1",
+        "layer_b": "greenbelt",
+        "id_b": "G1",
+        "overlap": pytest.approx(100.0, rel=1e-6),
+        "unit": "m",
+    }

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import math
 
 import geopandas as gpd
+import numpy as np
 import pytest
 import shapely
 
@@ -12,6 +16,7 @@ from geo.errors import AreaError, SourceError
 from geo.impact import impact, parse_area, read_area, round_half_up
 
 from .common import METRIC, X0, Y0, frame, hline, lonlat, point, square
+from .test_cli import run
 
 
 def metric_area(geom: shapely.Geometry) -> gpd.GeoSeries:
@@ -148,3 +153,93 @@ def test_parse_area_reads_geojson_and_wkt() -> None:
 def test_read_area_names_the_missing_file(tmp_path) -> None:
     with pytest.raises(SourceError, match="nope.geojson: no such file"):
         read_area("nope.geojson")
+
+
+# The command line, through its real entry point.
+
+JSON_KEYS = {
+    "area_ha",
+    "parcels_count",
+    "parcels_ha",
+    "households",
+    "households_whole",
+    "resettled",
+    "roads_km",
+    "pipes_km",
+    "greenbelt_ha",
+    "facilities_count",
+    "features",
+}
+
+
+@pytest.fixture
+def source(layers: dict, tmp_path) -> str:
+    path = tmp_path / "small.gpkg"
+    for name, gdf in layers.items():
+        gdf.to_crs(4326).to_file(path, layer=name, driver="GPKG")
+    return str(path)
+
+
+def wkt_of(geom: shapely.Geometry) -> str:
+    moved = shapely.transform(geom, lambda xy: np.array([lonlat(x - X0, y - Y0) for x, y in xy]))
+    return shapely.to_wkt(moved, rounding_precision=-1)
+
+
+def test_cli_json_has_the_documented_keys(source: str) -> None:
+    half = wkt_of(shapely.box(X0 + 100, Y0, X0 + 300, Y0 + 200))
+    result = run("impact", source, "--area", half, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert JSON_KEYS <= set(data)
+    assert (data["households"], data["households_whole"], data["parcels_count"]) == (50, 100, 1)
+    assert data["parcels_ha"] == pytest.approx(2.0, rel=1e-6)
+    assert data["features"]["parcels"] == ["D1"]
+
+
+def test_cli_corridor_from_a_geojson_file_as_csv(source: str, tmp_path) -> None:
+    road = tmp_path / "新路.geojson"
+    line = shapely.LineString([(X0 + 500, Y0 + 500), (X0 + 1500, Y0 + 500)])
+    gpd.GeoSeries([line], crs=METRIC).to_crs(4326).to_file(road)
+    result = run("impact", source, "--area", str(road), "--buffer", "20", "--format", "csv")
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [(r["layer"], r["id"], r["unit"]) for r in rows] == [
+        ("greenbelt", "G1", "m2"),
+        ("roads", "R1", "m"),
+        ("pipes", "P1", "m"),
+    ]
+    assert float(rows[1]["inside"]) == pytest.approx(40.0, rel=1e-5)
+
+
+def test_cli_outside_everything_says_so(source: str) -> None:
+    result = run("impact", source, "--area", "POINT (100 10)", "--buffer", "40", "--format", "json")
+    assert result.returncode == 0
+    assert "outside all the data" in result.stderr
+    data = json.loads(result.stdout)
+    assert data["touches_data"] is False and data["households"] == 0 and data["roads_km"] == 0
+
+
+@pytest.mark.parametrize(
+    ("area", "message"),
+    [
+        ("nope.geojson", "error: nope.geojson: no such file"),
+        ("LINESTRING (125.3 43.8, 125.31 43.8)", "give a buffer in metres"),
+        ("not a shape", "is not a geometry"),
+        ("POLYGON EMPTY", "is empty"),
+    ],
+)
+def test_cli_bad_areas_are_one_line(source: str, area: str, message: str) -> None:
+    result = run("impact", source, "--area", area)
+    assert result.returncode == 1
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_cli_names_the_users_file_not_a_path(source: str, tmp_path) -> None:
+    bad = tmp_path / "zone.geojson"
+    bad.write_text('{"type": "Feature", "properties": {}, "geometry": null}', encoding="utf-8")
+    result = run("impact", source, "--area", str(bad))
+    assert result.returncode == 1 and "is empty" in result.stderr
+    (tmp_path / "list.geojson").write_text("[1, 2]", encoding="utf-8")
+    result = run("impact", source, "--area", str(tmp_path / "list.geojson"))
+    assert "error: list.geojson: is not a geometry" in result.stderr and str(tmp_path) not in result.stderr
