@@ -278,6 +278,14 @@ class Impact:
         """The ids of the touched features of ``layer``, in the layer's order."""
         return self.features.loc[self.features["layer"] == layer, "id"].tolist()
 
+    def touched(self, layers: Mapping[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
+        """The touched features of each layer of ``layers`` (sub-districts left out)."""
+        return {
+            name: gdf[gdf[CATALOGUE[name].id_field].astype(str).isin(self.ids(name))]
+            for name, gdf in layers.items()
+            if name != "districts"
+        }
+
     def summary(self) -> dict[str, object]:
         """The report as one JSON-ready object (see README for the keys)."""
         out: dict[str, object] = {"area_ha": round(self.area_ha, _DECIMALS), "buffer_m": self.buffer_m}
