@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
@@ -22,6 +23,7 @@ from pyproj import CRS
 
 from layers import CATALOGUE
 
+from . import _parallel
 from .crs import reproject
 from .impact import NOISE, metric_crs_of
 
@@ -47,11 +49,11 @@ class Side:
     field: str | None = None
     codes: tuple[str, ...] = ()
 
-    def pick(self, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-        """The features of ``gdf`` this side takes."""
+    def pick(self, gdf: gpd.GeoDataFrame) -> np.ndarray:
+        """Which features of ``gdf`` this side takes, as a boolean mask."""
         if self.field is None:
-            return gdf
-        return gdf[gdf[self.field].astype(str).isin(self.codes)]
+            return np.ones(len(gdf), dtype=bool)
+        return gdf[self.field].astype(str).isin(self.codes).to_numpy()
 
 
 @dataclass(frozen=True)
@@ -138,31 +140,33 @@ def rule_for(kind: str, rules: tuple[Rule, ...] = RULES) -> Rule:
     raise KeyError(f"unknown conflict kind {kind!r}; known: {', '.join(r.kind for r in rules)}")
 
 
-def _check(rule: Rule, layers: Mapping[str, gpd.GeoDataFrame], metric: CRS) -> gpd.GeoDataFrame:
-    """The conflicts of one rule, overlap geometries in ``metric``."""
-    if rule.a.layer not in layers or rule.b.layer not in layers:
+def _check(
+    rule: Rule, layers: Mapping[str, gpd.GeoDataFrame], projected: Mapping[str, np.ndarray], metric: CRS
+) -> gpd.GeoDataFrame:
+    """The conflicts of one rule, overlap geometries in ``metric`` (``projected`` holds the layers in it)."""
+    if rule.a.layer not in projected or rule.b.layer not in projected:
         return gpd.GeoDataFrame({c: [] for c in COLUMNS}, geometry=[], crs=metric)
-    a, b = rule.a.pick(layers[rule.a.layer]), rule.b.pick(layers[rule.b.layer])
-    ga = reproject(a.geometry.to_numpy(), a.crs, metric)
-    gb = reproject(b.geometry.to_numpy(), b.crs, metric)
+    pick_a, pick_b = rule.a.pick(layers[rule.a.layer]), rule.b.pick(layers[rule.b.layer])
+    ga, gb = projected[rule.a.layer][pick_a], projected[rule.b.layer][pick_b]
     ia, ib = shapely.STRtree(gb).query(ga, predicate="intersects") if len(ga) and len(gb) else ([], [])
     ia, ib = np.asarray(ia, dtype=np.int64), np.asarray(ib, dtype=np.int64)
     if rule.measure == "count":
         pieces = ga[ia]
         overlap = np.ones(len(ia))
     else:
-        pieces = shapely.intersection(ga[ia], gb[ib])
+        pieces = _parallel.intersection(ga[ia], gb[ib])
         overlap = shapely.area(pieces) if rule.measure == "area" else shapely.length(pieces)
     keep = overlap > (0 if rule.measure == "count" else NOISE)
     ia, ib, pieces, overlap = ia[keep], ib[keep], pieces[keep], overlap[keep]
-    id_a, id_b = CATALOGUE[rule.a.layer].id_field, CATALOGUE[rule.b.layer].id_field
+    ids_a = layers[rule.a.layer][CATALOGUE[rule.a.layer].id_field].astype(str).to_numpy()[pick_a]
+    ids_b = layers[rule.b.layer][CATALOGUE[rule.b.layer].id_field].astype(str).to_numpy()[pick_b]
     return gpd.GeoDataFrame(
         {
             "kind": rule.kind,
             "layer_a": rule.a.layer,
-            "id_a": a[id_a].astype(str).to_numpy()[ia],
+            "id_a": ids_a[ia],
             "layer_b": rule.b.layer,
-            "id_b": b[id_b].astype(str).to_numpy()[ib],
+            "id_b": ids_b[ib],
             "overlap": overlap,
             "unit": _UNIT[rule.measure],
         },
@@ -196,8 +200,13 @@ def find_conflicts(
         overlap's geometry, in the metric CRS.
     """
     metric = metric_crs_of(layers, crs)
-    found = [_check(rule, layers, metric) for rule in rules]
-    frame = pd.concat(found, ignore_index=True) if found else _check(RULES[0], {}, metric)
+    names = sorted({side.layer for rule in rules for side in (rule.a, rule.b) if side.layer in layers})
+    # Each layer is projected once for all rules, side by side: PROJ releases the GIL.
+    with ThreadPoolExecutor(_parallel.workers()) as pool:
+        geoms = pool.map(lambda n: reproject(layers[n].geometry.to_numpy(), layers[n].crs, metric), names)
+        projected = dict(zip(names, geoms, strict=True))
+    found = [_check(rule, layers, projected, metric) for rule in rules]
+    frame = pd.concat(found, ignore_index=True) if found else _check(RULES[0], {}, {}, metric)
     order = {rule.kind: i for i, rule in enumerate(rules)}
     frame = frame.assign(_rule=frame["kind"].map(order)).sort_values(["_rule", "id_a", "id_b"], kind="stable")
     out = gpd.GeoDataFrame(frame.drop(columns="_rule").reset_index(drop=True), geometry="geometry", crs=metric)
