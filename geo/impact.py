@@ -201,10 +201,14 @@ def _area_polygon(area: gpd.GeoSeries | shapely.Geometry, buffer_m: float, metri
 
 
 def _candidates(gdf: gpd.GeoDataFrame, polygon: shapely.Geometry, metric: CRS) -> np.ndarray:
-    """Positions of the features whose boxes meet the area's box, found in the layer's own CRS."""
-    box = shapely.segmentize(shapely.box(*polygon.buffer(_MARGIN_M).bounds), 100.0)
-    own = reproject(np.array([box]), metric, gdf.crs)[0]
-    return np.sort(gdf.sindex.query(own))
+    """Positions of the features that may meet the area, found in the layer's own CRS.
+
+    The area is widened by a margin before it is projected, so that an edge that is straight
+    in metres but curved in degrees cannot miss a feature; the exact test is in metres.
+    """
+    zone = shapely.segmentize(polygon.buffer(_MARGIN_M, quad_segs=2), 100.0)
+    own = reproject(np.array([zone]), metric, gdf.crs)[0]
+    return np.sort(gdf.sindex.query(own, predicate="intersects"))
 
 
 def _layer_rows(name: str, gdf: gpd.GeoDataFrame, polygon: shapely.Geometry, metric: CRS) -> pd.DataFrame:
