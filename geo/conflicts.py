@@ -24,8 +24,8 @@ from pyproj import CRS
 from layers import CATALOGUE
 
 from . import _parallel
-from .crs import reproject
-from .impact import NOISE, metric_crs_of
+from .crs import reproject, source_metric_crs
+from .impact import NOISE
 
 __all__ = ["COLUMNS", "RULES", "Rule", "Side", "find_conflicts", "rule_for"]
 
@@ -199,7 +199,7 @@ def find_conflicts(
         :data:`COLUMNS` (``overlap`` in ``unit``: ``m2``, ``m`` or ``count``) and the
         overlap's geometry, in the metric CRS.
     """
-    metric = metric_crs_of(layers, crs)
+    metric = source_metric_crs(layers, crs)
     names = sorted({side.layer for rule in rules for side in (rule.a, rule.b) if side.layer in layers})
     # Each layer is projected once for all rules, side by side: PROJ releases the GIL.
     with ThreadPoolExecutor(_parallel.workers()) as pool:

@@ -33,18 +33,19 @@ from pyproj import CRS
 from shapely import wkt as shapely_wkt
 from shapely.errors import GEOSException
 
-from layers import CATALOGUE
+from layers import CATALOGUE, LayerSpec, units_layer
 
-from .crs import metric_crs_for, parse_crs, reproject
+from .crs import parse_crs, reproject, source_metric_crs
 from .errors import AreaError, CRSError, SourceError
 
 __all__ = [
-    "BREAKDOWN",
     "FEATURE_COLUMNS",
+    "SUMS",
+    "UNITS_LAYER",
     "NOISE",
     "Impact",
     "impact",
-    "metric_crs_of",
+    "breakdown_field",
     "parse_area",
     "read_area",
     "round_half_up",
@@ -52,29 +53,24 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: The coded field each layer's impact is broken down by.
-BREAKDOWN: dict[str, str] = {
-    "roads": "status",
-    "pipes": "utility",
-    "parcels": "kind",
-    "greenbelt": "kind",
-    "facilities": "kind",
-}
-#: Integer fields counted by the share of a feature's area inside (parcels).
-SHARED: tuple[str, ...] = ("households", "resettled")
+
+
+def breakdown_field(spec: LayerSpec) -> str:
+    """The coded field a layer's impact is broken down by.
+
+    The layer's first statistics breakdown (roads by status, pipes by utility, parcels and
+    facilities by kind), else the field it is coloured by (greenbelt by kind).
+    """
+    return spec.breakdown[0] if spec.breakdown else spec.style.by
+
+
+#: The statistics units (sub-districts): the area's hectares are given per unit.
+UNITS_LAYER: str = units_layer().name
+#: Whole-number fields of the catalogue (``households``, ``resettled``), each counted by the
+#: share of a feature's area inside.
+SUMS: tuple[str, ...] = tuple(dict.fromkeys(f for spec in CATALOGUE.values() for f in spec.sums))
 #: Columns of :attr:`Impact.features`, one row per touched feature.
-FEATURE_COLUMNS: tuple[str, ...] = (
-    "layer",
-    "id",
-    "name",
-    "category",
-    "inside",
-    "whole",
-    "unit",
-    "share",
-    "households",
-    "resettled",
-)
+FEATURE_COLUMNS: tuple[str, ...] = ("layer", "id", "name", "category", "inside", "whole", "unit", "share", *SUMS)
 UNITS: dict[str, tuple[str, float]] = {"length": ("km", 1000.0), "area": ("ha", 10_000.0), "count": ("count", 1.0)}
 WGS84 = CRS.from_epsg(4326)
 _QUAD_SEGS = 16
@@ -91,16 +87,6 @@ def round_half_up(value: float) -> int:
     Float noise below 1e-9 is dropped first, so 22.4999999999 from an area ratio is 22.5.
     """
     return int(Decimal(repr(round(value, 9))).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def metric_crs_of(layers: Mapping[str, gpd.GeoDataFrame], override: str | int | CRS | None = None) -> CRS:
-    """The metric CRS a whole source is measured in (that of its sub-districts)."""
-    base = layers.get("districts")
-    if base is None:
-        base = next((g for g in layers.values() if g.crs is not None), None)
-    if base is None:
-        raise CRSError("the source has no layer with a CRS to measure in")
-    return metric_crs_for(base, override)
 
 
 def _geometry_of(obj: object, name: str) -> list[shapely.Geometry]:
@@ -230,15 +216,15 @@ def _layer_rows(name: str, gdf: gpd.GeoDataFrame, polygon: shapely.Geometry, met
             "layer": name,
             "id": rows[spec.id_field].astype(str).to_numpy(),
             "name": rows["name"].astype(str).to_numpy() if "name" in rows else "",
-            "category": rows[BREAKDOWN[name]].astype(str).to_numpy() if name in BREAKDOWN else "",
+            "category": "" if spec.units else rows[breakdown_field(spec)].astype(str).to_numpy(),
             "inside": inside[hit],
             "whole": whole[hit],
             "unit": "m" if spec.measure == "length" else "m2" if spec.measure == "area" else unit,
             "share": inside[hit] / whole[hit],
         }
     )
-    for column in SHARED:
-        frame[column] = rows[column].fillna(0).to_numpy(dtype=float) if column in rows else np.nan
+    for column in SUMS:
+        frame[column] = rows[column].fillna(0).to_numpy(dtype=float) if column in spec.sums else np.nan
     return frame
 
 
@@ -255,10 +241,11 @@ class Impact:
     buffer_m : float
         The buffer applied, metres.
     features : DataFrame
-        One row per touched feature (:data:`FEATURE_COLUMNS`): ``inside`` and ``whole`` in
-        ``unit`` (``m``, ``m2`` or ``count``), ``share`` = inside / whole, and the parcel's
-        whole ``households`` and ``resettled`` (NaN for other layers).
-    districts_m2 : dict of str to float
+        One row per touched feature (:data:`FEATURE_COLUMNS`): ``category`` (its code of
+        :func:`breakdown_field`), ``inside`` and ``whole`` in ``unit`` (``m``, ``m2`` or
+        ``count``), ``share`` = inside / whole, and the feature's whole :data:`SUMS`
+        (``households``, ``resettled``; NaN for layers without them).
+    units_m2 : dict of str to float
         The area's square metres in each sub-district it meets, by code.
     """
 
@@ -266,7 +253,7 @@ class Impact:
     crs: CRS
     buffer_m: float
     features: pd.DataFrame
-    districts_m2: dict[str, float] = field(default_factory=dict)
+    units_m2: dict[str, float] = field(default_factory=dict)
 
     @property
     def area_ha(self) -> float:
@@ -276,7 +263,7 @@ class Impact:
     @property
     def touches_data(self) -> bool:
         """Whether the area meets any sub-district or feature at all."""
-        return bool(self.districts_m2) or not self.features.empty
+        return bool(self.units_m2) or not self.features.empty
 
     def ids(self, layer: str) -> list[str]:
         """The ids of the touched features of ``layer``, in the layer's order."""
@@ -287,7 +274,7 @@ class Impact:
         return {
             name: gdf[gdf[CATALOGUE[name].id_field].astype(str).isin(self.ids(name))]
             for name, gdf in layers.items()
-            if name != "districts"
+            if name != UNITS_LAYER
         }
 
     def summary(self) -> dict[str, object]:
@@ -295,31 +282,28 @@ class Impact:
         out: dict[str, object] = {"area_ha": round(self.area_ha, _DECIMALS), "buffer_m": self.buffer_m}
         out["crs"] = f"EPSG:{self.crs.to_epsg()}" if self.crs.to_epsg() else self.crs.name
         f = self.features
-        for name, spec in CATALOGUE.items():
-            if name == "districts":
-                continue
-            rows = f[f["layer"] == name]
+        measured = [spec for spec in CATALOGUE.values() if not spec.units]
+        for spec in measured:
+            rows = f[f["layer"] == spec.name]
             unit, div = UNITS[spec.measure]
-            out[f"{name}_count"] = len(rows)
+            out[f"{spec.name}_count"] = len(rows)
             if spec.measure != "count":
-                out[f"{name}_{unit}"] = round(float(rows["inside"].sum()) / div, _DECIMALS)
-            for column in SHARED if name == "parcels" else ():
+                out[f"{spec.name}_{unit}"] = round(float(rows["inside"].sum()) / div, _DECIMALS)
+            for column in spec.sums:
                 out[column] = round_half_up(float((rows[column] * rows["share"]).sum()))
                 out[f"{column}_whole"] = int(rows[column].sum())
-            if name in BREAKDOWN:
-                by = BREAKDOWN[name]
-                sums = rows.groupby("category")["inside"].sum()
-                key = f"{name}_{unit}_by_{by}" if spec.measure != "count" else f"{name}_by_{by}"
-                out[key] = {
-                    code: (int(sums.get(code, 0)) if spec.measure == "count" else round(sums.get(code, 0.0) / div, 6))
-                    for code in spec.field(by).codes
-                }
-        out["districts_ha"] = {code: round(m2 / 10_000.0, _DECIMALS) for code, m2 in self.districts_m2.items()}
+            by = breakdown_field(spec)
+            per_code = rows.groupby("category")["inside"].sum()
+            key = f"{spec.name}_by_{by}" if spec.measure == "count" else f"{spec.name}_{unit}_by_{by}"
+            out[key] = {
+                code: int(per_code.get(code, 0))
+                if spec.measure == "count"
+                else round(float(per_code.get(code, 0.0)) / div, _DECIMALS)
+                for code in spec.field(by).codes
+            }
+        out[f"{UNITS_LAYER}_ha"] = {code: round(m2 / 10_000.0, _DECIMALS) for code, m2 in self.units_m2.items()}
         out["touches_data"] = self.touches_data
-        out["features"] = {
-            "districts": list(self.districts_m2),
-            **{name: self.ids(name) for name in CATALOGUE if name != "districts"},
-        }
+        out["features"] = {UNITS_LAYER: list(self.units_m2), **{spec.name: self.ids(spec.name) for spec in measured}}
         return out
 
     def area_frame(self) -> gpd.GeoDataFrame:
@@ -362,26 +346,26 @@ def impact(
     AreaError
         The area is empty, invalid, has no extent, or is a line or point without a buffer.
     """
-    metric = metric_crs_of(layers, crs)
+    metric = source_metric_crs(layers, crs)
     polygon = _area_polygon(area, float(buffer_m), metric)
     shapely.prepare(polygon)
     frames = [
         _layer_rows(name, layers[name], polygon, metric)
         for name in CATALOGUE
-        if name != "districts" and name in layers and not layers[name].empty
+        if name != UNITS_LAYER and name in layers and not layers[name].empty
     ]
     frames = [f for f in frames if not f.empty]
     features = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(FEATURE_COLUMNS))
-    districts_m2: dict[str, float] = {}
-    if "districts" in layers and not layers["districts"].empty:
-        d = _layer_rows("districts", layers["districts"], polygon, metric)
-        districts_m2 = dict(zip(d["id"], d["inside"].astype(float), strict=True))
-    result = Impact(polygon, metric, float(buffer_m), features, districts_m2)
+    units_m2: dict[str, float] = {}
+    if UNITS_LAYER in layers and not layers[UNITS_LAYER].empty:
+        d = _layer_rows(UNITS_LAYER, layers[UNITS_LAYER], polygon, metric)
+        units_m2 = dict(zip(d["id"], d["inside"].astype(float), strict=True))
+    result = Impact(polygon, metric, float(buffer_m), features, units_m2)
     log.info(
         "impact of %.2f ha in %s: %d features touched in %d sub-districts",
         result.area_ha,
         metric.name,
         len(features),
-        len(districts_m2),
+        len(units_m2),
     )
     return result

@@ -26,7 +26,7 @@ from branca.element import MacroElement, Template
 
 from geo.chinacoord import convert_frame
 from geo.conflicts import RULES, rule_for
-from geo.impact import BREAKDOWN, Impact
+from geo.impact import SUMS, Impact, breakdown_field
 
 from . import CATALOGUE
 from .labels import text
@@ -142,13 +142,18 @@ class DrawControl(MacroElement):
 _SHOWN_UNITS = {"m": ("km", 1000.0), "m2": ("ha", 10_000.0), "count": ("", 1.0)}
 
 
+def _sum_label(column: str, lang: str) -> str:
+    spec = next(spec for spec in CATALOGUE.values() if column in spec.sums)
+    return spec.field(column).label(lang)
+
+
 def impact_table(features: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The touched features as people read them: labels in ``lang``, km and ha, share in %."""
     rows = []
     for r in features.itertuples():
         spec = CATALOGUE[r.layer]
         unit, div = _SHOWN_UNITS[r.unit]
-        category = spec.field(BREAKDOWN[r.layer]).value_label(r.category, lang) if r.layer in BREAKDOWN else ""
+        category = spec.field(breakdown_field(spec)).value_label(r.category, lang)
         rows.append(
             {
                 text("col_layer", lang): spec.label(lang),
@@ -159,8 +164,7 @@ def impact_table(features: pd.DataFrame, lang: str) -> pd.DataFrame:
                 text("col_whole", lang): r.whole / div,
                 text("col_unit", lang): unit,
                 text("col_share", lang): 100.0 * r.share,
-                CATALOGUE["parcels"].field("households").label(lang): r.households,
-                CATALOGUE["parcels"].field("resettled").label(lang): r.resettled,
+                **{_sum_label(column, lang): getattr(r, column) for column in SUMS},
             }
         )
     return pd.DataFrame(rows)
