@@ -293,14 +293,14 @@ def render_impact(sel: Selection) -> Overlay:
     buffer_m = box.number_input(
         text("impact_buffer", lang), 0.0, 5000.0, 0.0, 10.0, key="impact_buffer", help=text("impact_buffer_help", lang)
     )
-    box.file_uploader(
-        text("impact_upload", lang), type=["geojson", "json"], key="impact_upload", on_change=_on_area_upload
-    )
     drawn = drawn_area((state.get("map") or {}).get("all_drawings"))
     if drawn is not None and drawn != state.get("impact_seen"):  # a new shape on the map
         state["impact_seen"] = drawn
         state["impact_area"] = (drawn, text("impact_drawn", lang), sel.basemap == "gaode")
     st.subheader(text("impact", lang))
+    st.file_uploader(
+        text("impact_upload", lang), type=["geojson", "json"], key="impact_upload", on_change=_on_area_upload
+    )
     result, touched = None, {}
     if "impact_area" not in state:
         st.caption(text("impact_hint", lang))

@@ -66,9 +66,9 @@ UI: dict[str, tuple[str, str]] = {
     "selected": ("已选街道：{names}", "Selected: {names}"),
     "impact": ("影响分析", "Impact analysis"),
     "impact_hint": (
-        "用地图左上角的 ▱ ╱ • 按钮画面、线或点（单击加点，双击或 ✓ 完成），或在侧栏上传 GeoJSON 范围。",
+        "用地图左上角的 ▱ ╱ • 按钮画面、线或点（单击加点，双击或 ✓ 完成），或在下方上传 GeoJSON 范围。",
         "Draw a polygon, a line or a point with the ▱ ╱ • buttons at the map's top left (click to add points, "
-        "double-click or ✓ to finish), or upload a GeoJSON area in the sidebar.",
+        "double-click or ✓ to finish), or upload a GeoJSON area below.",
     ),
     "impact_buffer": ("缓冲距离（米）", "Buffer (m)"),
     "impact_buffer_help": (
@@ -96,7 +96,7 @@ UI: dict[str, tuple[str, str]] = {
     "conflicts_hint": ("选中一行，地图缩放至该冲突。", "Select a row to zoom the map to it."),
     "overlap": ("重叠", "Overlap"),
     "draw_polygon": ("画多边形", "Draw a polygon"),
-    "draw_line": ("画线（道路走廊）", "Draw a line (corridor)"),
+    "draw_line": ("画线（走廊）", "Draw a line (corridor)"),
     "draw_point": ("画点", "Place a point"),
     "draw_finish": ("完成（或双击）", "Finish (or double-click)"),
     "draw_cancel": ("取消", "Cancel"),
