@@ -140,6 +140,13 @@ def rule_for(kind: str, rules: tuple[Rule, ...] = RULES) -> Rule:
     raise KeyError(f"unknown conflict kind {kind!r}; known: {', '.join(r.kind for r in rules)}")
 
 
+def _project_picked(gdf: gpd.GeoDataFrame, picked: np.ndarray, metric: CRS) -> np.ndarray:
+    """``gdf``'s geometries in ``metric`` where ``picked``, None elsewhere."""
+    out = np.full(len(gdf), None, dtype=object)
+    out[picked] = reproject(gdf.geometry.to_numpy()[picked], gdf.crs, metric)
+    return out
+
+
 def _check(
     rule: Rule, layers: Mapping[str, gpd.GeoDataFrame], projected: Mapping[str, np.ndarray], metric: CRS
 ) -> gpd.GeoDataFrame:
@@ -200,11 +207,14 @@ def find_conflicts(
         overlap's geometry, in the metric CRS.
     """
     metric = source_metric_crs(layers, crs)
-    names = sorted({side.layer for rule in rules for side in (rule.a, rule.b) if side.layer in layers})
-    # Each layer is projected once for all rules, side by side: PROJ releases the GIL.
+    wanted: dict[str, np.ndarray] = {}
+    for side in (side for rule in rules for side in (rule.a, rule.b) if side.layer in layers):
+        wanted[side.layer] = wanted.get(side.layer, False) | side.pick(layers[side.layer])
+    # Only the features some rule picks are projected, each once, layers side by side
+    # (PROJ releases the GIL); the others stay None and are never looked at.
     with ThreadPoolExecutor(_parallel.workers()) as pool:
-        geoms = pool.map(lambda n: reproject(layers[n].geometry.to_numpy(), layers[n].crs, metric), names)
-        projected = dict(zip(names, geoms, strict=True))
+        geoms = pool.map(lambda item: _project_picked(layers[item[0]], item[1], metric), wanted.items())
+        projected = dict(zip(wanted, geoms, strict=True))
     found = [_check(rule, layers, projected, metric) for rule in rules]
     frame = pd.concat(found, ignore_index=True) if found else _check(RULES[0], {}, {}, metric)
     order = {rule.kind: i for i, rule in enumerate(rules)}
