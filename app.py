@@ -17,8 +17,8 @@ from streamlit_folium import st_folium
 
 from geo.chinacoord import PSEUDO_CRS, convert_frame
 from geo.conflicts import find_conflicts
-from geo.errors import RenewalError
 from geo.crs import source_metric_crs
+from geo.errors import RenewalError
 from geo.export import (
     EXPORT_CRS,
     EXPORT_ENCODINGS,
@@ -399,8 +399,8 @@ def render_progress(sel: Selection) -> None:
             card.label,
             card.value,
             card.delta,
-            delta_color="off" if card.met else "normal",
-            delta_arrow="off" if card.met else "auto",
+            delta_color="normal" if card.met else "off",
+            delta_arrow="off",
             delta_description=card.note,
         )
 

@@ -16,14 +16,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
-
+from pyproj.exceptions import ProjError
 from tqdm import tqdm
 
 from layers import CATALOGUE, LAYER_NAMES, units_layer
 from layers.labels import named_rows
 
 from ._atomic import write_bytes_atomic
+from ._cli_edits import add_edit_commands, parse_day
 from ._table import text_table
+from .coverage import check_coverage
+from .crs import reproject, source_metric_crs
 from .errors import RenewalError, SourceError, ValidationError
 from .export import (
     EXPORT_CRS,
@@ -36,13 +39,12 @@ from .export import (
 )
 from .conflicts import find_conflicts
 from .filters import Filter, apply_filter
+from .history import read_history
 from .impact import impact, read_area
 from .importer import import_file, prepare_layer, read_foreign
 from .io import load_layers
 from .progress import load_targets, plan_progress
 from .settings import BASEMAPS, Settings
-from .coverage import check_coverage
-from .crs import reproject, source_metric_crs
 from .stats import district_stats, select_districts, stats_schema
 
 __all__ = ["build_parser", "main"]
@@ -92,7 +94,9 @@ def cmd_stats(args: argparse.Namespace) -> None:
 def cmd_progress(args: argparse.Namespace) -> None:
     """The plan's figures against a source."""
     layers = load_layers(args.source)
-    frame = plan_progress(layers, load_targets(args.targets), crs=args.crs).reset_index()
+    history = read_history(args.source) if args.as_of else None
+    targets = load_targets(args.targets)
+    frame = plan_progress(layers, targets, crs=args.crs, as_of=args.as_of, history=history).reset_index()
     _emit(frame, args)
 
 
@@ -146,6 +150,7 @@ def cmd_import(args: argparse.Namespace) -> None:
         encoding=args.encoding,
         fix=args.fix,
         max_unzipped_mb=Settings.from_env().max_unzipped_mb,
+        by=args.by,
     )
     repaired = f"; repaired geometries: {', '.join(result.repaired)}" if result.repaired else ""
     print(f"imported {len(result.gdf)} features into {args.into} as {args.layer}{repaired}")
@@ -291,6 +296,9 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     p.add_argument(
         "--targets", metavar="FILE", default=str(settings.targets), help="targets file (default: data/targets.toml)"
     )
+    p.add_argument(
+        "--as-of", type=parse_day, metavar="YYYY-MM-DD", help="the figures as they stood on that day (from the history)"
+    )
     _add_output(p)
     p.set_defaults(func=cmd_progress)
 
@@ -307,7 +315,10 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     p.add_argument("--into", required=True, metavar="TARGET.gpkg", help="GeoPackage to store it in (created if new)")
     _add_reading(p)
     p.add_argument("--fix", action="store_true", help="repair invalid geometries (their ids are reported)")
+    p.add_argument("--by", default="", metavar="NAME", help="who imports it, for the change history")
     p.set_defaults(func=cmd_import)
+
+    add_edit_commands(sub)
 
     p = sub.add_parser("export", help="write layers or tables for the municipal GIS or a spreadsheet")
     _add_source(p)
@@ -388,6 +399,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         func(args)
     except RenewalError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except ProjError as exc:
+        if Settings.from_env().debug:
+            raise
+        reason = str(exc).splitlines()[0] if str(exc) else "no transformation between these CRSs"
+        print(f"error: cannot transform the coordinates ({reason}); check the CRS of the data", file=sys.stderr)
         return 1
     except (OSError, ValueError) as exc:
         if Settings.from_env().debug:

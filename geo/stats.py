@@ -104,6 +104,11 @@ class StatColumn:
         return self.kind in ("count", "sum")
 
 
+def _unit_of(spec: LayerSpec) -> Literal["km", "ha"]:
+    """The unit a measured layer's statistics are in: km for lines, ha for polygons."""
+    return "km" if spec.measure == "length" else "ha"
+
+
 def stats_schema(catalogue: Mapping[str, LayerSpec] | None = None) -> tuple[StatColumn, ...]:
     """Every column of :func:`district_stats`, in order, derived from the catalogue.
 
@@ -117,16 +122,18 @@ def stats_schema(catalogue: Mapping[str, LayerSpec] | None = None) -> tuple[Stat
     measured = [s for s in catalogue.values() if not s.units]
     for spec in measured:
         columns.append(StatColumn(f"{spec.name}_count", spec.name, "count"))
-        if spec.measure in _UNIT:
-            unit = _UNIT[spec.measure][0]
-            columns.append(StatColumn(f"{spec.name}_{unit}", spec.name, unit))  # type: ignore[arg-type]
+        if spec.measure != "count":
+            unit = _unit_of(spec)
+            columns.append(StatColumn(f"{spec.name}_{unit}", spec.name, unit))
         columns += [StatColumn(f, spec.name, "sum", f) for f in spec.sums]
     for spec in measured:
-        unit = _UNIT[spec.measure][0] if spec.measure in _UNIT else None
         for field in spec.breakdown:
             for code in spec.field(field).codes:
-                name = f"{spec.name}_{unit}_{code}" if unit else f"{spec.name}_{code}"
-                columns.append(StatColumn(name, spec.name, unit or "count", field, code))  # type: ignore[arg-type]
+                if spec.measure == "count":
+                    columns.append(StatColumn(f"{spec.name}_{code}", spec.name, "count", field, code))
+                else:
+                    unit = _unit_of(spec)
+                    columns.append(StatColumn(f"{spec.name}_{unit}_{code}", spec.name, unit, field, code))
     names = [c.name for c in columns]
     if len(set(names)) != len(names):
         raise ValueError(f"the catalogue gives two statistics columns the same name: {names}")
@@ -194,8 +201,10 @@ class DistrictIndex:
     union : shapely geometry
         Their union, prepared: what lies outside it lies outside every district.
     touching : ndarray of int
-        Keys ``i * n + j`` (i < j) of the district pairs that share an edge or overlap:
-        the only pairs whose pieces of one feature can overlap in length.
+        Sorted keys ``i * n + j`` (i < j) of the district pairs that share an edge or
+        overlap: the only pairs whose pieces of one feature can overlap in length.
+    shared : ndarray of shapely geometries
+        What each pair of ``touching`` shares: its edge, or the sliver where it overlaps.
     overlapping : ndarray of int
         Keys of the pairs that overlap in area (slivers within the tolerance).
     """
@@ -205,6 +214,7 @@ class DistrictIndex:
     tree: shapely.STRtree
     union: shapely.Geometry
     touching: np.ndarray
+    shared: np.ndarray
     overlapping: np.ndarray
 
     @classmethod
@@ -220,14 +230,17 @@ class DistrictIndex:
         shared = shapely.intersection(geoms[a], geoms[b]) if len(a) else np.zeros(0, dtype=object)
         area = shapely.area(shared)
         line = shapely.length(shared)
-        touching = np.sort(a[(line > 0) | (area > 0)] * n + b[(line > 0) | (area > 0)])
+        near = (line > 0) | (area > 0)
+        keys = a[near] * n + b[near]
+        order = np.argsort(keys)
+        touching, shared = keys[order], shared[near][order]
         overlapping = np.sort(a[area > 0] * n + b[area > 0])
         # The general union, not coverage_union_all: real boundaries are seldom noded alike
         # (a vertex on a neighbour's edge), and then a coverage union is undefined.
         union = shapely.union_all(geoms) if n else shapely.Polygon()
         shapely.prepare(geoms)
         shapely.prepare(union)
-        return cls(geoms, rank, tree, union, touching, overlapping)
+        return cls(geoms, rank, tree, union, touching, shared, overlapping)
 
     @classmethod
     def copy_of(cls, geoms: np.ndarray, rank: np.ndarray | None = None) -> DistrictIndex:
@@ -245,20 +258,22 @@ def _group_starts(sorted_keys: np.ndarray) -> np.ndarray:
 
 def _pairs_within_groups(starts: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """All index pairs (p, q), p < q, of elements in the same group of a grouped array."""
-    ends = np.r_[starts[1:], n]
-    sizes = ends - starts
-    firsts, seconds = [], []
-    for start, size in zip(starts[sizes > 1], sizes[sizes > 1], strict=True):
-        i, j = np.triu_indices(int(size), k=1)
-        firsts.append(i + start)
-        seconds.append(j + start)
-    if not firsts:
-        return np.zeros(0, int), np.zeros(0, int)
-    return np.concatenate(firsts), np.concatenate(seconds)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    ends = np.repeat(np.r_[starts[1:], n], np.diff(np.r_[starts, n]))
+    after = ends - np.arange(n) - 1  # how many later elements share each one's group
+    firsts = np.repeat(np.arange(n), after)
+    offsets = np.arange(len(firsts)) - np.repeat(np.cumsum(after) - after, after)
+    return firsts, firsts + offsets + 1
 
 
 def _owners(
-    feature: np.ndarray, district: np.ndarray, share: np.ndarray, outside: np.ndarray, rank: np.ndarray, owner: np.ndarray
+    feature: np.ndarray,
+    district: np.ndarray,
+    share: np.ndarray,
+    outside: np.ndarray,
+    rank: np.ndarray,
+    owner: np.ndarray,
 ) -> None:
     """Set ``owner`` of each feature with pieces: the largest share, ties to the lowest code.
 
@@ -313,35 +328,54 @@ def apportion(features: np.ndarray, index: DistrictIndex, kind: str) -> Apportio
     inside = np.zeros(n_feat, dtype=bool)
     inside[in_f] = True
 
-    # Meeting a boundary, or outside: clip against each district met.
+    # Meeting a boundary, or outside: clip against each district met. A feature within
+    # the districts' union needs one clip fewer: its last piece follows from the others.
     rest = np.flatnonzero(~inside)
     q_f, q_d = index.tree.query(features[rest], predicate="intersects")
     q_f = rest[q_f]
     order = np.lexsort((q_d, q_f))
     q_f, q_d = q_f[order], q_d[order]
-    pieces = _parallel.intersection(features[q_f], districts[q_d])
-    shares = _measure(pieces, kind)
+    starts = _group_starts(q_f)
+    covered = np.zeros(n_feat, dtype=bool)
+    covered[rest] = shapely.contains_properly(index.union, features[rest])
+    last = np.zeros(len(q_f), dtype=bool)
+    last[np.r_[starts[1:], len(q_f)][: len(starts)] - 1] = True
+    remainder = last & covered[q_f]
+    clip = ~remainder
+    pieces = np.full(len(q_f), None, dtype=object)
+    pieces[clip] = _parallel.intersection(features[q_f[clip]], districts[q_d[clip]])
+    amounts = np.zeros(len(q_f))
+    amounts[clip] = _measure(pieces[clip], kind)
 
-    # What lies in the closure of two districts counts half to each.
-    p, q = _pairs_within_groups(_group_starts(q_f), len(q_f))
-    lo, hi = np.minimum(q_d[p], q_d[q]), np.maximum(q_d[p], q_d[q])
-    pairs = index.overlapping if kind == "area" else index.touching
-    near = np.isin(lo * n_dist + hi, pairs)
-    p, q = p[near], q[near]
+    # What lies in the closure of two districts counts half to each (inclusion-exclusion).
+    p, q = _pairs_within_groups(starts, len(q_f))
+    keys = np.minimum(q_d[p], q_d[q]) * n_dist + np.maximum(q_d[p], q_d[q])
+    near = np.isin(keys, index.overlapping if kind == "area" else index.touching)
+    p, q, keys = p[near], q[near], keys[near]
+    shared = np.zeros(len(p))
     if len(p):
-        shared = _measure(_parallel.intersection(pieces[p], pieces[q]), kind)
-        np.subtract.at(shares, p, shared / 2)
-        np.subtract.at(shares, q, shared / 2)
+        # P_p ∩ P_q = f ∩ d ∩ j = P_p ∩ (what d and j share): a short edge, not a district.
+        # p < q, so p is never a remainder piece and its geometry is at hand.
+        between = index.shared[np.searchsorted(index.touching, keys)]
+        shared = _measure(_parallel.intersection(pieces[p], between), kind)
+    per_feature = np.bincount(q_f[clip], weights=amounts[clip], minlength=n_feat)
+    overlaps = np.bincount(q_f[p], weights=shared, minlength=n_feat)
+    amounts[remainder] = total[q_f[remainder]] - per_feature[q_f[remainder]] + overlaps[q_f[remainder]]
+    shares = amounts.copy()
+    np.subtract.at(shares, p, shared / 2)
+    np.subtract.at(shares, q, shared / 2)
 
     outside = np.zeros(n_feat)
     met = np.zeros(n_feat, dtype=bool)
     met[q_f] = True
     loose = rest[~met[rest]]
     outside[loose] = total[loose]
-    crossing = rest[met[rest]]
+    crossing = rest[met[rest] & ~covered[rest]]
     if len(crossing):
-        crossing = crossing[~shapely.contains_properly(index.union, features[crossing])]
         outside[crossing] = _measure(shapely.difference(features[crossing], index.union), kind)
+    # Float noise of the remainder, or of a feature exactly on the outer boundary.
+    scale = np.maximum(total[q_f], 1.0)
+    shares[np.abs(shares) <= 1e-12 * scale] = 0.0
 
     keep = shares > 0
     q_f, q_d, shares = q_f[keep], q_d[keep], shares[keep]

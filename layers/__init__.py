@@ -15,14 +15,26 @@ from pathlib import Path
 
 from .spec import Choice, FieldSpec, LayerSpec, NotAbove, Style
 
-__all__ = ["CATALOGUE", "LAYER_NAMES", "Choice", "FieldSpec", "LayerSpec", "NotAbove", "Style", "spec_for", "units_layer"]
+__all__ = [
+    "CATALOGUE",
+    "LAYER_NAMES",
+    "Choice",
+    "FieldSpec",
+    "LayerSpec",
+    "NotAbove",
+    "Style",
+    "spec_for",
+    "units_layer",
+]
 
 
 def _declares_spec(path: Path) -> bool:
     """Whether the module at ``path`` assigns ``SPEC`` at its top level (read, not run)."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=path.name)
     for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        targets = (
+            node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        )
         if any(isinstance(t, ast.Name) and t.id == "SPEC" for t in targets):
             return True
     return False
