@@ -46,6 +46,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("NANGUAN_LANG", "zh", "Interface language first shown: zh or en."),
     Setting("NANGUAN_DEBUG", "0", "1: the command line shows tracebacks of unexpected errors."),
     Setting(
+        "NANGUAN_AUTH_HEADER",
+        "",
+        "Name of the request header in which the intranet's reverse proxy passes the signed-in user "
+        "(editing is then allowed as that user); empty: off.",
+    ),
+    Setting(
         "NANGUAN_OVERLAP_TOLERANCE_M2",
         "1",
         "Largest overlap of two sub-districts accepted by the statistics, in m²; larger overlaps are refused.",
@@ -80,6 +86,8 @@ class Settings:
         Archive size limit in MB.
     overlap_tolerance_m2 : float
         Largest overlap of two sub-districts accepted, m².
+    auth_header : str
+        Request header naming the signed-in user, set by a trusted reverse proxy; empty: off.
     debug : bool
         Whether the command line shows tracebacks of unexpected errors.
     """
@@ -93,6 +101,7 @@ class Settings:
     max_unzipped_mb: float
     debug: bool = False
     overlap_tolerance_m2: float = 1.0
+    auth_header: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
