@@ -18,13 +18,23 @@ from streamlit.errors import StreamlitSecretNotFoundError
 from streamlit_folium import st_folium
 
 from geo.auth import User, user_from_header, verify_password
-from geo.chinacoord import PSEUDO_CRS
+from geo.chinacoord import PSEUDO_CRS, convert_frame
+from geo.conflicts import find_conflicts
 from geo.crs import source_metric_crs
 from geo.edits import edit_features
 from geo.errors import RenewalError
-from geo.export import EXPORT_CRS, EXPORT_ENCODINGS, EXPORT_FORMATS, csv_bytes, export_name, layers_bytes
+from geo.export import (
+    EXPORT_CRS,
+    EXPORT_ENCODINGS,
+    EXPORT_FORMATS,
+    csv_bytes,
+    export_name,
+    geojson_bytes,
+    layers_bytes,
+)
 from geo.filters import Filter, apply_filter, attribute_filter, find_features
 from geo.history import read_history
+from geo.impact import Impact, impact, parse_area
 from geo.importer import import_to_copy
 from geo.io import check_gpkg_path, dataset_info, load_layers
 from geo.postgis import is_database_url, mask_url
@@ -34,6 +44,7 @@ from geo.sources import source_progress, source_stats
 from geo.stats import OUTSIDE, TOTAL, district_stats, select_districts
 from layers import CATALOGUE, LAYER_NAMES
 from layers.assets import AssetUrls, install_static
+from layers.draw import Overlay, add_overlay, conflict_table, drawn_area, impact_table
 from layers.labels import BASEMAP_LABELS, FORMAT_LABELS, labelled_table, progress_cards, text
 from layers.mapbuild import MapOptions, build_map
 
@@ -296,7 +307,7 @@ def render_import(box: st.delta_generator.DeltaGenerator, lang: str) -> None:
         box.error(text("import_db", lang))
 
 
-def render_map(layers: dict[str, gpd.GeoDataFrame], sel: Selection) -> None:
+def render_map(layers: dict[str, gpd.GeoDataFrame], sel: Selection, overlay: Overlay) -> None:
     hits = find_features(layers, sel.query) if sel.query else []
     if sel.query:
         (st.success if hits else st.warning)(
@@ -312,12 +323,124 @@ def render_map(layers: dict[str, gpd.GeoDataFrame], sel: Selection) -> None:
         assets=leaflet_assets(),
     )
     st_folium(
-        build_map(layers, options),
+        add_overlay(build_map(layers, options), overlay),
         key="map",
         height=options.height_px,
         use_container_width=True,
-        returned_objects=["last_active_drawing"],
+        returned_objects=["last_active_drawing", "all_drawings"],
         on_change=_on_map_click,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def impact_of(key: tuple[str, int, int], area: str, name: str, gcj02: bool, buffer_m: float) -> Impact:
+    shape = parse_area(area, name=name)
+    if gcj02:  # drawn on Amap's tiles
+        shape = convert_frame(gpd.GeoDataFrame(geometry=shape), "gcj02", "wgs84").geometry
+    return impact(_layers(key), shape, buffer_m=buffer_m)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def conflicts_of(key: tuple[str, int, int]) -> gpd.GeoDataFrame:
+    return find_conflicts(_layers(key))
+
+
+def _on_area_upload() -> None:
+    upload = st.session_state.get("impact_upload")
+    if upload is not None:
+        area = upload.getvalue().decode("utf-8", errors="replace")
+        st.session_state["impact_area"] = (area, Path(upload.name).name, False)
+
+
+def _clear_area() -> None:
+    st.session_state.pop("impact_area", None)
+
+
+def render_impact(sel: Selection) -> Overlay:
+    """The impact panel for the area drawn or uploaded; returns what the map draws over the layers."""
+    lang, state, key = sel.lang, st.session_state, stamp(sel.source)
+    box = st.sidebar.expander(text("impact", lang), expanded=True)
+    buffer_m = box.number_input(
+        text("impact_buffer", lang), 0.0, 5000.0, 0.0, 10.0, key="impact_buffer", help=text("impact_buffer_help", lang)
+    )
+    drawn = drawn_area((state.get("map") or {}).get("all_drawings"))
+    if drawn is not None and drawn != state.get("impact_seen"):  # a new shape on the map
+        state["impact_seen"] = drawn
+        state["impact_area"] = (drawn, text("impact_drawn", lang), sel.basemap == "gaode")
+    st.subheader(text("impact", lang))
+    st.file_uploader(
+        text("impact_upload", lang), type=["geojson", "json"], key="impact_upload", on_change=_on_area_upload
+    )
+    result, touched = None, {}
+    if "impact_area" not in state:
+        st.caption(text("impact_hint", lang))
+    else:
+        area, name, gcj02 = state["impact_area"]
+        st.caption(text("impact_of", lang, name=name))
+        try:
+            result = impact_of(key, area, name, gcj02, float(buffer_m))
+        except RenewalError as exc:
+            st.error(str(exc))
+        st.button(text("impact_clear", lang), key="impact_clear", on_click=_clear_area)
+    if result is not None:
+        touched = result.touched(_layers(key))
+        render_impact_figures(result, lang)
+    found = conflicts_of(key)
+    rows = ((state.get("conflicts_table") or {}).get("selection") or {}).get("rows") or []
+    focus = None
+    if rows and rows[0] < len(found):  # a conflict chosen in the table below: zoom to it
+        focus = tuple(found.iloc[[rows[0]]].to_crs(4326).total_bounds)
+    return Overlay(lang, sel.basemap == "gaode", result, touched, found, focus is not None, focus)
+
+
+def render_conflicts(sel: Selection) -> None:
+    st.subheader(text("conflicts", sel.lang))
+    found = conflicts_of(stamp(sel.source))
+    if found.empty:
+        st.caption(text("conflicts_none", sel.lang))
+        return
+    st.caption(text("conflicts_hint", sel.lang))
+    st.dataframe(
+        conflict_table(found, sel.lang),
+        hide_index=True,
+        key="conflicts_table",
+        on_select="rerun",
+        selection_mode="single-row",
+    )
+
+
+def render_impact_figures(result: Impact, lang: str) -> None:
+    if not result.touches_data:
+        st.warning(text("impact_outside", lang))
+    s = result.summary()
+    label = {n: CATALOGUE[n].label(lang) for n in CATALOGUE}
+    cards = [
+        (text("impact_area_ha", lang), f"{s['area_ha']:,.2f} ha", None),
+        (label["parcels"], f"{s['parcels_count']} · {s['parcels_ha']:,.2f} ha", None),
+        (text("impact_households", lang), f"{s['households']:,}", text("impact_whole", lang, n=s["households_whole"])),
+        (text("impact_resettled", lang), f"{s['resettled']:,}", text("impact_whole", lang, n=s["resettled_whole"])),
+        (label["roads"], f"{s['roads_km']:,.3f} km", None),
+        (label["pipes"], f"{s['pipes_km']:,.3f} km", None),
+        (label["greenbelt"], f"{s['greenbelt_ha']:,.2f} ha", None),
+        (label["facilities"], f"{s['facilities_count']}", None),
+    ]
+    columns = st.columns(4)
+    for i, (name, value, note) in enumerate(cards):
+        columns[i % 4].metric(name, value, help=note)
+    if not result.features.empty:
+        st.dataframe(impact_table(result.features, lang), hide_index=True, key="impact_table")
+    left, right = st.columns(2)
+    left.download_button(
+        text("impact_download_area", lang),
+        geojson_bytes(result.area_frame(), layer="impact_area"),
+        file_name=export_name("impact_area", "geojson", "EPSG:4326"),
+        key="dl_impact_area",
+    )
+    right.download_button(
+        text("impact_download_report", lang),
+        csv_bytes(result.features),
+        file_name=export_name("impact_report", "csv", None),
+        key="dl_impact_report",
     )
 
 
@@ -501,13 +624,17 @@ def render_page(sel: Selection) -> None:
     if schematic_of(key):
         st.info(text("schematic", sel.lang))
     shown = shown_of(key, sel.flt)
-    render_map(shown, sel)
+    above = st.container()  # the map goes above the impact panel, which decides what it shows
+    overlay = render_impact(sel)
+    with above:
+        render_map(shown, sel, overlay)
     render_progress(sel)
     table = render_stats(sel)
     render_export(sel, table)
     with st.expander(text("edits", sel.lang)):
         render_edits(sel)
         render_history(sel)
+    render_conflicts(sel)
 
 
 def main() -> None:

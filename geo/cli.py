@@ -26,6 +26,7 @@ from layers.labels import named_rows
 from ._atomic import write_bytes_atomic
 from ._cli_edits import add_edit_commands, parse_day
 from ._table import text_table
+from .conflicts import find_conflicts
 from .coverage import check_coverage
 from .crs import reproject, source_metric_crs
 from .errors import RenewalError, SourceError, ValidationError
@@ -42,6 +43,7 @@ from .export import (
 )
 from .filters import Filter, apply_filter
 from .history import read_history
+from .impact import impact, read_area
 from .importer import import_file, prepare_layer, read_foreign
 from .io import load_layers
 from .postgis import is_database_url, mask_url, publish
@@ -55,6 +57,7 @@ __all__ = ["build_parser", "main"]
 log = logging.getLogger(__name__)
 
 FORMATS = ("table", "csv", "json")
+OUTSIDE_WORDS = "the area lies outside all the data: it meets no sub-district and no feature; every figure is 0"
 
 
 def _render(frame: pd.DataFrame, fmt: str, *, for_file: bool) -> bytes:
@@ -220,6 +223,43 @@ def cmd_publish(args: argparse.Namespace) -> None:
     print(f"published {layers} into {mask_url(args.url)}{f' (schema {args.schema})' if args.schema else ''}")
 
 
+def _impact_text(summary: dict[str, object], features: pd.DataFrame) -> str:
+    """The impact report for people: one figure a line, then the touched features."""
+    lines = [f"{key}: {value}" for key, value in summary.items() if not isinstance(value, dict | list)]
+    lines += [
+        f"{key}: {json.dumps(value, ensure_ascii=False)}" for key, value in summary.items() if isinstance(value, dict)
+    ]
+    shown = features.astype(object).where(features.notna(), "")
+    return "\n".join(lines) + ("\n\n" + text_table(shown) if len(features) else "") + "\n"
+
+
+def cmd_impact(args: argparse.Namespace) -> None:
+    """What an area, a corridor or a buffered point touches."""
+    area = read_area(args.area)
+    layers = load_layers(args.source)
+    result = impact(layers, area, buffer_m=args.buffer, crs=args.crs)
+    if not result.touches_data:
+        print(OUTSIDE_WORDS, file=sys.stderr)
+    if args.format == "json":
+        data = (json.dumps(result.summary(), ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    elif args.format == "csv":
+        data = _render(result.features, "csv", for_file=bool(args.out))
+    else:
+        data = _impact_text(result.summary(), result.features).encode("utf-8")
+    if args.out:
+        write_bytes_atomic(args.out, data)
+        print(f"wrote {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+
+
+def cmd_conflicts(args: argparse.Namespace) -> None:
+    """Every plan conflict of a source: both ids, the kind and the measured overlap."""
+    found = find_conflicts(load_layers(args.source), crs=args.crs)
+    _emit(pd.DataFrame(found.drop(columns="geometry")), args)
+
+
 def _add_source(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "source", metavar="SOURCE", help="a GeoPackage, or a postgresql://user@host/db?schema=S URL, with the layers"
@@ -364,6 +404,29 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
         help="only features meeting this sub-district (repeatable)",
     )
     p.set_defaults(func=cmd_map)
+
+    p = sub.add_parser("impact", help="what an area, a corridor or a buffered point would touch")
+    _add_source(p)
+    p.add_argument(
+        "--area",
+        required=True,
+        metavar="AREA",
+        help="a GeoJSON file, or WKT in WGS 84 (lon/lat): polygon, line or point",
+    )
+    p.add_argument(
+        "--buffer",
+        type=float,
+        default=0.0,
+        metavar="M",
+        help="metres around the area, on each side of a line (needed for lines and points; default 0)",
+    )
+    _add_output(p)
+    p.set_defaults(func=cmd_impact)
+
+    p = sub.add_parser("conflicts", help="plan conflicts between layers, each with both ids and the overlap")
+    _add_source(p)
+    _add_output(p)
+    p.set_defaults(func=cmd_conflicts)
     return parser
 
 

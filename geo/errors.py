@@ -9,7 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["BalanceError", "CRSError", "CoverageError", "Problem", "RenewalError", "SourceError", "ValidationError"]
+__all__ = [
+    "AreaError",
+    "BalanceError",
+    "CRSError",
+    "CoverageError",
+    "Problem",
+    "RenewalError",
+    "SourceError",
+    "ValidationError",
+]
 
 
 class RenewalError(Exception):
@@ -91,3 +100,7 @@ class BalanceError(RenewalError, ArithmeticError):
 
     Raised, never shown as a figure: a table whose rows do not add up is wrong.
     """
+
+
+class AreaError(RenewalError, ValueError):
+    """An area to analyse that is empty, invalid, not a geometry or has no extent."""
