@@ -44,6 +44,11 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("TIANDITU_KEY", "", "Key of the 天地图 (Tianditu) tile service; its basemaps are disabled without one."),
     Setting("NANGUAN_LANG", "zh", "Interface language first shown: zh or en."),
+    Setting(
+        "NANGUAN_MAP_FEATURES",
+        "20000",
+        "Most features the map draws at once; above it the map draws what is in view, simplified for the zoom.",
+    ),
     Setting("NANGUAN_DEBUG", "0", "1: the command line shows tracebacks of unexpected errors."),
     Setting(
         "NANGUAN_MAX_UNZIPPED_MB",
@@ -73,6 +78,8 @@ class Settings:
         ``"zh"`` or ``"en"``.
     max_unzipped_mb : float
         Archive size limit in MB.
+    map_features : int
+        The map's feature budget: most features drawn at once.
     debug : bool
         Whether the command line shows tracebacks of unexpected errors.
     """
@@ -85,6 +92,7 @@ class Settings:
     lang: str
     max_unzipped_mb: float
     debug: bool = False
+    map_features: int = 20_000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -107,7 +115,11 @@ class Settings:
             max_mb = 500.0
         lang = "en" if raw["NANGUAN_LANG"].strip().lower().startswith("en") else "zh"
         debug = raw["NANGUAN_DEBUG"].strip() == "1"
-        return cls(source, targets, basemap, offline, raw["TIANDITU_KEY"].strip(), lang, max_mb, debug)
+        try:
+            map_features = max(1, int(raw["NANGUAN_MAP_FEATURES"]))
+        except ValueError:
+            map_features = 20_000
+        return cls(source, targets, basemap, offline, raw["TIANDITU_KEY"].strip(), lang, max_mb, debug, map_features)
 
     def names(self) -> tuple[str, ...]:
         """Attribute names, for tests and documentation."""

@@ -9,8 +9,10 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
 
 from geo.io import load_layers
+from layers import CATALOGUE
 
 from .browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, streamlit_server
 from .common import ROOT, SAMPLE
@@ -51,12 +53,74 @@ class Page:
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
         self.page.goto(url)
-        self.map.locator("path.ng-roads").first.wait_for(timeout=60_000)
+        self.map.locator(".ng-legend").wait_for(timeout=60_000)
+        self.settled()
 
     @property
     def map(self):
         """The map's frame: the visible one while a rerun replaces it."""
         return self.page.frame_locator('iframe[title="streamlit_folium.st_folium"] >> visible=true')
+
+    @property
+    def frame(self):
+        """The map's frame as a Playwright Frame, to run script in."""
+        handle = self.page.locator('iframe[title="streamlit_folium.st_folium"] >> visible=true').element_handle()
+        return handle.content_frame()
+
+    def settled(self, **on: bool) -> None:
+        """Wait until the map has drawn its last payload, with layers ``on`` as given."""
+        self.frame.wait_for_function(
+            """on => {
+                const st = window.map && window.map._ng;
+                if (!st || !st.ready) return false;
+                return Object.entries(on).every(([n, v]) => st.layers[n] && st.layers[n].data.on === v
+                    && window.map.hasLayer(st.layers[n].group) === v);
+            }""",
+            arg=on,
+            timeout=60_000,
+        )
+
+    def drawn(self) -> dict[str, int]:
+        """Features of each layer on the map's canvas (paths held by the canvas renderer)."""
+        return self.frame.evaluate("() => nanguan.drawn(window.map)")
+
+    def point_on(self, layer: str, index: int = 0) -> tuple[float, float]:
+        """Page coordinates of a point on feature ``index`` of ``layer``: the middle of a
+        line's first segment, a polygon's inside point (where its label sits)."""
+        x, y = self.frame.evaluate(
+            """([name, i]) => {
+                const map = window.map, st = nanguan.state(map), p = st.cache[name].fg.getLayers()
+                    .find(l => l._ngIndex === i);
+                let a, b;
+                if (name === "districts") {
+                    const m = st.layers.districts.group._ngLabels.getLayers().find(l => l._ngIndex === i);
+                    a = b = map.latLngToContainerPoint(m.getLatLng());
+                } else {
+                    let ll = p.getLatLngs();
+                    while (Array.isArray(ll[0])) ll = ll[0];
+                    a = map.latLngToContainerPoint(ll[0]);
+                    b = map.latLngToContainerPoint(ll[1]);
+                }
+                return [(a.x + b.x) / 2, (a.y + b.y) / 2];
+            }""",
+            [layer, index],
+        )
+        box = self.page.locator('iframe[title="streamlit_folium.st_folium"] >> visible=true').bounding_box()
+        return box["x"] + x, box["y"] + y
+
+    def hover(self, layer: str, index: int = 0) -> None:
+        x, y = self.point_on(layer, index)
+        self.page.mouse.move(x - 3, y - 3)
+        self.page.mouse.move(x, y)
+
+    def switch_off(self, *layers: str) -> None:
+        """Untick layers in the map's own control, each after the rerun the last one caused."""
+        sidebar = self.page.locator('[data-testid="stSidebar"]')
+        for name in layers:
+            label = CATALOGUE[name].zh
+            self.map.get_by_label(re.compile(label)).uncheck()
+            expect(sidebar.get_by_role("checkbox", name=label, exact=True)).not_to_be_checked(timeout=30_000)
+            self.settled(**{name: False})
 
     def choose(self, scope: object, label: str, option: str) -> None:
         """Pick ``option`` in the select box labelled ``label``."""
@@ -73,7 +137,7 @@ class Page:
         choice.click()
 
     def count(self, layer: str) -> int:
-        return self.map.locator(f"path.ng-{layer}").count()
+        return self.drawn().get(layer, 0)
 
 
 @pytest.fixture
@@ -84,35 +148,53 @@ def page(browser: object, server: str) -> Iterator[Page]:
 
 
 def test_map_draws_every_layer_with_no_failed_request(page: Page) -> None:
-    for layer, n in EXPECTED.items():
-        assert page.count(layer) == n, layer
-    assert page.map.locator("path.leaflet-interactive").count() == sum(EXPECTED.values())
+    assert page.drawn() == EXPECTED
+    # the canvas holds drawn pixels, and there is one canvas, not a DOM path per feature
+    assert page.map.locator("canvas").count() == 1 and page.map.locator("path.leaflet-interactive").count() == 0
+    assert page.frame.evaluate(
+        """() => { const c = document.querySelector(".leaflet-overlay-pane canvas");
+                   const px = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+                   let n = 0; for (let i = 3; i < px.length; i += 4) if (px[i] > 0) n++; return n; }"""
+    ) > 10_000
     assert page.failed == [] and page.errors == []
     ARTIFACTS.mkdir(exist_ok=True)
     page.page.screenshot(path=str(ARTIFACTS / "app.png"), full_page=True)
 
 
-def test_leaflet_is_served_by_the_app(page: Page) -> None:
+def test_leaflet_and_the_map_script_are_served_by_the_app(page: Page) -> None:
     sources = page.map.locator("script[src]").evaluate_all("els => els.map(e => e.src)")
-    leaflet = [s for s in sources if s.endswith("leaflet.js")]
-    assert leaflet and all("/app/static/leaflet/" in s and s.startswith("http://127.0.0.1") for s in leaflet)
+    ours = [s for s in sources if s.endswith(("leaflet.js", "nanguan/map.js"))]
+    assert len(ours) == 2 and all("/app/static/" in s and s.startswith("http://127.0.0.1") for s in ours)
 
 
-def test_toggling_a_layer_removes_its_paths(page: Page) -> None:
-    page.map.get_by_label(re.compile(r"道路 \(96\)")).uncheck()
-    assert page.count("roads") == 0
-    assert page.count("pipes") == EXPECTED["pipes"]
-    legend = page.map.locator('.ng-legend [data-layer="roads"]')
-    assert legend.is_hidden()
-    page.map.get_by_label(re.compile(r"道路 \(96\)")).check()
+def test_the_layer_control_and_the_sidebar_are_one_state(page: Page) -> None:
+    page.switch_off("roads")
+    page.settled(roads=False)
+    assert page.count("roads") == 0 and page.count("pipes") == EXPECTED["pipes"]
+    assert page.map.locator('.ng-legend [data-layer="roads"]').count() == 0
+    sidebar = page.page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_role("checkbox", name="道路", exact=True).check(force=True)
+    page.settled(roads=True)
     assert page.count("roads") == EXPECTED["roads"]
+    expect(page.map.get_by_label(re.compile(r"道路 \(96\)"))).to_be_checked()
+
+
+def test_the_view_survives_a_rerun_and_a_new_mount(page: Page) -> None:
+    page.map.locator(".leaflet-control-zoom-in").click()
+    page.frame.wait_for_function("() => window.map.getZoom() >= 12")
+    zoom = page.frame.evaluate("() => window.map.getZoom()")
+    # the new view has gone to the app (the component sent it) before the language changes
+    page.frame.wait_for_function("z => window.__GLOBAL_DATA__.previous_data.zoom === z", arg=zoom)
+    sidebar = page.page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_text("English").click()
+    page.map.get_by_text("Legend").wait_for(timeout=60_000)
+    page.settled()
+    assert page.frame.evaluate("() => window.map.getZoom()") == zoom
 
 
 def test_hovering_a_road_shows_its_tooltip(page: Page) -> None:
-    for layer in ("公共设施", "管线"):  # drawn above the roads, some close to 甲一路
-        page.map.get_by_label(re.compile(layer)).uncheck()
-    road = page.map.locator("path.ng-roads").nth(0)
-    road.hover(force=True)
+    page.switch_off("facilities", "pipes")  # drawn above the roads, some close to 甲一路
+    page.hover("roads", 0)
     tip = page.map.locator(".leaflet-tooltip")
     tip.wait_for(timeout=10_000)
     text = tip.inner_text()
@@ -140,29 +222,53 @@ def hostile_source(tmp_path: Path) -> Path:
 def test_hostile_names_show_as_text(browser: object, hostile_source: Path) -> None:
     with streamlit_server(NANGUAN_SOURCE=str(hostile_source)) as url:
         page = Page(browser, url)
-        for layer in ("公共设施", "管线"):
-            page.map.get_by_label(re.compile(layer)).uncheck()
-        page.map.locator("path.ng-roads").nth(0).hover(force=True)
+        page.switch_off("facilities", "pipes")
+        page.hover("roads", 0)
         tip = page.map.locator(".leaflet-tooltip")
         tip.wait_for(timeout=10_000)
         assert "<img src=x onerror=alert(1)>" in tip.inner_text()
         assert page.map.locator(".leaflet-tooltip img").count() == 0
-        page.page.wait_for_timeout(500)
-        assert page.dialogs == []
+        assert page.dialogs == [] and page.errors == []
         page.page.close()
 
 
-def test_clicking_a_district_selects_it(page: Page) -> None:
-    for layer in ("公共设施", "绿地", "更新地块", "道路", "管线"):
-        page.map.get_by_label(re.compile(layer)).uncheck()
-    largest = max(
-        range(EXPECTED["districts"]),
-        key=lambda i: (lambda b: b["width"] * b["height"])(page.map.locator("path.ng-districts").nth(i).bounding_box()),
+def test_clicking_a_district_fits_and_selects_it(page: Page) -> None:
+    page.switch_off("facilities", "greenbelt", "parcels", "roads", "pipes")
+    page.map.locator(".leaflet-control-zoom-out").click()  # the whole of 幸福乡 in view
+    page.frame.wait_for_function("() => window.map.getZoom() === 10")
+    largest = page.frame.evaluate(
+        "() => nanguan.state(window.map).layers.districts.data.cols.name.indexOf('幸福乡')"
     )
-    page.map.locator("path.ng-districts").nth(largest).click()
+    x, y = page.point_on("districts", largest)
+    page.page.mouse.click(x, y)
     caption = page.page.get_by_text("已选街道：幸福乡")
     caption.wait_for(timeout=30_000)
-    assert caption.is_visible()
+    page.settled()
+    # the map shows the whole district, not one point of it, and its neighbours stay drawn
+    fits = page.frame.evaluate(
+        """i => { const map = window.map, st = nanguan.state(map);
+                  const p = st.cache.districts.fg.getLayers().find(l => l._ngIndex === i);
+                  return [map.getBounds().contains(p.getBounds()), map.getZoom()]; }""",
+        largest,
+    )
+    assert fits[0] and fits[1] <= 14
+    assert page.count("districts") == EXPECTED["districts"]
+
+
+@pytest.fixture
+def budget_page(browser: object) -> Iterator[Page]:
+    with streamlit_server(NANGUAN_MAP_FEATURES="100") as url:
+        p = Page(browser, url)
+        yield p
+        p.page.close()
+
+
+def test_over_the_budget_the_map_says_how_many_it_shows(budget_page: Page) -> None:
+    note = budget_page.map.locator(".ng-message", has_text="显示")
+    note.wait_for(timeout=30_000)
+    drawn = sum(budget_page.drawn().values())
+    assert note.inner_text() == f"显示 {drawn} / 268 个要素（上限 100）：放大或移动地图以查看其余要素"
+    assert budget_page.count("districts") == 14 and drawn <= 100
 
 
 def test_import_an_uploaded_layer(browser: object, tmp_path: Path) -> None:
@@ -201,9 +307,12 @@ def test_downloaded_shapefile_opens_in_gdal(page: Page, tmp_path: Path) -> None:
     assert feature_count(ogrinfo("-so", "-al", f"/vsizip/{path}/roads.shp")) == 96
 
 
-def test_standalone_map_opens_offline(browser: object, tmp_path: Path) -> None:
+def test_standalone_map_opens_offline_and_decodes_to_15_cm(browser: object, tmp_path: Path) -> None:
     import subprocess
     import sys
+
+    import numpy as np
+    import shapely
 
     out = tmp_path / "map.html"
     subprocess.run([sys.executable, "-m", "geo", "map", str(SAMPLE), "--out", str(out)], cwd=ROOT, check=True)
@@ -212,7 +321,21 @@ def test_standalone_map_opens_offline(browser: object, tmp_path: Path) -> None:
     page.on("requestfailed", lambda r: failed.append(r.url))
     page.route("**/*", lambda route: route.abort() if not route.request.url.startswith("file:") else route.continue_())
     page.goto(out.as_uri())
-    page.locator("path.ng-roads").first.wait_for()
-    assert page.locator("path.leaflet-interactive").count() == sum(EXPECTED.values())
-    assert failed == []
+    page.wait_for_function("() => Object.values(window).some(v => v && v._ng && v._ng.ready)")
+    assert page.title() == "南关城市更新一张图"
+    drawn = page.evaluate("() => nanguan.drawn(Object.values(window).find(v => v && v._ng))")
+    assert drawn == EXPECTED and failed == []
+    assert page.locator(".ng-legend summary").inner_text() == "图例"
+    size = page.evaluate("() => [document.querySelector('.folium-map').offsetHeight, window.innerHeight]")
+    assert size[0] == size[1]
+    # the browser's decoding gives back the sample's coordinates within 0.15 m
+    lines = page.evaluate(
+        """() => { const st = Object.values(window).find(v => v && v._ng)._ng;
+                   return nanguan.decodeGeometry(st.layers.roads.data.geometry, "line"); }"""
+    )
+    roads = load_layers(SAMPLE)["roads"]
+    got = gpd.GeoSeries([shapely.LineString([(x, y) for y, x in f[0]]) for f in lines], crs=4326).to_crs(4551)
+    want = roads.to_crs(4551).geometry
+    xa, xb = shapely.get_coordinates(got.to_numpy()), shapely.get_coordinates(want.to_numpy())
+    assert np.hypot(*(xa - xb).T).max() < 0.15
     page.close()
