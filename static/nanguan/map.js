@@ -26,7 +26,7 @@
     return out;
   }
 
-  /* Features as nested [lat, lng] arrays: feature -> parts -> (rings ->) vertices. */
+  /* Features as nested arrays of L.LatLng: feature -> parts -> (rings ->) vertices. */
   function decodeGeometry(g, family) {
     var d = decodeInts(g.coords), parts = decodeInts(g.parts);
     var sizes = family === "point" ? null : decodeInts(g.sizes);
@@ -36,7 +36,7 @@
       x += d[2 * v];
       y += d[2 * v + 1];
       v++;
-      return [y / 1e6, x / 1e6];
+      return new L.LatLng(y / 1e6, x / 1e6);
     }
     for (f = 0; f < parts.length; f++) {
       feature = [];
@@ -70,8 +70,12 @@
     return e;
   }
 
+  var FORMATS = {};
   function fmt(x, digits) {
-    return Number(x).toLocaleString("en-US", {minimumFractionDigits: digits, maximumFractionDigits: digits});
+    if (!FORMATS[digits]) {
+      FORMATS[digits] = new Intl.NumberFormat("en-US", {minimumFractionDigits: digits, maximumFractionDigits: digits});
+    }
+    return FORMATS[digits].format(Number(x));
   }
 
   function state(map) {
@@ -156,7 +160,7 @@
     var st = state(map), fg = L.featureGroup(), feats = decodeGeometry(ld.geometry, ld.dict.family);
     var opts = {renderer: st.canvas, bubblingMouseEvents: true};
     feats.forEach(function (parts, i) {
-      var path, o = L.extend({}, opts, {ngLayer: ld.name});
+      var path, o = L.extend(styleOf(ld, i, map), opts, {ngLayer: ld.name});
       if (ld.dict.family === "point") {
         path = L.circleMarker(parts[0], o);
       } else if (ld.dict.family === "line") {
@@ -198,6 +202,7 @@
       fg.data = ld;
     } else {
       fg = makePaths(ld, map);
+      fg.styled = ld;
       st.cache[ld.name] = {key: ld.key, fg: fg};
       fg.bindTooltip(tooltip(fg, map), {sticky: true, className: "ng-tooltip"});
       fg.on("mouseover", function (e) {
@@ -209,7 +214,8 @@
       }
       fg.data = ld;
     }
-    applyStyles(ld, fg, map);
+    if (fg.styled !== ld) applyStyles(ld, fg, map);
+    fg.styled = ld;
     group.addLayer(fg);
     if (ld.labels) labels(map, group, ld);
   }
