@@ -70,8 +70,9 @@ def stamp(source: str) -> tuple[str, int, int]:
     return (source, info.st_mtime_ns if info else 0, info.st_size if info else 0)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=8)
 def _layers(key: tuple[str, int, int]) -> dict[str, gpd.GeoDataFrame]:
+    # One shared, read-only copy: at city scale, unpickling a copy on every rerun costs seconds.
     return load_layers(key[0])
 
 
@@ -260,13 +261,14 @@ def _layer_filter(flt: Filter, name: str) -> Filter:
     return Filter(flt.districts, tuple(v for v in flt.values if v[0] == name))
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=64)
 def map_layer_of(
     key: tuple[str, int, int], flt: Filter, name: str, gcj02: bool
 ) -> tuple[gpd.GeoDataFrame, np.ndarray]:
     """One layer as the map draws it: filtered, in lon/lat (GCJ-02 for Amap), with each
     feature's length or area measured in the metric CRS. Sub-districts are never filtered:
-    the map keeps the neighbours of a selected one drawn."""
+    the map keeps the neighbours of a selected one drawn. Shared and read-only (its spatial
+    index is built once)."""
     layers = _layers(key)
     gdf = layers[name] if name == "districts" else apply_filter({n: layers[n] for n in (name, "districts") if n in layers}, flt)[name]
     sizes = feature_measures(gdf, CATALOGUE[name].geometry).to_numpy(float)
@@ -329,7 +331,14 @@ def render_map(sel: Selection) -> None:
     frames = {n: map_layer_of(key, flts[n], n, sel.basemap == "gaode") for n in names if n in sel.visible}
     total = sum(len(f[0]) for f in frames.values())
     view = _view() if total > options.budget else None
-    chosen = choose({n: f[0] for n, f in frames.items()}, {n: f[1] for n, f in frames.items()}, budget=options.budget, view=view)
+    counts = {n: len(g) for n, g in _layers(key).items()}
+    chosen = choose(
+        {n: f[0] for n, f in frames.items()},
+        {n: f[1] for n, f in frames.items()},
+        budget=options.budget,
+        view=view,
+        counts=counts,
+    )
     summaries, encoded = [], {}
     for name in names:
         # what a layer's payload depends on, and nothing else, so unchanged layers are cache hits

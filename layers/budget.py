@@ -95,6 +95,7 @@ def choose(
     *,
     budget: int,
     view: View | None = None,
+    counts: Mapping[str, int] | None = None,
 ) -> dict[str, Choice]:
     """The features to draw of each layer.
 
@@ -108,18 +109,26 @@ def choose(
     budget : int
         Largest number of features drawn, all layers together.
     view : View or None
-        What is on screen; None: the whole extent.
+        What is on screen; None: the whole extent. A view holding the whole extent of the
+        layers counts as None, so the first report of the view changes nothing.
+    counts : mapping of str to int, optional
+        Feature counts of every layer of the source, switched on or not, before filters.
+        When given, each layer's share of the budget follows these, so that switching a
+        layer or filtering it leaves what the others draw unchanged (at the cost of some
+        unused budget); default: the counts of ``layers``.
 
     Returns
     -------
     dict of str to Choice
     """
-    total = sum(len(g) for g in layers.values())
-    if total <= budget:
+    if sum(len(g) for g in layers.values()) <= budget:
         return {n: Choice(np.arange(len(g)), None) for n, g in layers.items()}
+    counts = dict(counts) if counts is not None else {n: len(g) for n, g in layers.items()}
+    boxes = np.array([g.total_bounds for n, g in layers.items() if len(g) and n not in _ALWAYS] or [[0, 0, 0, 0]])
+    extent = (boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max())
+    if view is not None and shapely.box(*view.padded()).contains(shapely.box(*extent)):
+        view = None
     if view is None:
-        boxes = np.array([g.total_bounds for g in layers.values() if len(g)])
-        extent = (boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max())
         zoom, window = zoom_for(extent), None
     else:
         zoom, window = view.zoom, shapely.box(*view.padded())
@@ -130,16 +139,16 @@ def choose(
             candidates[name] = np.arange(len(gdf))
         else:
             candidates[name] = np.sort(gdf.sindex.query(window, predicate="intersects"))
-    fixed = sum(len(c) for n, c in candidates.items() if n in _ALWAYS)
+    fixed = sum(counts.get(n, 0) for n in _ALWAYS)
     rest = {n: c for n, c in candidates.items() if n not in _ALWAYS}
     room = max(budget - fixed, 0)
-    wanted = sum(len(c) for c in rest.values())
+    weight = sum(v for n, v in counts.items() if n not in _ALWAYS) or 1
     out = {n: Choice(candidates[n], tol) for n in candidates if n in _ALWAYS}
     for name, rows in rest.items():
-        if wanted <= room:
+        share = room * counts.get(name, len(rows)) // weight
+        if len(rows) <= share:
             out[name] = Choice(rows, tol)
             continue
-        share = room * len(rows) // wanted
         size = np.nan_to_num(np.asarray(sizes[name], dtype=float)[rows], nan=-1.0)
         keep = np.sort(rows[np.argsort(-size, kind="stable")[:share]])
         out[name] = Choice(keep, tol)

@@ -339,3 +339,51 @@ def test_standalone_map_opens_offline_and_decodes_to_15_cm(browser: object, tmp_
     xa, xb = shapely.get_coordinates(got.to_numpy()), shapely.get_coordinates(want.to_numpy())
     assert np.hypot(*(xa - xb).T).max() < 0.15
     page.close()
+
+
+def _standalone(browser: object, tmp_path: Path, *extra: str) -> object:
+    import subprocess
+    import sys
+
+    out = tmp_path / "map.html"
+    subprocess.run([sys.executable, "-m", "geo", "map", str(SAMPLE), "--out", str(out), *extra], cwd=ROOT, check=True)
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.route("**/*", lambda route: route.abort() if not route.request.url.startswith("file:") else route.continue_())
+    page.goto(out.as_uri())
+    page.wait_for_function("() => Object.values(window).some(v => v && v._ng && v._ng.ready)")
+    return page
+
+
+def test_a_basemap_that_cannot_load_says_so_on_the_map(browser: object, tmp_path: Path) -> None:
+    page = _standalone(browser, tmp_path, "--basemap", "osm")
+    note = page.locator(".ng-tile-error")
+    note.wait_for(timeout=30_000)
+    assert "底图无法加载" in note.inner_text() and "无底图" in note.inner_text()
+    page.close()
+
+
+def test_the_legend_lists_each_value_once_and_folds_away(browser: object, tmp_path: Path) -> None:
+    page = _standalone(browser, tmp_path)
+    legend = page.locator(".ng-legend")
+    sections = legend.locator(".ng-legend-layer")
+    assert sections.count() == 6
+    for i in range(6):
+        items = sections.nth(i).locator(".ng-item").all_inner_texts()
+        assert items and len(items) == len(set(items)), items
+    parcels = legend.locator('[data-layer="parcels"] .ng-item').all_inner_texts()
+    assert parcels.count("规划") == 1
+    legend.locator("summary").click()
+    expect(sections.first).to_be_hidden()
+    legend.locator("summary").click()
+    expect(sections.first).to_be_visible()
+    page.close()
+
+
+def test_points_grow_as_one_zooms_in(browser: object, tmp_path: Path) -> None:
+    page = _standalone(browser, tmp_path)
+    radius = """() => { const m = Object.values(window).find(v => v && v._ng);
+                        return m._ng.cache.facilities.fg.getLayers()[0].getRadius(); }"""
+    small = page.evaluate(radius)
+    page.evaluate("() => Object.values(window).find(v => v && v._ng).setZoom(16, {animate: false})")
+    page.wait_for_function(f"() => ({radius})() > {small}")
+    page.close()

@@ -205,15 +205,23 @@ def test_simplified_display_geometry_stays_within_its_tolerance(sample: dict[str
     m = build_map(sample, MapOptions(assets=ASSETS, budget=50))
     data = payloads(m)
     districts = sample["districts"].to_crs(4326)
-    extent = np.array([g.to_crs(4326).total_bounds for g in sample.values()])
+    extent = np.array([g.to_crs(4326).total_bounds for n, g in sample.items() if n != "districts"])
     zoom = zoom_for((*extent[:, :2].min(axis=0), *extent[:, 2:].max(axis=0)))
     tol = tolerance_deg(zoom)
-    assert 10 <= zoom <= 13  # the whole district on a screen
+    assert 10 <= zoom <= 13  # the works on one screen
     for geom, original in zip(decoded(data["districts"]), districts.geometry, strict=True):
         assert shapely.hausdorff_distance(geom, original) <= tol + 1e-6
-    assert sum(len(shapely.get_coordinates(g)) for g in decoded(data["districts"])) < len(
-        shapely.get_coordinates(districts.geometry.to_numpy())
-    )
+
+
+def test_a_wiggly_line_loses_the_wiggles_a_screen_cannot_show() -> None:
+    wiggle = shapely.LineString([(447_700.0 + i, 4_857_400.0 + (i % 2)) for i in range(2000)])
+    roads = frame("roads", [wiggle, hline(0, 5000, 100)]).to_crs(4326)
+    chosen = choose({"roads": roads}, {"roads": np.ones(2)}, budget=1)
+    assert len(chosen["roads"].rows) == 1
+    tol = chosen["roads"].tolerance_deg
+    original = roads.geometry.iloc[0]
+    simple = shapely.simplify(original, tol, preserve_topology=True)
+    assert len(simple.coords) < 100 and shapely.hausdorff_distance(simple, original) <= tol
 
 
 def test_statistics_do_not_see_display_simplification(sample: dict[str, gpd.GeoDataFrame]) -> None:
@@ -227,3 +235,10 @@ def test_points_are_drawn_as_points() -> None:
     fac = frame("facilities", [point(0, 0), point(10, 10)])
     p = payloads(build_map({"facilities": fac}, MapOptions(assets=ASSETS)))["facilities"]
     assert p["dict"]["family"] == "point" and p["geometry"]["sizes"] == "" and len(decoded(p)) == 2
+
+
+def test_pipelines_read_apart_from_roads_by_more_than_colour(sample: dict[str, gpd.GeoDataFrame]) -> None:
+    data = payloads(build_map(sample, MapOptions(assets=ASSETS)))
+    roads, pipes = data["roads"]["dict"]["style"], data["pipes"]["dict"]["style"]
+    assert roads["lineDash"] == "" and pipes["lineDash"] == "10 4 2 4"
+    assert pipes["weight"] < roads["weight"]
