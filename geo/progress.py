@@ -15,12 +15,13 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from pyproj import CRS
 
 from layers import CATALOGUE
 
+from .crs import reproject, source_metric_crs
 from .errors import SourceError
-from .measure import to_metric
 
 __all__ = ["PROGRESS_COLUMNS", "Target", "load_targets", "measure_target", "plan_progress"]
 
@@ -105,17 +106,23 @@ def _selected(gdf: gpd.GeoDataFrame, target: Target) -> gpd.GeoDataFrame:
 
 
 def measure_target(layers: dict[str, gpd.GeoDataFrame], target: Target, *, crs: str | int | CRS | None = None) -> float:
-    """What the data holds for ``target``, in the target's unit (0 when the layer is absent)."""
+    """What the data holds for ``target``, in the target's unit (0 when the layer is absent).
+
+    Lengths and areas are measured in ``crs`` when given, else in the source's metric CRS
+    (:func:`geo.crs.source_metric_crs`), the one the statistics use.
+    """
     gdf = layers.get(target.layer)
     if gdf is None or gdf.empty:
         return 0.0
     chosen = _selected(gdf, target)
     if target.measure == "count":
         return float(len(chosen))
-    if target.measure == "km":
-        return float(to_metric(chosen, crs).length.sum() / 1000.0) if len(chosen) else 0.0
-    if target.measure == "ha":
-        return float(to_metric(chosen, crs).area.sum() / 10_000.0) if len(chosen) else 0.0
+    if target.measure in ("km", "ha"):
+        metric = source_metric_crs(layers, crs)
+        geoms = reproject(chosen.geometry.to_numpy(), gdf.crs, metric)
+        if target.measure == "km":
+            return float(shapely.length(geoms).sum() / 1000.0)
+        return float(shapely.area(geoms).sum() / 10_000.0)
     if target.measure.startswith("sum:"):
         return float(pd.to_numeric(chosen[target.measure[4:]]).fillna(0).sum())
     raise SourceError(f"target {target.id!r}: unknown measure {target.measure!r}; use count, km, ha or sum:<field>")
@@ -133,9 +140,10 @@ def plan_progress(
         ``actual`` figure measured, ``difference`` = actual - target, and ``percent`` =
         100 * actual / target (NaN for a zero target).
     """
+    metric = source_metric_crs(layers, crs)
     rows = []
     for t in targets:
-        actual = measure_target(layers, t, crs=crs)
+        actual = measure_target(layers, t, crs=metric)
         percent = 100.0 * actual / t.value if t.value else float("nan")
         rows.append((t.id, t.zh, t.en, t.unit_zh, t.unit_en, float(t.value), actual, actual - t.value, percent))
     frame = pd.DataFrame(rows, columns=["id", *PROGRESS_COLUMNS]).set_index("id")

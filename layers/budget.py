@@ -3,8 +3,8 @@
 Under the budget the map draws every feature with its full geometry. Above it, the map
 draws the features meeting the current view (plus a margin), simplified for the zoom
 (topology-preserving, tolerance half a screen pixel), and when even those are too many,
-the largest of each layer in proportion to the layer's share. Sub-districts, the
-statistics' units, are always drawn whole. Statistics never see any of this: they are
+the largest of each layer in proportion to the layer's share. The statistics' units
+(sub-districts) are always drawn, all of them. Statistics never see any of this: they are
 computed on the full geometry.
 """
 
@@ -19,11 +19,12 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
+from . import CATALOGUE
+
 __all__ = ["Choice", "View", "choose", "tolerance_deg", "zoom_for"]
 
 _TILE_PX = 256
 _MARGIN = 0.25  # of the view's width and height, on each side
-_ALWAYS = ("districts",)
 
 
 @dataclass(frozen=True)
@@ -123,8 +124,9 @@ def choose(
     """
     if sum(len(g) for g in layers.values()) <= budget:
         return {n: Choice(np.arange(len(g)), None) for n, g in layers.items()}
+    always = {n for n in layers if n in CATALOGUE and CATALOGUE[n].units}
     counts = dict(counts) if counts is not None else {n: len(g) for n, g in layers.items()}
-    boxes = np.array([g.total_bounds for n, g in layers.items() if len(g) and n not in _ALWAYS] or [[0, 0, 0, 0]])
+    boxes = np.array([g.total_bounds for n, g in layers.items() if len(g) and n not in always] or [[0, 0, 0, 0]])
     extent = (boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max())
     if view is not None and shapely.box(*view.padded()).contains(shapely.box(*extent)):
         view = None
@@ -135,15 +137,15 @@ def choose(
     tol = tolerance_deg(zoom)
     candidates: dict[str, NDArray[np.int64]] = {}
     for name, gdf in layers.items():
-        if window is None or name in _ALWAYS:
+        if window is None or name in always:
             candidates[name] = np.arange(len(gdf))
         else:
             candidates[name] = np.sort(gdf.sindex.query(window, predicate="intersects"))
-    fixed = sum(counts.get(n, 0) for n in _ALWAYS)
-    rest = {n: c for n, c in candidates.items() if n not in _ALWAYS}
+    fixed = sum(counts.get(n, 0) for n in always)
+    rest = {n: c for n, c in candidates.items() if n not in always}
     room = max(budget - fixed, 0)
-    weight = sum(v for n, v in counts.items() if n not in _ALWAYS) or 1
-    out = {n: Choice(candidates[n], tol) for n in candidates if n in _ALWAYS}
+    weight = sum(v for n, v in counts.items() if n not in always) or 1
+    out = {n: Choice(candidates[n], tol) for n in candidates if n in always}
     for name, rows in rest.items():
         share = room * counts.get(name, len(rows)) // weight
         if len(rows) <= share:

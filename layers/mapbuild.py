@@ -2,7 +2,8 @@
 
 The map sends each layer as compact geometry (:mod:`layers.encode`) and columnar
 attributes with one dictionary per layer (labels, colours, value names in the chosen
-language) taken from the catalogue; the project's script ``static/nanguan/map.js`` draws
+language) taken from the catalogue; the project's script ``layers/map.js`` (served by the
+app from ``static/nanguan/``) draws
 them on one canvas as Leaflet paths, builds tooltips, legend and layer control in the
 browser, and sets every text taken from the data as text, never as HTML.
 
@@ -20,7 +21,6 @@ import html
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import folium
@@ -28,21 +28,21 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element, MacroElement, Template
+from branca.element import Element, Figure, MacroElement, Template
 from folium.elements import JSCSSMixin
 
 from geo.chinacoord import convert_frame
+from geo.crs import source_metric_crs
 from geo.measure import feature_measures
 
 from . import CATALOGUE, LAYER_NAMES
-from .assets import AssetUrls, inline_tags
+from .assets import SCRIPT, AssetUrls, inline_tags
 from .budget import Choice, View, choose
 from .encode import encode_geometry
 from .labels import text
 from .spec import LayerSpec
 
 __all__ = [
-    "SCRIPT",
     "MapOptions",
     "base_map",
     "budget_message",
@@ -58,8 +58,6 @@ __all__ = [
     "to_js",
 ]
 
-#: The project's map script, served from ``static/nanguan/`` and inlined in standalone pages.
-SCRIPT = Path(__file__).resolve().parent.parent / "static" / "nanguan" / "map.js"
 _DEFAULT_CENTRE = (43.80, 125.40)
 _CSS = """
 .ng-legend { background: rgba(255,255,255,0.93); padding: 4px 9px; border-radius: 4px;
@@ -194,6 +192,7 @@ def layer_dictionary(spec: LayerSpec, lang: str) -> dict[str, Any]:
     by = spec.field(spec.style.by)
     out: dict[str, Any] = {
         "label": spec.label(lang),
+        "units": spec.units,
         "family": spec.geometry,
         "measure": spec.measure,
         "fields": fields,
@@ -256,13 +255,15 @@ def plan_layers(
     layers: Mapping[str, gpd.GeoDataFrame], options: MapOptions
 ) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, np.ndarray], dict[str, Choice]]:
     """The layers switched on in lon/lat (shifted to GCJ-02 for Amap), each feature's
-    measure (m or m², on the full geometry in the metric CRS), and what is drawn of each."""
+    measure (m or m², on the full geometry in the source's metric CRS, the one the
+    statistics use), and what is drawn of each. Layers must share one CRS."""
     on = [n for n in LAYER_NAMES if n in layers and n in options.visible]
+    metric = source_metric_crs(layers)
     shown, sizes = {}, {}
     for name in on:
         gdf = layers[name].to_crs(4326)
         shown[name] = gdf if options.basemap != "gaode" else convert_frame(gdf, "wgs84", "gcj02")
-        sizes[name] = feature_measures(layers[name], CATALOGUE[name].geometry).to_numpy(float)
+        sizes[name] = feature_measures(layers[name], CATALOGUE[name].geometry, metric).to_numpy(float)
     return shown, sizes, choose(shown, sizes, budget=options.budget, view=options.view)
 
 
@@ -314,12 +315,12 @@ def layer_payload(
         "cols": _columns(drawn, spec),
         "measure": _measures(np.asarray(sizes)[choice.rows], spec.measure),
     }
-    if name == "districts" and len(drawn):
+    if spec.units and len(drawn):
         at = shapely.point_on_surface(drawn.geometry.to_numpy())
         content["labels"] = encode_geometry(at, "point").as_dict()
     key = hashlib.sha1(json.dumps(content, ensure_ascii=False).encode()).hexdigest()[:16]
     ids = content["ids"]
-    selected = set(options.selected) if name == "districts" else set()
+    selected = set(options.selected) if spec.units else set()
     hits = {fid for layer, fid in options.highlight if layer == name}
     payload.update(
         content,
@@ -436,9 +437,11 @@ def base_map(options: MapOptions, bounds: list[list[float]] | None) -> folium.Ma
     m = folium.Map(location=_DEFAULT_CENTRE, zoom_start=11, tiles=None, control_scale=True, height=options.height_px)
     if options.assets is None:
         m.default_js, m.default_css = [], []
-        m.get_root().header.add_child(Element(inline_tags()), name="leaflet_inline")
+        root = m.get_root()
+        assert isinstance(root, Figure)
+        root.header.add_child(Element(inline_tags()), name="leaflet_inline")
         script = SCRIPT.read_text(encoding="utf-8")
-        m.get_root().header.add_child(Element("{% raw %}<script>" + script + "</script>{% endraw %}"), name="nanguan")
+        root.header.add_child(Element("{% raw %}<script>" + script + "</script>{% endraw %}"), name="nanguan")
     else:
         m.default_js = [("leaflet", options.assets.js)]
         m.default_css = [("leaflet_css", options.assets.css)]

@@ -45,4 +45,7 @@ SPEC = LayerSpec(
     style=Style(by="utility", weight=2.5, line_dash="10 4 2 4"),
     measure="length",
     unit_zh="条",
+    z=40,
+    breakdown=("utility",),
+    filters=("utility",),
 )

@@ -28,14 +28,16 @@ def test_runs_in_chinese_with_the_plan_figures(app: AppTest) -> None:
     assert metrics["回迁安置户数"] == "278 户"
     assert any("示意数据" in i.value for i in app.info)
     table = stats(app)
-    assert table.columns[:4].tolist() == ["区划代码", "街道乡镇", "道路数", "道路 (km)"]
+    assert table.columns[:4].tolist() == ["区划代码", "街道乡镇", "绿地数", "绿地 (ha)"]
+    assert table.columns[8:10].tolist() == ["道路数", "道路 (km)"]
     assert table.iloc[-1]["街道乡镇"] == "合计" and table.iloc[-1]["道路数"] == 96
 
 
 def test_english_toggle(app: AppTest) -> None:
     app.radio(key="lang_choice").set_value("English").run()
     assert app.title[0].value == "Nanguan urban-renewal map"
-    assert stats(app).columns[:4].tolist() == ["Admin code", "Sub-districts", "Roads count", "Roads (km)"]
+    assert stats(app).columns[:4].tolist() == ["Admin code", "Sub-districts", "Greenbelt count", "Greenbelt (ha)"]
+    assert stats(app).columns[8:10].tolist() == ["Roads count", "Roads (km)"]
     assert {m.label for m in app.metric} >= {"Road segments", "Households resettled"}
     assert stats(app).iloc[-1]["Sub-districts"] == "Total"
 

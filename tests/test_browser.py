@@ -109,8 +109,14 @@ class Page:
         return box["x"] + x, box["y"] + y
 
     def hover(self, layer: str, index: int = 0) -> None:
+        """Move the mouse onto a feature, with the map zoomed in on it so no neighbour is near."""
+        self.frame.evaluate(
+            """([name, i]) => { const map = window.map, st = nanguan.state(map);
+                const p = st.cache[name].fg.getLayers().find(l => l._ngIndex === i);
+                map.setView(p.getBounds().getCenter(), 17, {animate: false}); return 0; }""",
+            [layer, index],
+        )
         x, y = self.point_on(layer, index)
-        self.page.mouse.move(x - 3, y - 3)
         self.page.mouse.move(x, y)
 
     def switch_off(self, *layers: str) -> None:
@@ -384,6 +390,6 @@ def test_points_grow_as_one_zooms_in(browser: object, tmp_path: Path) -> None:
     radius = """() => { const m = Object.values(window).find(v => v && v._ng);
                         return m._ng.cache.facilities.fg.getLayers()[0].getRadius(); }"""
     small = page.evaluate(radius)
-    page.evaluate("() => Object.values(window).find(v => v && v._ng).setZoom(16, {animate: false})")
+    page.evaluate("() => { Object.values(window).find(v => v && v._ng).setZoom(16, {animate: false}); return 0; }")
     page.wait_for_function(f"() => ({radius})() > {small}")
     page.close()

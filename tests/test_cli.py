@@ -55,7 +55,7 @@ def test_stats_json() -> None:
 def test_stats_table_is_aligned_for_people() -> None:
     result = run("stats", str(SAMPLE))
     lines = result.stdout.splitlines()
-    assert lines[0].split()[:3] == ["district_code", "district_name", "roads_count"]
+    assert lines[0].split()[:3] == ["district_code", "district_name", "greenbelt_count"]
     assert "合计" in lines[-1] and "38.40" in lines[-1]
     assert "roads_km_open" not in lines[0]
     assert "roads_km_open" in run("stats", str(SAMPLE), "--wide").stdout

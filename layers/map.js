@@ -209,7 +209,7 @@
         e.layer.setStyle({weight: styleOf(fg.data, e.layer._ngIndex, map).weight + 3, fillOpacity: 0.6});
       });
       fg.on("mouseout", function (e) { e.layer.setStyle(styleOf(fg.data, e.layer._ngIndex, map)); });
-      if (ld.name === "districts") {
+      if (ld.dict.units) {
         fg.on("click", function (e) { map.fitBounds(e.layer.getBounds(), {maxZoom: 16}); });
       }
       fg.data = ld;
@@ -400,8 +400,14 @@
 
   /* A basemap that cannot load says so on the map, once. */
   function watchTiles(map, words) {
-    map.eachLayer(function (t) {
-      if (!(t instanceof L.TileLayer)) return;
+    map.eachLayer(function (t) { watchTile(map, words, t); });
+    map.on("layeradd", function (e) { watchTile(map, words, e.layer); });
+  }
+
+  function watchTile(map, words, t) {
+    if (!(t instanceof L.TileLayer) || t._ngWatched) return;
+    t._ngWatched = true;
+    (function () {
       var errors = 0, loaded = 0;
       t.on("tileload", function () { loaded++; });
       t.on("tileerror", function () {
@@ -412,7 +418,7 @@
           map._ngTileNote.addTo(map);
         }
       });
-    });
+    })();
   }
 
   /* Counts for tests and benchmarks: features of each layer held by the canvas renderer. */
