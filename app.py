@@ -6,12 +6,14 @@ Run with ``streamlit run app.py``. Widgets, calls into the core, rendering; noth
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
@@ -37,6 +39,7 @@ from geo.history import read_history
 from geo.impact import Impact, impact, parse_area
 from geo.importer import import_to_copy
 from geo.io import check_gpkg_path, dataset_info, load_layers
+from geo.measure import feature_measures
 from geo.postgis import is_database_url, mask_url
 from geo.progress import load_targets, plan_progress
 from geo.settings import BASEMAPS, Settings, resolve_source
@@ -44,9 +47,10 @@ from geo.sources import source_progress, source_stats
 from geo.stats import OUTSIDE, TOTAL, district_stats, select_districts
 from layers import CATALOGUE, LAYER_NAMES
 from layers.assets import AssetUrls, install_static
+from layers.budget import Choice, View, choose
 from layers.draw import Overlay, add_overlay, conflict_table, drawn_area, impact_table
 from layers.labels import BASEMAP_LABELS, FORMAT_LABELS, labelled_table, progress_cards, text
-from layers.mapbuild import MapOptions, build_map
+from layers.mapbuild import MapOptions, base_map, layer_bounds, layer_groups, layer_payload, search_fit, to_js
 
 log = logging.getLogger("nanguan.app")
 SETTINGS = Settings.from_env()
@@ -107,8 +111,9 @@ def stamp(source: str) -> tuple[str, int, int]:
     return (source, info.st_mtime_ns if info else 0, info.st_size if info else 0)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=8)
 def _layers(key: tuple[str, int, int]) -> dict[str, gpd.GeoDataFrame]:
+    # One shared, read-only copy: at city scale, unpickling a copy on every rerun costs seconds.
     return load_layers(key[0])
 
 
@@ -204,12 +209,33 @@ def _on_import() -> None:
         state["import_msg"] = ("error", str(exc))
 
 
-def _on_map_click() -> None:
-    """A click on a district selects it (the tables follow)."""
-    clicked = (st.session_state.get("map") or {}).get("last_active_drawing") or {}
-    props = clicked.get("properties") or {}
-    if props.get("layer") == "districts":
-        st.session_state["districts"] = [props["id"]]
+def _on_map_change() -> None:
+    """What the planner did on the map: moved it, switched a layer, clicked a district.
+
+    The view is kept for the next time the map is mounted afresh; a layer switched in the
+    map's own control switches the sidebar toggle too (one state); a click on a district
+    selects it (the tables follow). Each is applied once, when it is new.
+    """
+    state = st.session_state
+    value = state.get("map") or {}
+    centre, zoom, bounds = value.get("center"), value.get("zoom"), value.get("bounds")
+    if centre and zoom is not None:
+        state["map_view"] = {"center": [centre["lat"], centre["lng"]], "zoom": int(zoom), "bounds": bounds}
+    for entry in value.get("selected_layers") or []:
+        if not isinstance(entry, dict) or "seq" not in entry:
+            continue
+        mark = [entry.get("token"), entry["seq"]]
+        if entry["seq"] and state.get("map_toggle") != mark:
+            state["map_toggle"] = mark
+            for name, on in (entry.get("on") or {}).items():
+                if name in CATALOGUE:
+                    state[f"show_{name}"] = bool(on)
+    click = value.get("last_object_clicked")
+    if click and click != state.get("map_click"):
+        state["map_click"] = click
+        props = (value.get("last_active_drawing") or {}).get("properties") or {}
+        if props.get("layer") == "districts":
+            state["districts"] = [props["id"]]
 
 
 def render_sidebar() -> Selection:
@@ -246,7 +272,9 @@ def render_sidebar() -> Selection:
         sb.warning(text("basemap_disabled", lang))
         basemap = "none"
     sb.subheader(text("layers", lang))
-    visible = tuple(n for n in LAYER_NAMES if sb.checkbox(CATALOGUE[n].label(lang), value=True, key=f"show_{n}"))
+    for n in LAYER_NAMES:  # the map's layer control sets these too
+        st.session_state.setdefault(f"show_{n}", True)
+    visible = tuple(n for n in LAYER_NAMES if sb.checkbox(CATALOGUE[n].label(lang), key=f"show_{n}"))
     box = sb.expander(text("filters", lang), expanded=False)
     try:
         districts = layers_of(source).get("districts")
@@ -307,8 +335,64 @@ def render_import(box: st.delta_generator.DeltaGenerator, lang: str) -> None:
         box.error(text("import_db", lang))
 
 
-def render_map(layers: dict[str, gpd.GeoDataFrame], sel: Selection, overlay: Overlay) -> None:
-    hits = find_features(layers, sel.query) if sel.query else []
+def _layer_filter(flt: Filter, name: str) -> Filter:
+    """The part of a filter that decides one layer's features."""
+    return Filter(flt.districts, tuple(v for v in flt.values if v[0] == name))
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def map_layer_of(key: tuple[str, int, int], flt: Filter, name: str, gcj02: bool) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """One layer as the map draws it: filtered, in lon/lat (GCJ-02 for Amap), with each
+    feature's length or area measured in the metric CRS. Sub-districts are never filtered:
+    the map keeps the neighbours of a selected one drawn. Shared and read-only (its spatial
+    index is built once)."""
+    layers = _layers(key)
+    gdf = (
+        layers[name]
+        if name == "districts"
+        else apply_filter({n: layers[n] for n in (name, "districts") if n in layers}, flt)[name]
+    )
+    sizes = feature_measures(gdf, CATALOGUE[name].geometry, source_metric_crs(layers)).to_numpy(float)
+    wgs = gdf.to_crs(4326)
+    return (convert_frame(wgs, "wgs84", "gcj02") if gcj02 else wgs), sizes
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def map_payload_of(
+    key: tuple[str, int, int],
+    flt: Filter,
+    name: str,
+    options: MapOptions,
+    rows: np.ndarray | None,
+    tolerance: float | None,
+) -> tuple[dict[str, object], str]:
+    """One layer's payload, serialised once: a rerun that leaves a layer unchanged reuses it."""
+    gdf, sizes = map_layer_of(key, flt, name, options.basemap == "gaode")
+    payload = layer_payload(name, gdf, sizes, None if rows is None else Choice(rows, tolerance), options)
+    summary = {k: payload[k] for k in ("name", "on", "total", "shown")} | {"dict": {"label": payload["dict"]["label"]}}
+    return summary, to_js(payload)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def source_bounds(key: tuple[str, int, int]) -> list[list[float]] | None:
+    layers = _layers(key)
+    return layer_bounds({n: g for n, g in layers.items() if n != "districts"}) or layer_bounds(layers)
+
+
+def _view() -> View | None:
+    """The view the map last reported, grown to a grid so that small pans change nothing."""
+    view = st.session_state.get("map_view") or {}
+    b = view.get("bounds") or {}
+    try:
+        sw, ne = b["_southWest"], b["_northEast"]
+        return View(sw["lat"], sw["lng"], ne["lat"], ne["lng"], int(view["zoom"])).snapped()
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def render_map(sel: Selection, overlay: Overlay) -> None:
+    key = stamp(sel.source)
+    hits = find_features(shown_of(key, sel.flt), sel.query) if sel.query else []
     if sel.query:
         (st.success if hits else st.warning)(
             text("search_found", sel.lang, n=len(hits)) if hits else text("search_none", sel.lang, q=sel.query)
@@ -321,14 +405,68 @@ def render_map(layers: dict[str, gpd.GeoDataFrame], sel: Selection, overlay: Ove
         selected=sel.flt.districts,
         highlight=tuple((h.layer, h.id) for h in hits),
         assets=leaflet_assets(),
+        budget=SETTINGS.map_features,
     )
+    names = [n for n in LAYER_NAMES if n in _layers(key)]
+    flts = {n: _layer_filter(sel.flt, n) for n in names}
+    frames = {n: map_layer_of(key, flts[n], n, sel.basemap == "gaode") for n in names if n in sel.visible}
+    total = sum(len(f[0]) for f in frames.values())
+    view = _view() if total > options.budget else None
+    counts = {n: len(g) for n, g in _layers(key).items()}
+    chosen = choose(
+        {n: f[0] for n, f in frames.items()},
+        {n: f[1] for n, f in frames.items()},
+        budget=options.budget,
+        view=view,
+        counts=counts,
+    )
+    summaries, encoded = [], {}
+    for name in names:
+        # what a layer's payload depends on, and nothing else, so unchanged layers are cache hits
+        own = MapOptions(
+            lang=options.lang,
+            basemap="gaode" if options.basemap == "gaode" else "none",
+            selected=options.selected if name == "districts" else (),
+            highlight=tuple(h for h in options.highlight if h[0] == name),
+        )
+        pick = chosen.get(name)
+        summary, body = map_payload_of(
+            key,
+            flts[name],
+            name,
+            own,
+            None if pick is None else pick.rows,
+            None if pick is None else pick.tolerance_deg,
+        )
+        summaries.append(summary)
+        encoded[name] = body
+    m = base_map(options, source_bounds(key))
+    groups = layer_groups(
+        summaries, options, fit=search_fit({n: f[0] for n, f in frames.items()}, options), encoded=encoded
+    )
+    # A map mounted afresh (new basemap, language or source) opens where the planner was.
+    mount = json.dumps([sel.basemap, sel.lang, key])
+    restore = st.session_state.get("map_mount") != mount
+    st.session_state["map_mount"] = mount
+    last = st.session_state.get("map_view") if restore else None
     st_folium(
-        add_overlay(build_map(layers, options), overlay),
+        add_overlay(m, overlay),
         key="map",
         height=options.height_px,
         use_container_width=True,
-        returned_objects=["last_active_drawing", "all_drawings"],
-        on_change=_on_map_click,
+        returned_objects=[
+            "last_active_drawing",
+            "all_drawings",
+            "last_object_clicked",
+            "selected_layers",
+            "center",
+            "zoom",
+            "bounds",
+        ],
+        center=tuple(last["center"]) if last else None,
+        zoom=last["zoom"] if last else None,
+        feature_group_to_add=groups,
+        on_change=_on_map_change,
     )
 
 
@@ -623,11 +761,10 @@ def render_page(sel: Selection) -> None:
     key = stamp(sel.source)
     if schematic_of(key):
         st.info(text("schematic", sel.lang))
-    shown = shown_of(key, sel.flt)
     above = st.container()  # the map goes above the impact panel, which decides what it shows
     overlay = render_impact(sel)
     with above:
-        render_map(shown, sel, overlay)
+        render_map(sel, overlay)
     render_progress(sel)
     table = render_stats(sel)
     render_export(sel, table)

@@ -211,7 +211,8 @@ def cmd_map(args: argparse.Namespace) -> None:
     from layers.mapbuild import MapOptions, map_html
 
     layers = apply_filter(load_layers(args.source), Filter(districts=tuple(args.district)))
-    page = map_html(layers, MapOptions(lang=args.lang, basemap=args.basemap), title=text("title", args.lang))
+    options = MapOptions(lang=args.lang, basemap=args.basemap, budget=Settings.from_env().map_features)
+    page = map_html(layers, options, title=text("title", args.lang))
     write_bytes_atomic(args.out, page.encode("utf-8"))
     print(f"wrote {args.out}")
 

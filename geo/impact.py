@@ -40,12 +40,12 @@ from .errors import AreaError, CRSError, SourceError
 
 __all__ = [
     "FEATURE_COLUMNS",
+    "NOISE",
     "SUMS",
     "UNITS_LAYER",
-    "NOISE",
     "Impact",
-    "impact",
     "breakdown_field",
+    "impact",
     "parse_area",
     "read_area",
     "round_half_up",

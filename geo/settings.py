@@ -49,6 +49,11 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("TIANDITU_KEY", "", "Key of the 天地图 (Tianditu) tile service; its basemaps are disabled without one."),
     Setting("NANGUAN_LANG", "zh", "Interface language first shown: zh or en."),
+    Setting(
+        "NANGUAN_MAP_FEATURES",
+        "20000",
+        "Most features the map draws at once; above it the map draws what is in view, simplified for the zoom.",
+    ),
     Setting("NANGUAN_DEBUG", "0", "1: the command line shows tracebacks of unexpected errors."),
     Setting(
         "NANGUAN_AUTH_HEADER",
@@ -93,6 +98,8 @@ class Settings:
         Largest overlap of two sub-districts accepted, m².
     auth_header : str
         Request header naming the signed-in user, set by a trusted reverse proxy; empty: off.
+    map_features : int
+        The map's feature budget: most features drawn at once.
     debug : bool
         Whether the command line shows tracebacks of unexpected errors.
     db_url : str
@@ -110,6 +117,7 @@ class Settings:
     debug: bool = False
     overlap_tolerance_m2: float = 1.0
     auth_header: str = ""
+    map_features: int = 20_000
     db_url: str = field(default="", repr=False)
 
     @classmethod
@@ -137,6 +145,10 @@ class Settings:
             tolerance = 1.0
         lang = "en" if raw["NANGUAN_LANG"].strip().lower().startswith("en") else "zh"
         debug = raw["NANGUAN_DEBUG"].strip() == "1"
+        try:
+            map_features = max(1, int(raw["NANGUAN_MAP_FEATURES"]))
+        except ValueError:
+            map_features = 20_000
         return cls(
             source,
             targets,
@@ -149,6 +161,7 @@ class Settings:
             overlap_tolerance_m2=tolerance,
             auth_header=raw["NANGUAN_AUTH_HEADER"].strip(),
             db_url=raw["NANGUAN_DB_URL"].strip(),
+            map_features=map_features,
         )
 
     def names(self) -> tuple[str, ...]:

@@ -151,6 +151,16 @@ UI: dict[str, tuple[str, str]] = {
     "unit_count": ("处", "count"),
     "length": ("长度", "Length"),
     "area": ("面积", "Area"),
+    "map_legend": ("图例", "Legend"),
+    "map_loading": ("正在加载图层…", "Loading the layer…"),
+    "map_budget": (
+        "显示 {shown} / {total} 个要素（上限 {budget}）：放大或移动地图以查看其余要素",
+        "Showing {shown} of {total} features (limit {budget}): zoom in or pan to see the others",
+    ),
+    "map_tiles": (
+        "底图无法加载（可能没有网络）：请在侧栏“底图”中选择“无底图”",
+        "The basemap cannot load (no internet?): choose “None” under Basemap in the sidebar",
+    ),
     "error_prefix": ("无法加载数据：", "Cannot load the data: "),
     "internal_error": ("程序内部错误（已记入服务器日志）：{error}", "Internal error (logged on the server): {error}"),
 }
