@@ -23,7 +23,7 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     target = Path(target)
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
-        raise SourceError(f"{target}: folder {folder} does not exist; create it or choose another --out")
+        raise SourceError("out.no_folder", file=str(target), folder=str(folder))
     fd, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix or ".tmp", dir=folder)
     os.close(fd)
     tmp = Path(name)
@@ -42,4 +42,4 @@ def write_bytes_atomic(target: str | os.PathLike[str], data: bytes) -> None:
         with atomic_path(target) as tmp:
             tmp.write_bytes(data)
     except PermissionError as exc:
-        raise SourceError(f"{target}: cannot write ({exc.strerror}); choose another --out") from exc
+        raise SourceError("out.unwritable", file=str(target), reason=exc.strerror) from exc

@@ -21,7 +21,7 @@ from layers import LAYER_NAMES
 
 from ._atomic import write_bytes_atomic
 from ._table import text_table
-from .errors import RenewalError, SourceError, ValidationError
+from .errors import RenewalError, SourceError, ValidationError, message, problem_text
 from .export import (
     EXPORT_CRS,
     EXPORT_ENCODINGS,
@@ -89,7 +89,7 @@ def cmd_validate(args: argparse.Namespace) -> None:
         if args.layer is None:
             layers = load_layers(path)
             if not layers:
-                raise SourceError(f"{path}: holds none of the catalogue layers ({', '.join(LAYER_NAMES)})")
+                raise SourceError("source.no_catalogue_layer", file=str(path), layers=", ".join(LAYER_NAMES))
             summary = ", ".join(f"{name} {len(gdf)}" for name, gdf in layers.items())
         else:
             gdf = read_foreign(
@@ -103,13 +103,15 @@ def cmd_validate(args: argparse.Namespace) -> None:
             summary = f"{args.layer} {len(prepare_layer(gdf, args.layer).gdf)}"
     except ValidationError as exc:
         for problem in exc.problems:
-            print(problem)
+            print(problem_text(problem, args.message_lang))
         raise
     print(f"ok: {path} conforms ({summary} features)")
 
 
 def cmd_import(args: argparse.Namespace) -> None:
     """Replace one layer of a GeoPackage with a file's features, atomically."""
+    if not args.create and not Path(args.into).exists():
+        raise SourceError("source.into_missing", file=args.into)
     result = import_file(
         args.file,
         args.layer,
@@ -128,7 +130,7 @@ def _export_bytes(args: argparse.Namespace) -> bytes:
     fmt = args.format
     if args.layer in ("stats", "progress"):
         if fmt not in ("csv", "xlsx"):
-            raise SourceError(f"--layer {args.layer} is a table: use --format csv or xlsx")
+            raise SourceError("export.table_format", layer=args.layer)
         layers = attribute_filter(load_layers(args.source), Filter(districts=tuple(args.district)))
         if args.layer == "stats":
             table = select_districts(district_stats(layers), tuple(args.district))
@@ -139,7 +141,7 @@ def _export_bytes(args: argparse.Namespace) -> bytes:
     layers = apply_filter(load_layers(args.source), Filter(districts=tuple(args.district)))
     missing = [n for n in names if n not in layers]
     if args.layer != "all" and missing:
-        raise SourceError(f"{args.source}: has no layer {args.layer!r}")
+        raise SourceError("source.no_layer", file=args.source, layer=args.layer)
     chosen = {n: layers[n] for n in names if n in layers}
     return layers_bytes(chosen, fmt, crs=args.crs, encoding=args.encoding)
 
@@ -200,6 +202,13 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
         description="南关城市更新一张图 — measure, check and convert the renewal layers.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log each step to stderr")
+    parser.add_argument(
+        "--lang",
+        dest="message_lang",
+        choices=("en", "zh"),
+        default="en",
+        help="language of error messages and problems (default en)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("stats", help="lengths, areas, counts and households per sub-district")
@@ -225,7 +234,8 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     p = sub.add_parser("import", help="replace one layer of a GeoPackage with a file's features (atomically)")
     p.add_argument("file", metavar="FILE", help=".geojson, .gpkg, .zip (Shapefile), .shp, .kml or .csv")
     p.add_argument("--as", dest="layer", required=True, choices=LAYER_NAMES, help="the catalogue layer it becomes")
-    p.add_argument("--into", required=True, metavar="TARGET.gpkg", help="GeoPackage to store it in (created if new)")
+    p.add_argument("--into", required=True, metavar="TARGET.gpkg", help="GeoPackage to store it in")
+    p.add_argument("--create", action="store_true", help="make TARGET.gpkg when it does not exist (refused otherwise)")
     _add_reading(p)
     p.add_argument("--fix", action="store_true", help="repair invalid geometries (their ids are reported)")
     p.set_defaults(func=cmd_import)
@@ -285,7 +295,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         func(args)
     except RenewalError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        zh = args.message_lang == "zh"
+        print(f"{'错误' if zh else 'error'}{'：' if zh else ': '}{message(exc, args.message_lang)}", file=sys.stderr)
         return 1
     except (OSError, ValueError) as exc:
         if Settings.from_env().debug:

@@ -127,7 +127,7 @@ def _check_encodable(gdf: gpd.GeoDataFrame, layer: str, encoding: str) -> None:
             except UnicodeEncodeError as exc:
                 bad = exc.object[exc.start : exc.end]
                 raise SourceError(
-                    f"{layer}.{column}: {value!r} has {bad!r}, which cannot be written in {encoding}; export in UTF-8"
+                    "export.unencodable", layer=layer, column=column, value=value, char=bad, encoding=encoding
                 ) from exc
 
 
@@ -141,7 +141,7 @@ def shapefile_zip_bytes(
     Chinese names alike.
     """
     if encoding.upper() not in EXPORT_ENCODINGS:
-        raise SourceError(f"unsupported Shapefile encoding {encoding!r}; use {' or '.join(EXPORT_ENCODINGS)}")
+        raise SourceError("export.encoding", encoding=encoding, allowed=" / ".join(EXPORT_ENCODINGS))
     buf = io.BytesIO()
     with (
         tempfile.TemporaryDirectory(prefix="nanguan-shp-") as tmp,
@@ -187,7 +187,7 @@ def xlsx_bytes(sheets: Mapping[str, pd.DataFrame]) -> bytes:
     try:
         import openpyxl  # noqa: F401 - the engine pandas uses
     except ImportError as exc:
-        raise SourceError("XLSX export needs openpyxl: pip install openpyxl") from exc
+        raise SourceError("export.needs_openpyxl") from exc
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
         for name, frame in sheets.items():
@@ -204,7 +204,7 @@ def layers_bytes(
     ``crs`` defaults to EPSG:4326, except that a GeoPackage keeps each layer's own CRS.
     """
     if fmt in ("geojson", "csv") and len(layers) != 1:
-        raise SourceError(f"{'GeoJSON' if fmt == 'geojson' else 'CSV'} holds one layer: name it with --layer")
+        raise SourceError("export.one_layer", format="GeoJSON" if fmt == "geojson" else "CSV")
     if fmt == "geojson":
         ((name, gdf),) = layers.items()
         return geojson_bytes(gdf, layer=name, crs=crs or "EPSG:4326")
@@ -213,6 +213,6 @@ def layers_bytes(
     if fmt == "shp":
         return shapefile_zip_bytes(layers, crs=crs or "EPSG:4326", encoding=encoding)
     if fmt not in ("csv", "xlsx"):
-        raise SourceError(f"unknown format {fmt!r}; use {', '.join(EXPORT_FORMATS)}")
+        raise SourceError("export.unknown_format", format=fmt, allowed=", ".join(EXPORT_FORMATS))
     tables = {n: attribute_table(g, n, geometry="wkt" if fmt == "csv" else "lonlat") for n, g in layers.items()}
     return csv_bytes(next(iter(tables.values()))) if fmt == "csv" else xlsx_bytes(tables)

@@ -79,17 +79,17 @@ def load_targets(path: str | os.PathLike[str]) -> list[Target]:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise SourceError(f"{path}: cannot read the targets file ({exc.strerror})") from exc
+        raise SourceError("targets.unreadable", file=str(path), reason=exc.strerror) from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SourceError(f"{path}: not valid TOML ({exc})") from exc
+        raise SourceError("targets.not_toml", file=str(path), reason=str(exc)) from exc
     targets = []
     for i, entry in enumerate(raw.get("target", []), 1):
         try:
             target = Target(**entry)
         except TypeError as exc:
-            raise SourceError(f"{path}: target #{i} is malformed ({exc})") from exc
+            raise SourceError("targets.malformed", file=str(path), index=i, reason=str(exc)) from exc
         if target.layer not in CATALOGUE:
-            raise SourceError(f"{path}: target {target.id!r} names unknown layer {target.layer!r}")
+            raise SourceError("targets.unknown_layer", file=str(path), target=target.id, layer=target.layer)
         targets.append(target)
     return targets
 
@@ -118,7 +118,7 @@ def measure_target(layers: dict[str, gpd.GeoDataFrame], target: Target, *, crs: 
         return float(to_metric(chosen, crs).area.sum() / 10_000.0) if len(chosen) else 0.0
     if target.measure.startswith("sum:"):
         return float(pd.to_numeric(chosen[target.measure[4:]]).fillna(0).sum())
-    raise SourceError(f"target {target.id!r}: unknown measure {target.measure!r}; use count, km, ha or sum:<field>")
+    raise SourceError("targets.unknown_measure", target=target.id, measure=target.measure)
 
 
 def plan_progress(

@@ -317,7 +317,7 @@ def district_stats(layers: dict[str, gpd.GeoDataFrame], *, crs: str | int | CRS 
         (``*_ha``), counts and households as integers.
     """
     if "districts" not in layers:
-        raise SourceError("the source has no 'districts' layer; statistics need the sub-district boundaries")
+        raise SourceError("stats.no_districts")
     districts_gdf = layers["districts"]
     metric = metric_crs_for(districts_gdf, crs)
     districts = reproject(districts_gdf.geometry.to_numpy(), districts_gdf.crs, metric)
