@@ -17,16 +17,26 @@ from streamlit_folium import st_folium
 
 from geo.chinacoord import PSEUDO_CRS
 from geo.errors import RenewalError
+from geo.errors import message as message_of
 from geo.export import EXPORT_CRS, EXPORT_ENCODINGS, EXPORT_FORMATS, csv_bytes, export_name, layers_bytes
 from geo.filters import Filter, apply_filter, attribute_filter, find_features
 from geo.importer import import_to_copy
 from geo.io import check_gpkg_path, dataset_info, load_layers
-from geo.progress import load_targets, plan_progress
+from geo.precision import DECIMALS, column_unit, round_stats
+from geo.progress import Target, load_targets, plan_progress, source_targets, targets_beside
 from geo.settings import BASEMAPS, Settings, resolve_source
 from geo.stats import district_stats, select_districts
 from layers import CATALOGUE, LAYER_NAMES
 from layers.assets import AssetUrls, install_static
-from layers.labels import BASEMAP_LABELS, FORMAT_LABELS, labelled_table, progress_cards, text
+from layers.labels import (
+    BASEMAP_LABELS,
+    FORMAT_LABELS,
+    labelled_table,
+    progress_cards,
+    progress_html,
+    source_title,
+    text,
+)
 from layers.mapbuild import MapOptions, build_map
 
 log = logging.getLogger("nanguan.app")
@@ -49,6 +59,7 @@ class Selection:
 
     lang: str
     source: str
+    source_name: str
     basemap: str
     visible: tuple[str, ...]
     flt: Filter
@@ -81,8 +92,10 @@ def stats_of(key: tuple[str, int, int], flt: Filter) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def progress_of(key: tuple[str, int, int], targets: str) -> pd.DataFrame:
-    return plan_progress(_layers(key), load_targets(targets))
+def progress_of(key: tuple[str, int, int], beside: tuple[str, int, int]) -> pd.DataFrame | None:
+    """The plan's figures; ``beside`` (the stamp of a targets file beside the source) keys the cache."""
+    targets: list[Target] | None = load_targets(SETTINGS.targets) if SETTINGS.targets else source_targets(key[0])
+    return None if targets is None else plan_progress(_layers(key), targets)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -91,8 +104,8 @@ def shown_of(key: tuple[str, int, int], flt: Filter) -> dict[str, gpd.GeoDataFra
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def schematic_of(key: tuple[str, int, int]) -> bool:
-    return dataset_info(key[0]).get("schematic") == "true"
+def info_of(key: tuple[str, int, int]) -> dict[str, str]:
+    return dataset_info(key[0])
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -131,7 +144,7 @@ def _on_import() -> None:
         state["source"] = str(copy)
         state["import_msg"] = ("success", f"{layer} {len(result.gdf)} {' '.join(result.repaired)}".strip())
     except RenewalError as exc:
-        state["import_msg"] = ("error", str(exc))
+        state["import_msg"] = ("error", (exc, {str(src): upload.name}))
 
 
 def _on_map_click() -> None:
@@ -153,8 +166,10 @@ def render_sidebar() -> Selection:
         index=list(languages.values()).index(SETTINGS.lang),
     )
     lang = languages[choice]
-    source = sb.text_input(text("source", lang), value=SETTINGS.source, key="source", help=text("source_help", lang))
-    source = str(resolve_source(source))
+    source_name = sb.text_input(
+        text("source", lang), value=SETTINGS.source, key="source", help=text("source_help", lang)
+    )
+    source = str(resolve_source(source_name))
     options = ["none"] if SETTINGS.offline else list(BASEMAPS)
     basemap = sb.selectbox(
         text("basemap", lang),
@@ -192,11 +207,12 @@ def render_sidebar() -> Selection:
             default=list(f.codes),
             key=f"f_{layer}_{field}",
             format_func=lambda c, f=f: f.value_label(c, lang),
+            placeholder=text("choose_options", lang),
         )
         values.append((layer, field, tuple(picked)))
     query = sb.text_input(text("search", lang), key="query", placeholder=text("search_hint", lang))
     render_import(sb.expander(text("import", lang)), lang)
-    return Selection(lang, source, basemap, visible, Filter(tuple(chosen), tuple(values)), query.strip())
+    return Selection(lang, source, source_name, basemap, visible, Filter(tuple(chosen), tuple(values)), query.strip())
 
 
 def render_import(box: st.delta_generator.DeltaGenerator, lang: str) -> None:
@@ -225,7 +241,8 @@ def render_import(box: st.delta_generator.DeltaGenerator, lang: str) -> None:
     if kind == "success":
         box.success(text("import_done", lang, what=message))
     elif kind == "error":
-        box.error(message)
+        exc, names = message
+        box.error(message_of(exc, lang, names=names))
 
 
 def render_map(layers: dict[str, gpd.GeoDataFrame], sel: Selection) -> None:
@@ -259,7 +276,21 @@ def render_stats(sel: Selection) -> pd.DataFrame:
     if sel.flt.districts:
         names = "、".join(table["district_name"].iloc[:-1])
         st.caption(text("selected", sel.lang, names=names))
-    st.dataframe(labelled_table(table, sel.lang), hide_index=True, key="stats_table", height=36 * (len(table) + 1) + 2)
+    shown = labelled_table(round_stats(table), sel.lang)
+    formats = {
+        label: st.column_config.NumberColumn(format=f"%.{DECIMALS[unit]}f")
+        for column, label in zip(table.columns, shown.columns, strict=True)
+        if (unit := column_unit(column)) is not None
+    }
+    # 35 px a row and a 2 px border: the frame ends at the TOTAL row, with no blank row below
+    st.dataframe(
+        shown,
+        hide_index=True,
+        key="stats_table",
+        column_config=formats,
+        row_height=35,
+        height=35 * (len(table) + 1) + 2,
+    )
     body = table[~table.index.isin(["OUTSIDE", "TOTAL"])].set_index("district_name")
     left, right = st.columns(2)
     left.caption(text("chart_roads", sel.lang))
@@ -270,18 +301,11 @@ def render_stats(sel: Selection) -> pd.DataFrame:
 
 
 def render_progress(sel: Selection) -> None:
+    frame = progress_of(stamp(sel.source), stamp(str(targets_beside(sel.source))))
+    if frame is None:
+        return
     st.subheader(text("progress", sel.lang))
-    frame = progress_of(stamp(sel.source), str(SETTINGS.targets))
-    columns = st.columns(5)
-    for i, card in enumerate(progress_cards(frame, sel.lang)):
-        columns[i % 5].metric(
-            card.label,
-            card.value,
-            card.delta,
-            delta_color="off" if card.met else "normal",
-            delta_arrow="off" if card.met else "auto",
-            delta_description=card.note,
-        )
+    st.markdown(progress_html(progress_cards(frame, sel.lang)), unsafe_allow_html=True)
 
 
 def render_export(sel: Selection, table: pd.DataFrame) -> None:
@@ -306,7 +330,7 @@ def render_export(sel: Selection, table: pd.DataFrame) -> None:
         )
     columns[len(groups) % 4].download_button(
         text("export_stats", sel.lang),
-        csv_bytes(labelled_table(table, sel.lang)),
+        csv_bytes(round_stats(table)),
         file_name=export_name("stats", "csv", None),
         key="dl_stats",
     )
@@ -314,7 +338,7 @@ def render_export(sel: Selection, table: pd.DataFrame) -> None:
 
 def render_page(sel: Selection) -> None:
     key = stamp(sel.source)
-    if schematic_of(key):
+    if info_of(key).get("schematic") == "true":
         st.info(text("schematic", sel.lang))
     shown = shown_of(key, sel.flt)
     render_map(shown, sel)
@@ -326,12 +350,14 @@ def render_page(sel: Selection) -> None:
 def main() -> None:
     st.set_page_config(page_title="南关城市更新一张图", page_icon="🗺️", layout="wide")
     sel = render_sidebar()
-    st.title(text("title", sel.lang))
-    st.caption(text("subtitle", sel.lang))
     try:
+        title, subtitle = source_title(info_of(stamp(sel.source)), Path(sel.source).name, sel.lang)
+        st.title(title)
+        st.caption(subtitle)
         render_page(sel)
     except RenewalError as exc:
-        st.error(text("error_prefix", sel.lang) + str(exc))
+        st.title(text("title", sel.lang))
+        st.error(text("error_prefix", sel.lang) + message_of(exc, sel.lang, names={sel.source: sel.source_name}))
     except Exception as exc:
         # A bug, not bad data: the server log keeps the traceback, the page one line.
         log.exception("unexpected error")

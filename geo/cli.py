@@ -33,8 +33,9 @@ from .export import (
 )
 from .filters import Filter, apply_filter, attribute_filter
 from .importer import import_file, prepare_layer, read_foreign
-from .io import load_layers
-from .progress import load_targets, plan_progress
+from .io import dataset_info, load_layers
+from .precision import round_progress, round_stats
+from .progress import Target, load_targets, plan_progress, source_targets
 from .settings import BASEMAPS, Settings
 from .stats import MAIN_COLUMNS, district_stats, select_districts
 
@@ -69,17 +70,27 @@ def _emit(frame: pd.DataFrame, args: argparse.Namespace) -> None:
 def cmd_stats(args: argparse.Namespace) -> None:
     """Per-district statistics of a source."""
     layers = load_layers(args.source)
-    table = district_stats(layers, crs=args.crs)
+    table = round_stats(district_stats(layers, crs=args.crs))
     if args.format == "table" and not args.wide:
         table = table[list(MAIN_COLUMNS)]
     _emit(table, args)
 
 
+def _targets(source: str, targets: str | None) -> list[Target]:
+    """The targets file given, else the source's own plan; SourceError when there is none."""
+    if targets:
+        return load_targets(targets)
+    found = source_targets(source)
+    if found is None:
+        raise SourceError("targets.none", file=source)
+    return found
+
+
 def cmd_progress(args: argparse.Namespace) -> None:
     """The plan's figures against a source."""
     layers = load_layers(args.source)
-    frame = plan_progress(layers, load_targets(args.targets), crs=args.crs).reset_index()
-    _emit(frame, args)
+    frame = plan_progress(layers, _targets(args.source, args.targets), crs=args.crs)
+    _emit(round_progress(frame).reset_index(), args)
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
@@ -133,9 +144,11 @@ def _export_bytes(args: argparse.Namespace) -> bytes:
             raise SourceError("export.table_format", layer=args.layer)
         layers = attribute_filter(load_layers(args.source), Filter(districts=tuple(args.district)))
         if args.layer == "stats":
-            table = select_districts(district_stats(layers), tuple(args.district))
+            table = round_stats(select_districts(district_stats(layers), tuple(args.district)))
         else:
-            table = plan_progress(layers, load_targets(Settings.from_env().targets)).reset_index()
+            targets = Settings.from_env().targets
+            frame = plan_progress(layers, _targets(args.source, str(targets) if targets else None))
+            table = round_progress(frame).reset_index()
         return csv_bytes(table) if fmt == "csv" else xlsx_bytes({args.layer: table})
     names = LAYER_NAMES if args.layer == "all" else (args.layer,)
     layers = apply_filter(load_layers(args.source), Filter(districts=tuple(args.district)))
@@ -156,11 +169,12 @@ def cmd_export(args: argparse.Namespace) -> None:
 
 def cmd_map(args: argparse.Namespace) -> None:
     """A standalone HTML map that opens with no server and no internet."""
-    from layers.labels import text
+    from layers.labels import source_title
     from layers.mapbuild import MapOptions, map_html
 
     layers = apply_filter(load_layers(args.source), Filter(districts=tuple(args.district)))
-    page = map_html(layers, MapOptions(lang=args.lang, basemap=args.basemap), title=text("title", args.lang))
+    title, _ = source_title(dataset_info(args.source), Path(args.source).name, args.lang)
+    page = map_html(layers, MapOptions(lang=args.lang, basemap=args.basemap), title=title)
     write_bytes_atomic(args.out, page.encode("utf-8"))
     print(f"wrote {args.out}")
 
@@ -220,7 +234,10 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     p = sub.add_parser("progress", help="the 2020 plan's figures against the data")
     _add_source(p)
     p.add_argument(
-        "--targets", metavar="FILE", default=str(settings.targets), help="targets file (default: data/targets.toml)"
+        "--targets",
+        metavar="FILE",
+        default=str(settings.targets) if settings.targets else None,
+        help="targets file (default: the source's own, from its dataset_info or <name>.targets.toml)",
     )
     _add_output(p)
     p.set_defaults(func=cmd_progress)

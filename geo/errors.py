@@ -80,6 +80,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the source has no 'districts' layer; statistics need the sub-district boundaries",
         "数据源没有“街道乡镇”图层，分街道统计需要街道边界",
     ),
+    "targets.none": (
+        "{file}: names no plan targets (no 'targets' in its dataset_info, no .targets.toml beside it); "
+        "pass --targets FILE",
+        "{file}：数据源没有计划指标（dataset_info 中没有 targets，旁边也没有 .targets.toml），请用 --targets 指定",
+    ),
     "targets.unreadable": (
         "{file}: cannot read the targets file ({reason})",
         "{file}：无法读取计划指标文件",
@@ -274,7 +279,10 @@ PROBLEMS: dict[str, tuple[str, str]] = {
     "invalid_geometry": ("invalid geometry: {reason}", "几何无效：{reason}"),
     "field_missing": ("required field is missing", "缺少必填字段"),
     "duplicate_id": ("duplicate id", "编号重复"),
-    "above_limit": ("{field} ({value:g}) exceeds {limit} ({limit_value:g})", "{field}（{value:g}）超过{limit}（{limit_value:g}）"),
+    "above_limit": (
+        "{field} ({value:g}) exceeds {limit} ({limit_value:g})",
+        "{field}（{value:g}）超过{limit}（{limit_value:g}）",
+    ),
     "no_geometry_column": ("table has no geometry column", "表中没有几何列"),
     "no_column": (
         "no column for it (tried {tried}); the file has: {columns}",
@@ -415,7 +423,9 @@ def _zh_params(layer: str, params: Mapping[str, Any]) -> dict[str, Any]:
             out[key] = "或".join(_GEOMETRY_ZH.get(t, t) for t in str(out[key]).split(" or "))
     if "reason" in out:
         reason, _, where = str(out["reason"]).partition("[")
-        out["reason"] = _REASONS_ZH.get(reason.strip(), "几何不合规") + (f"（位置 {where.rstrip(']')}）" if where else "")
+        out["reason"] = _REASONS_ZH.get(reason.strip(), "几何不合规") + (
+            f"（位置 {where.rstrip(']')}）" if where else ""
+        )
     for key in ("field", "limit"):
         if key in out:
             out[key] = _field_label(layer, str(out[key]), "zh")

@@ -301,7 +301,9 @@ def read_foreign(
         raise SourceError("import.folder", file=str(path))
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
-        raise SourceError("import.unknown_format", file=str(path), ext=suffix or "-", allowed=", ".join(sorted(FORMATS)))
+        raise SourceError(
+            "import.unknown_format", file=str(path), ext=suffix or "-", allowed=", ".join(sorted(FORMATS))
+        )
     if path.stat().st_size == 0:
         raise SourceError("import.empty", file=str(path))
     what = FORMATS[suffix]

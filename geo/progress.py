@@ -1,7 +1,10 @@
 """The plan's figures against what the data holds.
 
-Targets come from a TOML file (``data/targets.toml``), one ``[[target]]`` table each; see
-that file for the keys. :func:`plan_progress` measures each one in a metric CRS.
+Targets are TOML, one ``[[target]]`` table each (see ``data/targets.toml`` for the keys).
+A source carries its own: the ``targets`` entry of its ``dataset_info`` table (the TOML
+text), or a file ``<name>.targets.toml`` beside the GeoPackage; a source with neither has
+no plan to track (:func:`source_targets`). :func:`plan_progress` measures each target in a
+metric CRS.
 """
 
 from __future__ import annotations
@@ -22,7 +25,16 @@ from layers import CATALOGUE
 from .errors import SourceError
 from .measure import to_metric
 
-__all__ = ["PROGRESS_COLUMNS", "Target", "load_targets", "measure_target", "plan_progress"]
+__all__ = [
+    "PROGRESS_COLUMNS",
+    "Target",
+    "load_targets",
+    "measure_target",
+    "parse_targets",
+    "plan_progress",
+    "source_targets",
+    "targets_beside",
+]
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +43,7 @@ PROGRESS_COLUMNS: tuple[str, ...] = (
     "label_en",
     "unit_zh",
     "unit_en",
+    "measure",
     "target",
     "actual",
     "difference",
@@ -77,10 +90,20 @@ def load_targets(path: str | os.PathLike[str]) -> list[Target]:
     """Read the targets file; SourceError naming the file and the problem."""
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SourceError("targets.unreadable", file=str(path), reason=exc.strerror) from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise SourceError("targets.not_toml", file=str(path), reason=str(exc)) from exc
+    return parse_targets(text, where=str(path))
+
+
+def parse_targets(text: str, *, where: str) -> list[Target]:
+    """Targets from TOML ``text``; ``where`` names its origin in errors."""
+    path = where
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise SourceError("targets.not_toml", file=str(path), reason=str(exc)) from exc
     targets = []
     for i, entry in enumerate(raw.get("target", []), 1):
@@ -92,6 +115,28 @@ def load_targets(path: str | os.PathLike[str]) -> list[Target]:
             raise SourceError("targets.unknown_layer", file=str(path), target=target.id, layer=target.layer)
         targets.append(target)
     return targets
+
+
+def source_targets(source: str | os.PathLike[str]) -> list[Target] | None:
+    """The plan a GeoPackage carries, or None when it names none.
+
+    The ``targets`` entry of its ``dataset_info`` table (TOML text, so it travels with
+    copies of the file) comes first, then a ``<name>.targets.toml`` file beside it.
+    """
+    from .io import dataset_info
+
+    source = Path(source)
+    inline = dataset_info(source).get("targets")
+    if inline:
+        return parse_targets(inline, where=f"{source} (dataset_info)")
+    beside = targets_beside(source)
+    return load_targets(beside) if beside.exists() else None
+
+
+def targets_beside(source: str | os.PathLike[str]) -> Path:
+    """Where a source's targets file would lie: ``city.gpkg`` -> ``city.targets.toml``."""
+    source = Path(source)
+    return source.with_name(f"{source.stem}.targets.toml")
 
 
 def _selected(gdf: gpd.GeoDataFrame, target: Target) -> gpd.GeoDataFrame:
@@ -129,7 +174,8 @@ def plan_progress(
     Returns
     -------
     DataFrame
-        Indexed by target id, columns :data:`PROGRESS_COLUMNS`: the plan's ``target``, the
+        Indexed by target id, columns :data:`PROGRESS_COLUMNS`: the target's ``measure``
+        (``count``, ``km``, ``ha`` or ``sum:<field>``), the plan's ``target``, the
         ``actual`` figure measured, ``difference`` = actual - target, and ``percent`` =
         100 * actual / target (NaN for a zero target).
     """
@@ -137,7 +183,9 @@ def plan_progress(
     for t in targets:
         actual = measure_target(layers, t, crs=crs)
         percent = 100.0 * actual / t.value if t.value else float("nan")
-        rows.append((t.id, t.zh, t.en, t.unit_zh, t.unit_en, float(t.value), actual, actual - t.value, percent))
+        rows.append(
+            (t.id, t.zh, t.en, t.unit_zh, t.unit_en, t.measure, float(t.value), actual, actual - t.value, percent)
+        )
     frame = pd.DataFrame(rows, columns=["id", *PROGRESS_COLUMNS]).set_index("id")
     log.info("plan progress: %d targets", len(frame))
     return frame

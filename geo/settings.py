@@ -35,7 +35,11 @@ SETTINGS: tuple[Setting, ...] = (
         str(Path("data") / "nanguan.gpkg"),
         "Data source shown first: a GeoPackage path (relative paths from the working or project folder).",
     ),
-    Setting("NANGUAN_TARGETS", str(Path("data") / "targets.toml"), "The plan's figures to track."),
+    Setting(
+        "NANGUAN_TARGETS",
+        "",
+        "A targets file for every source; empty: each source's own (its dataset_info or <name>.targets.toml).",
+    ),
     Setting("NANGUAN_BASEMAP", "osm", f"Basemap shown first: one of {', '.join(BASEMAPS)}."),
     Setting(
         "NANGUAN_OFFLINE",
@@ -61,8 +65,8 @@ class Settings:
     ----------
     source : str
         Default data source, as written (see :func:`resolve_source`).
-    targets : Path
-        The plan-target file.
+    targets : Path or None
+        A plan-target file overriding every source's own; None to use the source's.
     basemap : str
         First basemap shown; ``"none"`` when offline.
     offline : bool
@@ -78,7 +82,7 @@ class Settings:
     """
 
     source: str
-    targets: Path
+    targets: Path | None
     basemap: str
     offline: bool
     tianditu_key: str
@@ -98,8 +102,8 @@ class Settings:
         if offline:
             basemap = "none"
         source = raw["NANGUAN_SOURCE"]
-        targets = Path(raw["NANGUAN_TARGETS"])
-        if not targets.is_absolute():
+        targets = Path(raw["NANGUAN_TARGETS"]) if raw["NANGUAN_TARGETS"].strip() else None
+        if targets is not None and not targets.is_absolute():
             targets = PROJECT_ROOT / targets
         try:
             max_mb = float(raw["NANGUAN_MAX_UNZIPPED_MB"])

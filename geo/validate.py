@@ -144,7 +144,9 @@ def problems(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> list[Problem]:
     for i in np.flatnonzero(present & ~np.isin(types, allowed)):
         name = geoms[i].geom_type
         allowed_types = " or ".join(spec.geom_types)
-        found.append(Problem(spec.name, ids[i], "geometry", "wrong_geometry", {"found": name, "allowed": allowed_types}))
+        found.append(
+            Problem(spec.name, ids[i], "geometry", "wrong_geometry", {"found": name, "allowed": allowed_types})
+        )
     valid = shapely.is_valid(geoms)
     for i in np.flatnonzero(present & ~valid):
         reason = shapely.is_valid_reason(geoms[i])

@@ -7,18 +7,39 @@ app never spells a label itself.
 
 from __future__ import annotations
 
+import html
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
 
 from . import CATALOGUE
 
-__all__ = ["BASEMAP_LABELS", "UI", "column_label", "row_label", "text"]
+__all__ = [
+    "BASEMAP_LABELS",
+    "CARD_DECIMALS",
+    "FORMAT_LABELS",
+    "UI",
+    "Card",
+    "column_label",
+    "figure",
+    "labelled_table",
+    "progress_cards",
+    "progress_html",
+    "row_label",
+    "source_title",
+    "text",
+]
 
 #: The page's own words: key -> (Chinese, English).
 UI: dict[str, tuple[str, str]] = {
-    "title": ("南关城市更新一张图", "Nanguan urban-renewal map"),
-    "subtitle": ("长春市南关区 2020 年城市更新工作计划", "Nanguan District, Changchun — 2020 renewal work plan"),
+    "title": ("城市更新一张图", "Urban-renewal map"),
+    "choose_options": ("请选择", "Choose options"),
+    "no_targets": (
+        "此数据源没有计划指标（dataset_info 中的 targets 或旁边的 .targets.toml），不显示计划进度。",
+        "This source names no plan targets (targets in its dataset_info, or a .targets.toml beside it).",
+    ),
     "schematic": (
         "示意数据：名称、区划代码和计划数字真实，几何位置为示意，非测绘成果。",
         "Schematic sample data: names, codes and plan figures are real; geometries are illustrative, not surveyed.",
@@ -37,7 +58,7 @@ UI: dict[str, tuple[str, str]] = {
     "search_none": ("没有名称包含“{q}”的要素", "No feature name contains “{q}”"),
     "search_found": ("找到 {n} 个要素，已缩放至其范围", "Found {n} features; the map shows them"),
     "stats": ("分街道统计", "Statistics by sub-district"),
-    "progress": ("2020 年计划进度", "2020 plan progress"),
+    "progress": ("计划进度", "Plan progress"),
     "target": ("目标", "Target"),
     "chart_roads": ("道路里程（km）", "Road length (km)"),
     "chart_households": ("户数", "Households"),
@@ -138,18 +159,35 @@ def _choice_label(layer: str, code: str, lang: str) -> str:
 
 
 def labelled_table(table: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """A statistics table as people read it: headers and OUTSIDE/TOTAL names in ``lang``."""
+    """A statistics table as people read it: headers in ``lang``, the OUTSIDE and TOTAL rows
+    named in ``lang`` with an empty code (machine files keep the codes ``OUTSIDE``/``TOTAL``)."""
     out = table.copy()
     out["district_name"] = [
         row_label(c, n, lang) for c, n in zip(out["district_code"], out["district_name"], strict=True)
     ]
+    out["district_code"] = out["district_code"].where(~out["district_code"].isin(list(_ROWS)), "")
     return out.rename(columns={c: column_label(c, lang) for c in out.columns})
+
+
+#: Decimals a progress card shows per measure: the plan's own precision (0.1 km, 0.1 ha).
+CARD_DECIMALS: dict[str, int] = {"km": 1, "ha": 1, "count": 0, "sum": 0}
+
+
+def figure(value: float, measure: str, *, sign: bool = False) -> str:
+    """A figure as a planner reads it: whole counts with thousands separators
+    (``1,240,120``), km and ha to :data:`CARD_DECIMALS`; ``sign`` adds ``+``/``-``/``±``."""
+    decimals = CARD_DECIMALS[measure.split(":")[0]]
+    value = round(float(value), decimals) + 0.0
+    if sign and value == 0:
+        return "±" + f"{0:.{decimals}f}"
+    return f"{value:{'+' if sign else ''},.{decimals}f}"
 
 
 @dataclass(frozen=True)
 class Card:
     """One figure of the plan as the progress panel shows it."""
 
+    id: str
     label: str
     value: str
     delta: str
@@ -158,18 +196,56 @@ class Card:
 
 
 def progress_cards(frame: pd.DataFrame, lang: str) -> list[Card]:
-    """The rows of :func:`geo.progress.plan_progress` as cards: "96 段", "+0", "目标 96 · 100%"."""
+    """The rows of :func:`geo.progress.plan_progress` as cards: "96 段", "±0", "目标 96 段 · 100%"."""
     cards = []
-    for _, row in frame.iterrows():
+    for target_id, row in frame.iterrows():
         unit = row["unit_zh"] if lang == "zh" else row["unit_en"]
-        diff = round(float(row["difference"]), 3) + 0.0  # + 0.0 turns -0.0 into 0.0
+        measure = str(row["measure"])
+        delta = figure(row["difference"], measure, sign=True)
+        percent = "—" if math.isnan(row["percent"]) else f"{row['percent']:,.0f}%"
         cards.append(
             Card(
+                id=str(target_id),
                 label=row["label_zh"] if lang == "zh" else row["label_en"],
-                value=f"{row['actual']:,.4g} {unit}",
-                delta=f"{diff:+,g}",
-                met=diff == 0,
-                note=f"{text('target', lang)} {row['target']:,.4g} · {row['percent']:.0f}%",
+                value=f"{figure(row['actual'], measure)} {unit}",
+                delta=delta,
+                met=delta.startswith("±"),
+                note=f"{text('target', lang)} {figure(row['target'], measure)} {unit} · {percent}",
             )
         )
     return cards
+
+
+_CARD_STYLE = (
+    "border:1px solid rgba(49,51,63,0.2);border-radius:0.5rem;padding:0.5rem 0.75rem;min-width:0;overflow-wrap:anywhere"
+)
+_DELTA_COLOURS = {"met": "#5f6368", "over": "#067647", "short": "#b42318"}
+
+
+def progress_html(cards: list[Card]) -> str:
+    """The cards as a wrapping grid of boxes whose text wraps instead of being cut off.
+
+    Every text is HTML-escaped (labels come from the source's targets)."""
+    boxes = []
+    for c in cards:
+        state = "met" if c.met else ("over" if c.delta.startswith("+") else "short")
+        boxes.append(
+            f'<div class="ng-card" data-target="{html.escape(c.id)}" data-state="{state}" style="{_CARD_STYLE}">'
+            f'<div class="ng-card-label" style="font-size:0.875rem">{html.escape(c.label)}</div>'
+            f'<div class="ng-card-value" style="font-size:1.5rem;line-height:1.3">{html.escape(c.value)}</div>'
+            f'<div class="ng-card-delta" style="font-size:0.875rem;color:{_DELTA_COLOURS[state]}">'
+            f"{html.escape(c.delta)}</div>"
+            f'<div class="ng-card-note" style="font-size:0.8rem;color:#5f6368">{html.escape(c.note)}</div>'
+            "</div>"
+        )
+    grid = "display:grid;grid-template-columns:repeat(auto-fill,minmax(10rem,1fr));gap:0.5rem"
+    return f'<div class="ng-progress" style="{grid}">{"".join(boxes)}</div>'
+
+
+def source_title(info: Mapping[str, str], name: str, lang: str) -> tuple[str, str]:
+    """The page's title and subtitle for a source: its ``dataset_info`` ``title_zh`` /
+    ``title_en`` and ``subtitle_zh`` / ``subtitle_en``; without them a generic title and
+    the source's file ``name``."""
+    title = info.get(f"title_{lang}") or text("title", lang)
+    subtitle = info.get(f"subtitle_{lang}") or name
+    return title, subtitle

@@ -120,9 +120,9 @@ def test_hovering_a_road_shows_its_tooltip(page: Page) -> None:
 
 
 def test_plan_progress_panel_shows_the_figures(page: Page) -> None:
-    metrics = page.page.locator('[data-testid="stMetric"]')
-    metrics.first.wait_for()
-    text = " ".join(metrics.all_inner_texts())
+    cards = page.page.locator(".ng-card")
+    cards.first.wait_for()
+    text = " ".join(cards.all_inner_texts())
     assert "96 段" in text and "38.4 公里" in text and "278 户" in text
 
 
@@ -179,7 +179,7 @@ def test_import_an_uploaded_layer(browser: object, tmp_path: Path) -> None:
         page.choose(sidebar, "导入为", "道路")
         sidebar.get_by_role("button", name="导入", exact=True).click()
         sidebar.get_by_text("已导入：roads 1").wait_for(timeout=30_000)
-        page.page.locator('[data-testid="stMetric"]', has_text="存量路网条段").get_by_text("1 段").wait_for()
+        page.page.locator(".ng-card", has_text="存量路网条段").get_by_text("1 段", exact=True).wait_for()
         page.map.get_by_text("道路 (1)").wait_for()
         assert page.count("roads") == 1 and page.count("pipes") == EXPECTED["pipes"]
         page.page.close()

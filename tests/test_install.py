@@ -30,12 +30,13 @@ def test_pip_install_gives_the_nanguan_command(tmp_path: Path) -> None:
     tool = subprocess.run(
         [str(site / "bin" / "nanguan"), *args], cwd=elsewhere, env=env, capture_output=True, text=True, check=False
     )
-    module = subprocess.run(
-        [sys.executable, "-m", "geo", *args], cwd=ROOT, capture_output=True, text=True, check=False
-    )
+    module = subprocess.run([sys.executable, "-m", "geo", *args], cwd=ROOT, capture_output=True, text=True, check=False)
     assert tool.returncode == 0, tool.stderr
     assert tool.stdout == module.stdout and tool.stdout.startswith("district_code,district_name,roads_count")
     missing = subprocess.run(
         [str(site / "bin" / "nanguan"), "stats", "nope.gpkg"], cwd=elsewhere, env=env, capture_output=True, text=True
     )
-    assert (missing.returncode, missing.stderr) == (1, "error: nope.gpkg: no such file; pass the path of a GeoPackage (.gpkg)\n")
+    assert (missing.returncode, missing.stderr) == (
+        1,
+        "error: nope.gpkg: no such file; pass the path of a GeoPackage (.gpkg)\n",
+    )

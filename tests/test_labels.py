@@ -50,12 +50,34 @@ def test_progress_cards() -> None:
 
     frame = pd.DataFrame(
         [
-            ("路", "Roads", "公里", "km", 38.4, 38.4 + 5e-13, 5e-13, 100.0),
-            ("户", "HH", "户", "hh", 278, 250, -28, 89.9),
+            ("路", "Roads", "公里", "km", "km", 38.4, 38.4 + 5e-13, 5e-13, 100.0),
+            ("户", "HH", "户", "hh", "sum:resettled", 278, 250, -28, 89.9),
+            ("段", "Segments", "段", "segments", "count", 96, 50_000, 49_904, 52_083.3),
+            ("绿", "Green", "公顷", "ha", "ha", 0, 1_240_120.04, 1_240_120.04, float("nan")),
         ],
-        columns=["label_zh", "label_en", "unit_zh", "unit_en", "target", "actual", "difference", "percent"],
+        columns=["label_zh", "label_en", "unit_zh", "unit_en", "measure", "target", "actual", "difference", "percent"],
+        index=["km", "hh", "seg", "green"],
     )
-    met, short = progress_cards(frame, "zh")
-    assert (met.value, met.delta, met.met, met.note) == ("38.4 公里", "+0", True, "目标 38.4 · 100%")
+    met, short, many, green = progress_cards(frame, "zh")
+    assert (met.value, met.delta, met.met, met.note) == ("38.4 公里", "±0.0", True, "目标 38.4 公里 · 100%")
     assert (short.value, short.delta, short.met) == ("250 户", "-28", False)
+    assert (many.value, many.delta, many.note) == ("50,000 段", "+49,904", "目标 96 段 · 52,083%")
+    assert (green.value, green.delta, green.note) == ("1,240,120.0 公顷", "+1,240,120.0", "目标 0.0 公顷 · —")
     assert progress_cards(frame, "en")[0].label == "Roads"
+
+
+def test_progress_html_escapes_and_wraps() -> None:
+    from layers.labels import Card, progress_html
+
+    page = progress_html([Card("x", "<b>路</b>", "1 段", "±0", True, "目标 1 段 · 100%")])
+    assert "&lt;b&gt;路&lt;/b&gt;" in page and "<b>" not in page
+    assert "overflow-wrap:anywhere" in page and 'data-state="met"' in page
+
+
+def test_source_title() -> None:
+    from layers.labels import source_title
+
+    info = {"title_zh": "南关城市更新一张图", "subtitle_zh": "2020 年计划"}
+    assert source_title(info, "nanguan.gpkg", "zh") == ("南关城市更新一张图", "2020 年计划")
+    assert source_title({}, "city.gpkg", "zh") == ("城市更新一张图", "city.gpkg")
+    assert source_title(info, "nanguan.gpkg", "en") == ("Urban-renewal map", "nanguan.gpkg")
