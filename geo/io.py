@@ -25,7 +25,15 @@ from ._atomic import atomic_path
 from .errors import Problem, SourceError, ValidationError
 from .validate import inspect
 
-__all__ = ["check_gpkg_path", "dataset_info", "list_source_layers", "load_layers", "read_layer", "store_layer"]
+__all__ = [
+    "check_gpkg_path",
+    "dataset_info",
+    "list_source_layers",
+    "load_layers",
+    "read_layer",
+    "set_dataset_info",
+    "store_layer",
+]
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +132,18 @@ def dataset_info(source: str | os.PathLike[str]) -> dict[str, str]:
     except (sqlite3.Error, pd.errors.DatabaseError):
         return {}
     return dict(zip(frame["key"], frame["value"], strict=True))
+
+
+def set_dataset_info(target: str | os.PathLike[str], values: dict[str, str]) -> None:
+    """Set keys of a GeoPackage's ``dataset_info`` table in place (made when absent).
+
+    Meant for a staged copy (see :func:`geo._atomic.atomic_path`), not a user's file."""
+    info = {**dataset_info(target), **values}
+    frame = pd.DataFrame({"key": list(info), "value": list(info.values())})
+    try:
+        pyogrio.write_dataframe(frame, target, layer="dataset_info", driver="GPKG", layer_options={"OVERWRITE": "YES"})
+    except (DataSourceError, OSError) as exc:
+        raise SourceError("source.layer_unwritable", file=str(target), layer="dataset_info", reason=str(exc)) from exc
 
 
 def store_layer(gdf: gpd.GeoDataFrame, layer: str, target: str | os.PathLike[str]) -> None:
