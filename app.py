@@ -5,6 +5,7 @@ Run with ``streamlit run app.py``. Widgets, calls into the core, rendering; noth
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import tempfile
 from dataclasses import dataclass
@@ -15,21 +16,23 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.chinacoord import PSEUDO_CRS
 from geo.errors import RenewalError
 from geo.errors import message as message_of
 from geo.export import EXPORT_CRS, EXPORT_ENCODINGS, EXPORT_FORMATS, csv_bytes, export_name, layers_bytes
 from geo.filters import Filter, apply_filter, attribute_filter, find_features
-from geo.importer import import_to_copy
-from geo.io import check_gpkg_path, dataset_info, load_layers
+from geo.importer import read_foreign
+from geo.io import check_gpkg_path, dataset_info, list_source_layers, load_layers
 from geo.precision import DECIMALS, column_unit, round_stats
+from geo.preview import apply_import, guess_layer, preview_import
 from geo.progress import Target, load_targets, plan_progress, source_targets, targets_beside
 from geo.settings import BASEMAPS, Settings, resolve_source
 from geo.stats import district_stats, select_districts
 from layers import CATALOGUE, LAYER_NAMES
 from layers.assets import AssetUrls, install_static
+from layers.extent import extent_svg
 from layers.labels import (
     BASEMAP_LABELS,
+    CRS_LABELS,
     FORMAT_LABELS,
     labelled_table,
     progress_cards,
@@ -114,37 +117,109 @@ def download_of(key: tuple[str, int, int], flt: Filter, names: tuple[str, ...], 
     return layers_bytes({n: shown[n] for n in names if n in shown}, fmt, crs=crs, encoding=enc)
 
 
-def _on_import() -> None:
-    """Import the uploaded file into this session's working copy of the source."""
+def _box_source() -> str:
+    """The source named in the data-source box, resolved."""
+    return str(resolve_source(st.session_state.get("source", SETTINGS.source)))
+
+
+def _effective_source() -> str:
+    """The session's working copy of the box's source when there is one, else that source."""
+    working = st.session_state.get("working")
+    return working["path"] if working and working["base"] == _box_source() else _box_source()
+
+
+def _saved_upload() -> Path | None:
+    """The uploaded file, saved in this session's folder under the name the user gave it."""
     state = st.session_state
-    upload, layer = state.get("upload"), state["import_as"]
+    upload = state.get("upload")
     if upload is None:
-        return
+        return None
     folder = Path(state.setdefault("workdir", tempfile.mkdtemp(prefix="nanguan-session-")))
     src = folder / "uploads" / Path(upload.name).name
     src.parent.mkdir(exist_ok=True)
     src.write_bytes(upload.getvalue())
+    return src
+
+
+def _choice(key: str) -> str | None:
+    return None if st.session_state.get(key, "auto") == "auto" else st.session_state[key]
+
+
+def _on_upload() -> None:
+    """A new file: forget the last preview, and guess the layer it holds."""
+    state = st.session_state
+    state.pop("preview", None)
+    src = _saved_upload()
+    if src is None:
+        return
+    try:
+        if src.suffix.lower() == ".gpkg" and len(list_source_layers(src)) > 1:
+            state["import_as"] = "source"
+            return
+        gdf = read_foreign(
+            src,
+            from_crs=_choice("import_crs"),
+            encoding=_choice("import_enc"),
+            max_unzipped_mb=SETTINGS.max_unzipped_mb,
+        )
+    except RenewalError:
+        return  # the preview will say what is wrong
+    state["import_as"] = guess_layer(gdf) or state.get("import_as", "source")
+
+
+def _on_preview() -> None:
+    """Read and check the upload; a whole GeoPackage becomes the working source at once."""
+    state = st.session_state
+    state.pop("preview", None)
+    src, layer = _saved_upload(), state["import_as"]
+    if src is None:
+        return
+    name = state["upload"].name
     try:
         if layer == "source":
             layers_of(str(check_gpkg_path(src)))
-            state["source"], state["import_msg"] = str(src), ("success", src.name)
+            state["working"] = {"base": _box_source(), "path": str(src)}
+            state["import_msg"] = ("source", name)
             return
-        choice = {k: None if state[k] == "auto" else state[k] for k in ("import_crs", "import_enc")}
-        copy = folder / "working.gpkg"
-        result = import_to_copy(
-            src,
-            layer,
-            base=resolve_source(state.get("source", SETTINGS.source)),
-            copy=copy,
-            from_crs=choice["import_crs"],
-            encoding=choice["import_enc"],
-            fix=state.get("import_fix", False),
-            max_unzipped_mb=SETTINGS.max_unzipped_mb,
+        state["preview"] = (
+            preview_import(
+                src,
+                layer,
+                base=_effective_source(),
+                from_crs=_choice("import_crs"),
+                encoding=_choice("import_enc"),
+                fix=state.get("import_fix", False),
+                max_unzipped_mb=SETTINGS.max_unzipped_mb,
+            ),
+            name,
         )
-        state["source"] = str(copy)
-        state["import_msg"] = ("success", f"{layer} {len(result.gdf)} {' '.join(result.repaired)}".strip())
     except RenewalError as exc:
-        state["import_msg"] = ("error", (exc, {str(src): upload.name}))
+        state["import_msg"] = ("error", (exc, {str(src): name}))
+
+
+def _on_convert(pseudo: str) -> None:
+    st.session_state["import_crs"] = pseudo
+    _on_preview()
+
+
+def _on_apply(mode: str) -> None:
+    """Replace or append the previewed layer in this session's working copy."""
+    state = st.session_state
+    preview, name = state.pop("preview")
+    base = _effective_source()
+    copy = Path(state["workdir"]) / "work" / Path(_box_source()).name
+    copy.parent.mkdir(exist_ok=True)
+    try:
+        n = apply_import(preview, base=base, copy=copy, mode=mode, source_file=name)
+    except RenewalError as exc:
+        state["import_msg"] = ("error", (exc, {base: Path(_box_source()).name, str(copy): copy.name}))
+        return
+    state["working"] = {"base": _box_source(), "path": str(copy)}
+    state["import_msg"] = ("applied", (name, preview.layer, n))
+
+
+def _on_discard() -> None:
+    st.session_state.pop("working", None)
 
 
 def _on_map_click() -> None:
@@ -169,12 +244,13 @@ def render_sidebar() -> Selection:
     source_name = sb.text_input(
         text("source", lang), value=SETTINGS.source, key="source", help=text("source_help", lang)
     )
-    source = str(resolve_source(source_name))
+    source = _effective_source()
     options = ["none"] if SETTINGS.offline else list(BASEMAPS)
     basemap = sb.selectbox(
         text("basemap", lang),
         options,
         key="basemap",
+        placeholder=text("choose_option", lang),
         index=options.index(SETTINGS.basemap) if SETTINGS.basemap in options else 0,
         format_func=lambda b: BASEMAP_LABELS[b][0 if lang == "zh" else 1],
     )
@@ -216,33 +292,95 @@ def render_sidebar() -> Selection:
 
 
 def render_import(box: st.delta_generator.DeltaGenerator, lang: str) -> None:
-    box.file_uploader(text("import_file", lang), type=["geojson", "json", "gpkg", "zip", "kml", "csv"], key="upload")
+    box.file_uploader(
+        text("import_file", lang),
+        type=["geojson", "json", "gpkg", "zip", "kml", "csv"],
+        key="upload",
+        on_change=_on_upload,
+    )
     box.selectbox(
         text("import_as", lang),
         ["source", *LAYER_NAMES],
         key="import_as",
+        placeholder=text("choose_option", lang),
         format_func=lambda n: text("import_source", lang) if n == "source" else CATALOGUE[n].label(lang),
     )
     box.selectbox(
         text("import_crs", lang),
-        ["auto", *EXPORT_CRS, *PSEUDO_CRS],
+        list(CRS_LABELS),
         key="import_crs",
-        format_func=lambda c: text("auto", lang) if c == "auto" else c,
+        placeholder=text("choose_option", lang),
+        format_func=lambda c: CRS_LABELS[c][0 if lang == "zh" else 1],
     )
     box.selectbox(
         text("import_enc", lang),
         ["auto", "UTF-8", "GBK", "GB18030"],
         key="import_enc",
+        placeholder=text("choose_option", lang),
         format_func=lambda c: text("auto", lang) if c == "auto" else c,
     )
     box.checkbox(text("import_fix", lang), key="import_fix")
-    box.button(text("import_go", lang), key="do_import", on_click=_on_import)
-    kind, message = st.session_state.pop("import_msg", (None, ""))
-    if kind == "success":
-        box.success(text("import_done", lang, what=message))
+    box.button(text("import_preview", lang), key="do_preview", on_click=_on_preview)
+    kind, detail = st.session_state.pop("import_msg", (None, None))
+    if kind == "applied":
+        name, layer, n = detail
+        box.success(text("import_applied", lang, file=name, layer=CATALOGUE[layer].label(lang), n=n))
+    elif kind == "source":
+        box.success(text("import_source_done", lang, file=detail))
     elif kind == "error":
-        exc, names = message
+        exc, names = detail
         box.error(message_of(exc, lang, names=names))
+    working = st.session_state.get("working")
+    if working and working["base"] == _box_source():
+        box.caption(text("working_copy", lang))
+        path = Path(working["path"])
+        box.download_button(
+            text("working_download", lang),
+            path.read_bytes(),
+            file_name=f"{Path(_box_source()).stem}_working_{dt.date.today():%Y%m%d}.gpkg",
+            mime="application/geopackage+sqlite3",
+            key="dl_working",
+        )
+        box.button(text("working_discard", lang), key="discard", on_click=_on_discard)
+
+
+def render_preview(lang: str) -> None:
+    """The previewed import: what it holds and where, then replace, append or cancel."""
+    preview, name = st.session_state["preview"]
+    layer = CATALOGUE[preview.layer].label(lang)
+    panel = st.container(border=True, key="import_preview")
+    panel.subheader(text("preview_title", lang, file=name))
+    left, right = panel.columns([1, 2])
+    districts = layers_of(_effective_source()).get("districts")
+    left.image(extent_svg(districts, preview.gdf), caption=text("preview_map", lang))
+    west, south, east, north = preview.bounds
+    right.markdown(
+        "\n".join(
+            f"- {line}"
+            for line in (
+                text("preview_count", lang, n=preview.count, layer=layer, existing=preview.existing),
+                text("preview_crs", lang, crs=preview.crs_name),
+                text("preview_extent", lang, west=west, east=east, south=south, north=north),
+                text("preview_outside", lang, n=preview.outside),
+            )
+        )
+    )
+    if preview.shift:
+        pseudo = CRS_LABELS[preview.shift][0 if lang == "zh" else 1]
+        right.warning(text("preview_shift", lang, name=pseudo))
+        right.button(
+            text("preview_convert", lang, name=pseudo), key="convert", on_click=_on_convert, args=(preview.shift,)
+        )
+    rows = preview.rows()
+    right.dataframe(rows.rename(columns=lambda c: CATALOGUE[preview.layer].field(c).label(lang)), hide_index=True)
+    if preview.clashes:
+        right.caption(text("preview_clashes", lang, ids=", ".join(preview.clashes[:10])))
+    replace, append, cancel = panel.columns(3)
+    replace.button(text("import_replace", lang), key="replace", on_click=_on_apply, args=("replace",), type="primary")
+    append.button(
+        text("import_append", lang), key="append", on_click=_on_apply, args=("append",), disabled=bool(preview.clashes)
+    )
+    cancel.button(text("import_cancel", lang), key="cancel", on_click=lambda: st.session_state.pop("preview", None))
 
 
 def render_map(layers: dict[str, gpd.GeoDataFrame], sel: Selection) -> None:
@@ -312,10 +450,26 @@ def render_export(sel: Selection, table: pd.DataFrame) -> None:
     st.subheader(text("export", sel.lang))
     fmt_col, crs_col, enc_col = st.columns(3)
     fmt = fmt_col.selectbox(
-        text("export_format", sel.lang), EXPORT_FORMATS, key="ex_fmt", format_func=lambda f: FORMAT_LABELS[f]
+        text("export_format", sel.lang),
+        EXPORT_FORMATS,
+        key="ex_fmt",
+        format_func=lambda f: FORMAT_LABELS[f],
+        placeholder=text("choose_option", sel.lang),
     )
-    crs = crs_col.selectbox(text("export_crs", sel.lang), EXPORT_CRS, key="ex_crs", disabled=fmt in ("csv", "xlsx"))
-    enc = enc_col.selectbox(text("export_enc", sel.lang), EXPORT_ENCODINGS, key="ex_enc", disabled=fmt != "shp")
+    crs = crs_col.selectbox(
+        text("export_crs", sel.lang),
+        EXPORT_CRS,
+        key="ex_crs",
+        disabled=fmt in ("csv", "xlsx"),
+        placeholder=text("choose_option", sel.lang),
+    )
+    enc = enc_col.selectbox(
+        text("export_enc", sel.lang),
+        EXPORT_ENCODINGS,
+        key="ex_enc",
+        disabled=fmt != "shp",
+        placeholder=text("choose_option", sel.lang),
+    )
     key = stamp(sel.source)
     groups = [(n,) for n in sel.visible] + ([sel.visible] if fmt in ("gpkg", "shp", "xlsx") else [])
     columns = st.columns(4)
@@ -340,6 +494,8 @@ def render_page(sel: Selection) -> None:
     key = stamp(sel.source)
     if info_of(key).get("schematic") == "true":
         st.info(text("schematic", sel.lang))
+    if "preview" in st.session_state:
+        render_preview(sel.lang)
     shown = shown_of(key, sel.flt)
     render_map(shown, sel)
     render_progress(sel)

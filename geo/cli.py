@@ -100,7 +100,7 @@ def cmd_validate(args: argparse.Namespace) -> None:
         if args.layer is None:
             layers = load_layers(path)
             if not layers:
-                raise SourceError("source.no_catalogue_layer", file=str(path), layers=", ".join(LAYER_NAMES))
+                raise SourceError("source.no_catalogue_layer", file=str(path), layers=LAYER_NAMES)
             summary = ", ".join(f"{name} {len(gdf)}" for name, gdf in layers.items())
         else:
             gdf = read_foreign(

@@ -110,7 +110,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "export.needs_openpyxl": (
         "XLSX export needs openpyxl: pip install openpyxl",
-        "导出 XLSX 需要安装 openpyxl：pip install openpyxl",
+        "导出 XLSX 需要安装 openpyxl（命令 `pip install openpyxl`）",
     ),
     "export.one_layer": ("{format} holds one layer: name it with --layer", "{format} 只能容纳一个图层，请指定图层"),
     "export.unknown_format": ("unknown format {format!r}; use {allowed}", "未知格式 {format}，可选 {allowed}"),
@@ -261,6 +261,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     # validation
     "validation.problems": ("{count} problem{plural} found: {shown}{more}", "发现 {count} 个问题：{shown}{more}"),
+    "validation.file_problems": (
+        "{file}: {count} problem{plural} found: {shown}{more}",
+        "{file}：发现 {count} 个问题：{shown}{more}",
+    ),
 }
 
 #: Problems of one feature or layer: code -> (English, Chinese).
@@ -362,7 +366,7 @@ class Problem:
     @property
     def message(self) -> str:
         """What is wrong, in English."""
-        return PROBLEMS[self.code][0].format(**self.params)
+        return PROBLEMS[self.code][0].format(**_lists(self.params, "en"))
 
     def __str__(self) -> str:
         return problem_text(self, "en")
@@ -375,11 +379,16 @@ class ValidationError(RenewalError, ValueError):
     ----------
     problems : sequence of Problem
         All problems, in the order found.
+    file : str, optional
+        The file they were found in, when one was read.
     """
 
-    def __init__(self, problems: Sequence[Problem]) -> None:
+    def __init__(self, problems: Sequence[Problem], *, file: str | None = None) -> None:
         self.problems: tuple[Problem, ...] = tuple(problems)
-        super().__init__("validation.problems", count=len(self.problems))
+        if file is None:
+            super().__init__("validation.problems", count=len(self.problems))
+        else:
+            super().__init__("validation.file_problems", count=len(self.problems), file=file)
 
     @classmethod
     def collect(cls, problems: Iterable[Problem]) -> None:
@@ -414,10 +423,16 @@ def _field_label(layer: str, name: str, lang: str) -> str:
     return spec.field(name).label(lang) if lang == "zh" else name
 
 
+def _lists(params: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    """Tuple and list parameters (field names, ids …) joined as ``lang`` lists them."""
+    sep = "、" if lang == "zh" else ", "
+    return {k: sep.join(map(str, v)) if isinstance(v, tuple | list) else v for k, v in params.items()}
+
+
 def _zh_params(layer: str, params: Mapping[str, Any]) -> dict[str, Any]:
     """Parameters as the Chinese templates show them: geometry types, GEOS reasons and
     field names in Chinese."""
-    out = dict(params)
+    out = _lists(params, "zh")
     for key in ("found", "allowed"):
         if key in out:
             out[key] = "或".join(_GEOMETRY_ZH.get(t, t) for t in str(out[key]).split(" or "))
@@ -443,7 +458,7 @@ def problem_text(problem: Problem, lang: str = "en") -> str:
     en, cn = PROBLEMS[problem.code]
     if zh:
         return f"{where}：{cn.format(**_zh_params(problem.layer, problem.params))}"
-    return f"{where}: {en.format(**problem.params)}"
+    return f"{where}: {en.format(**_lists(problem.params, 'en'))}"
 
 
 def _shown(value: Any, names: Mapping[str, str]) -> Any:
@@ -470,7 +485,7 @@ def message(error: RenewalError, lang: str = "en", *, names: Mapping[str, str] |
         becomes the name the user knows it by. Paths inside longer texts are replaced too.
     """
     names = {str(k): v for k, v in (names or {}).items()}
-    params = {k: _shown(v, names) for k, v in error.params.items()}
+    params = {k: _shown(v, names) for k, v in _lists(error.params, lang).items()}
     if "layer" in params and lang == "zh":
         params["layer"] = _layer_label(str(params["layer"]), "zh")
     if isinstance(error, ValidationError):

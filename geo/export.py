@@ -213,6 +213,6 @@ def layers_bytes(
     if fmt == "shp":
         return shapefile_zip_bytes(layers, crs=crs or "EPSG:4326", encoding=encoding)
     if fmt not in ("csv", "xlsx"):
-        raise SourceError("export.unknown_format", format=fmt, allowed=", ".join(EXPORT_FORMATS))
+        raise SourceError("export.unknown_format", format=fmt, allowed=EXPORT_FORMATS)
     tables = {n: attribute_table(g, n, geometry="wkt" if fmt == "csv" else "lonlat") for n, g in layers.items()}
     return csv_bytes(next(iter(tables.values()))) if fmt == "csv" else xlsx_bytes(tables)

@@ -41,6 +41,7 @@ __all__ = [
     "import_file",
     "import_to_copy",
     "map_fields",
+    "prepare_file_layer",
     "prepare_layer",
     "read_foreign",
     "safe_zip_members",
@@ -102,11 +103,11 @@ def _extract_shapefile(path: Path, folder: Path, *, table: str | None, max_unzip
         if table:
             shps = [m for m in shps if PurePosixPath(m.filename).stem == table]
         if not shps:
-            listed = ", ".join(m.filename for m in members) or "-"
+            listed = tuple(m.filename for m in members) or ("-",)
             code = "import.zip_no_named_shp" if table else "import.zip_no_shp"
             raise SourceError(code, file=str(path), table=table, members=listed)
         if len(shps) > 1:
-            names = ", ".join(PurePosixPath(m.filename).stem for m in shps)
+            names = tuple(PurePosixPath(m.filename).stem for m in shps)
             raise SourceError("import.zip_many_shp", file=str(path), names=names)
         stem = shps[0].filename[:-4]
         wanted = {
@@ -229,7 +230,7 @@ def _read_csv(path: Path, encoding: str | None) -> gpd.GeoDataFrame:
     lon = next((lower[c] for c in _LON_COLUMNS if c in lower), None)
     lat = next((lower[c] for c in _LAT_COLUMNS if c in lower), None)
     if lon is None or lat is None:
-        raise SourceError("import.no_geometry_column", file=str(path), columns=", ".join(map(str, frame.columns)))
+        raise SourceError("import.no_geometry_column", file=str(path), columns=tuple(map(str, frame.columns)))
     x, y = pd.to_numeric(frame[lon], errors="coerce"), pd.to_numeric(frame[lat], errors="coerce")
     if x.isna().any() or y.isna().any():
         raise SourceError("import.not_numbers", file=str(path), lon=lon, lat=lat)
@@ -253,13 +254,13 @@ def _gpkg_table(path: Path, table: str | None, layer: str | None) -> str:
     tables = [str(name) for name, geom in pyogrio.list_layers(path) if geom is not None]
     if table:
         if table not in tables:
-            raise SourceError("import.no_table", file=str(path), table=table, tables=", ".join(tables) or "-")
+            raise SourceError("import.no_table", file=str(path), table=table, tables=tuple(tables) or ("-",))
         return table
     if len(tables) == 1:
         return tables[0]
     if layer in tables:
         return layer
-    raise SourceError("import.many_tables", file=str(path), tables=", ".join(tables))
+    raise SourceError("import.many_tables", file=str(path), tables=tuple(tables))
 
 
 def read_foreign(
@@ -301,9 +302,7 @@ def read_foreign(
         raise SourceError("import.folder", file=str(path))
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
-        raise SourceError(
-            "import.unknown_format", file=str(path), ext=suffix or "-", allowed=", ".join(sorted(FORMATS))
-        )
+        raise SourceError("import.unknown_format", file=str(path), ext=suffix or "-", allowed=tuple(sorted(FORMATS)))
     if path.stat().st_size == 0:
         raise SourceError("import.empty", file=str(path))
     what = FORMATS[suffix]
@@ -357,8 +356,8 @@ def map_fields(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
                 break
         else:
             if f.required:
-                tried = ", ".join((f.name, *f.source_names))
-                has = ", ".join(map(str, columns)) or "-"
+                tried = (f.name, *f.source_names)
+                has = tuple(map(str, columns)) or ("-",)
                 missing.append(Problem(spec.name, None, f.name, "no_column", {"tried": tried, "columns": has}))
     ValidationError.collect(missing)
     keep = [*renames, gdf.geometry.name]
@@ -406,6 +405,14 @@ def prepare_layer(gdf: gpd.GeoDataFrame, layer: str, *, fix: bool = False) -> Im
     return ImportResult(normal, repaired)
 
 
+def prepare_file_layer(gdf: gpd.GeoDataFrame, layer: str, *, fix: bool, file: str) -> ImportResult:
+    """:func:`prepare_layer` for the features of ``file``: its problems name the file."""
+    try:
+        return prepare_layer(gdf, layer, fix=fix)
+    except ValidationError as exc:
+        raise ValidationError(exc.problems, file=file) from None
+
+
 def import_file(
     path: str | os.PathLike[str],
     layer: str,
@@ -427,7 +434,7 @@ def import_file(
     gdf = read_foreign(
         path, table=table, layer=layer, from_crs=from_crs, encoding=encoding, max_unzipped_mb=max_unzipped_mb
     )
-    result = prepare_layer(gdf, layer, fix=fix)
+    result = prepare_file_layer(gdf, layer, fix=fix, file=str(path))
     store_layer(result.gdf, layer, into)
     return result
 

@@ -29,7 +29,7 @@ from ._atomic import atomic_path
 from .chinacoord import PSEUDO_CRS, convert_frame
 from .crs import metric_crs_for
 from .errors import SourceError
-from .importer import prepare_layer, read_foreign
+from .importer import prepare_file_layer, read_foreign
 from .io import dataset_info, list_source_layers, load_layers, set_dataset_info, store_layer
 
 __all__ = ["Preview", "apply_import", "detect_shift", "guess_layer", "outside_count", "preview_import"]
@@ -209,7 +209,7 @@ def preview_import(
     gdf = read_foreign(
         path, table=table, layer=layer, from_crs=from_crs, encoding=encoding, max_unzipped_mb=max_unzipped_mb
     )
-    result = prepare_layer(gdf, layer, fix=fix)
+    result = prepare_file_layer(gdf, layer, fix=fix, file=str(path))
     present = set(list_source_layers(base))
     wanted = tuple(n for n in ("districts", layer) if n in present)
     current = load_layers(base, layers=wanted) if wanted else {}
@@ -264,7 +264,7 @@ def apply_import(
     layer, gdf = preview.layer, preview.gdf
     if mode == "append":
         if preview.clashes:
-            shown = ", ".join(preview.clashes[:10]) + (" …" if len(preview.clashes) > 10 else "")
+            shown = preview.clashes[:10] + (("…",) if len(preview.clashes) > 10 else ())
             raise SourceError("import.id_clash", file=source_file, layer=layer, ids=shown)
         if layer in list_source_layers(base):
             current = load_layers(base, layers=(layer,))[layer]

@@ -110,14 +110,14 @@ def _check_field(values: pd.Series, f: FieldSpec, spec: LayerSpec, ids: _Ids) ->
                 )
     if f.choices:
         allowed = values.isin(f.codes).to_numpy(dtype=bool)
-        labels = "、".join(c.zh for c in f.choices)
+        labels = tuple(c.zh for c in f.choices)
         for i in np.flatnonzero(present & ~allowed):
             yield Problem(
                 spec.name,
                 ids[i],
                 f.name,
                 "not_allowed",
-                {"value": _value(values.iloc[i]), "codes": ", ".join(f.codes), "labels": labels},
+                {"value": _value(values.iloc[i]), "codes": f.codes, "labels": labels},
             )
 
 

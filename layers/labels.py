@@ -19,6 +19,7 @@ from . import CATALOGUE
 __all__ = [
     "BASEMAP_LABELS",
     "CARD_DECIMALS",
+    "CRS_LABELS",
     "FORMAT_LABELS",
     "UI",
     "Card",
@@ -36,6 +37,7 @@ __all__ = [
 UI: dict[str, tuple[str, str]] = {
     "title": ("城市更新一张图", "Urban-renewal map"),
     "choose_options": ("请选择", "Choose options"),
+    "choose_option": ("请选择一项", "Choose an option"),
     "no_targets": (
         "此数据源没有计划指标（dataset_info 中的 targets 或旁边的 .targets.toml），不显示计划进度。",
         "This source names no plan targets (targets in its dataset_info, or a .targets.toml beside it).",
@@ -81,6 +83,39 @@ UI: dict[str, tuple[str, str]] = {
     "import_go": ("导入", "Import"),
     "import_done": ("已导入：{what}", "Imported: {what}"),
     "auto": ("自动（按文件）", "automatic (from the file)"),
+    "import_preview": ("预览", "Preview"),
+    "preview_title": ("导入预览：{file}", "Import preview: {file}"),
+    "preview_count": (
+        "要素数：{n:,}（“{layer}”现有 {existing:,}）",
+        "Features: {n:,} ({layer} holds {existing:,} now)",
+    ),
+    "preview_crs": ("读取坐标系：{crs}", "CRS read: {crs}"),
+    "preview_extent": (
+        "范围：东经 {west:.4f}–{east:.4f}°，北纬 {south:.4f}–{north:.4f}°",
+        "Extent: {west:.4f}–{east:.4f}°E, {south:.4f}–{north:.4f}°N",
+    ),
+    "preview_outside": ("不在任何街道内：{n:,} 个要素", "Outside every sub-district: {n:,} features"),
+    "preview_map": ("灰色：现有街道；红色：导入要素", "Grey: the sub-districts; red: the file's features"),
+    "preview_shift": (
+        "这些坐标看起来是{name}坐标（标为 WGS 84，但偏移约数百米）；要转换吗？",
+        "These look like {name} coordinates (labelled WGS 84 but a few hundred metres off); convert them?",
+    ),
+    "preview_convert": ("按{name}转换后重新预览", "Convert from {name} and preview again"),
+    "preview_clashes": (
+        "以下编号已存在，不能追加：{ids}",
+        "These ids already exist, so the file cannot be appended: {ids}",
+    ),
+    "import_replace": ("替换图层", "Replace the layer"),
+    "import_append": ("追加到图层", "Append to the layer"),
+    "import_cancel": ("取消", "Cancel"),
+    "import_applied": (
+        "已导入 {file}：“{layer}”现有 {n:,} 个要素",
+        "Imported {file}: {layer} now holds {n:,} features",
+    ),
+    "import_source_done": ("已打开 {file}", "Opened {file}"),
+    "working_copy": ("正在使用工作副本（含导入数据）", "Using the working copy (with imported data)"),
+    "working_download": ("下载工作副本（GeoPackage）", "Download the working copy (GeoPackage)"),
+    "working_discard": ("放弃导入，回到原数据源", "Discard imports, back to the source"),
     "export_stats": ("下载统计表 CSV", "Download statistics CSV"),
     "selected": ("已选街道：{names}", "Selected: {names}"),
     "length": ("长度", "Length"),
@@ -95,6 +130,17 @@ BASEMAP_LABELS: dict[str, tuple[str, str]] = {
     "tianditu_vec": ("天地图·矢量", "Tianditu vector"),
     "tianditu_img": ("天地图·影像", "Tianditu imagery"),
     "gaode": ("高德地图", "Amap (Gaode)"),
+}
+
+#: CRS choices of the import form, with the names planners know them by.
+CRS_LABELS: dict[str, tuple[str, str]] = {
+    "auto": ("自动（按文件）", "automatic (from the file)"),
+    "EPSG:4326": ("WGS 84 经纬度（EPSG:4326）", "WGS 84 lon/lat (EPSG:4326)"),
+    "EPSG:4490": ("CGCS2000 经纬度（EPSG:4490）", "CGCS2000 lon/lat (EPSG:4490)"),
+    "EPSG:4551": ("CGCS2000 3° GK CM 126°E（EPSG:4551）", "CGCS2000 3° GK CM 126°E (EPSG:4551)"),
+    "EPSG:4530": ("CGCS2000 3° GK 带号 42，CM 126°E（EPSG:4530）", "CGCS2000 3° GK zone 42, CM 126°E (EPSG:4530)"),
+    "gcj02": ("高德/腾讯 GCJ-02 经纬度", "Amap/Tencent GCJ-02 lon/lat"),
+    "bd09": ("百度 BD-09 经纬度", "Baidu BD-09 lon/lat"),
 }
 
 FORMAT_LABELS: dict[str, str] = {

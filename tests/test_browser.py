@@ -9,6 +9,7 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
 
 from geo.io import load_layers
 
@@ -165,25 +166,87 @@ def test_clicking_a_district_selects_it(page: Page) -> None:
     assert caption.is_visible()
 
 
-def test_import_an_uploaded_layer(browser: object, tmp_path: Path) -> None:
+def _upload(page: Page, path: Path) -> object:
+    sidebar = page.page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_text("导入数据").click()
+    sidebar.locator('input[type="file"]').set_input_files(str(path))
+    sidebar.get_by_text(path.name).wait_for()
+    return sidebar
+
+
+def test_import_is_previewed_then_replaces_the_layer(browser: object, tmp_path: Path) -> None:
     from .common import frame, hline
+    from .gdal import feature_count, ogrinfo
 
     upload = tmp_path / "new_roads.geojson"
-    frame("roads", [hline(0, 0, 1000)], seg_id=["N1"], name=["新路"]).to_crs(4326).to_file(upload)
+    lines = [hline(0, 0, 1000), hline(60_000, 0, 500)]  # the second lies outside every sub-district
+    frame("roads", lines, seg_id=["N1", "N2"], name=["新路", "远路"]).to_crs(4326).to_file(upload)
     with streamlit_server() as url:
         page = Page(browser, url)
-        sidebar = page.page.locator('[data-testid="stSidebar"]')
-        sidebar.get_by_text("导入数据").click()
-        sidebar.locator('input[type="file"]').set_input_files(str(upload))
-        sidebar.get_by_text("new_roads.geojson").wait_for()
-        page.choose(sidebar, "导入为", "道路")
-        sidebar.get_by_role("button", name="导入", exact=True).click()
-        sidebar.get_by_text("已导入：roads 1").wait_for(timeout=30_000)
-        page.page.locator(".ng-card", has_text="存量路网条段").get_by_text("1 段", exact=True).wait_for()
-        page.map.get_by_text("道路 (1)").wait_for()
-        assert page.count("roads") == 1 and page.count("pipes") == EXPECTED["pipes"]
+        sidebar = _upload(page, upload)
+        expect(sidebar.get_by_role("combobox", name="导入为")).to_have_value("道路")  # guessed from the file
+        sidebar.get_by_role("button", name="预览", exact=True).click()
+        panel = page.page.locator(".st-key-import_preview")
+        expect(panel).to_contain_text("导入预览：new_roads.geojson", timeout=30_000)
+        expect(panel).to_contain_text("要素数：2（“道路”现有 96）")
+        expect(panel).to_contain_text("读取坐标系：WGS 84")
+        expect(panel).to_contain_text("不在任何街道内：1 个要素")
+        expect(panel.get_by_role("img")).to_be_visible()  # the extent sketch
+        expect(panel).to_contain_text("远路")
+        assert page.count("roads") == EXPECTED["roads"]  # nothing replaced yet
+        panel.get_by_role("button", name="替换图层").click()
+        sidebar.get_by_text("已导入 new_roads.geojson：“道路”现有 2 个要素").wait_for(timeout=30_000)
+        page.page.locator(".ng-card", has_text="存量路网条段").get_by_text("2 段", exact=True).wait_for()
+        page.map.get_by_text("道路 (2)").wait_for()
+        assert page.count("roads") == 2 and page.count("pipes") == EXPECTED["pipes"]
+        expect(sidebar.get_by_role("textbox", name="数据源")).to_have_value("data/nanguan.gpkg")
+        expect(page.page.get_by_text("示意数据")).to_have_count(0)  # real data now
+        expect(page.page.get_by_text("Session State")).to_have_count(0)
+        with page.page.expect_download() as info:
+            sidebar.get_by_role("button", name="下载工作副本（GeoPackage）").click()
+        saved = tmp_path / info.value.suggested_filename
+        info.value.save_as(saved)
+        assert re.fullmatch(r"nanguan_working_\d{8}\.gpkg", saved.name)
+        assert feature_count(ogrinfo("-so", str(saved), "roads")) == 2
         page.page.close()
     assert SAMPLE.exists() and len(load_layers(SAMPLE)["roads"]) == 96
+
+
+def test_amap_coordinates_are_flagged_and_converted(browser: object, tmp_path: Path) -> None:
+    from geo.chinacoord import convert_frame
+
+    upload = tmp_path / "高德道路.geojson"
+    convert_frame(load_layers(SAMPLE)["roads"].to_crs(4326), "wgs84", "gcj02").to_file(upload)
+    with streamlit_server() as url:
+        page = Page(browser, url)
+        sidebar = _upload(page, upload)
+        sidebar.get_by_role("button", name="预览", exact=True).click()
+        warning = page.page.get_by_text("这些坐标看起来是高德/腾讯 GCJ-02 经纬度坐标")
+        warning.wait_for(timeout=30_000)
+        page.page.get_by_role("button", name="按高德/腾讯 GCJ-02 经纬度转换后重新预览").click()
+        page.page.get_by_text("读取坐标系：GCJ-02 → WGS 84").wait_for(timeout=30_000)
+        expect(page.page.get_by_text("不在任何街道内：0 个要素")).to_be_visible()
+        expect(warning).to_have_count(0)
+        expect(sidebar.get_by_role("combobox", name="坐标系")).to_have_value("高德/腾讯 GCJ-02 经纬度")
+        page.page.close()
+
+
+def test_import_error_is_chinese_and_names_the_upload(browser: object, tmp_path: Path) -> None:
+    from .test_errors import ENGLISH
+    from .test_importer import BAD_INPUTS
+
+    upload = BAD_INPUTS["GBK without .cpg"][0](tmp_path)
+    with streamlit_server() as url:
+        page = Page(browser, url)
+        sidebar = _upload(page, upload)
+        page.choose(sidebar, "导入为", "道路")
+        sidebar.get_by_role("button", name="预览", exact=True).click()
+        alert = sidebar.locator('[data-testid="stAlertContentError"]')
+        alert.wait_for(timeout=30_000)
+        shown = alert.inner_text()
+        assert shown.startswith("roads.zip：属性文字不是 UTF-8 编码") and "GBK" in shown
+        assert "/" not in shown.replace("ArcGIS/SuperMap", "") and not ENGLISH.search(shown), shown
+        page.page.close()
 
 
 def test_downloaded_shapefile_opens_in_gdal(page: Page, tmp_path: Path) -> None:
