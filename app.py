@@ -112,9 +112,11 @@ def info_of(key: tuple[str, int, int]) -> dict[str, str]:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def download_of(key: tuple[str, int, int], flt: Filter, names: tuple[str, ...], fmt: str, crs: str, enc: str) -> bytes:
+def download_of(
+    key: tuple[str, int, int], flt: Filter, names: tuple[str, ...], fmt: str, crs: str, enc: str, labels: bool
+) -> bytes:
     shown = shown_of(key, flt)
-    return layers_bytes({n: shown[n] for n in names if n in shown}, fmt, crs=crs, encoding=enc)
+    return layers_bytes({n: shown[n] for n in names if n in shown}, fmt, crs=crs, encoding=enc, labels=labels)
 
 
 def _box_source() -> str:
@@ -470,21 +472,26 @@ def render_export(sel: Selection, table: pd.DataFrame) -> None:
         disabled=fmt != "shp",
         placeholder=text("choose_option", sel.lang),
     )
+    labels = st.checkbox(text("export_labels", sel.lang), key="ex_labels", help=text("export_labels_help", sel.lang))
     key = stamp(sel.source)
     groups = [(n,) for n in sel.visible] + ([sel.visible] if fmt in ("gpkg", "shp", "xlsx") else [])
     columns = st.columns(4)
-    for i, names in enumerate(groups):
-        name = names[0] if len(names) == 1 else "all"
-        label = CATALOGUE[name].label(sel.lang) if name != "all" else text("all_layers", sel.lang)
-        columns[i % 4].download_button(
-            text("export_layer", sel.lang, layer=label),
-            download_of(key, sel.flt, names, fmt, crs, enc),
-            file_name=export_name(name, fmt, crs),
-            key=f"dl_{name}",
-        )
+    try:
+        for i, names in enumerate(groups):
+            name = names[0] if len(names) == 1 else "all"
+            label = CATALOGUE[name].label(sel.lang) if name != "all" else text("all_layers", sel.lang)
+            columns[i % 4].download_button(
+                text("export_layer", sel.lang, layer=label),
+                download_of(key, sel.flt, names, fmt, crs, enc, labels),
+                file_name=export_name(name, fmt, crs),
+                key=f"dl_{name}",
+            )
+    except RenewalError as exc:
+        st.error(message_of(exc, sel.lang))
+    stats_table = labelled_table(round_stats(table), "zh") if labels else round_stats(table)
     columns[len(groups) % 4].download_button(
         text("export_stats", sel.lang),
-        csv_bytes(round_stats(table)),
+        csv_bytes(stats_table),
         file_name=export_name("stats", "csv", None),
         key="dl_stats",
     )

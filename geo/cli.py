@@ -145,6 +145,10 @@ def _export_bytes(args: argparse.Namespace) -> bytes:
         layers = attribute_filter(load_layers(args.source), Filter(districts=tuple(args.district)))
         if args.layer == "stats":
             table = round_stats(select_districts(district_stats(layers), tuple(args.district)))
+            if args.chinese_labels:
+                from layers.labels import labelled_table
+
+                table = labelled_table(table, "zh")
         else:
             targets = Settings.from_env().targets
             frame = plan_progress(layers, _targets(args.source, str(targets) if targets else None))
@@ -156,7 +160,7 @@ def _export_bytes(args: argparse.Namespace) -> bytes:
     if args.layer != "all" and missing:
         raise SourceError("source.no_layer", file=args.source, layer=args.layer)
     chosen = {n: layers[n] for n in names if n in layers}
-    return layers_bytes(chosen, fmt, crs=args.crs, encoding=args.encoding)
+    return layers_bytes(chosen, fmt, crs=args.crs, encoding=args.encoding, labels=args.chinese_labels)
 
 
 def cmd_export(args: argparse.Namespace) -> None:
@@ -281,6 +285,11 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
         default=[],
         metavar="CODE",
         help="only features meeting this sub-district (repeatable)",
+    )
+    p.add_argument(
+        "--chinese-labels",
+        action="store_true",
+        help="Chinese field names and value labels (名称, 状态 = 规划) for people; default: codes for machines",
     )
     p.add_argument("--out", metavar="FILE", help="output file (default: layer_CRS_date.ext in this folder)")
     p.set_defaults(func=cmd_export)

@@ -104,6 +104,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{layer}.{column}: {value!r} has {char!r}, which cannot be written in {encoding}; export in UTF-8",
         "{layer}.{column}：“{value}”中的“{char}”无法用 {encoding} 写出，请用 UTF-8 导出",
     ),
+    "export.labels_too_long": (
+        "{layer}: Chinese field names {fields} do not fit a Shapefile's 10 bytes in {encoding}; export in GBK",
+        "{layer}：中文字段名 {fields} 用 {encoding} 编码超出 Shapefile 字段名的 10 字节，请选择 GBK 编码",
+    ),
     "export.encoding": (
         "unsupported Shapefile encoding {encoding!r}; use {allowed}",
         "不支持的 Shapefile 编码 {encoding}，可选 {allowed}",

@@ -195,14 +195,45 @@ def xlsx_bytes(sheets: Mapping[str, pd.DataFrame]) -> bytes:
     return buf.getvalue()
 
 
+def _labelled_layers(layers: Mapping[str, gpd.GeoDataFrame], fmt: str, encoding: str) -> dict[str, gpd.GeoDataFrame]:
+    from layers.labels import localised_layer
+
+    out = {name: localised_layer(gdf, name, "zh") for name, gdf in layers.items()}
+    if fmt == "shp":
+        # A .dbf field name holds 10 bytes: 5 Chinese characters in GBK, only 3 in UTF-8.
+        for name, gdf in out.items():
+            long = [c for c in gdf.columns if c != gdf.geometry.name and len(str(c).encode(encoding)) > 10]
+            if long:
+                raise SourceError("export.labels_too_long", layer=name, fields=tuple(long), encoding=encoding)
+    return out
+
+
 def layers_bytes(
-    layers: Mapping[str, gpd.GeoDataFrame], fmt: str, *, crs: str | None = None, encoding: str = "UTF-8"
+    layers: Mapping[str, gpd.GeoDataFrame],
+    fmt: str,
+    *,
+    crs: str | None = None,
+    encoding: str = "UTF-8",
+    labels: bool = False,
 ) -> bytes:
     """Layers in one of :data:`EXPORT_FORMATS`, as the app downloads and the CLI writes them.
 
     GeoJSON and CSV hold one layer; GeoPackage, zipped Shapefile and XLSX hold any number.
     ``crs`` defaults to EPSG:4326, except that a GeoPackage keeps each layer's own CRS.
+    ``labels`` writes Chinese field names and value labels (名称, 状态 = 规划 …) for people's
+    attribute tables instead of the codes machines read back; a Shapefile then needs GBK,
+    as a .dbf field name holds 10 bytes.
     """
+    if labels and fmt in ("csv", "xlsx"):
+        from layers.labels import localised_layer
+
+        geometry = "wkt" if fmt == "csv" else "lonlat"
+        tables = {n: localised_layer(attribute_table(g, n, geometry=geometry), n, "zh") for n, g in layers.items()}
+        if fmt == "csv" and len(tables) != 1:
+            raise SourceError("export.one_layer", format="CSV")
+        return csv_bytes(next(iter(tables.values()))) if fmt == "csv" else xlsx_bytes(tables)
+    if labels:
+        layers = _labelled_layers(layers, fmt, encoding)
     if fmt in ("geojson", "csv") and len(layers) != 1:
         raise SourceError("export.one_layer", format="GeoJSON" if fmt == "geojson" else "CSV")
     if fmt == "geojson":

@@ -21,11 +21,13 @@ __all__ = [
     "CARD_DECIMALS",
     "CRS_LABELS",
     "FORMAT_LABELS",
+    "TABLE_COLUMNS",
     "UI",
     "Card",
     "column_label",
     "figure",
     "labelled_table",
+    "localised_layer",
     "progress_cards",
     "progress_html",
     "row_label",
@@ -70,6 +72,11 @@ UI: dict[str, tuple[str, str]] = {
     "export_crs": ("坐标系", "CRS"),
     "export_enc": ("Shapefile 编码", "Shapefile encoding"),
     "all_layers": ("全部图层", "all layers"),
+    "export_labels": ("中文字段名和取值", "Chinese field names and values"),
+    "export_labels_help": (
+        "给人看的属性表（Excel、ArcGIS）：名称、状态 = 规划；不选则为机器读回用的代码",
+        "For people's attribute tables (Excel, ArcGIS): 名称, 状态 = 规划; off: the codes machines read back",
+    ),
     "import": ("导入数据", "Import data"),
     "import_file": (
         "GeoJSON、GeoPackage、Shapefile（zip）、KML 或 CSV",
@@ -152,6 +159,33 @@ FORMAT_LABELS: dict[str, str] = {
 }
 
 _ROWS = {"OUTSIDE": ("区外", "Outside"), "TOTAL": ("合计", "Total")}
+
+#: Headers of the columns an attribute table adds to a layer's fields.
+TABLE_COLUMNS: dict[str, tuple[str, str]] = {
+    "length_m": ("长度_米", "Length_m"),
+    "area_m2": ("面积_平方米", "Area_m2"),
+    "lon": ("经度", "Longitude"),
+    "lat": ("纬度", "Latitude"),
+}
+
+
+def localised_layer(frame: pd.DataFrame, layer: str, lang: str = "zh") -> pd.DataFrame:
+    """A layer's table (or GeoDataFrame) with field names and coded values as people read
+    them in ``lang`` (``status`` "planned" becomes 状态 "规划"); the geometry column keeps
+    its name. Returns a copy."""
+    spec = CATALOGUE[layer]
+    out = frame.copy()
+    names = {}
+    for f in spec.fields:
+        if f.name not in out.columns:
+            continue
+        if f.choices:
+            out[f.name] = [f.value_label(v, lang) if isinstance(v, str) else v for v in out[f.name]]
+        names[f.name] = f.label(lang)
+    names.update({c: pair[0 if lang == "zh" else 1] for c, pair in TABLE_COLUMNS.items() if c in out.columns})
+    return out.rename(columns=names)
+
+
 _UNITS = {"km": "km", "ha": "ha"}
 
 

@@ -290,3 +290,14 @@ def test_progress_bar_on_a_terminal() -> None:
     os.close(primary)
     assert proc.wait() == 0
     assert b"measuring" in seen and b"layer" in seen
+
+
+def test_export_with_chinese_labels(tmp_path: Path) -> None:
+    out = tmp_path / "stats.csv"
+    result = run("export", str(SAMPLE), "--layer", "stats", "--format", "csv", "--chinese-labels", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    assert rows[0][:4] == ["区划代码", "街道乡镇", "道路数", "道路 (km)"]
+    assert rows[-1][:3] == ["", "合计", "96"]
+    plain = run("export", str(SAMPLE), "--layer", "stats", "--format", "csv", "--out", str(out))
+    assert plain.returncode == 0 and out.read_text(encoding="utf-8-sig").splitlines()[-1].startswith("TOTAL,")
