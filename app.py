@@ -503,15 +503,16 @@ def render_page(sel: Selection) -> None:
         st.info(text("schematic", sel.lang))
     if "preview" in st.session_state:
         render_preview(sel.lang)
+    # The plan's figures first: they are small and quick, the map of a big city is not.
+    render_progress(sel)
     shown = shown_of(key, sel.flt)
     render_map(shown, sel)
-    render_progress(sel)
     table = render_stats(sel)
     render_export(sel, table)
 
 
 def main() -> None:
-    st.set_page_config(page_title="南关城市更新一张图", page_icon="🗺️", layout="wide")
+    st.set_page_config(page_title=text("title", SETTINGS.lang), page_icon="🗺️", layout="wide")
     sel = render_sidebar()
     try:
         title, subtitle = source_title(info_of(stamp(sel.source)), Path(sel.source).name, sel.lang)

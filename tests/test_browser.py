@@ -279,3 +279,39 @@ def test_standalone_map_opens_offline(browser: object, tmp_path: Path) -> None:
     assert page.locator("path.leaflet-interactive").count() == sum(EXPECTED.values())
     assert failed == []
     page.close()
+
+
+#: Elements of a progress card whose text is cut off or overflows it; empty when all fit.
+OVERFLOWING = """cards => cards.flatMap(card => [card, ...card.querySelectorAll('*')]
+    .filter(e => e.scrollWidth > e.clientWidth + 1 || getComputedStyle(e).textOverflow === 'ellipsis')
+    .map(e => e.className + ': ' + e.textContent))"""
+
+
+@pytest.fixture(scope="module")
+def cities(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    from .common import write_city
+
+    folder = tmp_path_factory.mktemp("cities")
+    return {
+        "five": write_city(folder / "five.gpkg", roads=400, districts=5, targets=True),
+        "50k": write_city(folder / "city50k.gpkg", roads=50_000, districts=200, targets=True),
+    }
+
+
+@pytest.mark.parametrize("source", ["sample", "five", "50k"])
+@pytest.mark.parametrize("width", [1400, 900])
+def test_every_progress_card_fits(browser: object, cities: dict[str, Path], source: str, width: int) -> None:
+    path = SAMPLE if source == "sample" else cities[source]
+    with streamlit_server(NANGUAN_SOURCE=str(path)) as url:
+        page = browser.new_page(viewport={"width": width, "height": 1100})
+        page.goto(url)
+        cards = page.locator(".ng-card")
+        expect(cards).to_have_count(10, timeout=120_000)
+        assert cards.evaluate_all(OVERFLOWING) == []
+        text = " ".join(cards.all_inner_texts())
+        assert "e+" not in text and "…" not in text
+        if source == "50k":
+            assert "50,000 段" in text
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.locator(".ng-progress").screenshot(path=str(ARTIFACTS / f"progress_{source}_{width}.png"))
+        page.close()
