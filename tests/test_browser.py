@@ -315,3 +315,22 @@ def test_every_progress_card_fits(browser: object, cities: dict[str, Path], sour
         ARTIFACTS.mkdir(exist_ok=True)
         page.locator(".ng-progress").screenshot(path=str(ARTIFACTS / f"progress_{source}_{width}.png"))
         page.close()
+
+
+def test_statistics_table_ends_at_its_total_row(page: Page) -> None:
+    """The frame is as tall as its rows: the 合计 row's text sits just above its bottom edge."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    frame = page.page.locator('[data-testid="stDataFrame"]').first
+    frame.wait_for()
+    page.page.wait_for_function(
+        "() => document.querySelector('[data-testid=stDataFrame] canvas')?.height > 0", timeout=30_000
+    )
+    image = np.asarray(Image.open(io.BytesIO(frame.screenshot())).convert("L"))
+    scale = image.shape[0] / frame.bounding_box()["height"]
+    text_rows = np.flatnonzero((image < 100).any(axis=1))
+    gap_px = (image.shape[0] - 1 - text_rows.max()) / scale
+    assert gap_px < 18, f"{gap_px:.0f} px below the last row's text: a blank row"
