@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from geo.crs import source_metric_crs
 from geo.errors import RenewalError
 from geo.errors import message as message_of
 from geo.export import EXPORT_CRS, EXPORT_ENCODINGS, EXPORT_FORMATS, csv_bytes, export_name, layers_bytes
@@ -26,7 +27,7 @@ from geo.precision import DECIMALS, column_unit, round_stats
 from geo.preview import apply_import, guess_layer, preview_import
 from geo.progress import Target, load_targets, plan_progress, source_targets, targets_beside
 from geo.settings import BASEMAPS, Settings, resolve_source
-from geo.stats import district_stats, select_districts
+from geo.stats import OUTSIDE, TOTAL, district_stats, select_districts
 from layers import CATALOGUE, LAYER_NAMES
 from layers.assets import AssetUrls, install_static
 from layers.extent import extent_svg
@@ -45,15 +46,8 @@ from layers.mapbuild import MapOptions, build_map
 log = logging.getLogger("nanguan.app")
 SETTINGS = Settings.from_env()
 STATIC = Path(__file__).resolve().parent / "static"
-#: (layer, field) pairs offered as filters.
-FILTERS = (
-    ("roads", "status"),
-    ("pipes", "utility"),
-    ("parcels", "kind"),
-    ("parcels", "status"),
-    ("greenbelt", "kind"),
-    ("facilities", "kind"),
-)
+#: (layer, field) pairs offered as filters, as the catalogue declares them.
+FILTERS = tuple((spec.name, field) for spec in CATALOGUE.values() for field in spec.filters)
 
 
 @dataclass(frozen=True)
@@ -91,7 +85,10 @@ def layers_of(source: str) -> dict[str, gpd.GeoDataFrame]:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def stats_of(key: tuple[str, int, int], flt: Filter) -> pd.DataFrame:
-    return select_districts(district_stats(attribute_filter(_layers(key), flt)), flt.districts)
+    layers = _layers(key)
+    metric = source_metric_crs(layers)
+    table = district_stats(attribute_filter(layers, flt), crs=metric, tolerance_m2=SETTINGS.overlap_tolerance_m2)
+    return select_districts(table, flt.districts)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -116,7 +113,9 @@ def download_of(
     key: tuple[str, int, int], flt: Filter, names: tuple[str, ...], fmt: str, crs: str, enc: str, labels: bool
 ) -> bytes:
     shown = shown_of(key, flt)
-    return layers_bytes({n: shown[n] for n in names if n in shown}, fmt, crs=crs, encoding=enc, labels=labels)
+    metric = source_metric_crs(_layers(key))
+    chosen = {n: shown[n] for n in names if n in shown}
+    return layers_bytes(chosen, fmt, crs=crs, encoding=enc, metric=metric, labels=labels)
 
 
 def _box_source() -> str:
@@ -431,7 +430,7 @@ def render_stats(sel: Selection) -> pd.DataFrame:
         row_height=35,
         height=35 * (len(table) + 1) + 2,
     )
-    body = table[~table.index.isin(["OUTSIDE", "TOTAL"])].set_index("district_name")
+    body = table[~table.index.isin([OUTSIDE, TOTAL])].set_index("district_name")
     left, right = st.columns(2)
     left.caption(text("chart_roads", sel.lang))
     left.bar_chart(body["roads_km"], horizontal=True, sort=False)

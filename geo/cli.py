@@ -16,11 +16,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
+from pyproj.exceptions import ProjError
+from tqdm import tqdm
 
-from layers import LAYER_NAMES
+from layers import CATALOGUE, LAYER_NAMES, units_layer
+from layers.labels import named_rows
 
 from ._atomic import write_bytes_atomic
+from ._cli_edits import add_edit_commands, parse_day
 from ._table import text_table
+from .coverage import check_coverage
+from .crs import reproject, source_metric_crs
 from .errors import RenewalError, SourceError, ValidationError, message, problem_text
 from .export import (
     EXPORT_CRS,
@@ -31,13 +37,14 @@ from .export import (
     layers_bytes,
     xlsx_bytes,
 )
-from .filters import Filter, apply_filter, attribute_filter
+from .filters import Filter, apply_filter
+from .history import read_history
 from .importer import import_file, prepare_layer, read_foreign
 from .io import dataset_info, load_layers
 from .precision import round_progress, round_stats
 from .progress import Target, load_targets, plan_progress, source_targets
 from .settings import BASEMAPS, Settings
-from .stats import MAIN_COLUMNS, district_stats, select_districts
+from .stats import district_stats, select_districts, stats_schema
 
 __all__ = ["build_parser", "main"]
 
@@ -70,9 +77,15 @@ def _emit(frame: pd.DataFrame, args: argparse.Namespace) -> None:
 def cmd_stats(args: argparse.Namespace) -> None:
     """Per-district statistics of a source."""
     layers = load_layers(args.source)
-    table = round_stats(district_stats(layers, crs=args.crs))
+    with tqdm(total=len(CATALOGUE) - 1, desc="measuring", unit="layer", disable=None, leave=False) as bar:
+        table = district_stats(
+            layers, crs=args.crs, tolerance_m2=args.overlap_tolerance, on_layer=lambda _name: bar.update()
+        )
+    for warning in table.attrs["warnings"]:
+        print(f"warning: {warning}", file=sys.stderr)
+    table = named_rows(round_stats(table), Settings.from_env().lang)
     if args.format == "table" and not args.wide:
-        table = table[list(MAIN_COLUMNS)]
+        table = table[[c.name for c in stats_schema() if c.code is None]]
     _emit(table, args)
 
 
@@ -89,7 +102,9 @@ def _targets(source: str, targets: str | None) -> list[Target]:
 def cmd_progress(args: argparse.Namespace) -> None:
     """The plan's figures against a source."""
     layers = load_layers(args.source)
-    frame = plan_progress(layers, _targets(args.source, args.targets), crs=args.crs)
+    history = read_history(args.source) if args.as_of else None
+    targets = _targets(args.source, args.targets)
+    frame = plan_progress(layers, targets, crs=args.crs, as_of=args.as_of, history=history)
     _emit(round_progress(frame).reset_index(), args)
 
 
@@ -101,6 +116,7 @@ def cmd_validate(args: argparse.Namespace) -> None:
             layers = load_layers(path)
             if not layers:
                 raise SourceError("source.no_catalogue_layer", file=str(path), layers=LAYER_NAMES)
+            _check_units(layers, args.overlap_tolerance)
             summary = ", ".join(f"{name} {len(gdf)}" for name, gdf in layers.items())
         else:
             gdf = read_foreign(
@@ -119,6 +135,18 @@ def cmd_validate(args: argparse.Namespace) -> None:
     print(f"ok: {path} conforms ({summary} features)")
 
 
+def _check_units(layers: dict[str, pd.DataFrame], tolerance_m2: float) -> None:
+    """Check the statistics units form a coverage; print the tolerated flaws."""
+    units = units_layer()
+    if units.name not in layers:
+        return
+    gdf = layers[units.name]
+    geoms = reproject(gdf.geometry.to_numpy(), gdf.crs, source_metric_crs(layers))
+    codes = gdf[units.id_field].astype(str).tolist()
+    for issue in check_coverage(geoms, codes, tolerance_m2=tolerance_m2, layer=units.name):
+        print(f"warning: {units.name}: {issue}")
+
+
 def cmd_import(args: argparse.Namespace) -> None:
     """Replace one layer of a GeoPackage with a file's features, atomically."""
     if not args.create and not Path(args.into).exists():
@@ -132,6 +160,7 @@ def cmd_import(args: argparse.Namespace) -> None:
         encoding=args.encoding,
         fix=args.fix,
         max_unzipped_mb=Settings.from_env().max_unzipped_mb,
+        by=args.by,
     )
     repaired = f"; repaired geometries: {', '.join(result.repaired)}" if result.repaired else ""
     print(f"imported {len(result.gdf)} features into {args.into} as {args.layer}{repaired}")
@@ -142,25 +171,36 @@ def _export_bytes(args: argparse.Namespace) -> bytes:
     if args.layer in ("stats", "progress"):
         if fmt not in ("csv", "xlsx"):
             raise SourceError("export.table_format", layer=args.layer)
-        layers = attribute_filter(load_layers(args.source), Filter(districts=tuple(args.district)))
+        layers = load_layers(args.source)
         if args.layer == "stats":
-            table = round_stats(select_districts(district_stats(layers), tuple(args.district)))
+            tolerance = Settings.from_env().overlap_tolerance_m2
+            table = select_districts(district_stats(layers, tolerance_m2=tolerance), tuple(args.district))
             if args.chinese_labels:
                 from layers.labels import labelled_table
 
-                table = labelled_table(table, "zh")
+                table = labelled_table(round_stats(table), "zh")
+            else:
+                table = named_rows(round_stats(table), Settings.from_env().lang)
         else:
             targets = Settings.from_env().targets
             frame = plan_progress(layers, _targets(args.source, str(targets) if targets else None))
             table = round_progress(frame).reset_index()
         return csv_bytes(table) if fmt == "csv" else xlsx_bytes({args.layer: table})
     names = LAYER_NAMES if args.layer == "all" else (args.layer,)
-    layers = apply_filter(load_layers(args.source), Filter(districts=tuple(args.district)))
+    source = load_layers(args.source)
+    layers = apply_filter(source, Filter(districts=tuple(args.district)))
     missing = [n for n in names if n not in layers]
     if args.layer != "all" and missing:
         raise SourceError("source.no_layer", file=args.source, layer=args.layer)
     chosen = {n: layers[n] for n in names if n in layers}
-    return layers_bytes(chosen, fmt, crs=args.crs, encoding=args.encoding, labels=args.chinese_labels)
+    return layers_bytes(
+        chosen,
+        fmt,
+        crs=args.crs,
+        encoding=args.encoding,
+        metric=source_metric_crs(source),
+        labels=args.chinese_labels,
+    )
 
 
 def cmd_export(args: argparse.Namespace) -> None:
@@ -185,6 +225,16 @@ def cmd_map(args: argparse.Namespace) -> None:
 
 def _add_source(p: argparse.ArgumentParser) -> None:
     p.add_argument("source", metavar="SOURCE", help="a GeoPackage with the catalogue layers")
+
+
+def _add_tolerance(p: argparse.ArgumentParser, settings: Settings) -> None:
+    p.add_argument(
+        "--overlap-tolerance",
+        metavar="M2",
+        type=float,
+        default=settings.overlap_tolerance_m2,
+        help="largest overlap of two sub-districts accepted, in m² (larger ones are refused; default 1)",
+    )
 
 
 def _add_reading(p: argparse.ArgumentParser) -> None:
@@ -233,6 +283,7 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     _add_source(p)
     _add_output(p)
     p.add_argument("--wide", action="store_true", help="with --format table: include the breakdown columns")
+    _add_tolerance(p, settings)
     p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser("progress", help="the 2020 plan's figures against the data")
@@ -243,6 +294,9 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
         default=str(settings.targets) if settings.targets else None,
         help="targets file (default: the source's own, from its dataset_info or <name>.targets.toml)",
     )
+    p.add_argument(
+        "--as-of", type=parse_day, metavar="YYYY-MM-DD", help="the figures as they stood on that day (from the history)"
+    )
     _add_output(p)
     p.set_defaults(func=cmd_progress)
 
@@ -250,6 +304,7 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE", help="a GeoPackage of catalogue layers, or any readable file with --layer")
     p.add_argument("--layer", choices=LAYER_NAMES, help="the catalogue layer the file holds")
     _add_reading(p)
+    _add_tolerance(p, settings)
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("import", help="replace one layer of a GeoPackage with a file's features (atomically)")
@@ -259,7 +314,10 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     p.add_argument("--create", action="store_true", help="make TARGET.gpkg when it does not exist (refused otherwise)")
     _add_reading(p)
     p.add_argument("--fix", action="store_true", help="repair invalid geometries (their ids are reported)")
+    p.add_argument("--by", default="", metavar="NAME", help="who imports it, for the change history")
     p.set_defaults(func=cmd_import)
+
+    add_edit_commands(sub)
 
     p = sub.add_parser("export", help="write layers or tables for the municipal GIS or a spreadsheet")
     _add_source(p)
@@ -323,6 +381,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RenewalError as exc:
         zh = args.message_lang == "zh"
         print(f"{'错误' if zh else 'error'}{'：' if zh else ': '}{message(exc, args.message_lang)}", file=sys.stderr)
+        return 1
+    except ProjError as exc:
+        if Settings.from_env().debug:
+            raise
+        reason = str(exc).splitlines()[0] if str(exc) else "no transformation between these CRSs"
+        print(f"error: cannot transform the coordinates ({reason}); check the CRS of the data", file=sys.stderr)
         return 1
     except (OSError, ValueError) as exc:
         if Settings.from_env().debug:

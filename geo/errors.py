@@ -18,7 +18,10 @@ from typing import Any
 
 __all__ = [
     "MESSAGES",
+    "PROBLEMS",
+    "BalanceError",
     "CRSError",
+    "CoverageError",
     "Problem",
     "RenewalError",
     "SourceError",
@@ -76,9 +79,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{file}：无法写入，请换一个输出位置",
     ),
     # statistics and plan targets
-    "stats.no_districts": (
-        "the source has no 'districts' layer; statistics need the sub-district boundaries",
-        "数据源没有“街道乡镇”图层，分街道统计需要街道边界",
+    "stats.no_units": (
+        "the source has no {layer!r} layer; statistics need the sub-district boundaries",
+        "数据源没有“{layer}”图层，分街道统计需要街道边界",
     ),
     "targets.none": (
         "{file}: names no plan targets (no 'targets' in its dataset_info, no .targets.toml beside it); "
@@ -96,8 +99,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{file}：指标“{target}”引用了未知图层“{layer}”",
     ),
     "targets.unknown_measure": (
-        "target {target!r}: unknown measure {measure!r}; use count, km, ha or sum:<field>",
-        "指标“{target}”：未知的度量“{measure}”，可用 count、km、ha 或 sum:<字段>",
+        "{file}: target {target!r}: unknown measure {measure!r}; use count, km, ha or sum:<field>",
+        "{file}：指标“{target}”：未知的度量“{measure}”，可用 count、km、ha 或 sum:<字段>",
+    ),
+    "targets.unknown_field": (
+        "{file}: target {target!r}: {kind} names unknown field {field!r}",
+        "{file}：指标“{target}”的 {kind} 引用了未知字段“{field}”",
+    ),
+    "targets.unknown_code": (
+        "{file}: target {target!r}: {kind} {field} = {value!r} is not one of {codes}",
+        "{file}：指标“{target}”的 {kind} {field} = “{value}”不是允许的取值（{codes}）",
     ),
     # exports
     "export.unencodable": (
@@ -263,6 +274,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{file}: ids already in {layer}: {ids}; replace the layer instead, or give the new features other ids",
         "{file}：编号已存在于“{layer}”：{ids}；请改为替换图层，或给新要素换编号",
     ),
+    # errors raised with a sentence instead of a code (shown as written)
+    "text": ("{text}", "{text}"),
     # validation
     "validation.problems": ("{count} problem{plural} found: {shown}{more}", "发现 {count} 个问题：{shown}{more}"),
     "validation.file_problems": (
@@ -336,7 +349,8 @@ class RenewalError(Exception):
 
     def __init__(self, code: str, /, **params: Any) -> None:
         if code not in MESSAGES:
-            raise KeyError(f"unknown error code {code!r}")
+            # A sentence rather than a code: shown as it is, in English only.
+            code, params = "text", {"text": code}
         self.code = code
         self.params: dict[str, Any] = params
         super().__init__(message(self, "en"))
@@ -370,7 +384,7 @@ class Problem:
     @property
     def message(self) -> str:
         """What is wrong, in English."""
-        return PROBLEMS[self.code][0].format(**_lists(self.params, "en"))
+        return _problem_template(self)[0].format(**_lists(_problem_params(self), "en"))
 
     def __str__(self) -> str:
         return problem_text(self, "en")
@@ -459,10 +473,19 @@ def problem_text(problem: Problem, lang: str = "en") -> str:
         where += f" {problem.feature}"
     if problem.field is not None:
         where += f" [{_field_label(problem.layer, problem.field, lang)}]"
-    en, cn = PROBLEMS[problem.code]
+    en, cn = _problem_template(problem)
     if zh:
-        return f"{where}：{cn.format(**_zh_params(problem.layer, problem.params))}"
-    return f"{where}: {en.format(**_lists(problem.params, 'en'))}"
+        return f"{where}：{cn.format(**_zh_params(problem.layer, _problem_params(problem)))}"
+    return f"{where}: {en.format(**_lists(_problem_params(problem), 'en'))}"
+
+
+def _problem_template(problem: Problem) -> tuple[str, str]:
+    return PROBLEMS.get(problem.code, ("{text}", "{text}"))
+
+
+def _problem_params(problem: Problem) -> Mapping[str, Any]:
+    """A problem's params; one made with a sentence instead of a code shows that sentence."""
+    return problem.params if problem.code in PROBLEMS else {"text": problem.code}
 
 
 def _shown(value: Any, names: Mapping[str, str]) -> Any:
@@ -499,3 +522,14 @@ def message(error: RenewalError, lang: str = "en", *, names: Mapping[str, str] |
         params.update(shown=_shown(shown, names), more=more, plural="" if n == 1 else "s")
     en, zh = MESSAGES[error.code]
     return (zh if lang == "zh" else en).format(**params)
+
+
+class CoverageError(ValidationError):
+    """Statistics units that overlap: a feature there would be counted twice."""
+
+
+class BalanceError(RenewalError, ArithmeticError):
+    """An internal error: the districts and OUTSIDE do not add up to the layer's total.
+
+    Raised, never shown as a figure: a table whose rows do not add up is wrong.
+    """

@@ -423,11 +423,13 @@ def import_file(
     encoding: str | None = None,
     fix: bool = False,
     max_unzipped_mb: float = 500.0,
+    by: str = "",
 ) -> ImportResult:
     """Read ``path``, check it as catalogue layer ``layer`` and store it in GeoPackage ``into``.
 
     The whole path of ``python -m geo import`` and the app's import: a failure at any step
-    leaves ``into`` untouched (see :func:`geo.io.store_layer`).
+    leaves ``into`` untouched (see :func:`geo.io.store_layer`). The import is recorded in
+    ``into``'s change history with ``by`` and the file's name.
     """
     from .io import store_layer
 
@@ -435,7 +437,7 @@ def import_file(
         path, table=table, layer=layer, from_crs=from_crs, encoding=encoding, max_unzipped_mb=max_unzipped_mb
     )
     result = prepare_file_layer(gdf, layer, fix=fix, file=str(path))
-    store_layer(result.gdf, layer, into)
+    store_layer(result.gdf, layer, into, by=by, origin=Path(path).name)
     return result
 
 

@@ -43,12 +43,13 @@ def round_stats(table: pd.DataFrame) -> pd.DataFrame:
 def round_progress(frame: pd.DataFrame) -> pd.DataFrame:
     """A plan-progress table with each figure to its measure's precision (a copy).
 
-    ``target``, ``actual`` and ``difference`` follow the row's ``measure`` (km 3 decimals,
-    ha 4, counts and sums whole); ``percent`` keeps 1 decimal.
+    ``target``, ``in_data``, ``done``, ``under_way`` and ``planned`` follow the row's
+    ``measure`` (km 3 decimals, ha 4, counts and sums whole); ``percent_done`` keeps 1
+    decimal.
     """
     out = frame.copy()
     decimals = out["measure"].map(lambda m: DECIMALS[str(m).split(":")[0]])
-    for column in ("target", "actual", "difference"):
+    for column in ("target", "in_data", "done", "under_way", "planned"):
         out[column] = [round(float(v), int(d)) + 0.0 for v, d in zip(out[column], decimals, strict=True)]
-    out["percent"] = _round(out["percent"], PERCENT_DECIMALS)
+    out["percent_done"] = _round(out["percent_done"], PERCENT_DECIMALS)
     return out

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from geo.stats import StatColumn, schema_of, stats_schema
+
 from . import CATALOGUE
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "figure",
     "labelled_table",
     "localised_layer",
+    "named_rows",
     "progress_cards",
     "progress_html",
     "row_label",
@@ -64,6 +67,8 @@ UI: dict[str, tuple[str, str]] = {
     "stats": ("分街道统计", "Statistics by sub-district"),
     "progress": ("计划进度", "Plan progress"),
     "target": ("目标", "Target"),
+    "under_way": ("在建", "under way"),
+    "planned": ("规划", "planned"),
     "chart_roads": ("道路里程（km）", "Road length (km)"),
     "chart_households": ("户数", "Households"),
     "export": ("导出", "Export"),
@@ -186,9 +191,6 @@ def localised_layer(frame: pd.DataFrame, layer: str, lang: str = "zh") -> pd.Dat
     return out.rename(columns=names)
 
 
-_UNITS = {"km": "km", "ha": "ha"}
-
-
 def text(key: str, lang: str, **values: object) -> str:
     """The UI string ``key`` in ``lang``, with ``{placeholders}`` filled from ``values``."""
     zh, en = UI[key]
@@ -203,64 +205,58 @@ def row_label(code: str, name: str, lang: str) -> str:
     return name
 
 
-def column_label(column: str, lang: str) -> str:
+def _schema() -> dict[str, StatColumn]:
+    return {c.name: c for c in stats_schema()}
+
+
+def column_label(column: str | StatColumn, lang: str) -> str:
     """The header of a statistics column, built from the catalogue's labels.
 
     ``roads_km`` becomes "道路 (km)" / "Roads (km)"; ``pipes_km_heat`` becomes
     "管线·供热 (km)"; ``households`` the parcel field's label.
     """
-    zh = lang == "zh"
-    if column == "district_code":
-        return CATALOGUE["districts"].field("code").label(lang)
-    if column == "district_name":
-        return CATALOGUE["districts"].label(lang)
-    if column in ("households", "resettled"):
-        return CATALOGUE["parcels"].field(column).label(lang)
-    layer, _, rest = column.partition("_")
-    spec = CATALOGUE[layer]
-    measure, _, code = rest.partition("_")
-    if measure == "count":
-        return f"{spec.label(lang)}{'数' if zh else ' count'}"
-    if measure in _UNITS:
-        unit = _UNITS[measure]
-        if not code:
-            return f"{spec.label(lang)} ({unit})"
-        return f"{spec.label(lang)}·{_choice_label(layer, code, lang)} ({unit})"
-    return f"{spec.label(lang)}·{_choice_label(layer, rest, lang)}"
+    col = column if isinstance(column, StatColumn) else _schema()[column]
+    spec = CATALOGUE[col.layer]
+    if col.kind == "key":
+        return spec.field(col.field).label(lang) if col.field else spec.label(lang)
+    if col.kind == "sum":
+        return spec.field(col.field or "").label(lang)
+    head = spec.label(lang)
+    if col.code is not None and col.field is not None:
+        head += "·" + spec.field(col.field).value_label(col.code, lang)
+    elif col.kind == "count":
+        head += "数" if lang == "zh" else " count"
+    return f"{head} ({col.kind})" if col.kind in ("km", "ha") else head
 
 
-def _choice_label(layer: str, code: str, lang: str) -> str:
-    spec = CATALOGUE[layer]
-    for f in spec.fields:
-        c = f.choice(code)
-        if c is not None:
-            return c.zh if lang == "zh" else c.en
-    return code
+def named_rows(table: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """A statistics table with the OUTSIDE and TOTAL rows named in ``lang`` (区外, 合计)."""
+    out = table.copy()
+    out["district_name"] = [
+        row_label(c, n, lang) for c, n in zip(out["district_code"], out["district_name"], strict=True)
+    ]
+    return out
 
 
 def labelled_table(table: pd.DataFrame, lang: str) -> pd.DataFrame:
     """A statistics table as people read it: headers in ``lang``, the OUTSIDE and TOTAL rows
     named in ``lang`` with an empty code (machine files keep the codes ``OUTSIDE``/``TOTAL``)."""
-    out = table.copy()
-    out["district_name"] = [
-        row_label(c, n, lang) for c, n in zip(out["district_code"], out["district_name"], strict=True)
-    ]
+    out = named_rows(table, lang)
+    # people read the row's name; the codes OUTSIDE and TOTAL are for machine files
     out["district_code"] = out["district_code"].where(~out["district_code"].isin(list(_ROWS)), "")
-    return out.rename(columns={c: column_label(c, lang) for c in out.columns})
+    schema = {c.name: c for c in schema_of(table)}
+    return out.rename(columns={c: column_label(schema[c], lang) for c in out.columns if c in schema})
 
 
 #: Decimals a progress card shows per measure: the plan's own precision (0.1 km, 0.1 ha).
 CARD_DECIMALS: dict[str, int] = {"km": 1, "ha": 1, "count": 0, "sum": 0}
 
 
-def figure(value: float, measure: str, *, sign: bool = False) -> str:
+def figure(value: float, measure: str) -> str:
     """A figure as a planner reads it: whole counts with thousands separators
-    (``1,240,120``), km and ha to :data:`CARD_DECIMALS`; ``sign`` adds ``+``/``-``/``±``."""
+    (``1,240,120``), km and ha to :data:`CARD_DECIMALS` (``21,214.9``)."""
     decimals = CARD_DECIMALS[measure.split(":")[0]]
-    value = round(float(value), decimals) + 0.0
-    if sign and value == 0:
-        return "±" + f"{0:.{decimals}f}"
-    return f"{value:{'+' if sign else ''},.{decimals}f}"
+    return f"{round(float(value), decimals) + 0.0:,.{decimals}f}"
 
 
 @dataclass(frozen=True)
@@ -276,21 +272,31 @@ class Card:
 
 
 def progress_cards(frame: pd.DataFrame, lang: str) -> list[Card]:
-    """The rows of :func:`geo.progress.plan_progress` as cards: "96 段", "±0", "目标 96 段 · 100%"."""
+    """The rows of :func:`geo.progress.plan_progress` as cards.
+
+    The headline is what is done ("32 段"), the delta its share of the plan's figure
+    ("33%"), the note the target and what is under way and planned
+    ("目标 96 段 · 在建 24 · 规划 40"). Counts are whole with thousands separators, km and ha
+    to :data:`CARD_DECIMALS`.
+    """
     cards = []
     for target_id, row in frame.iterrows():
         unit = row["unit_zh"] if lang == "zh" else row["unit_en"]
         measure = str(row["measure"])
-        delta = figure(row["difference"], measure, sign=True)
-        percent = "—" if math.isnan(row["percent"]) else f"{row['percent']:,.0f}%"
+        percent = float(row["percent_done"])
+        parts = [f"{text('target', lang)} {figure(row['target'], measure)} {unit}"]
+        if row["under_way"]:
+            parts.append(f"{text('under_way', lang)} {figure(row['under_way'], measure)}")
+        if row["planned"]:
+            parts.append(f"{text('planned', lang)} {figure(row['planned'], measure)}")
         cards.append(
             Card(
                 id=str(target_id),
                 label=row["label_zh"] if lang == "zh" else row["label_en"],
-                value=f"{figure(row['actual'], measure)} {unit}",
-                delta=delta,
-                met=delta.startswith("±"),
-                note=f"{text('target', lang)} {figure(row['target'], measure)} {unit} · {percent}",
+                value=f"{figure(row['done'], measure)} {unit}",
+                delta="—" if math.isnan(percent) else f"{percent:,.0f}%",
+                met=percent >= 100,
+                note=" · ".join(parts),
             )
         )
     return cards
@@ -299,7 +305,7 @@ def progress_cards(frame: pd.DataFrame, lang: str) -> list[Card]:
 _CARD_STYLE = (
     "border:1px solid rgba(49,51,63,0.2);border-radius:0.5rem;padding:0.5rem 0.75rem;min-width:0;overflow-wrap:anywhere"
 )
-_DELTA_COLOURS = {"met": "#5f6368", "over": "#067647", "short": "#b42318"}
+_DELTA_COLOURS = {"met": "#067647", "short": "#5f6368"}
 
 
 def progress_html(cards: list[Card]) -> str:
@@ -308,7 +314,7 @@ def progress_html(cards: list[Card]) -> str:
     Every text is HTML-escaped (labels come from the source's targets)."""
     boxes = []
     for c in cards:
-        state = "met" if c.met else ("over" if c.delta.startswith("+") else "short")
+        state = "met" if c.met else "short"
         boxes.append(
             f'<div class="ng-card" data-target="{html.escape(c.id)}" data-state="{state}" style="{_CARD_STYLE}">'
             f'<div class="ng-card-label" style="font-size:0.875rem">{html.escape(c.label)}</div>'

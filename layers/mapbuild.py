@@ -15,9 +15,10 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from branca.element import Element, MacroElement, Template
+from branca.element import Element, Figure, MacroElement, Template
 
 from geo.chinacoord import convert_frame
+from geo.crs import source_metric_crs
 from geo.measure import feature_measures
 
 from . import CATALOGUE, LAYER_NAMES
@@ -292,10 +293,12 @@ def _legend_body(layers: Mapping[str, gpd.GeoDataFrame], options: MapOptions) ->
 def build_map(layers: Mapping[str, gpd.GeoDataFrame], options: MapOptions | None = None) -> folium.Map:
     """The map of ``layers`` (catalogue layers, any CRS), one toggle per layer.
 
-    Lengths and areas in the tooltips are measured in the metric CRS before any shift to
-    GCJ-02, so they are the same on every basemap.
+    Lengths and areas in the tooltips are measured in the source's metric CRS (the one the
+    statistics use) before any shift to GCJ-02, so they are the same on every basemap.
+    Layers must share one CRS (CRSError otherwise).
     """
     options = options or MapOptions()
+    metric = source_metric_crs(layers)
     # Fit the works, not the rural township that holds few of them.
     works = {n: g for n, g in layers.items() if n != "districts" and n in options.visible}
     bounds = layer_bounds(works) or layer_bounds(layers)
@@ -308,7 +311,9 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame], options: MapOptions | None
     )
     if options.assets is None:
         m.default_js, m.default_css = [], []
-        m.get_root().header.add_child(Element(inline_tags()), name="leaflet_inline")
+        root = m.get_root()
+        assert isinstance(root, Figure)
+        root.header.add_child(Element(inline_tags()), name="leaflet_inline")
     else:
         m.default_js = [("leaflet", options.assets.js)]
         m.default_css = [("leaflet_css", options.assets.css)]
@@ -322,7 +327,7 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame], options: MapOptions | None
     for name in ordered:
         spec = CATALOGUE[name]
         gdf = layers[name].to_crs(4326)
-        measures = feature_measures(layers[name], spec.geometry)
+        measures = feature_measures(layers[name], spec.geometry, metric)
         shown = gdf if options.basemap != "gaode" else convert_frame(gdf, "wgs84", "gcj02")
         label = f"{spec.label(options.lang)} ({len(gdf)})"
         groups[label] = name

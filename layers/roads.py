@@ -36,4 +36,7 @@ SPEC = LayerSpec(
     style=Style(by="status", weight=4.0),
     measure="length",
     unit_zh="条段",
+    z=30,
+    breakdown=("status",),
+    filters=("status",),
 )

@@ -15,6 +15,7 @@ __all__ = [
     "FieldSpec",
     "LayerSpec",
     "Measure",
+    "NotAbove",
     "Style",
 ]
 
@@ -153,6 +154,22 @@ class Style:
 
 
 @dataclass(frozen=True)
+class NotAbove:
+    """A cross-field rule: the number in ``field`` may not exceed the one in ``limit``.
+
+    ``NotAbove("resettled", "households")`` says no parcel resettles more households than
+    it has. Together with the fields' ``minimum`` it gives ``0 <= resettled <= households``.
+    """
+
+    field: str
+    limit: str
+
+    def describe(self) -> str:
+        """The rule as a formula, ``"resettled <= households"``."""
+        return f"{self.field} <= {self.limit}"
+
+
+@dataclass(frozen=True)
 class LayerSpec:
     """Everything the tool knows about one layer.
 
@@ -171,7 +188,26 @@ class LayerSpec:
     style : Style
         Drawing rules.
     measure : {"length", "area", "count"}
-        What statistics sum for this layer.
+        What statistics sum for this layer: lengths of lines, areas of polygons, or the
+        number of points.
+    unit_zh : str
+        The Chinese counter word of one feature (``"条段"``).
+    z : int
+        Drawing order: layers with a lower ``z`` are drawn first (underneath). The
+        catalogue lists layers in this order.
+    units : bool
+        Whether this layer holds the statistics' units (the sub-districts), which every
+        other layer is measured by; exactly one layer of a catalogue has it.
+    breakdown : tuple of str
+        Coded fields whose values split the layer's measure into columns of their own
+        (``roads_km_open``, ``facilities_school``).
+    sums : tuple of str
+        Whole-number fields summed per district, each feature's value going whole to the
+        district holding its largest share (``households``).
+    filters : tuple of str
+        Coded fields the app and the command line offer as filters.
+    rules : tuple of NotAbove
+        Rules between fields that every feature must keep.
     """
 
     name: str
@@ -183,6 +219,25 @@ class LayerSpec:
     style: Style
     measure: Measure
     unit_zh: str = field(default="个")
+    z: int = 0
+    units: bool = False
+    breakdown: tuple[str, ...] = ()
+    sums: tuple[str, ...] = ()
+    filters: tuple[str, ...] = ()
+    rules: tuple[NotAbove, ...] = ()
+
+    def __post_init__(self) -> None:
+        names = set(self.field_names)
+        if self.id_field not in names:
+            raise ValueError(f"layer {self.name!r}: id field {self.id_field!r} is not one of its fields")
+        for coded in (*self.breakdown, *self.filters):
+            if coded not in names or not self.field(coded).choices:
+                raise ValueError(f"layer {self.name!r}: {coded!r} is not a coded field of the layer")
+        for number in (*self.sums, *(n for r in self.rules for n in (r.field, r.limit))):
+            if number not in names or self.field(number).dtype == "str":
+                raise ValueError(f"layer {self.name!r}: {number!r} is not a numeric field of the layer")
+        if self.units and self.geometry != "polygon":
+            raise ValueError(f"layer {self.name!r}: statistics units must be polygons")
 
     @property
     def geom_types(self) -> tuple[str, ...]:

@@ -41,20 +41,22 @@ def test_runs_in_chinese_with_the_plan_figures(app: AppTest) -> None:
     assert not app.exception
     assert app.title[0].value == "南关城市更新一张图"
     shown = cards(app)
-    assert shown["存量路网条段"] == ("96 段", "±0", "目标 96 段 · 100%")
-    assert shown["存量路网里程"][0] == "38.4 公里"
-    assert shown["回迁安置户数"][0] == "278 户"
+    # done against the plan: 32 of the 96 segments are open; every resettled household counts
+    assert shown["存量路网条段"] == ("32 段", "33%", "目标 96 段 · 在建 24 · 规划 40")
+    assert shown["回迁安置户数"] == ("278 户", "100%", "目标 278 户")
     assert len(shown) == 10
     assert any("示意数据" in i.value for i in app.info)
     table = stats(app)
-    assert table.columns[:4].tolist() == ["区划代码", "街道乡镇", "道路数", "道路 (km)"]
+    assert table.columns[:4].tolist() == ["区划代码", "街道乡镇", "绿地数", "绿地 (ha)"]
+    assert table.columns[8:10].tolist() == ["道路数", "道路 (km)"]
     assert table.iloc[-1]["街道乡镇"] == "合计" and table.iloc[-1]["道路数"] == 96
 
 
 def test_english_toggle(app: AppTest) -> None:
     app.radio(key="lang_choice").set_value("English").run()
     assert app.title[0].value == "Nanguan urban-renewal map"
-    assert stats(app).columns[:4].tolist() == ["Admin code", "Sub-districts", "Roads count", "Roads (km)"]
+    assert stats(app).columns[:4].tolist() == ["Admin code", "Sub-districts", "Greenbelt count", "Greenbelt (ha)"]
+    assert stats(app).columns[8:10].tolist() == ["Roads count", "Roads (km)"]
     assert set(cards(app)) >= {"Road segments", "Households resettled"}
     assert stats(app).iloc[-1]["Sub-districts"] == "Total"
 
@@ -150,4 +152,5 @@ def test_a_plan_beside_the_source_is_tracked(five_districts, monkeypatch: pytest
     finally:
         targets.unlink()
     value, delta, note = cards(at)["存量路网条段"]
-    assert (value, delta, note) == ("400 段", "+304", "目标 96 段 · 417%")
+    # of the 400 generated segments 127 are open, 149 under construction, 124 planned
+    assert (value, delta, note) == ("127 段", "132%", "目标 96 段 · 在建 149 · 规划 124")

@@ -55,7 +55,7 @@ def test_stats_json() -> None:
 def test_stats_table_is_aligned_for_people() -> None:
     result = run("stats", str(SAMPLE))
     lines = result.stdout.splitlines()
-    assert lines[0].split()[:3] == ["district_code", "district_name", "roads_count"]
+    assert lines[0].split()[:3] == ["district_code", "district_name", "greenbelt_count"]
     assert "合计" in lines[-1] and "38.40" in lines[-1]
     assert "roads_km_open" not in lines[0]
     assert "roads_km_open" in run("stats", str(SAMPLE), "--wide").stdout
@@ -78,8 +78,21 @@ def test_stats_with_an_explicit_crs() -> None:
 def test_progress() -> None:
     result = run("progress", str(SAMPLE), "--format", "csv")
     rows = {r["id"]: r for r in csv.DictReader(io.StringIO(result.stdout))}
-    assert float(rows["road_segments"]["actual"]) == 96
-    assert float(rows["resettled"]["difference"]) == 0
+    assert list(rows["road_segments"]) == [
+        "id",
+        "label_zh",
+        "label_en",
+        "unit_zh",
+        "unit_en",
+        "measure",
+        "target",
+        "in_data",
+        "done",
+        "under_way",
+        "planned",
+        "percent_done",
+    ]
+    assert [float(rows["road_segments"][k]) for k in ("done", "under_way", "planned")] == [32, 24, 40]
 
 
 @pytest.mark.parametrize(
@@ -297,7 +310,7 @@ def test_export_with_chinese_labels(tmp_path: Path) -> None:
     result = run("export", str(SAMPLE), "--layer", "stats", "--format", "csv", "--chinese-labels", "--out", str(out))
     assert result.returncode == 0, result.stderr
     rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
-    assert rows[0][:4] == ["区划代码", "街道乡镇", "道路数", "道路 (km)"]
-    assert rows[-1][:3] == ["", "合计", "96"]
+    assert rows[0][:4] == ["区划代码", "街道乡镇", "绿地数", "绿地 (ha)"]
+    assert rows[-1][:3] == ["", "合计", "10"]
     plain = run("export", str(SAMPLE), "--layer", "stats", "--format", "csv", "--out", str(out))
     assert plain.returncode == 0 and out.read_text(encoding="utf-8-sig").splitlines()[-1].startswith("TOTAL,")

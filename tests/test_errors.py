@@ -22,9 +22,8 @@ def test_every_message_has_both_languages() -> None:
         assert en and zh and not ENGLISH.search(re.sub(r"\{[^}]*\}|`[^`]*`", "", zh)), code
 
 
-def test_unknown_code_is_a_bug() -> None:
-    with pytest.raises(KeyError):
-        SourceError("no.such.code")
+def test_a_sentence_instead_of_a_code_is_shown_as_written() -> None:
+    assert message(SourceError("history.db: no change #3"), "zh") == "history.db: no change #3"
 
 
 def test_file_is_named_as_the_user_knows_it() -> None:

@@ -50,26 +50,40 @@ def test_progress_cards() -> None:
 
     frame = pd.DataFrame(
         [
-            ("路", "Roads", "公里", "km", "km", 38.4, 38.4 + 5e-13, 5e-13, 100.0),
-            ("户", "HH", "户", "hh", "sum:resettled", 278, 250, -28, 89.9),
-            ("段", "Segments", "段", "segments", "count", 96, 50_000, 49_904, 52_083.3),
-            ("绿", "Green", "公顷", "ha", "ha", 0, 1_240_120.04, 1_240_120.04, float("nan")),
+            ("路", "Roads", "公里", "km", "km", 38.4, 38.4, 13.0812, 8.6, 16.7188, 34.065),
+            ("户", "HH", "户", "hh", "sum:resettled", 278, 1240120, 1240120, 0, 0, 446086.3),
+            ("井", "Wells", "口", "wells", "count", 0, 0, 0, 0, 0, float("nan")),
+            ("段", "Segments", "段", "segments", "count", 96, 50_000, 50_000, 0, 0, 52_083.3),
         ],
-        columns=["label_zh", "label_en", "unit_zh", "unit_en", "measure", "target", "actual", "difference", "percent"],
-        index=["km", "hh", "seg", "green"],
+        columns=[
+            "label_zh",
+            "label_en",
+            "unit_zh",
+            "unit_en",
+            "measure",
+            "target",
+            "in_data",
+            "done",
+            "under_way",
+            "planned",
+            "percent_done",
+        ],
     )
-    met, short, many, green = progress_cards(frame, "zh")
-    assert (met.value, met.delta, met.met, met.note) == ("38.4 公里", "±0.0", True, "目标 38.4 公里 · 100%")
-    assert (short.value, short.delta, short.met) == ("250 户", "-28", False)
-    assert (many.value, many.delta, many.note) == ("50,000 段", "+49,904", "目标 96 段 · 52,083%")
-    assert (green.value, green.delta, green.note) == ("1,240,120.0 公顷", "+1,240,120.0", "目标 0.0 公顷 · —")
+    roads, households, wells, segments = progress_cards(frame, "zh")
+    assert (roads.value, roads.delta, roads.met) == ("13.1 公里", "34%", False)
+    assert roads.note == "目标 38.4 公里 · 在建 8.6 · 规划 16.7"
+    assert (households.value, households.delta, households.met) == ("1,240,120 户", "446,086%", True)
+    assert households.note == "目标 278 户"
+    assert wells.delta == "—"
+    assert (segments.value, segments.delta) == ("50,000 段", "52,083%")
     assert progress_cards(frame, "en")[0].label == "Roads"
+    assert progress_cards(frame, "en")[0].note == "Target 38.4 km · under way 8.6 · planned 16.7"
 
 
 def test_progress_html_escapes_and_wraps() -> None:
     from layers.labels import Card, progress_html
 
-    page = progress_html([Card("x", "<b>路</b>", "1 段", "±0", True, "目标 1 段 · 100%")])
+    page = progress_html([Card("x", "<b>路</b>", "1 段", "100%", True, "目标 1 段")])
     assert "&lt;b&gt;路&lt;/b&gt;" in page and "<b>" not in page
     assert "overflow-wrap:anywhere" in page and 'data-state="met"' in page
 

@@ -34,16 +34,19 @@ def test_round_progress_by_measure() -> None:
         {
             "measure": ["km", "count", "ha"],
             "target": [38.4, 96.0, 70.0],
-            "actual": [38.40000000001, 96.0, 69.99984],
-            "difference": [1e-11, 0.0, -0.00016],
-            "percent": [100.00000002, 100.0, 99.99977],
+            "in_data": [38.40000000001, 96.0, 69.99984],
+            "done": [13.08120000004, 32.0, 69.99984],
+            "under_way": [8.6000000001, 24.0, 0.0],
+            "planned": [16.71880000001, 40.0, -0.00001],
+            "percent_done": [34.06562500001, 33.33333333, 99.99977],
         }
     )
     out = round_progress(frame)
-    assert out["actual"].tolist() == [38.4, 96.0, 69.9998]
-    assert out["difference"].tolist() == [0.0, 0.0, -0.0002]
-    assert str(out["difference"].iloc[0]) == "0.0"  # no -0.0
-    assert out["percent"].tolist() == [100.0, 100.0, 100.0]
+    assert out["in_data"].tolist() == [38.4, 96.0, 69.9998]
+    assert out["done"].tolist() == [13.081, 32.0, 69.9998]
+    assert out["planned"].tolist() == [16.719, 40.0, 0.0]
+    assert str(out["planned"].iloc[2]) == "0.0"  # no -0.0
+    assert out["percent_done"].tolist() == [34.1, 33.3, 100.0]
 
 
 def test_cli_csv_has_no_float_noise() -> None:
