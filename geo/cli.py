@@ -29,7 +29,7 @@ from ._table import text_table
 from .conflicts import find_conflicts
 from .coverage import check_coverage
 from .crs import reproject, source_metric_crs
-from .errors import RenewalError, SourceError, ValidationError
+from .errors import RenewalError, SourceError, ValidationError, message, problem_text
 from .export import (
     EXPORT_CRS,
     EXPORT_ENCODINGS,
@@ -45,9 +45,10 @@ from .filters import Filter, apply_filter
 from .history import read_history
 from .impact import impact, read_area
 from .importer import import_file, prepare_layer, read_foreign
-from .io import load_layers
+from .io import dataset_info, load_layers
 from .postgis import is_database_url, mask_url, publish
-from .progress import load_targets, plan_progress
+from .precision import round_progress, round_stats
+from .progress import Target, load_targets, plan_progress, source_targets
 from .settings import BASEMAPS, Settings
 from .sources import source_progress, source_stats
 from .stats import select_districts, stats_schema
@@ -88,24 +89,34 @@ def cmd_stats(args: argparse.Namespace) -> None:
         )
     for warning in table.attrs["warnings"]:
         print(f"warning: {warning}", file=sys.stderr)
-    table = named_rows(table, Settings.from_env().lang)
+    table = named_rows(round_stats(table), Settings.from_env().lang)
     if args.format == "table" and not args.wide:
         table = table[[c.name for c in stats_schema() if c.code is None]]
     _emit(table, args)
 
 
+def _targets(source: str, targets: str | None) -> list[Target]:
+    """The targets file given, else the source's own plan; SourceError when there is none."""
+    if targets:
+        return load_targets(targets)
+    found = source_targets(source)
+    if found is None:
+        raise SourceError("targets.none", file=source)
+    return found
+
+
 def cmd_progress(args: argparse.Namespace) -> None:
     """The plan's figures against a source."""
-    targets = load_targets(args.targets)
+    targets = _targets(args.source, args.targets)
     if is_database_url(args.source):
         if args.as_of:
             raise SourceError("--as-of needs a GeoPackage: the change history is kept in GeoPackages only")
-        frame = source_progress(args.source, targets, crs=args.crs).reset_index()
+        frame = source_progress(args.source, targets, crs=args.crs)
     else:
         layers = load_layers(args.source)
         history = read_history(args.source) if args.as_of else None
-        frame = plan_progress(layers, targets, crs=args.crs, as_of=args.as_of, history=history).reset_index()
-    _emit(frame, args)
+        frame = plan_progress(layers, targets, crs=args.crs, as_of=args.as_of, history=history)
+    _emit(round_progress(frame).reset_index(), args)
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
@@ -115,7 +126,7 @@ def cmd_validate(args: argparse.Namespace) -> None:
         if args.layer is None:
             layers = load_layers(path)
             if not layers:
-                raise SourceError(f"{path}: holds none of the catalogue layers ({', '.join(LAYER_NAMES)})")
+                raise SourceError("source.no_catalogue_layer", file=str(path), layers=LAYER_NAMES)
             _check_units(layers, args.overlap_tolerance)
             summary = ", ".join(f"{name} {len(gdf)}" for name, gdf in layers.items())
         else:
@@ -130,7 +141,7 @@ def cmd_validate(args: argparse.Namespace) -> None:
             summary = f"{args.layer} {len(prepare_layer(gdf, args.layer).gdf)}"
     except ValidationError as exc:
         for problem in exc.problems:
-            print(problem)
+            print(problem_text(problem, args.message_lang))
         raise
     print(f"ok: {mask_url(str(path))} conforms ({summary} features)")
 
@@ -149,6 +160,8 @@ def _check_units(layers: dict[str, pd.DataFrame], tolerance_m2: float) -> None:
 
 def cmd_import(args: argparse.Namespace) -> None:
     """Replace one layer of a GeoPackage with a file's features, atomically."""
+    if not is_database_url(args.into) and not args.create and not Path(args.into).exists():
+        raise SourceError("source.into_missing", file=args.into)
     result = import_file(
         args.file,
         args.layer,
@@ -167,13 +180,20 @@ def cmd_import(args: argparse.Namespace) -> None:
 def _export_table(args: argparse.Namespace) -> bytes:
     """The stats or progress table as CSV or XLSX bytes."""
     if args.format not in ("csv", "xlsx"):
-        raise SourceError(f"--layer {args.layer} is a table: use --format csv or xlsx")
+        raise SourceError("export.table_format", layer=args.layer)
     if args.layer == "stats":
         tolerance = Settings.from_env().overlap_tolerance_m2
-        table = select_districts(source_stats(args.source, tolerance_m2=tolerance), tuple(args.district))
-        table = named_rows(table, Settings.from_env().lang)
+        table = round_stats(select_districts(source_stats(args.source, tolerance_m2=tolerance), tuple(args.district)))
+        if args.chinese_labels:
+            from layers.labels import labelled_table
+
+            table = labelled_table(table, "zh")
+        else:
+            table = named_rows(table, Settings.from_env().lang)
     else:
-        table = source_progress(args.source, load_targets(Settings.from_env().targets)).reset_index()
+        targets = Settings.from_env().targets
+        frame = source_progress(args.source, _targets(args.source, str(targets) if targets else None))
+        table = round_progress(frame).reset_index()
     return csv_bytes(table) if args.format == "csv" else xlsx_bytes({args.layer: table})
 
 
@@ -183,7 +203,7 @@ def _export_layers(args: argparse.Namespace) -> tuple[dict[str, gpd.GeoDataFrame
     source = load_layers(args.source)
     layers = apply_filter(source, Filter(districts=tuple(args.district)))
     if args.layer != "all" and args.layer not in layers:
-        raise SourceError(f"{args.source}: has no layer {args.layer!r}")
+        raise SourceError("source.no_layer", file=args.source, layer=args.layer)
     return {n: layers[n] for n in names if n in layers}, source_metric_crs(source)
 
 
@@ -196,23 +216,26 @@ def cmd_export(args: argparse.Namespace) -> None:
     else:
         chosen, metric = _export_layers(args)
         out = args.out or export_name(args.layer, args.format, output_crs(chosen, args.format, args.crs))
-        if args.format == "gpkg":
+        if args.format == "gpkg" and not args.chinese_labels:
             # straight into the temporary file beside ``out``: a large GeoPackage is not held in memory
             write_gpkg(chosen, out, crs=args.crs)
         else:
-            data = layers_bytes(chosen, args.format, crs=args.crs, encoding=args.encoding, metric=metric)
+            data = layers_bytes(
+                chosen, args.format, crs=args.crs, encoding=args.encoding, metric=metric, labels=args.chinese_labels
+            )
             write_bytes_atomic(out, data)
     print(f"wrote {out}")
 
 
 def cmd_map(args: argparse.Namespace) -> None:
     """A standalone HTML map that opens with no server and no internet."""
-    from layers.labels import text
+    from layers.labels import source_title
     from layers.mapbuild import MapOptions, map_html
 
     layers = apply_filter(load_layers(args.source), Filter(districts=tuple(args.district)))
+    title, _ = source_title(dataset_info(args.source), Path(args.source).name, args.lang)
     options = MapOptions(lang=args.lang, basemap=args.basemap, budget=Settings.from_env().map_features)
-    page = map_html(layers, options, title=text("title", args.lang))
+    page = map_html(layers, options, title=title)
     write_bytes_atomic(args.out, page.encode("utf-8"))
     print(f"wrote {args.out}")
 
@@ -310,6 +333,13 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
         description="南关城市更新一张图 — measure, check and convert the renewal layers.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log each step to stderr")
+    parser.add_argument(
+        "--lang",
+        dest="message_lang",
+        choices=("en", "zh"),
+        default="en",
+        help="language of error messages and problems (default en)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("stats", help="lengths, areas, counts and households per sub-district")
@@ -322,7 +352,10 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     p = sub.add_parser("progress", help="the 2020 plan's figures against the data")
     _add_source(p)
     p.add_argument(
-        "--targets", metavar="FILE", default=str(settings.targets), help="targets file (default: data/targets.toml)"
+        "--targets",
+        metavar="FILE",
+        default=str(settings.targets) if settings.targets else None,
+        help="targets file (default: the source's own, from its dataset_info or <name>.targets.toml)",
     )
     p.add_argument(
         "--as-of", type=parse_day, metavar="YYYY-MM-DD", help="the figures as they stood on that day (from the history)"
@@ -346,6 +379,7 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
         metavar="TARGET",
         help="GeoPackage to store it in (created if new), or a postgresql:// URL (one transaction)",
     )
+    p.add_argument("--create", action="store_true", help="make TARGET.gpkg when it does not exist (refused otherwise)")
     _add_reading(p)
     p.add_argument("--fix", action="store_true", help="repair invalid geometries (their ids are reported)")
     p.add_argument("--by", default="", metavar="NAME", help="who imports it, for the change history")
@@ -386,6 +420,11 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
         default=[],
         metavar="CODE",
         help="only features meeting this sub-district (repeatable)",
+    )
+    p.add_argument(
+        "--chinese-labels",
+        action="store_true",
+        help="Chinese field names and value labels (名称, 状态 = 规划) for people; default: codes for machines",
     )
     p.add_argument("--out", metavar="FILE", help="output file (default: layer_CRS_date.ext in this folder)")
     p.set_defaults(func=cmd_export)
@@ -440,7 +479,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         func(args)
     except RenewalError as exc:
-        print(f"error: {mask_url(str(exc))}", file=sys.stderr)
+        zh = args.message_lang == "zh"
+        line = mask_url(message(exc, args.message_lang))
+        print(f"{'错误' if zh else 'error'}{'：' if zh else ': '}{line}", file=sys.stderr)
         return 1
     except ProjError as exc:
         if Settings.from_env().debug:

@@ -29,7 +29,15 @@ from .errors import Problem, SourceError, ValidationError
 from .postgis import is_database_url, parse_url
 from .validate import inspect
 
-__all__ = ["check_gpkg_path", "dataset_info", "list_source_layers", "load_layers", "read_layer", "store_layer"]
+__all__ = [
+    "check_gpkg_path",
+    "dataset_info",
+    "list_source_layers",
+    "load_layers",
+    "read_layer",
+    "set_dataset_info",
+    "store_layer",
+]
 
 log = logging.getLogger(__name__)
 
@@ -38,16 +46,16 @@ def check_gpkg_path(source: str | os.PathLike[str]) -> Path:
     """``source`` as a Path when it is a readable GeoPackage; SourceError otherwise."""
     text = str(source)
     if "://" in text:
-        raise SourceError(f"{text}: not a GeoPackage path; the only URLs read are postgresql:// ones")
+        raise SourceError("source.url", file=text)
     path = Path(text)
     if not path.exists():
-        raise SourceError(f"{path}: no such file; pass the path of a GeoPackage (.gpkg)")
+        raise SourceError("source.missing", file=text)
     if path.is_dir():
-        raise SourceError(f"{path}: is a folder; pass the path of a GeoPackage (.gpkg) file")
+        raise SourceError("source.folder", file=text)
     with path.open("rb") as fh:
         head = fh.read(16)
     if head != b"SQLite format 3\x00":
-        raise SourceError(f"{path}: not a GeoPackage (not an SQLite file); export the data as .gpkg")
+        raise SourceError("source.not_gpkg", file=text)
     return path
 
 
@@ -59,7 +67,7 @@ def list_source_layers(source: str | os.PathLike[str]) -> list[str]:
     try:
         return [str(name) for name, _ in pyogrio.list_layers(path)]
     except DataSourceError as exc:
-        raise SourceError(f"{path}: cannot be opened as a GeoPackage ({exc})") from exc
+        raise SourceError("source.unopenable", file=str(path), reason=str(exc)) from exc
 
 
 def read_layer(source: str | os.PathLike[str], layer: str) -> gpd.GeoDataFrame:
@@ -70,14 +78,14 @@ def read_layer(source: str | os.PathLike[str], layer: str) -> gpd.GeoDataFrame:
     try:
         return pyogrio.read_dataframe(path, layer=layer, use_arrow=True)
     except (DataSourceError, ValueError) as exc:
-        raise SourceError(f"{path}: cannot read layer {layer!r} ({exc})") from exc
+        raise SourceError("source.layer_unreadable", file=str(path), layer=layer, reason=str(exc)) from exc
 
 
 def _read_checked(source: str | os.PathLike[str], name: str) -> tuple[gpd.GeoDataFrame | None, list[Problem]]:
     """One layer read and inspected against its spec."""
     gdf = read_layer(source, name)
     if not isinstance(gdf, gpd.GeoDataFrame):
-        return None, [Problem(name, None, "geometry", "table has no geometry column")]
+        return None, [Problem(name, None, "geometry", "no_geometry_column")]
     return inspect(gdf, CATALOGUE[name])
 
 
@@ -136,6 +144,18 @@ def dataset_info(source: str | os.PathLike[str]) -> dict[str, str]:
     except (sqlite3.Error, pd.errors.DatabaseError):
         return {}
     return dict(zip(frame["key"], frame["value"], strict=True))
+
+
+def set_dataset_info(target: str | os.PathLike[str], values: dict[str, str]) -> None:
+    """Set keys of a GeoPackage's ``dataset_info`` table in place (made when absent).
+
+    Meant for a staged copy (see :func:`geo._atomic.atomic_path`), not a user's file."""
+    info = {**dataset_info(target), **values}
+    frame = pd.DataFrame({"key": list(info), "value": list(info.values())})
+    try:
+        pyogrio.write_dataframe(frame, target, layer="dataset_info", driver="GPKG", layer_options={"OVERWRITE": "YES"})
+    except (DataSourceError, OSError) as exc:
+        raise SourceError("source.layer_unwritable", file=str(target), layer="dataset_info", reason=str(exc)) from exc
 
 
 def _stored_crs(target: Path, *, besides: str) -> CRS | None:
@@ -199,7 +219,7 @@ def store_layer(
         try:
             pyogrio.write_dataframe(gdf, tmp, layer=layer, driver="GPKG", layer_options={"OVERWRITE": "YES"})
         except (DataSourceError, OSError) as exc:
-            raise SourceError(f"{target}: cannot write layer {layer!r} ({exc})") from exc
+            raise SourceError("source.layer_unwritable", file=str(target), layer=layer, reason=str(exc)) from exc
         load_layers(tmp, layers=(layer,))
         _record(tmp, layer, by=by, origin=origin, before=before, after=len(gdf))
     log.info("stored %d features as %s in %s", len(gdf), layer, target)

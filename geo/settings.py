@@ -40,7 +40,11 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "The bureau's PostGIS database offered as a source in the app (else db_url in .streamlit/secrets.toml).",
     ),
-    Setting("NANGUAN_TARGETS", str(Path("data") / "targets.toml"), "The plan's figures to track."),
+    Setting(
+        "NANGUAN_TARGETS",
+        "",
+        "A targets file for every source; empty: each source's own (its dataset_info or <name>.targets.toml).",
+    ),
     Setting("NANGUAN_BASEMAP", "osm", f"Basemap shown first: one of {', '.join(BASEMAPS)}."),
     Setting(
         "NANGUAN_OFFLINE",
@@ -82,8 +86,8 @@ class Settings:
     ----------
     source : str
         Default data source, as written (see :func:`resolve_source`).
-    targets : Path
-        The plan-target file.
+    targets : Path or None
+        A plan-target file overriding every source's own; None to use the source's.
     basemap : str
         First basemap shown; ``"none"`` when offline.
     offline : bool
@@ -108,7 +112,7 @@ class Settings:
     """
 
     source: str
-    targets: Path
+    targets: Path | None
     basemap: str
     offline: bool
     tianditu_key: str
@@ -132,8 +136,8 @@ class Settings:
         if offline:
             basemap = "none"
         source = raw["NANGUAN_SOURCE"]
-        targets = Path(raw["NANGUAN_TARGETS"])
-        if not targets.is_absolute():
+        targets = Path(raw["NANGUAN_TARGETS"]) if raw["NANGUAN_TARGETS"].strip() else None
+        if targets is not None and not targets.is_absolute():
             targets = PROJECT_ROOT / targets
         try:
             max_mb = float(raw["NANGUAN_MAX_UNZIPPED_MB"])
