@@ -5,6 +5,7 @@ Run with ``streamlit run app.py``. Widgets, calls into the core, rendering; noth
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import tempfile
@@ -15,13 +16,17 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import streamlit as st
+from streamlit.errors import StreamlitSecretNotFoundError
 from streamlit_folium import st_folium
 
+from geo.auth import User, user_from_header, verify_password
 from geo.chinacoord import PSEUDO_CRS, convert_frame
 from geo.crs import source_metric_crs
+from geo.edits import edit_features
 from geo.errors import RenewalError
 from geo.export import EXPORT_CRS, EXPORT_ENCODINGS, EXPORT_FORMATS, csv_bytes, export_name, layers_bytes
 from geo.filters import Filter, apply_filter, attribute_filter, find_features
+from geo.history import read_history
 from geo.importer import import_to_copy
 from geo.io import check_gpkg_path, dataset_info, load_layers
 from geo.measure import feature_measures
@@ -85,6 +90,21 @@ def stats_of(key: tuple[str, int, int], flt: Filter) -> pd.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=8)
 def progress_of(key: tuple[str, int, int], targets: str) -> pd.DataFrame:
     return plan_progress(_layers(key), load_targets(targets))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def history_of(key: tuple[str, int, int]) -> pd.DataFrame:
+    return read_history(key[0])
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def progress_by_month(key: tuple[str, int, int], targets: str) -> pd.DataFrame:
+    """Each target's done figure at the end of every month since the first recorded change."""
+    history, layers, plan = read_history(key[0]), _layers(key), load_targets(targets)
+    first = dt.date.fromisoformat(str(history["date"].min()))
+    ends = [*pd.date_range(first, dt.date.today(), freq="ME").date, dt.date.today()]
+    rows = {day: plan_progress(layers, plan, as_of=day, history=history)["done"] for day in ends}
+    return pd.DataFrame(rows).T
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -399,8 +419,8 @@ def render_progress(sel: Selection) -> None:
             card.label,
             card.value,
             card.delta,
-            delta_color="off" if card.met else "normal",
-            delta_arrow="off" if card.met else "auto",
+            delta_color="normal" if card.met else "off",
+            delta_arrow="off",
             delta_description=card.note,
         )
 
@@ -433,6 +453,122 @@ def render_export(sel: Selection, table: pd.DataFrame) -> None:
     )
 
 
+def _secret_users() -> dict[str, dict[str, str]]:
+    """The ``[users]`` table of ``.streamlit/secrets.toml``; empty without one."""
+    try:
+        users = st.secrets.get("users", {})
+    except (FileNotFoundError, StreamlitSecretNotFoundError):
+        return {}
+    return {str(k): dict(v) for k, v in users.items()}
+
+
+def current_user(lang: str) -> User | None:
+    """The identified editor: the proxy's header, or a login against secrets.toml."""
+    by_header = user_from_header(dict(st.context.headers), SETTINGS.auth_header)
+    if by_header is not None:
+        return by_header
+    if "user" in st.session_state:
+        return User(*st.session_state["user"])
+    users = _secret_users()
+    if not users:
+        st.info(text("read_only", lang))
+        return None
+    with st.form("login"):
+        login = st.text_input(text("login", lang), key="login_name")
+        password = st.text_input(text("password", lang), type="password", key="login_password")
+        if st.form_submit_button(text("sign_in", lang)):
+            user = verify_password(users, login, password)
+            if user is None:
+                st.error(text("login_failed", lang))
+                return None
+            st.session_state["user"] = (user.login, user.name)
+            return user
+    return None
+
+
+def _plain(value: object) -> object:
+    """A pandas cell as a plain Python value (None for missing)."""
+    return None if pd.isna(value) else value.item() if hasattr(value, "item") else value
+
+
+def render_edits(sel: Selection) -> None:
+    """Change a field of one feature or a selection, recorded in the history."""
+    user = current_user(sel.lang)
+    if user is None:
+        return
+    if "edit_msg" in st.session_state:
+        st.success(st.session_state.pop("edit_msg"))
+    layers = layers_of(sel.source)
+    names = [n for n in LAYER_NAMES if n in layers]
+    layer = st.selectbox(
+        text("edit_layer", sel.lang), names, key="edit_layer", format_func=lambda n: CATALOGUE[n].label(sel.lang)
+    )
+    spec, gdf = CATALOGUE[layer], layers[layer]
+    ids = gdf[spec.id_field].astype(str).tolist()
+    labels = dict(zip(ids, gdf["name"].astype(str) if "name" in gdf else ids, strict=True))
+    chosen = st.multiselect(
+        text("edit_features", sel.lang), ids, key="edit_ids", format_func=lambda i: f"{i} {labels[i]}"
+    )
+    fields = [f for f in spec.field_names if f != spec.id_field]
+    name = st.selectbox(
+        text("edit_field", sel.lang), fields, key="edit_field", format_func=lambda f: spec.field(f).label(sel.lang)
+    )
+    f = spec.field(name)
+    if f.choices:
+        value: object = st.selectbox(
+            text("edit_value", sel.lang),
+            list(f.codes),
+            key="edit_value_code",
+            format_func=lambda c: f.value_label(c, sel.lang),
+        )
+    else:
+        value = st.text_input(text("edit_value", sel.lang), key="edit_value_text")
+    day = st.date_input(text("edit_date", sel.lang), key="edit_date")
+    note = st.text_input(text("edit_note", sel.lang), key="edit_note")
+    # The values shown when the planner chose what to edit are what the save is checked
+    # against: someone else's change in between makes the save refused, not overwritten.
+    shown = gdf.set_index(gdf[spec.id_field].astype(str))[name]
+    chosen_now = (layer, tuple(chosen), name)
+    state = st.session_state
+    if state.get("edit_sig") != chosen_now:
+        state["edit_sig"] = chosen_now
+        state["edit_seen"] = {i: {name: _plain(shown.loc[i])} for i in chosen}
+    if st.button(text("edit_save", sel.lang), key="edit_save", disabled=not chosen):
+        try:
+            changes = edit_features(
+                sel.source, layer, chosen, {name: value}, by=user.name, date=day, note=note, expected=state["edit_seen"]
+            )
+        except RenewalError as exc:
+            st.error(str(exc))
+        else:
+            state["edit_sig"] = None
+            state["edit_msg"] = text("edit_done", sel.lang, n=len(changes), who=user.name)
+            st.rerun()  # the map, progress and tables above were drawn before the change
+
+
+def render_history(sel: Selection) -> None:
+    """The latest changes, filtered, and the plan's progress month by month."""
+    history = history_of(stamp(sel.source))
+    if history.empty:
+        st.caption(text("history_none", sel.lang))
+        return
+    left, right = st.columns(2)
+    layer = left.selectbox(text("edit_layer", sel.lang), ["", *sorted(history["layer"].unique())], key="hist_layer")
+    person = right.selectbox(text("history_by", sel.lang), ["", *sorted(history["by"].unique())], key="hist_by")
+    shown = history if not layer else history[history["layer"] == layer]
+    shown = shown if not person else shown[shown["by"] == person]
+    st.dataframe(shown.iloc[::-1], hide_index=True, key="history_table")
+    monthly = progress_by_month(stamp(sel.source), str(SETTINGS.targets))
+    labels = {
+        row.Index: (row.label_zh if sel.lang == "zh" else row.label_en)
+        for row in progress_of(stamp(sel.source), str(SETTINGS.targets)).itertuples()
+    }
+    target = st.selectbox(
+        text("history_target", sel.lang), list(monthly.columns), key="hist_target", format_func=lambda t: labels[t]
+    )
+    st.line_chart(monthly[target], height=220)
+
+
 def render_page(sel: Selection) -> None:
     key = stamp(sel.source)
     if schematic_of(key):
@@ -441,6 +577,9 @@ def render_page(sel: Selection) -> None:
     render_progress(sel)
     table = render_stats(sel)
     render_export(sel, table)
+    with st.expander(text("edits", sel.lang)):
+        render_edits(sel)
+        render_history(sel)
 
 
 def main() -> None:

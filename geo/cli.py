@@ -8,14 +8,15 @@ unless ``NANGUAN_DEBUG=1`` is set.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
+from pyproj import CRS
 from pyproj.exceptions import ProjError
 from tqdm import tqdm
 
@@ -23,6 +24,7 @@ from layers import CATALOGUE, LAYER_NAMES, units_layer
 from layers.labels import named_rows
 
 from ._atomic import write_bytes_atomic
+from ._cli_edits import add_edit_commands, parse_day
 from ._table import text_table
 from .coverage import check_coverage
 from .crs import reproject, source_metric_crs
@@ -34,9 +36,12 @@ from .export import (
     csv_bytes,
     export_name,
     layers_bytes,
+    output_crs,
+    write_gpkg,
     xlsx_bytes,
 )
 from .filters import Filter, apply_filter
+from .history import read_history
 from .importer import import_file, prepare_layer, read_foreign
 from .io import load_layers
 from .progress import load_targets, plan_progress
@@ -51,11 +56,10 @@ FORMATS = ("table", "csv", "json")
 
 
 def _render(frame: pd.DataFrame, fmt: str, *, for_file: bool) -> bytes:
-    """``frame`` as bytes in ``fmt``; CSV files get a BOM so Excel reads the Chinese."""
+    """``frame`` as bytes in ``fmt``; CSV files get a BOM so Excel reads the Chinese, and CSV
+    text that would start a formula is neutralised as in exports."""
     if fmt == "csv":
-        buf = io.StringIO()
-        frame.to_csv(buf, index=False, lineterminator="\n")
-        return buf.getvalue().encode("utf-8-sig" if for_file else "utf-8")
+        return csv_bytes(frame, bom=for_file)
     if fmt == "json":
         records = json.loads(frame.to_json(orient="records", double_precision=15))
         return (json.dumps(records, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
@@ -89,7 +93,9 @@ def cmd_stats(args: argparse.Namespace) -> None:
 def cmd_progress(args: argparse.Namespace) -> None:
     """The plan's figures against a source."""
     layers = load_layers(args.source)
-    frame = plan_progress(layers, load_targets(args.targets), crs=args.crs).reset_index()
+    history = read_history(args.source) if args.as_of else None
+    targets = load_targets(args.targets)
+    frame = plan_progress(layers, targets, crs=args.crs, as_of=args.as_of, history=history).reset_index()
     _emit(frame, args)
 
 
@@ -143,39 +149,51 @@ def cmd_import(args: argparse.Namespace) -> None:
         encoding=args.encoding,
         fix=args.fix,
         max_unzipped_mb=Settings.from_env().max_unzipped_mb,
+        by=args.by,
     )
     repaired = f"; repaired geometries: {', '.join(result.repaired)}" if result.repaired else ""
     print(f"imported {len(result.gdf)} features into {args.into} as {args.layer}{repaired}")
 
 
-def _export_bytes(args: argparse.Namespace) -> bytes:
-    fmt = args.format
-    if args.layer in ("stats", "progress"):
-        if fmt not in ("csv", "xlsx"):
-            raise SourceError(f"--layer {args.layer} is a table: use --format csv or xlsx")
-        layers = load_layers(args.source)
-        if args.layer == "stats":
-            tolerance = Settings.from_env().overlap_tolerance_m2
-            table = select_districts(district_stats(layers, tolerance_m2=tolerance), tuple(args.district))
-            table = named_rows(table, Settings.from_env().lang)
-        else:
-            table = plan_progress(layers, load_targets(Settings.from_env().targets)).reset_index()
-        return csv_bytes(table) if fmt == "csv" else xlsx_bytes({args.layer: table})
+def _export_table(args: argparse.Namespace) -> bytes:
+    """The stats or progress table as CSV or XLSX bytes."""
+    if args.format not in ("csv", "xlsx"):
+        raise SourceError(f"--layer {args.layer} is a table: use --format csv or xlsx")
+    layers = load_layers(args.source)
+    if args.layer == "stats":
+        tolerance = Settings.from_env().overlap_tolerance_m2
+        table = select_districts(district_stats(layers, tolerance_m2=tolerance), tuple(args.district))
+        table = named_rows(table, Settings.from_env().lang)
+    else:
+        table = plan_progress(layers, load_targets(Settings.from_env().targets)).reset_index()
+    return csv_bytes(table) if args.format == "csv" else xlsx_bytes({args.layer: table})
+
+
+def _export_layers(args: argparse.Namespace) -> tuple[dict[str, gpd.GeoDataFrame], CRS]:
+    """The layers ``--layer`` names, filtered by ``--district``, and the source's metric CRS."""
     names = LAYER_NAMES if args.layer == "all" else (args.layer,)
     source = load_layers(args.source)
     layers = apply_filter(source, Filter(districts=tuple(args.district)))
-    missing = [n for n in names if n not in layers]
-    if args.layer != "all" and missing:
+    if args.layer != "all" and args.layer not in layers:
         raise SourceError(f"{args.source}: has no layer {args.layer!r}")
-    chosen = {n: layers[n] for n in names if n in layers}
-    return layers_bytes(chosen, fmt, crs=args.crs, encoding=args.encoding, metric=source_metric_crs(source))
+    return {n: layers[n] for n in names if n in layers}, source_metric_crs(source)
 
 
 def cmd_export(args: argparse.Namespace) -> None:
     """Write a layer, all layers or a table for another GIS or a spreadsheet."""
-    data = _export_bytes(args)
-    out = args.out or export_name(args.layer, args.format, args.crs or "EPSG:4326")
-    write_bytes_atomic(out, data)
+    if args.layer in ("stats", "progress"):
+        data = _export_table(args)
+        out = args.out or export_name(args.layer, args.format, None)
+        write_bytes_atomic(out, data)
+    else:
+        chosen, metric = _export_layers(args)
+        out = args.out or export_name(args.layer, args.format, output_crs(chosen, args.format, args.crs))
+        if args.format == "gpkg":
+            # straight into the temporary file beside ``out``: a large GeoPackage is not held in memory
+            write_gpkg(chosen, out, crs=args.crs)
+        else:
+            data = layers_bytes(chosen, args.format, crs=args.crs, encoding=args.encoding, metric=metric)
+            write_bytes_atomic(out, data)
     print(f"wrote {out}")
 
 
@@ -252,6 +270,9 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     p.add_argument(
         "--targets", metavar="FILE", default=str(settings.targets), help="targets file (default: data/targets.toml)"
     )
+    p.add_argument(
+        "--as-of", type=parse_day, metavar="YYYY-MM-DD", help="the figures as they stood on that day (from the history)"
+    )
     _add_output(p)
     p.set_defaults(func=cmd_progress)
 
@@ -268,7 +289,10 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     p.add_argument("--into", required=True, metavar="TARGET.gpkg", help="GeoPackage to store it in (created if new)")
     _add_reading(p)
     p.add_argument("--fix", action="store_true", help="repair invalid geometries (their ids are reported)")
+    p.add_argument("--by", default="", metavar="NAME", help="who imports it, for the change history")
     p.set_defaults(func=cmd_import)
+
+    add_edit_commands(sub)
 
     p = sub.add_parser("export", help="write layers or tables for the municipal GIS or a spreadsheet")
     _add_source(p)
@@ -280,7 +304,9 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     )
     p.add_argument("--format", required=True, choices=EXPORT_FORMATS, help="output format")
     p.add_argument(
-        "--crs", choices=EXPORT_CRS, help="CRS of the output (default EPSG:4326; gpkg keeps each layer's own)"
+        "--crs",
+        choices=EXPORT_CRS,
+        help="CRS of every layer in the output (default EPSG:4326; gpkg keeps the source's)",
     )
     p.add_argument(
         "--encoding",

@@ -13,7 +13,6 @@ import logging
 import os
 import shutil
 import struct
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -28,8 +27,8 @@ from pyogrio.errors import DataLayerError, DataSourceError
 
 from layers import CATALOGUE, LayerSpec
 
-from ._atomic import atomic_path
-from .chinacoord import PSEUDO_CRS, convert_frame
+from ._atomic import atomic_path, scratch_dir
+from .chinacoord import PSEUDO_CRS, bounds_in_china, convert_frame
 from .crs import parse_crs
 from .errors import CRSError, Problem, SourceError, ValidationError
 from .validate import inspect
@@ -62,8 +61,6 @@ FORMATS: dict[str, str] = {
 _WKT_COLUMNS = ("wkt", "geometry", "geom", "the_geom", "shape", "几何")
 _LON_COLUMNS = ("lon", "lng", "long", "longitude", "x", "经度")
 _LAT_COLUMNS = ("lat", "latitude", "y", "纬度")
-#: Lon/lat rectangle of China, degrees, with a margin.
-_CHINA = (73.0, 3.0, 136.0, 54.0)
 
 
 # --------------------------------------------------------------------------- archives
@@ -178,7 +175,7 @@ def check_coordinates(gdf: gpd.GeoDataFrame, *, where: str) -> None:
     xmin, ymin, xmax, ymax = gdf.total_bounds
     crs = gdf.crs
     if crs.is_geographic:
-        if _inside_china(ymin, xmin, ymax, xmax) and not _inside_china(xmin, ymin, xmax, ymax):
+        if bounds_in_china(ymin, xmin, ymax, xmax) and not bounds_in_china(xmin, ymin, xmax, ymax):
             raise CRSError(
                 f"{where}: longitude and latitude look swapped (x {xmin:.3f}-{xmax:.3f} reads like a "
                 "latitude in China); swap the columns or axes and import again"
@@ -188,7 +185,7 @@ def check_coordinates(gdf: gpd.GeoDataFrame, *, where: str) -> None:
                 f"{where}: coordinates reach ({xmin:,.0f}, {ymin:,.0f}) - ({xmax:,.0f}, {ymax:,.0f}), which are not "
                 f"degrees although {crs.name} is lon/lat; the data is probably projected: pass its CRS with --from-crs"
             )
-        if not _inside_china(xmin, ymin, xmax, ymax):
+        if not bounds_in_china(xmin, ymin, xmax, ymax):
             raise CRSError(
                 f"{where}: lon/lat ({xmin:.3f}, {ymin:.3f}) - ({xmax:.3f}, {ymax:.3f}) lie outside China; "
                 "check the CRS (--from-crs)"
@@ -200,15 +197,11 @@ def check_coordinates(gdf: gpd.GeoDataFrame, *, where: str) -> None:
             "pass --from-crs EPSG:4326 (or EPSG:4490)"
         )
     lon_lat = gdf.to_crs(4326).total_bounds
-    if not np.all(np.isfinite(lon_lat)) or not _inside_china(*lon_lat):
+    if not np.all(np.isfinite(lon_lat)) or not bounds_in_china(*lon_lat):
         raise CRSError(
             f"{where}: in {crs.name} the data falls outside China; the CRS is probably wrong "
             "(a Gauss-Kruger zone with or without zone prefix, e.g. EPSG:4530 vs EPSG:4551?)"
         )
-
-
-def _inside_china(xmin: float, ymin: float, xmax: float, ymax: float) -> bool:
-    return bool(_CHINA[0] <= xmin and xmax <= _CHINA[2] and _CHINA[1] <= ymin and ymax <= _CHINA[3])
 
 
 def _apply_from_crs(gdf: gpd.GeoDataFrame, from_crs: str | None, where: str) -> gpd.GeoDataFrame:
@@ -337,12 +330,12 @@ def read_foreign(
     if path.stat().st_size == 0:
         raise SourceError(f"{path}: the file is empty")
     what = FORMATS[suffix]
-    with tempfile.TemporaryDirectory(prefix="nanguan-import-") as tmp:
+    with scratch_dir("nanguan-import-") as tmp:
         if suffix == ".csv":
             gdf = _read_csv(path, encoding)
         elif suffix in (".zip", ".shp"):
             shp = (
-                _extract_shapefile(path, Path(tmp), table=table, max_unzipped_mb=max_unzipped_mb)
+                _extract_shapefile(path, tmp, table=table, max_unzipped_mb=max_unzipped_mb)
                 if suffix == ".zip"
                 else path
             )
@@ -455,11 +448,13 @@ def import_file(
     encoding: str | None = None,
     fix: bool = False,
     max_unzipped_mb: float = 500.0,
+    by: str = "",
 ) -> ImportResult:
     """Read ``path``, check it as catalogue layer ``layer`` and store it in GeoPackage ``into``.
 
     The whole path of ``python -m geo import`` and the app's import: a failure at any step
-    leaves ``into`` untouched (see :func:`geo.io.store_layer`).
+    leaves ``into`` untouched (see :func:`geo.io.store_layer`). The import is recorded in
+    ``into``'s change history with ``by`` and the file's name.
     """
     from .io import store_layer
 
@@ -467,7 +462,7 @@ def import_file(
         path, table=table, layer=layer, from_crs=from_crs, encoding=encoding, max_unzipped_mb=max_unzipped_mb
     )
     result = prepare_layer(gdf, layer, fix=fix)
-    store_layer(result.gdf, layer, into)
+    store_layer(result.gdf, layer, into, by=by, origin=Path(path).name)
     return result
 
 

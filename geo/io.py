@@ -137,13 +137,36 @@ def _stored_crs(target: Path, *, besides: str) -> CRS | None:
     return None
 
 
-def store_layer(gdf: gpd.GeoDataFrame, layer: str, target: str | os.PathLike[str]) -> None:
+def _feature_count(target: Path, layer: str) -> int | None:
+    """How many features ``layer`` of ``target`` holds; None when it has no such layer."""
+    if layer not in list_source_layers(target):
+        return None
+    return int(pyogrio.read_info(target, layer=layer)["features"])
+
+
+def _record(path: Path, layer: str, *, by: str, origin: str, before: int | None, after: int) -> None:
+    from .edits import record_import  # edits reads sources through this module
+
+    con = sqlite3.connect(path, isolation_level=None)
+    try:
+        con.execute("BEGIN")
+        record_import(con, layer, by=by, origin=origin or "(unnamed)", before=before, after=after)
+        con.execute("COMMIT")
+    finally:
+        con.close()
+
+
+def store_layer(
+    gdf: gpd.GeoDataFrame, layer: str, target: str | os.PathLike[str], *, by: str = "", origin: str = ""
+) -> None:
     """Replace (or add) one layer of a GeoPackage, atomically.
 
     The GeoPackage is copied beside itself, the layer written into the copy and read back
     through the validating loader, and only then does the copy replace the original; a
     failure at any step leaves ``target`` byte for byte as it was. A layer in another CRS
     than the target's other layers is reprojected to theirs, so a source has one CRS.
+    The replacement is recorded in the target's change history (who: ``by``, what file:
+    ``origin``, how many features), in the same copy, so the record and the data land together.
     """
     target = Path(target)
     if target.exists():
@@ -153,6 +176,7 @@ def store_layer(gdf: gpd.GeoDataFrame, layer: str, target: str | os.PathLike[str
             # One CRS per source: statistics and maps combine its layers.
             log.info("reprojecting %s from %s to the source's %s", layer, gdf.crs.name, crs.name)
             gdf = gdf.to_crs(crs)
+    before = _feature_count(target, layer) if target.exists() else None
     with atomic_path(target) as tmp:
         if target.exists():
             shutil.copyfile(target, tmp)
@@ -161,4 +185,5 @@ def store_layer(gdf: gpd.GeoDataFrame, layer: str, target: str | os.PathLike[str
         except (DataSourceError, OSError) as exc:
             raise SourceError(f"{target}: cannot write layer {layer!r} ({exc})") from exc
         load_layers(tmp, layers=(layer,))
+        _record(tmp, layer, by=by, origin=origin, before=before, after=len(gdf))
     log.info("stored %d features as %s in %s", len(gdf), layer, target)

@@ -1,14 +1,20 @@
-"""The plan's figures against what the data holds.
+"""How far the plan really is: each figure of the plan against what is done, under way and planned.
 
 Targets come from a TOML file (``data/targets.toml``), one ``[[target]]`` table each; see
-that file for the keys. :func:`plan_progress` measures each one in a metric CRS.
+that file for the keys. A target measures a selection of one layer (``where``,
+``name_has``) and says which of it counts as **done** and which as **under way** (by
+status); the rest of the selection is **planned**. A target without ``done`` filters
+counts all it measures as done (a sum such as resettled households). Lengths and areas
+are measured in the source's metric CRS, the one the statistics use.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,10 +39,14 @@ PROGRESS_COLUMNS: tuple[str, ...] = (
     "unit_zh",
     "unit_en",
     "target",
-    "actual",
-    "difference",
-    "percent",
+    "in_data",
+    "done",
+    "under_way",
+    "planned",
+    "percent_done",
 )
+
+Filters = dict[str, str | list[str]]
 
 
 @dataclass(frozen=True)
@@ -56,9 +66,12 @@ class Target:
     value : float
         The plan's figure, in the measure's unit.
     where : dict
-        Field filters: a code or a list of codes per field.
+        Field filters of what the target is about: a code or a list of codes per field.
     name_has : str
         Text the feature name must contain; empty for no filter.
+    done, under_way : dict
+        Field filters of what counts as done and as under way. Without ``done`` all of
+        the selection counts as done.
     """
 
     id: str
@@ -69,9 +82,29 @@ class Target:
     value: float
     unit_zh: str = ""
     unit_en: str = ""
-    where: dict[str, str | list[str]] = field(default_factory=dict)
+    where: Filters = field(default_factory=dict)
     name_has: str = ""
     quote: str = ""
+    done: Filters = field(default_factory=dict)
+    under_way: Filters = field(default_factory=dict)
+
+
+def _check_filters(path: Path, target: Target) -> None:
+    spec = CATALOGUE[target.layer]
+    for kind, filters in (("where", target.where), ("done", target.done), ("under_way", target.under_way)):
+        for name, wanted in filters.items():
+            if name not in spec.field_names:
+                raise SourceError(f"{path}: target {target.id!r}: {kind} names unknown field {name!r}")
+            codes = spec.field(name).codes
+            unknown = [w for w in ([wanted] if isinstance(wanted, str) else wanted) if codes and w not in codes]
+            if unknown:
+                raise SourceError(
+                    f"{path}: target {target.id!r}: {kind} {name} = {unknown[0]!r} is not one of {', '.join(codes)}"
+                )
+    if not (target.measure in ("count", "km", "ha") or target.measure.startswith("sum:")):
+        raise SourceError(
+            f"{path}: target {target.id!r}: unknown measure {target.measure!r}; use count, km, ha or sum:<field>"
+        )
 
 
 def load_targets(path: str | os.PathLike[str]) -> list[Target]:
@@ -91,61 +124,114 @@ def load_targets(path: str | os.PathLike[str]) -> list[Target]:
             raise SourceError(f"{path}: target #{i} is malformed ({exc})") from exc
         if target.layer not in CATALOGUE:
             raise SourceError(f"{path}: target {target.id!r} names unknown layer {target.layer!r}")
+        _check_filters(path, target)
         targets.append(target)
     return targets
 
 
-def _selected(gdf: gpd.GeoDataFrame, target: Target) -> gpd.GeoDataFrame:
+def _matching(gdf: gpd.GeoDataFrame, filters: Filters) -> np.ndarray:
     mask = np.ones(len(gdf), dtype=bool)
-    for column, wanted in target.where.items():
+    for column, wanted in filters.items():
         allowed = [wanted] if isinstance(wanted, str) else list(wanted)
         mask &= gdf[column].isin(allowed).to_numpy()
+    return mask
+
+
+def _selected(gdf: gpd.GeoDataFrame, target: Target) -> np.ndarray:
+    mask = _matching(gdf, target.where)
     if target.name_has:
         mask &= gdf["name"].astype(str).str.contains(target.name_has, regex=False).to_numpy()
-    return gdf[mask]
+    return mask
 
 
-def measure_target(layers: dict[str, gpd.GeoDataFrame], target: Target, *, crs: str | int | CRS | None = None) -> float:
-    """What the data holds for ``target``, in the target's unit (0 when the layer is absent).
+def _amounts(gdf: gpd.GeoDataFrame, target: Target, metric: CRS) -> np.ndarray:
+    """Each feature's contribution to ``target``, in the target's unit."""
+    if target.measure == "count":
+        return np.ones(len(gdf))
+    if target.measure.startswith("sum:"):
+        return pd.to_numeric(gdf[target.measure[4:]]).fillna(0).to_numpy(dtype=float)
+    geoms = reproject(gdf.geometry.to_numpy(), gdf.crs, metric)
+    if target.measure == "km":
+        return shapely.length(geoms) / 1000.0
+    return shapely.area(geoms) / 10_000.0
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One target measured: what the data holds, and how much of it is done or under way."""
+
+    in_data: float
+    done: float
+    under_way: float
+
+    @property
+    def planned(self) -> float:
+        """What is neither done nor under way."""
+        return max(self.in_data - self.done - self.under_way, 0.0)
+
+
+def measure_target(
+    layers: Mapping[str, gpd.GeoDataFrame], target: Target, *, crs: str | int | CRS | None = None
+) -> Measured:
+    """What the data holds for ``target``, in the target's unit (zeros when the layer is absent).
 
     Lengths and areas are measured in ``crs`` when given, else in the source's metric CRS
     (:func:`geo.crs.source_metric_crs`), the one the statistics use.
     """
     gdf = layers.get(target.layer)
     if gdf is None or gdf.empty:
-        return 0.0
-    chosen = _selected(gdf, target)
-    if target.measure == "count":
-        return float(len(chosen))
-    if target.measure in ("km", "ha"):
-        metric = source_metric_crs(layers, crs)
-        geoms = reproject(chosen.geometry.to_numpy(), gdf.crs, metric)
-        if target.measure == "km":
-            return float(shapely.length(geoms).sum() / 1000.0)
-        return float(shapely.area(geoms).sum() / 10_000.0)
-    if target.measure.startswith("sum:"):
-        return float(pd.to_numeric(chosen[target.measure[4:]]).fillna(0).sum())
-    raise SourceError(f"target {target.id!r}: unknown measure {target.measure!r}; use count, km, ha or sum:<field>")
+        return Measured(0.0, 0.0, 0.0)
+    metric = source_metric_crs(layers, crs)
+    chosen = gdf[_selected(gdf, target)]
+    amounts = _amounts(chosen, target, metric)
+    done = _matching(chosen, target.done) if target.done else np.ones(len(chosen), dtype=bool)
+    under_way = _matching(chosen, target.under_way) & ~done if target.under_way else np.zeros(len(chosen), bool)
+    return Measured(float(amounts.sum()), float(amounts[done].sum()), float(amounts[under_way].sum()))
 
 
 def plan_progress(
-    layers: dict[str, gpd.GeoDataFrame], targets: list[Target], *, crs: str | int | CRS | None = None
+    layers: Mapping[str, gpd.GeoDataFrame],
+    targets: list[Target],
+    *,
+    crs: str | int | CRS | None = None,
+    as_of: dt.date | None = None,
+    history: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Each target against the data.
+    """Each target against the data: in the data, done, under way, planned.
+
+    Parameters
+    ----------
+    layers : mapping of str to GeoDataFrame
+        The source's layers, as they are now.
+    targets : list of Target
+        The plan's figures.
+    crs : CRS-like, optional
+        Metric CRS to measure in (default: the source's).
+    as_of : date, optional
+        Give the figures as they stood on this day, rebuilt from ``history`` (see
+        :func:`geo.history.values_as_of`).
+    history : DataFrame, optional
+        The source's change history (:func:`geo.history.read_history`); needed with ``as_of``.
 
     Returns
     -------
     DataFrame
-        Indexed by target id, columns :data:`PROGRESS_COLUMNS`: the plan's ``target``, the
-        ``actual`` figure measured, ``difference`` = actual - target, and ``percent`` =
-        100 * actual / target (NaN for a zero target).
+        Indexed by target id, columns :data:`PROGRESS_COLUMNS`: the plan's ``target``, what
+        the data holds (``in_data``), ``done``, ``under_way`` and ``planned`` in the
+        target's unit, and ``percent_done`` = 100 * done / target (NaN for a zero target).
     """
+    if as_of is not None:
+        from .history import values_as_of
+
+        layers = values_as_of(layers, history if history is not None else pd.DataFrame(), as_of)
     metric = source_metric_crs(layers, crs)
     rows = []
     for t in targets:
-        actual = measure_target(layers, t, crs=metric)
-        percent = 100.0 * actual / t.value if t.value else float("nan")
-        rows.append((t.id, t.zh, t.en, t.unit_zh, t.unit_en, float(t.value), actual, actual - t.value, percent))
+        m = measure_target(layers, t, crs=metric)
+        percent = 100.0 * m.done / t.value if t.value else float("nan")
+        rows.append(
+            (t.id, t.zh, t.en, t.unit_zh, t.unit_en, float(t.value), m.in_data, m.done, m.under_way, m.planned, percent)
+        )
     frame = pd.DataFrame(rows, columns=["id", *PROGRESS_COLUMNS]).set_index("id")
-    log.info("plan progress: %d targets", len(frame))
+    log.info("plan progress: %d targets%s", len(frame), f" as of {as_of}" if as_of else "")
     return frame

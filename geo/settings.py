@@ -51,6 +51,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("NANGUAN_DEBUG", "0", "1: the command line shows tracebacks of unexpected errors."),
     Setting(
+        "NANGUAN_AUTH_HEADER",
+        "",
+        "Name of the request header in which the intranet's reverse proxy passes the signed-in user "
+        "(editing is then allowed as that user); empty: off.",
+    ),
+    Setting(
         "NANGUAN_OVERLAP_TOLERANCE_M2",
         "1",
         "Largest overlap of two sub-districts accepted by the statistics, in m²; larger overlaps are refused.",
@@ -85,6 +91,8 @@ class Settings:
         Archive size limit in MB.
     overlap_tolerance_m2 : float
         Largest overlap of two sub-districts accepted, m².
+    auth_header : str
+        Request header naming the signed-in user, set by a trusted reverse proxy; empty: off.
     map_features : int
         The map's feature budget: most features drawn at once.
     debug : bool
@@ -100,6 +108,7 @@ class Settings:
     max_unzipped_mb: float
     debug: bool = False
     overlap_tolerance_m2: float = 1.0
+    auth_header: str = ""
     map_features: int = 20_000
 
     @classmethod
@@ -132,7 +141,9 @@ class Settings:
         except ValueError:
             map_features = 20_000
         key = raw["TIANDITU_KEY"].strip()
-        return cls(source, targets, basemap, offline, key, lang, max_mb, debug, tolerance, map_features)
+        return cls(
+            source, targets, basemap, offline, key, lang, max_mb, debug, tolerance, map_features=map_features
+        )
 
     def names(self) -> tuple[str, ...]:
         """Attribute names, for tests and documentation."""

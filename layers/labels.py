@@ -41,6 +41,28 @@ UI: dict[str, tuple[str, str]] = {
     "stats": ("分街道统计", "Statistics by sub-district"),
     "progress": ("2020 年计划进度", "2020 plan progress"),
     "target": ("目标", "Target"),
+    "edits": ("编辑与修改记录", "Edits and history"),
+    "read_only": (
+        "只读：要编辑，请在 .streamlit/secrets.toml 中列出编辑人员（[users]），或设置 NANGUAN_AUTH_HEADER。",
+        "Read-only: to edit, list the editors in .streamlit/secrets.toml ([users]) or set NANGUAN_AUTH_HEADER.",
+    ),
+    "login": ("用户名", "User name"),
+    "password": ("密码", "Password"),
+    "sign_in": ("登录", "Sign in"),
+    "login_failed": ("用户名或密码不正确", "Wrong user name or password"),
+    "edit_layer": ("图层", "Layer"),
+    "edit_features": ("要素（可多选）", "Features (one or several)"),
+    "edit_field": ("字段", "Field"),
+    "edit_value": ("新值", "New value"),
+    "edit_date": ("实际发生日期", "Date it happened"),
+    "edit_note": ("说明", "Note"),
+    "edit_save": ("保存修改", "Save the change"),
+    "edit_done": ("已保存 {n} 项修改（{who}）", "Saved {n} changes ({who})"),
+    "history_none": ("尚无修改记录", "No changes recorded yet"),
+    "history_by": ("修改人", "Changed by"),
+    "history_target": ("完成量随时间（按月）", "Done over time (by month)"),
+    "under_way": ("在建", "under way"),
+    "planned": ("规划", "planned"),
     "chart_roads": ("道路里程（km）", "Road length (km)"),
     "chart_households": ("户数", "Households"),
     "export": ("导出", "Export"),
@@ -164,19 +186,36 @@ class Card:
     note: str
 
 
+def _amount(value: float, unit: str) -> str:
+    """A figure as a planner reads it: whole numbers with separators, km and ha to 0.01."""
+    if unit in ("km", "公里", "ha", "公顷"):
+        return f"{value:,.2f}"
+    return f"{round(value):,d}" if abs(value - round(value)) < 1e-9 else f"{value:,.2f}"
+
+
 def progress_cards(frame: pd.DataFrame, lang: str) -> list[Card]:
-    """The rows of :func:`geo.progress.plan_progress` as cards: "96 段", "+0", "目标 96 · 100%"."""
+    """The rows of :func:`geo.progress.plan_progress` as cards.
+
+    The headline is what is done ("32 段"), the delta its share of the plan's figure
+    ("33%"), the note the target and what is under way and planned
+    ("目标 96 · 在建 24 · 规划 40").
+    """
     cards = []
     for _, row in frame.iterrows():
         unit = row["unit_zh"] if lang == "zh" else row["unit_en"]
-        diff = round(float(row["difference"]), 3) + 0.0  # + 0.0 turns -0.0 into 0.0
+        percent = float(row["percent_done"])
+        parts = [f"{text('target', lang)} {_amount(row['target'], unit)}"]
+        if row["under_way"]:
+            parts.append(f"{text('under_way', lang)} {_amount(row['under_way'], unit)}")
+        if row["planned"]:
+            parts.append(f"{text('planned', lang)} {_amount(row['planned'], unit)}")
         cards.append(
             Card(
                 label=row["label_zh"] if lang == "zh" else row["label_en"],
-                value=f"{row['actual']:,.4g} {unit}",
-                delta=f"{diff:+,g}",
-                met=diff == 0,
-                note=f"{text('target', lang)} {row['target']:,.4g} · {row['percent']:.0f}%",
+                value=f"{_amount(row['done'], unit)} {unit}",
+                delta="" if percent != percent else f"{percent:.0f}%",
+                met=percent >= 100,
+                note=" · ".join(parts),
             )
         )
     return cards

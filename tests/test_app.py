@@ -23,9 +23,11 @@ def test_runs_in_chinese_with_the_plan_figures(app: AppTest) -> None:
     assert not app.exception
     assert app.title[0].value == "南关城市更新一张图"
     metrics = {m.label: m.value for m in app.metric}
-    assert metrics["存量路网条段"] == "96 段"
-    assert metrics["存量路网里程"] == "38.4 公里"
+    # done against the plan: 32 of the 96 segments are open; every resettled household counts
+    assert metrics["存量路网条段"] == "32 段"
     assert metrics["回迁安置户数"] == "278 户"
+    notes = {m.label: m.proto.delta_description for m in app.metric}
+    assert notes["存量路网条段"] == "目标 96 · 在建 24 · 规划 40"
     assert any("示意数据" in i.value for i in app.info)
     table = stats(app)
     assert table.columns[:4].tolist() == ["区划代码", "街道乡镇", "绿地数", "绿地 (ha)"]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from geo.io import load_layers
@@ -21,6 +21,24 @@ pytestmark = pytest.mark.browser
 
 ARTIFACTS = ROOT / "artifacts"
 EXPECTED = {"districts": 14, "greenbelt": 10, "parcels": 17, "roads": 96, "pipes": 12, "facilities": 119}
+
+# Conditions, not sleeps: every wait below is for something the page shows; the first load
+# and a rerun on a shared CI machine may take a while.
+expect.set_options(timeout=60_000)
+
+#: Counts the app's finished script runs: Streamlit marks its root element with the run's
+#: state, and every change of a widget's value starts a run that redraws the page.
+COUNT_RUNS = """
+window.__runsDone = 0;
+new MutationObserver((records) => {
+  for (const r of records) {
+    if (r.target.getAttribute("data-test-script-state") === "notRunning" && r.oldValue !== "notRunning") {
+      window.__runsDone += 1;
+    }
+  }
+}).observe(document, {subtree: true, attributes: true, attributeOldValue: true,
+                      attributeFilter: ["data-test-script-state"]});
+"""
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +59,12 @@ def server() -> Iterator[str]:
 
 
 class Page:
-    """An app page with the map's frame found, and every failed request recorded."""
+    """An app page with the map's frame found, and every failed request recorded.
+
+    It is ready once the first script run has finished and the map has drawn. An action
+    that changes a widget's value starts a run that redraws the page; :meth:`rerun` waits
+    for that run to finish, so the next action never meets a widget being redrawn.
+    """
 
     def __init__(self, browser: object, url: str) -> None:
         self.page = browser.new_page(viewport={"width": 1400, "height": 1100})
@@ -52,14 +75,47 @@ class Page:
         self.page.on("response", lambda r: r.status >= 400 and self.failed.append(f"{r.status} {r.url}"))
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.page.add_init_script(COUNT_RUNS)
         self.page.goto(url)
-        self.map.locator(".ng-legend").wait_for(timeout=60_000)
+        self._wait_for_runs(0)
+        expect(self.map.locator(".ng-legend")).to_be_attached()
         self.settled()
+
+    def _wait_for_runs(self, done: int) -> None:
+        self.page.wait_for_function(
+            """(done) => window.__runsDone > done &&
+                 document.querySelector('[data-testid="stApp"]')
+                   ?.getAttribute("data-test-script-state") === "notRunning" """,
+            arg=done,
+            timeout=60_000,
+        )
+
+    @contextmanager
+    def rerun(self) -> Iterator[None]:
+        """Wait, after the block, for the script run its action started to finish."""
+        done = self.page.evaluate("window.__runsDone")
+        yield
+        self._wait_for_runs(done)
 
     @property
     def map(self):
         """The map's frame: the visible one while a rerun replaces it."""
         return self.page.frame_locator('iframe[title="streamlit_folium.st_folium"] >> visible=true')
+
+    def choose(self, scope: object, label: str, option: str) -> None:
+        """Pick ``option`` in the select box labelled ``label``, and wait for the run it starts.
+
+        The box is first scrolled to the middle of the page, so its list opens in view:
+        scrolling the page while the list is open closes it.
+        """
+        box = scope.get_by_role("combobox", name=label)
+        box.evaluate("e => e.scrollIntoView({block: 'center', behavior: 'instant'})")
+        with self.rerun():
+            box.click()
+            choice = self.page.get_by_role("option", name=option, exact=True)
+            expect(choice).to_be_in_viewport()
+            choice.click()
+        expect(box).to_have_value(option)
 
     @property
     def frame(self):
@@ -128,20 +184,6 @@ class Page:
             expect(sidebar.get_by_role("checkbox", name=label, exact=True)).not_to_be_checked(timeout=30_000)
             self.settled(**{name: False})
 
-    def choose(self, scope: object, label: str, option: str) -> None:
-        """Pick ``option`` in the select box labelled ``label``."""
-        box = scope.get_by_role("combobox", name=label)
-        choice = self.page.get_by_role("option", name=option, exact=True)
-        for _ in range(5):  # a rerun may redraw the box while it opens
-            box.focus()
-            box.press("ArrowDown")
-            try:
-                choice.wait_for(timeout=3_000)
-                break
-            except PlaywrightTimeout:
-                continue
-        choice.click()
-
     def count(self, layer: str) -> int:
         return self.drawn().get(layer, 0)
 
@@ -209,9 +251,9 @@ def test_hovering_a_road_shows_its_tooltip(page: Page) -> None:
 
 def test_plan_progress_panel_shows_the_figures(page: Page) -> None:
     metrics = page.page.locator('[data-testid="stMetric"]')
-    metrics.first.wait_for()
-    text = " ".join(metrics.all_inner_texts())
-    assert "96 段" in text and "38.4 公里" in text and "278 户" in text
+    # done against the plan: 32 of 96 segments open, 24 under way, 40 planned
+    for figure in ("32 段", "目标 96 · 在建 24 · 规划 40", "278 户"):
+        expect(metrics.filter(has_text=figure).first).to_be_visible()
 
 
 @pytest.fixture
@@ -233,7 +275,9 @@ def test_hostile_names_show_as_text(browser: object, hostile_source: Path) -> No
         tip = page.map.locator(".leaflet-tooltip")
         tip.wait_for(timeout=10_000)
         assert "<img src=x onerror=alert(1)>" in tip.inner_text()
-        assert page.map.locator(".leaflet-tooltip img").count() == 0
+        # the markup is text: no element was made of it anywhere, so nothing can run its onerror
+        expect(page.map.locator('img[src="x"]')).to_have_count(0)
+        expect(page.page.locator('img[src="x"]')).to_have_count(0)
         assert page.dialogs == [] and page.errors == []
         page.page.close()
 
@@ -286,13 +330,17 @@ def test_import_an_uploaded_layer(browser: object, tmp_path: Path) -> None:
         page = Page(browser, url)
         sidebar = page.page.locator('[data-testid="stSidebar"]')
         sidebar.get_by_text("导入数据").click()
-        sidebar.locator('input[type="file"]').set_input_files(str(upload))
-        sidebar.get_by_text("new_roads.geojson").wait_for()
+        with page.rerun():  # a new upload is a new widget value: the app runs again
+            sidebar.locator('input[type="file"]').set_input_files(str(upload))
+        expect(sidebar.get_by_text("new_roads.geojson")).to_be_visible()
         page.choose(sidebar, "导入为", "道路")
-        sidebar.get_by_role("button", name="导入", exact=True).click()
-        sidebar.get_by_text("已导入：roads 1").wait_for(timeout=30_000)
-        page.page.locator('[data-testid="stMetric"]', has_text="存量路网条段").get_by_text("1 段").wait_for()
-        page.map.get_by_text("道路 (1)").wait_for()
+        with page.rerun():
+            sidebar.get_by_role("button", name="导入", exact=True).click()
+        expect(sidebar.get_by_text("已导入：roads 1")).to_be_visible()
+        metric = page.page.locator('[data-testid="stMetric"]', has_text="存量路网条段")
+        expect(metric.get_by_text("1 段")).to_be_visible()
+        expect(page.map.get_by_text("道路 (1)")).to_be_visible()
+        page.settled()
         assert page.count("roads") == 1 and page.count("pipes") == EXPECTED["pipes"]
         page.page.close()
     assert SAMPLE.exists() and len(load_layers(SAMPLE)["roads"]) == 96
@@ -302,10 +350,9 @@ def test_downloaded_shapefile_opens_in_gdal(page: Page, tmp_path: Path) -> None:
     from .gdal import feature_count, ogrinfo
 
     page.choose(page.page, "格式", "Shapefile (zip)")
-    page.page.get_by_role("button", name="下载全部图层").wait_for()  # the rerun for the new format is done
-    button = page.page.get_by_role("button", name="下载道路")
+    expect(page.page.get_by_role("button", name="下载全部图层")).to_be_visible()
     with page.page.expect_download() as info:
-        button.click()
+        page.page.get_by_role("button", name="下载道路").click()
     download = info.value
     assert re.fullmatch(r"roads_EPSG4326_\d{8}\.zip", download.suggested_filename)
     path = tmp_path / download.suggested_filename

@@ -50,12 +50,28 @@ def test_progress_cards() -> None:
 
     frame = pd.DataFrame(
         [
-            ("路", "Roads", "公里", "km", 38.4, 38.4 + 5e-13, 5e-13, 100.0),
-            ("户", "HH", "户", "hh", 278, 250, -28, 89.9),
+            ("路", "Roads", "公里", "km", 38.4, 38.4, 13.0812, 8.6, 16.7188, 34.065),
+            ("户", "HH", "户", "hh", 278, 1240120, 1240120, 0, 0, 446086.3),
+            ("井", "Wells", "口", "wells", 0, 0, 0, 0, 0, float("nan")),
         ],
-        columns=["label_zh", "label_en", "unit_zh", "unit_en", "target", "actual", "difference", "percent"],
+        columns=[
+            "label_zh",
+            "label_en",
+            "unit_zh",
+            "unit_en",
+            "target",
+            "in_data",
+            "done",
+            "under_way",
+            "planned",
+            "percent_done",
+        ],
     )
-    met, short = progress_cards(frame, "zh")
-    assert (met.value, met.delta, met.met, met.note) == ("38.4 公里", "+0", True, "目标 38.4 · 100%")
-    assert (short.value, short.delta, short.met) == ("250 户", "-28", False)
+    roads, households, wells = progress_cards(frame, "zh")
+    assert (roads.value, roads.delta, roads.met) == ("13.08 公里", "34%", False)
+    assert roads.note == "目标 38.40 · 在建 8.60 · 规划 16.72"
+    assert (households.value, households.delta, households.met) == ("1,240,120 户", "446086%", True)
+    assert households.note == "目标 278"
+    assert wells.delta == ""
     assert progress_cards(frame, "en")[0].label == "Roads"
+    assert progress_cards(frame, "en")[0].note == "Target 38.40 · under way 8.60 · planned 16.72"
