@@ -12,8 +12,9 @@ never by its server path): see ``names`` in :func:`message`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
@@ -380,7 +381,7 @@ class Problem:
     feature: str | None
     field: str | None
     code: str
-    params: Mapping[str, Any] = field(default_factory=dict)
+    params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def message(self) -> str:

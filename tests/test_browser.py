@@ -387,7 +387,8 @@ def test_standalone_map_opens_offline_and_decodes_to_15_cm(browser: object, tmp_
                    return nanguan.decodeGeometry(st.layers.roads.data.geometry, "line"); }"""
     )
     roads = load_layers(SAMPLE)["roads"]
-    got = gpd.GeoSeries([shapely.LineString([(c["lng"], c["lat"]) for c in f[0]]) for f in lines], crs=4326).to_crs(4551)
+    decoded = [shapely.LineString([(c["lng"], c["lat"]) for c in f[0]]) for f in lines]
+    got = gpd.GeoSeries(decoded, crs=4326).to_crs(4551)
     want = roads.to_crs(4551).geometry
     xa, xb = shapely.get_coordinates(got.to_numpy()), shapely.get_coordinates(want.to_numpy())
     assert np.hypot(*(xa - xb).T).max() < 0.15
