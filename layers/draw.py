@@ -306,6 +306,22 @@ def _conflict_group(overlay: Overlay) -> folium.FeatureGroup | None:
     return group
 
 
+class _InLayerControl(MacroElement):
+    """Lists a folium group in the map's own layer control (``layers/map.js`` builds it)."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (window.NG_EXTRA = window.NG_EXTRA || []).push(
+            {map: {{ this.map_name }}, group: {{ this.group_name }}, label: {{ this.label|tojson }}});
+        {% endmacro %}"""
+    )
+
+    def __init__(self, m: folium.Map, group: folium.FeatureGroup, label: str) -> None:
+        super().__init__()
+        self._name = "InLayerControl"
+        self.map_name, self.group_name, self.label = m.get_name(), group.get_name(), label
+
+
 def add_overlay(m: folium.Map, overlay: Overlay) -> folium.Map:
     """``m`` with the drawing control, the analysed area, touched features and conflicts.
 
@@ -317,6 +333,7 @@ def add_overlay(m: folium.Map, overlay: Overlay) -> folium.Map:
     for group in (_conflict_group(overlay), _impact_group(overlay)):
         if group is not None:
             group.add_to(m)
+            m.add_child(_InLayerControl(m, group, group.layer_name))
     # The layer control's script names every layer, so it must run after theirs.
     for key in [k for k, child in m._children.items() if isinstance(child, folium.LayerControl)]:
         m._children.move_to_end(key)
