@@ -14,7 +14,9 @@ import sys
 from layers import LAYER_NAMES
 
 from ._table import text_table
+from .auth import hash_password
 from .edits import Change, EditError, edit_features, undo_change
+from .export import csv_bytes
 from .history import read_history
 
 __all__ = ["add_edit_commands", "parse_day"]
@@ -66,7 +68,8 @@ def cmd_history(args: argparse.Namespace) -> None:
         ]
         sys.stdout.write(json.dumps(records, ensure_ascii=False, indent=1) + "\n")
     elif args.format == "csv":
-        sys.stdout.write(frame.to_csv(index=False, lineterminator="\n"))
+        sys.stdout.buffer.write(csv_bytes(frame, bom=False))  # no formula from a value or a note
+        sys.stdout.flush()
     else:
         print(text_table(frame) if len(frame) else "no changes recorded")
 
@@ -74,6 +77,14 @@ def cmd_history(args: argparse.Namespace) -> None:
 def cmd_undo(args: argparse.Namespace) -> None:
     """Revert one recorded change (the revert is recorded too)."""
     _print_changes(undo_change(args.source, args.change_id, by=args.by, note=args.note), "recorded")
+
+
+def cmd_hash_password(args: argparse.Namespace) -> None:
+    """Print an Argon2 hash of a password read from standard input, for secrets.toml."""
+    password = sys.stdin.readline().rstrip("\n")
+    if not password:
+        raise EditError("type the password on standard input (it is not echoed in the file)")
+    print(hash_password(password))
 
 
 def add_edit_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -101,3 +112,6 @@ def add_edit_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument("--by", required=True, metavar="NAME", help="who reverts it")
     p.add_argument("--note", default="", metavar="TEXT", help="why")
     p.set_defaults(func=cmd_undo)
+
+    p = sub.add_parser("hash-password", help="hash an editor's password (read from stdin) for secrets.toml")
+    p.set_defaults(func=cmd_hash_password)

@@ -12,13 +12,15 @@ never by its server path): see ``names`` in :func:`message`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
     "MESSAGES",
     "PROBLEMS",
+    "AreaError",
     "BalanceError",
     "CRSError",
     "CoverageError",
@@ -34,8 +36,8 @@ __all__ = [
 MESSAGES: dict[str, tuple[str, str]] = {
     # sources and files written
     "source.url": (
-        "{file}: database URLs are not a supported source here; pass a GeoPackage (.gpkg) path",
-        "{file}：此处不支持数据库地址，请给出 GeoPackage（.gpkg）文件",
+        "{file}: not a GeoPackage path; the only URLs read are postgresql:// ones",
+        "{file}：不是 GeoPackage 路径；只接受 postgresql:// 数据库地址",
     ),
     "source.missing": (
         "{file}: no such file; pass the path of a GeoPackage (.gpkg)",
@@ -426,7 +428,7 @@ class Problem:
     feature: str | None
     field: str | None
     code: str
-    params: Mapping[str, Any] = field(default_factory=dict)
+    params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def message(self) -> str:
@@ -586,3 +588,7 @@ class BalanceError(RenewalError, ArithmeticError):
 
     Raised, never shown as a figure: a table whose rows do not add up is wrong.
     """
+
+
+class AreaError(RenewalError, ValueError):
+    """An area to analyse that is empty, invalid, not a geometry or has no extent."""

@@ -13,7 +13,6 @@ import logging
 import os
 import shutil
 import struct
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -28,8 +27,8 @@ from pyogrio.errors import DataLayerError, DataSourceError
 
 from layers import CATALOGUE, LayerSpec
 
-from ._atomic import atomic_path
-from .chinacoord import PSEUDO_CRS, convert_frame
+from ._atomic import atomic_path, scratch_dir
+from .chinacoord import PSEUDO_CRS, bounds_in_china, convert_frame
 from .crs import parse_crs
 from .errors import CRSError, Problem, SourceError, ValidationError
 from .validate import inspect
@@ -63,8 +62,6 @@ FORMATS: dict[str, str] = {
 _WKT_COLUMNS = ("wkt", "geometry", "geom", "the_geom", "shape", "几何")
 _LON_COLUMNS = ("lon", "lng", "long", "longitude", "x", "经度")
 _LAT_COLUMNS = ("lat", "latitude", "y", "纬度")
-#: Lon/lat rectangle of China, degrees, with a margin.
-_CHINA = (73.0, 3.0, 136.0, 54.0)
 
 
 # --------------------------------------------------------------------------- archives
@@ -170,22 +167,18 @@ def check_coordinates(gdf: gpd.GeoDataFrame, *, where: str) -> None:
     crs = gdf.crs
     box = {"xmin": xmin, "ymin": ymin, "xmax": xmax, "ymax": ymax}
     if crs.is_geographic:
-        if _inside_china(ymin, xmin, ymax, xmax) and not _inside_china(xmin, ymin, xmax, ymax):
+        if bounds_in_china(ymin, xmin, ymax, xmax) and not bounds_in_china(xmin, ymin, xmax, ymax):
             raise CRSError("import.swapped", file=where, **box)
         if not (-180 <= xmin and xmax <= 180 and -90 <= ymin and ymax <= 90):
             raise CRSError("import.not_degrees", file=where, crs=crs.name, **box)
-        if not _inside_china(xmin, ymin, xmax, ymax):
+        if not bounds_in_china(xmin, ymin, xmax, ymax):
             raise CRSError("import.outside_china", file=where, **box)
         return
     if max(abs(xmin), abs(xmax)) <= 180 and max(abs(ymin), abs(ymax)) <= 90:
         raise CRSError("import.degrees_as_metres", file=where, crs=crs.name)
     lon_lat = gdf.to_crs(4326).total_bounds
-    if not np.all(np.isfinite(lon_lat)) or not _inside_china(*lon_lat):
+    if not np.all(np.isfinite(lon_lat)) or not bounds_in_china(*lon_lat):
         raise CRSError("import.projected_outside", file=where, crs=crs.name)
-
-
-def _inside_china(xmin: float, ymin: float, xmax: float, ymax: float) -> bool:
-    return bool(_CHINA[0] <= xmin and xmax <= _CHINA[2] and _CHINA[1] <= ymin and ymax <= _CHINA[3])
 
 
 def _apply_from_crs(gdf: gpd.GeoDataFrame, from_crs: str | None, where: str) -> gpd.GeoDataFrame:
@@ -306,12 +299,12 @@ def read_foreign(
     if path.stat().st_size == 0:
         raise SourceError("import.empty", file=str(path))
     what = FORMATS[suffix]
-    with tempfile.TemporaryDirectory(prefix="nanguan-import-") as tmp:
+    with scratch_dir("nanguan-import-") as tmp:
         if suffix == ".csv":
             gdf = _read_csv(path, encoding)
         elif suffix in (".zip", ".shp"):
             shp = (
-                _extract_shapefile(path, Path(tmp), table=table, max_unzipped_mb=max_unzipped_mb)
+                _extract_shapefile(path, tmp, table=table, max_unzipped_mb=max_unzipped_mb)
                 if suffix == ".zip"
                 else path
             )

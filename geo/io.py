@@ -1,8 +1,9 @@
 """Reading the layers of a data source, validated against the catalogue.
 
 A source is a GeoPackage path with one table per catalogue layer (``districts``,
-``roads`` …). Every layer read passes :func:`geo.validate.inspect`; problems from all
-layers are raised together.
+``roads`` …), or a ``postgresql://`` URL of a PostGIS schema laid out the same way
+(:mod:`geo.postgis`). Every layer read passes :func:`geo.validate.inspect`; problems from
+all layers are raised together.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from pyproj import CRS
 
 from layers import CATALOGUE, LAYER_NAMES, spec_for
 
+from . import postgis
 from ._atomic import atomic_path
 from .errors import Problem, SourceError, ValidationError
+from .postgis import is_database_url, parse_url
 from .validate import inspect
 
 __all__ = [
@@ -57,7 +60,9 @@ def check_gpkg_path(source: str | os.PathLike[str]) -> Path:
 
 
 def list_source_layers(source: str | os.PathLike[str]) -> list[str]:
-    """Names of the tables of a GeoPackage, spatial or not."""
+    """Names of the tables of a GeoPackage or PostGIS schema, spatial or not."""
+    if is_database_url(source):
+        return postgis.list_tables(parse_url(str(source)))
     path = check_gpkg_path(source)
     try:
         return [str(name) for name, _ in pyogrio.list_layers(path)]
@@ -66,7 +71,9 @@ def list_source_layers(source: str | os.PathLike[str]) -> list[str]:
 
 
 def read_layer(source: str | os.PathLike[str], layer: str) -> gpd.GeoDataFrame:
-    """One table of a GeoPackage as read, before validation."""
+    """One table of a source as read, before validation."""
+    if is_database_url(source):
+        return postgis.read_layer(parse_url(str(source)), layer)
     path = check_gpkg_path(source)
     try:
         return pyogrio.read_dataframe(path, layer=layer, use_arrow=True)
@@ -89,8 +96,8 @@ def load_layers(
 
     Parameters
     ----------
-    source : path-like
-        A GeoPackage.
+    source : path-like or str
+        A GeoPackage, or a ``postgresql://`` URL.
     layers : tuple of str, optional
         Only these layers (default: every catalogue layer present).
 
@@ -107,6 +114,8 @@ def load_layers(
     ValidationError
         Any layer breaks its spec; the problems of all layers together.
     """
+    if is_database_url(source):
+        return postgis.load_layers(parse_url(str(source)), layers=layers)
     wanted = LAYER_NAMES if layers is None else tuple(spec_for(n).name for n in layers)
     present = set(list_source_layers(source))
     found: list[Problem] = []
@@ -125,7 +134,9 @@ def load_layers(
 
 
 def dataset_info(source: str | os.PathLike[str]) -> dict[str, str]:
-    """The key/value metadata table (``dataset_info``) of a GeoPackage; empty when absent."""
+    """The key/value metadata table (``dataset_info``) of a source; empty when absent."""
+    if is_database_url(source):
+        return postgis.dataset_info(parse_url(str(source)))
     path = check_gpkg_path(source)
     try:
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
@@ -179,7 +190,7 @@ def _record(path: Path, layer: str, *, by: str, origin: str, before: int | None,
 def store_layer(
     gdf: gpd.GeoDataFrame, layer: str, target: str | os.PathLike[str], *, by: str = "", origin: str = ""
 ) -> None:
-    """Replace (or add) one layer of a GeoPackage, atomically.
+    """Replace (or add) one layer of a GeoPackage or PostGIS schema, atomically.
 
     The GeoPackage is copied beside itself, the layer written into the copy and read back
     through the validating loader, and only then does the copy replace the original; a
@@ -187,7 +198,12 @@ def store_layer(
     than the target's other layers is reprojected to theirs, so a source has one CRS.
     The replacement is recorded in the target's change history (who: ``by``, what file:
     ``origin``, how many features), in the same copy, so the record and the data land together.
+    In PostGIS the table is replaced in one transaction (:func:`geo.postgis.store_layer`),
+    reprojected likewise; the change history is kept in GeoPackages only.
     """
+    if is_database_url(target):
+        postgis.store_layer(gdf, layer, parse_url(str(target)))
+        return
     target = Path(target)
     if target.exists():
         check_gpkg_path(target)

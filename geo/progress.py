@@ -101,7 +101,7 @@ class Target:
     under_way: Filters = field(default_factory=dict)
 
 
-def _check_filters(path: Path, target: Target) -> None:
+def _check_filters(path: Path | str, target: Target) -> None:
     spec = CATALOGUE[target.layer]
     for kind, filters in (("where", target.where), ("done", target.done), ("under_way", target.under_way)):
         for name, wanted in filters.items():
@@ -162,11 +162,15 @@ def source_targets(source: str | os.PathLike[str]) -> list[Target] | None:
     copies of the file) comes first, then a ``<name>.targets.toml`` file beside it.
     """
     from .io import dataset_info
+    from .postgis import is_database_url, mask_url
 
-    source = Path(source)
     inline = dataset_info(source).get("targets")
     if inline:
-        return parse_targets(inline, where=f"{source} (dataset_info)")
+        where = mask_url(str(source)) if is_database_url(source) else str(source)
+        return parse_targets(inline, where=f"{where} (dataset_info)")
+    if is_database_url(source):
+        return None
+    source = Path(source)
     beside = targets_beside(source)
     return load_targets(beside) if beside.exists() else None
 

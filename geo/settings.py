@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 __all__ = ["BASEMAPS", "PROJECT_ROOT", "SETTINGS", "Setting", "Settings", "resolve_source"]
@@ -36,6 +36,11 @@ SETTINGS: tuple[Setting, ...] = (
         "Data source shown first: a GeoPackage path (relative paths from the working or project folder).",
     ),
     Setting(
+        "NANGUAN_DB_URL",
+        "",
+        "The bureau's PostGIS database offered as a source in the app (else db_url in .streamlit/secrets.toml).",
+    ),
+    Setting(
         "NANGUAN_TARGETS",
         "",
         "A targets file for every source; empty: each source's own (its dataset_info or <name>.targets.toml).",
@@ -48,7 +53,18 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("TIANDITU_KEY", "", "Key of the 天地图 (Tianditu) tile service; its basemaps are disabled without one."),
     Setting("NANGUAN_LANG", "zh", "Interface language first shown: zh or en."),
+    Setting(
+        "NANGUAN_MAP_FEATURES",
+        "20000",
+        "Most features the map draws at once; above it the map draws what is in view, simplified for the zoom.",
+    ),
     Setting("NANGUAN_DEBUG", "0", "1: the command line shows tracebacks of unexpected errors."),
+    Setting(
+        "NANGUAN_AUTH_HEADER",
+        "",
+        "Name of the request header in which the intranet's reverse proxy passes the signed-in user "
+        "(editing is then allowed as that user); empty: off.",
+    ),
     Setting(
         "NANGUAN_OVERLAP_TOLERANCE_M2",
         "1",
@@ -84,8 +100,15 @@ class Settings:
         Archive size limit in MB.
     overlap_tolerance_m2 : float
         Largest overlap of two sub-districts accepted, m².
+    auth_header : str
+        Request header naming the signed-in user, set by a trusted reverse proxy; empty: off.
+    map_features : int
+        The map's feature budget: most features drawn at once.
     debug : bool
         Whether the command line shows tracebacks of unexpected errors.
+    db_url : str
+        The bureau database's URL, empty when not configured. Holds a password: never show
+        it unmasked.
     """
 
     source: str
@@ -97,6 +120,9 @@ class Settings:
     max_unzipped_mb: float
     debug: bool = False
     overlap_tolerance_m2: float = 1.0
+    auth_header: str = ""
+    map_features: int = 20_000
+    db_url: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -123,7 +149,24 @@ class Settings:
             tolerance = 1.0
         lang = "en" if raw["NANGUAN_LANG"].strip().lower().startswith("en") else "zh"
         debug = raw["NANGUAN_DEBUG"].strip() == "1"
-        return cls(source, targets, basemap, offline, raw["TIANDITU_KEY"].strip(), lang, max_mb, debug, tolerance)
+        try:
+            map_features = max(1, int(raw["NANGUAN_MAP_FEATURES"]))
+        except ValueError:
+            map_features = 20_000
+        return cls(
+            source,
+            targets,
+            basemap,
+            offline,
+            raw["TIANDITU_KEY"].strip(),
+            lang,
+            max_mb,
+            debug,
+            overlap_tolerance_m2=tolerance,
+            auth_header=raw["NANGUAN_AUTH_HEADER"].strip(),
+            db_url=raw["NANGUAN_DB_URL"].strip(),
+            map_features=map_features,
+        )
 
     def names(self) -> tuple[str, ...]:
         """Attribute names, for tests and documentation."""

@@ -33,7 +33,7 @@ SPEC = LayerSpec(
             "project", "str", "所属项目", "Project", required=False, source_names=("所属项目", "项目", "PROJECT")
         ),
     ),
-    style=Style(by="status", weight=4.0),
+    style=Style(by="status", weight=4.5),
     measure="length",
     unit_zh="条段",
     z=30,

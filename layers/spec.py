@@ -143,6 +143,10 @@ class Style:
     status_opacity : tuple of (str, float)
         Fill opacity by status code, so progress reads as depth of colour; empty keeps
         ``fill_opacity`` for every status.
+    line_dash : str
+        Dash pattern of every line of the layer (Leaflet's ``dashArray``, CSS pixels), so
+        that a layer reads apart from another drawn in similar colours; empty draws solid
+        lines. Where set, ``dash_by`` statuses are drawn faint instead of dashed.
     """
 
     by: str
@@ -151,6 +155,7 @@ class Style:
     radius: float = 5.0
     dash_by: tuple[str, ...] = ("planned",)
     status_opacity: tuple[tuple[str, float], ...] = ()
+    line_dash: str = ""
 
 
 @dataclass(frozen=True)

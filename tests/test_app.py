@@ -5,10 +5,11 @@ from __future__ import annotations
 import html
 import re
 
+import psycopg
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from .common import ROOT
+from .common import ROOT, SAMPLE
 
 
 @pytest.fixture
@@ -93,11 +94,45 @@ def test_search_reports_what_it_found(app: AppTest) -> None:
     assert "没有名称包含" in app.warning[0].value
 
 
-def test_bad_source_is_one_clear_error(app: AppTest) -> None:
-    app.text_input(key="source").input("missing.gpkg").run()
+def test_sources_are_chosen_from_a_list_never_typed(app: AppTest) -> None:
+    assert app.selectbox(key="source").options == ["nanguan.gpkg"]
+    assert not [t for t in app.sidebar.text_input if t.key == "source"]
+
+
+def test_bad_source_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NANGUAN_SOURCE", "missing.gpkg")
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     assert not app.exception
     assert app.error[0].value == "无法加载数据：missing.gpkg：文件不存在，请给出 GeoPackage（.gpkg）文件"
     assert app.title[0].value == "城市更新一张图"
+
+
+def test_the_bureau_database_is_measured_in_place_and_its_faults_keep_the_last_data(
+    schema_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.engine import make_url
+
+    from geo import postgis
+
+    postgis.publish(str(SAMPLE), schema_url)
+    secret = make_url(schema_url).password
+    monkeypatch.setenv("NANGUAN_BASEMAP", "none")
+    monkeypatch.setenv("NANGUAN_DB_URL", schema_url)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    box = app.selectbox(key="source")
+    assert box.options[0] == "nanguan.gpkg" and box.options[1].startswith("局数据库 · postgresql://")
+    assert all(secret not in o for o in box.options)
+    box.set_value(schema_url).run()
+    assert not app.exception and not app.error
+    assert stats(app).iloc[-1]["道路数"] == 96
+    assert {m.label: m.value for m in app.metric}["回迁安置户数"] == "278 户"
+    with psycopg.connect(make_url(schema_url).set(drivername="postgresql", query={}).render_as_string(False)) as conn:
+        conn.execute(f"DROP SCHEMA {postgis.parse_url(schema_url).schema} CASCADE")
+    app.button(key="db_refresh").click().run()
+    assert not app.exception
+    assert len(app.error) == 1 and "schema" in app.error[0].value and secret not in app.error[0].value
+    assert "可能已过时" in app.warning[0].value
+    assert stats(app).iloc[-1]["道路数"] == 96  # the last data read is still shown
 
 
 def test_offline_offers_only_the_plain_basemap(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -305,6 +305,112 @@ def test_progress_bar_on_a_terminal() -> None:
     assert b"measuring" in seen and b"layer" in seen
 
 
+def _layer_epsg(path: Path) -> dict[str, int]:
+    """EPSG code of each layer's SRS as GDAL's ogrinfo reads it from the file."""
+    from .gdal import ogrinfo
+
+    listing = ogrinfo("-so", "-al", str(path))
+    blocks = listing.split("\nLayer name: ")[1:]
+    return {b.split("\n", 1)[0]: int(re.findall(r'ID\["EPSG",(\d+)\]', b)[-1]) for b in blocks}
+
+
+@pytest.fixture(scope="module")
+def gk_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample with every layer in EPSG:4551, as a city's GIS keeps it."""
+    import geopandas as gpd
+
+    from geo.io import load_layers
+
+    path = tmp_path_factory.mktemp("gk") / "gk.gpkg"
+    for name, gdf in load_layers(SAMPLE).items():
+        gpd.GeoDataFrame(gdf).to_crs(4551).to_file(path, layer=name, driver="GPKG")
+    return path
+
+
+@pytest.mark.parametrize(("crs", "epsg"), [((), 4551), (("--crs", "EPSG:4326"), 4326), (("--crs", "EPSG:4530"), 4530)])
+def test_geopackage_name_says_the_crs_of_every_layer(tmp_path: Path, gk_source: Path, crs: tuple, epsg: int) -> None:
+    result = run("export", str(gk_source), "--layer", "all", "--format", "gpkg", *crs, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    name = result.stdout.removeprefix("wrote ").strip()
+    assert re.fullmatch(rf"all_EPSG{epsg}_\d{{8}}\.gpkg", name)
+    srs = _layer_epsg(tmp_path / name)
+    assert set(srs) == {"districts", "greenbelt", "parcels", "roads", "pipes", "facilities"}
+    assert set(srs.values()) == {epsg}
+
+
+def test_geopackage_of_layers_in_different_crss_is_refused(tmp_path: Path, gk_source: Path) -> None:
+    import geopandas as gpd
+
+    mixed = tmp_path / "mixed.gpkg"
+    for name in ("districts", "roads"):
+        gdf = gpd.read_file(gk_source, layer=name)
+        gdf.to_crs(4490 if name == "roads" else 4551).to_file(mixed, layer=name, driver="GPKG")
+    result = run("export", str(mixed), "--layer", "all", "--format", "gpkg", cwd=tmp_path)
+    assert result.returncode == 1 and "layer 'roads' is in EPSG:4490" in result.stderr, result.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["mixed.gpkg"]
+
+
+FORMULA_NAME = '=HYPERLINK("http://x","点击")'
+
+
+@pytest.fixture(scope="module")
+def formula_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample with two sub-districts named like spreadsheet formulas."""
+    import geopandas as gpd
+
+    from geo.io import load_layers
+
+    path = tmp_path_factory.mktemp("formula") / "formula.gpkg"
+    for name, gdf in load_layers(SAMPLE).items():
+        if name == "districts":
+            gdf = gdf.copy()
+            gdf.loc[gdf.index[:2], "name"] = [FORMULA_NAME, "-1"]
+        gpd.GeoDataFrame(gdf).to_file(path, layer=name, driver="GPKG")
+    return path
+
+
+def test_stats_csv_neutralises_formulas(tmp_path: Path, formula_source: Path) -> None:
+    out = tmp_path / "stats.csv"
+    for result, text in (
+        (run("stats", str(formula_source), "--format", "csv"), None),
+        (run("stats", str(formula_source), "--format", "csv", "--out", str(out)), "file"),
+        (run("export", str(formula_source), "--layer", "stats", "--format", "csv", "--out", str(out)), "file"),
+    ):
+        assert result.returncode == 0, result.stderr
+        body = out.read_text(encoding="utf-8-sig") if text else result.stdout
+        rows = list(csv.DictReader(io.StringIO(body)))
+        assert [r["district_name"] for r in rows[:2]] == ["'" + FORMULA_NAME, "'-1"]
+        assert float(rows[-1]["roads_km"]) == pytest.approx(38.4, abs=0.05)
+    records = json.loads(run("stats", str(formula_source), "--format", "json").stdout)
+    assert [r["district_name"] for r in records[:2]] == [FORMULA_NAME, "-1"]
+
+
+def test_stats_xlsx_cells_are_text(tmp_path: Path, formula_source: Path) -> None:
+    import openpyxl
+
+    out = tmp_path / "stats.xlsx"
+    result = run("export", str(formula_source), "--layer", "stats", "--format", "xlsx", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    sheet = openpyxl.load_workbook(out)["stats"]
+    header = [c.value for c in sheet[1]]
+    name, km = header.index("district_name") + 1, header.index("roads_km") + 1
+    cells = [sheet.cell(row=r, column=name) for r in (2, 3)]
+    assert [c.value for c in cells] == ["'" + FORMULA_NAME, "'-1"]
+    assert [c.data_type for c in cells] == ["s", "s"]
+    assert sheet.cell(row=2, column=km).data_type == "n"
+
+
+def test_history_csv_neutralises_formulas(tmp_path: Path) -> None:
+    work = tmp_path / "work.gpkg"
+    work.write_bytes(SAMPLE.read_bytes())
+    edit = run("edit", str(work), "parcels", "D02", "resettled=70", "--by", "@admin", "--note", FORMULA_NAME)
+    assert edit.returncode == 0, edit.stderr
+    rows = list(csv.DictReader(io.StringIO(run("history", str(work), "--format", "csv").stdout)))
+    assert (rows[-1]["by"], rows[-1]["note"], rows[-1]["new"]) == ("'@admin", "'" + FORMULA_NAME, "70")
+    records = json.loads(run("history", str(work), "--format", "json").stdout)
+    assert (records[-1]["by"], records[-1]["note"]) == ("@admin", FORMULA_NAME)
+
+
 def test_export_with_chinese_labels(tmp_path: Path) -> None:
     out = tmp_path / "stats.csv"
     result = run("export", str(SAMPLE), "--layer", "stats", "--format", "csv", "--chinese-labels", "--out", str(out))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import json
@@ -11,6 +12,7 @@ from pathlib import Path
 import geopandas as gpd
 import openpyxl
 import pandas as pd
+import pyogrio
 import pytest
 import shapely
 
@@ -26,7 +28,7 @@ from geo.export import (
 )
 from geo.importer import prepare_layer, read_foreign
 
-from .common import frame, square
+from .common import frame, hline, square
 from .gdal import feature_count, ogrinfo
 
 pytestmark = pytest.mark.gdal
@@ -140,6 +142,51 @@ def test_file_names_carry_layer_crs_and_date() -> None:
 
 def test_tables_are_named_for_the_lon_lat_they_hold() -> None:
     assert export_name("roads", "xlsx", "EPSG:4551", dt.date(2020, 1, 8)) == "roads_EPSG4326_20200108.xlsx"
+
+
+HOSTILE = ['=HYPERLINK("http://x","点击")', "+86 431", "-1", "@SUM(A1)", "\t=1", "\r=1", "甲一路"]
+#: What a spreadsheet must show for each of HOSTILE: the text, never a formula's result.
+SHOWN = ['\'=HYPERLINK("http://x","点击")', "'+86 431", "'-1", "'@SUM(A1)", "'\t=1", "'\r=1", "甲一路"]
+
+
+@pytest.fixture
+def hostile_roads() -> gpd.GeoDataFrame:
+    n = len(HOSTILE)
+    return frame("roads", [hline(0, 100 * i, 1000) for i in range(n)], name=HOSTILE)
+
+
+def test_csv_cells_never_start_a_formula(hostile_roads: gpd.GeoDataFrame) -> None:
+    text = csv_bytes(attribute_table(hostile_roads, "roads")).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert text.count("\r\n") == len(HOSTILE) + 1
+    assert [r["name"] for r in rows] == SHOWN
+    assert [r["length_m"] for r in rows] == ["1000.0"] * len(HOSTILE)
+    assert '"\'=HYPERLINK(""http://x"",""点击"")"' in text
+
+
+def test_xlsx_cells_are_text_not_formulas(hostile_roads: gpd.GeoDataFrame) -> None:
+    table = attribute_table(hostile_roads, "roads", geometry="lonlat")
+    table["change_m"] = -12.5  # a negative number is a number, not text to defuse
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes({"roads": table})))["roads"]
+    names = [sheet.cell(row=r, column=2) for r in range(2, len(HOSTILE) + 2)]
+    # XML reads a carriage return back as a line feed (XML 1.0, end-of-line handling)
+    assert [c.value for c in names] == [v.replace("\r", "\n") for v in SHOWN]
+    assert {c.data_type for c in names} == {"s"}
+    change = sheet.cell(row=2, column=[c.value for c in sheet[1]].index("change_m") + 1)
+    assert change.value == -12.5 and change.data_type == "n"
+
+
+def test_geographic_formats_keep_values_exact(hostile_roads: gpd.GeoDataFrame, tmp_path: Path) -> None:
+    path = tmp_path / "roads.geojson"
+    path.write_bytes(geojson_bytes(hostile_roads, layer="roads"))
+    assert pyogrio.read_dataframe(path)["name"].tolist() == HOSTILE
+    assert 'name (String) = =HYPERLINK("http://x","点击")' in ogrinfo("-al", "-q", str(path))
+    gpkg = tmp_path / "roads.gpkg"
+    gpkg.write_bytes(gpkg_bytes({"roads": hostile_roads}))
+    assert pyogrio.read_dataframe(gpkg, layer="roads")["name"].tolist() == HOSTILE
+    shp = tmp_path / "roads.zip"
+    shp.write_bytes(shapefile_zip_bytes({"roads": hostile_roads}))
+    assert pyogrio.read_dataframe(f"/vsizip/{shp}/roads.shp")["name"].tolist() == HOSTILE
 
 
 def test_chinese_labels_in_a_gbk_shapefile(sample: dict[str, gpd.GeoDataFrame], tmp_path: Path) -> None:
