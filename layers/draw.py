@@ -47,7 +47,7 @@ class DrawControl(MacroElement):
         .ng-draw a { font: bold 16px/30px sans-serif; text-align: center; cursor: pointer; }
         .ng-draw a.ng-on { background: #ffe0d6; color: #bf360c; }
         .leaflet-container.ng-drawing, .ng-drawing .leaflet-grab { cursor: crosshair; }
-        .ng-drawing .leaflet-interactive { pointer-events: none !important; }
+        .ng-drawing .leaflet-interactive, .ng-drawing .leaflet-overlay-pane canvas { pointer-events: none !important; }
         </style>
         {% endmacro %}
         {% macro script(this, kwargs) %}

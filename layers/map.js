@@ -28,6 +28,7 @@
 
   /* Features as nested arrays of L.LatLng: feature -> parts -> (rings ->) vertices. */
   function decodeGeometry(g, family) {
+    if (!g || g.coords === undefined) return [];  // a layer with no feature to draw
     var d = decodeInts(g.coords), parts = decodeInts(g.parts);
     var sizes = family === "point" ? null : decodeInts(g.sizes);
     var rings = family === "polygon" ? decodeInts(g.rings) : null;

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from .test_browser import Page, browser, server  # noqa: F401 (the shared Chromium and app fixtures)
+from .test_browser import EXPECTED, Page, browser, server  # noqa: F401 (the shared Chromium and app fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -42,6 +42,7 @@ def test_drawing_a_polygon_updates_the_impact_panel(page: Page) -> None:
     expect(metric(page, "范围面积")).to_contain_text(re.compile(r"[1-9][\d,]*\.\d\d ha"))
     expect(page.map.locator("path.ng-area")).to_have_count(1)
     assert page.map.locator("path.ng-touched").count() > 0
+    assert page.drawn() == EXPECTED  # the clicks that placed points selected no sub-district
     assert page.errors == [] and page.failed == []
 
 
