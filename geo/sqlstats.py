@@ -466,7 +466,20 @@ def plan_progress(db: Database, targets: list[Target], *, crs: str | int | CRS |
             planned = max(in_data - done - under_way, 0.0)
             percent = 100.0 * done / t.value if t.value else float("nan")
             rows.append(
-                (t.id, t.zh, t.en, t.unit_zh, t.unit_en, float(t.value), in_data, done, under_way, planned, percent)
+                (
+                    t.id,
+                    t.zh,
+                    t.en,
+                    t.unit_zh,
+                    t.unit_en,
+                    t.measure,
+                    float(t.value),
+                    in_data,
+                    done,
+                    under_way,
+                    planned,
+                    percent,
+                )
             )
     frame = pd.DataFrame(rows, columns=["id", *PROGRESS_COLUMNS]).set_index("id")
     log.info("plan progress in the database: %d targets", len(frame))
