@@ -927,7 +927,8 @@ def render_edits(sel: Selection) -> None:
 
 def render_history(sel: Selection) -> None:
     """The latest changes, filtered, and the plan's progress month by month."""
-    history = history_of(stamp(sel.source))
+    # The change history is kept in GeoPackages only; a bureau database has none here.
+    history = pd.DataFrame() if is_database_url(sel.source) else history_of(stamp(sel.source))
     if history.empty:
         st.caption(text("history_none", sel.lang))
         return
@@ -968,6 +969,20 @@ def render_page(sel: Selection) -> None:
     render_conflicts(sel)
 
 
+def keep_last_good(sel: Selection) -> None:
+    """When the bureau database cannot be read now, say so once and show the last data read."""
+    st.session_state.pop("db_pinned", None)
+    try:
+        _layers(stamp(sel.source))
+    except RenewalError as exc:
+        good = st.session_state.get("db_good")
+        if not good or good[0] != sel.source or good == stamp(sel.source):
+            raise
+        st.error(text("error_prefix", sel.lang) + mask_url(str(exc)))
+        st.warning(text("db_stale", sel.lang))
+        st.session_state["db_pinned"] = good
+
+
 def main() -> None:
     st.set_page_config(page_title=text("title", SETTINGS.lang), page_icon="🗺️", layout="wide")
     sel = render_sidebar()
@@ -978,22 +993,14 @@ def main() -> None:
     st.title(title)
     st.caption(subtitle)
     try:
-        render_page(sel)
         if is_database_url(sel.source):
+            keep_last_good(sel)
+        render_page(sel)
+        if is_database_url(sel.source) and "db_pinned" not in st.session_state:
             st.session_state["db_good"] = stamp(sel.source)
     except RenewalError as exc:
         shown = message_of(exc, sel.lang, names={sel.source: sel.source_name})
         st.error(text("error_prefix", sel.lang) + mask_url(shown))
-        good = st.session_state.get("db_good")
-        if is_database_url(sel.source) and good and good[0] == sel.source and good != stamp(sel.source):
-            st.warning(text("db_stale", sel.lang))
-            st.session_state["db_pinned"] = good
-            try:
-                render_page(sel)
-            except RenewalError:
-                pass  # the page already says the database failed, once; nothing older to show
-            finally:
-                del st.session_state["db_pinned"]
     except Exception as exc:
         # A bug, not bad data: the server log keeps the traceback, the page one line.
         log.exception("unexpected error")
