@@ -361,7 +361,7 @@ def test_import_is_previewed_then_replaces_the_layer(browser: object, tmp_path: 
         expect(page.map.get_by_text("道路 (2)")).to_be_visible()
         page.settled()
         assert page.count("roads") == 2 and page.count("pipes") == EXPECTED["pipes"]
-        expect(sidebar.get_by_role("textbox", name="数据源")).to_have_value("data/nanguan.gpkg")
+        expect(sidebar.get_by_role("combobox", name="数据源")).to_have_value("nanguan.gpkg")  # never a temp path
         expect(page.page.get_by_text("示意数据")).to_have_count(0)  # real data now
         expect(page.page.get_by_text("Session State")).to_have_count(0)
         with page.page.expect_download() as info:
@@ -554,10 +554,11 @@ def test_statistics_table_ends_at_its_total_row(page: Page) -> None:
     import numpy as np
     from PIL import Image
 
-    frame = page.page.locator('[data-testid="stDataFrame"]').first
-    frame.wait_for()
+    frame = page.page.locator('.st-key-stats_table [data-testid="stDataFrame"]')
+    frame.scroll_into_view_if_needed()
     page.page.wait_for_function(
-        "() => document.querySelector('[data-testid=stDataFrame] canvas')?.height > 0", timeout=30_000
+        "() => document.querySelector('.st-key-stats_table [data-testid=stDataFrame] canvas')?.height > 0",
+        timeout=30_000,
     )
     image = np.asarray(Image.open(io.BytesIO(frame.screenshot())).convert("L"))
     scale = image.shape[0] / frame.bounding_box()["height"]
