@@ -180,7 +180,9 @@ _OURS_READY = """n => { const m = window.map; if (!m || !m._ng || !m._ng.ready) 
 _OURS_PIPES_OFF = """n => { const m = window.map; return m && m._ng && m._ng.ready && m._ng.layers.pipes
     && m._ng.layers.pipes.data.on === false && !nanguan.drawn(m).pipes; }"""
 _OLD_READY = "n => document.querySelectorAll('path.leaflet-interactive').length === n"
-_OLD_PIPES_OFF = "n => document.querySelectorAll('path.leaflet-interactive').length > 0 && !document.querySelector('path.ng-pipes')"
+_OLD_PIPES_OFF = (
+    "n => document.querySelectorAll('path.leaflet-interactive').length > 0 && !document.querySelector('path.ng-pipes')"
+)
 
 
 def app_run(browser: object, label: str, root: Path, source: Path, ours: bool) -> None:
@@ -202,7 +204,7 @@ def app_run(browser: object, label: str, root: Path, source: Path, ours: bool) -
                         try:
                             if f.evaluate(condition, total):
                                 return
-                        except Exception:  # noqa: BLE001 - a frame replaced by a rerun
+                        except Exception:  # a frame replaced by a rerun
                             pass
                 page.wait_for_timeout(100)
             raise TimeoutError(condition)

@@ -111,7 +111,7 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     target = Path(target)
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
-        raise SourceError(f"{target}: folder {folder} does not exist; create it or choose another --out")
+        raise SourceError("out.no_folder", file=str(target), folder=str(folder))
     remove_stale_parts(target)
     prefix = f"{_part_prefix(target)}{os.getpid()}-"
     fd, name = tempfile.mkstemp(prefix=prefix, suffix=target.suffix or ".tmp", dir=folder)
@@ -131,4 +131,4 @@ def write_bytes_atomic(target: str | os.PathLike[str], data: bytes) -> None:
         with atomic_path(target) as tmp:
             tmp.write_bytes(data)
     except PermissionError as exc:
-        raise SourceError(f"{target}: cannot write ({exc.strerror}); choose another --out") from exc
+        raise SourceError("out.unwritable", file=str(target), reason=exc.strerror) from exc

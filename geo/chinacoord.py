@@ -180,13 +180,13 @@ def convert_frame(gdf: gpd.GeoDataFrame, source: str, target: str) -> gpd.GeoDat
     label, as GCJ-02 and BD-09 have no EPSG code. Returns a copy.
     """
     if gdf.crs is None or not gdf.crs.is_geographic:
-        raise CRSError("GCJ-02/BD-09 conversion needs lon/lat data (EPSG:4326 or EPSG:4490)")
+        raise CRSError("crs.needs_lonlat")
     if source == target:
         return gdf.copy()
     try:
         fn = _CONVERSIONS[(source, target)]
     except KeyError:
-        raise CRSError(f"cannot convert {source} to {target}; use wgs84, gcj02 or bd09") from None
+        raise CRSError("crs.unknown_pseudo", source=source, target=target) from None
 
     def move(coords: Floats) -> Floats:
         lon, lat = fn(coords[:, 0], coords[:, 1])

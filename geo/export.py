@@ -150,7 +150,7 @@ def _check_encodable(gdf: gpd.GeoDataFrame, layer: str, encoding: str) -> None:
             except UnicodeEncodeError as exc:
                 bad = exc.object[exc.start : exc.end]
                 raise SourceError(
-                    f"{layer}.{column}: {value!r} has {bad!r}, which cannot be written in {encoding}; export in UTF-8"
+                    "export.unencodable", layer=layer, column=column, value=value, char=bad, encoding=encoding
                 ) from exc
 
 
@@ -164,7 +164,7 @@ def shapefile_zip_bytes(
     Chinese names alike.
     """
     if encoding.upper() not in EXPORT_ENCODINGS:
-        raise SourceError(f"unsupported Shapefile encoding {encoding!r}; use {' or '.join(EXPORT_ENCODINGS)}")
+        raise SourceError("export.encoding", encoding=encoding, allowed=" / ".join(EXPORT_ENCODINGS))
     buf = io.BytesIO()
     with (
         scratch_dir("nanguan-shp-") as tmp,
@@ -244,12 +244,25 @@ def xlsx_bytes(sheets: Mapping[str, pd.DataFrame]) -> bytes:
     try:
         import openpyxl  # noqa: F401 - the engine pandas uses
     except ImportError as exc:
-        raise SourceError("XLSX export needs openpyxl: pip install openpyxl") from exc
+        raise SourceError("export.needs_openpyxl") from exc
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
         for name, frame in sheets.items():
             formula_safe(frame).to_excel(writer, sheet_name=name[:31], index=False)
     return buf.getvalue()
+
+
+def _labelled_layers(layers: Mapping[str, gpd.GeoDataFrame], fmt: str, encoding: str) -> dict[str, gpd.GeoDataFrame]:
+    from layers.labels import localised_layer
+
+    out = {name: localised_layer(gdf, name, "zh") for name, gdf in layers.items()}
+    if fmt == "shp":
+        # A .dbf field name holds 10 bytes: 5 Chinese characters in GBK, only 3 in UTF-8.
+        for name, gdf in out.items():
+            long = [c for c in gdf.columns if c != gdf.geometry.name and len(str(c).encode(encoding)) > 10]
+            if long:
+                raise SourceError("export.labels_too_long", layer=name, fields=tuple(long), encoding=encoding)
+    return out
 
 
 def layers_bytes(
@@ -258,6 +271,7 @@ def layers_bytes(
     *,
     crs: str | None = None,
     encoding: str = "UTF-8",
+    labels: bool = False,
     metric: CRS | None = None,
 ) -> bytes:
     """Layers in one of :data:`EXPORT_FORMATS`, as the app downloads and the CLI writes them.
@@ -267,10 +281,25 @@ def layers_bytes(
     Tables measure lengths and areas in ``metric``, the source's metric CRS (default: the
     one :func:`geo.crs.source_metric_crs` chooses for ``layers``). Every layer must have a
     CRS, all the same one (CRSError otherwise).
+    ``labels`` writes Chinese field names and value labels (名称, 状态 = 规划 …) for people's
+    attribute tables instead of the codes machines read back; a Shapefile then needs GBK,
+    as a .dbf field name holds 10 bytes.
     """
     metric = source_metric_crs(layers) if metric is None else metric
+    if labels and fmt in ("csv", "xlsx"):
+        from layers.labels import localised_layer
+
+        shape = "wkt" if fmt == "csv" else "lonlat"
+        tables = {
+            n: localised_layer(attribute_table(g, n, geometry=shape, metric=metric), n, "zh") for n, g in layers.items()
+        }
+        if fmt == "csv" and len(tables) != 1:
+            raise SourceError("export.one_layer", format="CSV")
+        return csv_bytes(next(iter(tables.values()))) if fmt == "csv" else xlsx_bytes(tables)
+    if labels:
+        layers = _labelled_layers(layers, fmt, encoding)
     if fmt in ("geojson", "csv") and len(layers) != 1:
-        raise SourceError(f"{'GeoJSON' if fmt == 'geojson' else 'CSV'} holds one layer: name it with --layer")
+        raise SourceError("export.one_layer", format="GeoJSON" if fmt == "geojson" else "CSV")
     if fmt == "geojson":
         ((name, gdf),) = layers.items()
         return geojson_bytes(gdf, layer=name, crs=crs or "EPSG:4326")
@@ -279,7 +308,7 @@ def layers_bytes(
     if fmt == "shp":
         return shapefile_zip_bytes(layers, crs=crs or "EPSG:4326", encoding=encoding)
     if fmt not in ("csv", "xlsx"):
-        raise SourceError(f"unknown format {fmt!r}; use {', '.join(EXPORT_FORMATS)}")
+        raise SourceError("export.unknown_format", format=fmt, allowed=EXPORT_FORMATS)
     shape = "wkt" if fmt == "csv" else "lonlat"
     tables = {n: attribute_table(g, n, geometry=shape, metric=metric) for n, g in layers.items()}
     return csv_bytes(next(iter(tables.values()))) if fmt == "csv" else xlsx_bytes(tables)

@@ -1,7 +1,9 @@
 """How far the plan really is: each figure of the plan against what is done, under way and planned.
 
-Targets come from a TOML file (``data/targets.toml``), one ``[[target]]`` table each; see
-that file for the keys. A target measures a selection of one layer (``where``,
+Targets are TOML, one ``[[target]]`` table each (see ``data/targets.toml`` for the keys).
+A source carries its own: the ``targets`` entry of its ``dataset_info`` table (the TOML
+text), or a file ``<name>.targets.toml`` beside the GeoPackage; a source with neither has
+no plan to track (:func:`source_targets`). A target measures a selection of one layer (``where``,
 ``name_has``) and says which of it counts as **done** and which as **under way** (by
 status); the rest of the selection is **planned**. A target without ``done`` filters
 counts all it measures as done (a sum such as resettled households). Lengths and areas
@@ -29,7 +31,16 @@ from layers import CATALOGUE
 from .crs import reproject, source_metric_crs
 from .errors import SourceError
 
-__all__ = ["PROGRESS_COLUMNS", "Target", "load_targets", "measure_target", "plan_progress"]
+__all__ = [
+    "PROGRESS_COLUMNS",
+    "Target",
+    "load_targets",
+    "measure_target",
+    "parse_targets",
+    "plan_progress",
+    "source_targets",
+    "targets_beside",
+]
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +49,7 @@ PROGRESS_COLUMNS: tuple[str, ...] = (
     "label_en",
     "unit_zh",
     "unit_en",
+    "measure",
     "target",
     "in_data",
     "done",
@@ -89,44 +101,84 @@ class Target:
     under_way: Filters = field(default_factory=dict)
 
 
-def _check_filters(path: Path, target: Target) -> None:
+def _check_filters(path: Path | str, target: Target) -> None:
     spec = CATALOGUE[target.layer]
     for kind, filters in (("where", target.where), ("done", target.done), ("under_way", target.under_way)):
         for name, wanted in filters.items():
             if name not in spec.field_names:
-                raise SourceError(f"{path}: target {target.id!r}: {kind} names unknown field {name!r}")
+                raise SourceError("targets.unknown_field", file=str(path), target=target.id, kind=kind, field=name)
             codes = spec.field(name).codes
             unknown = [w for w in ([wanted] if isinstance(wanted, str) else wanted) if codes and w not in codes]
             if unknown:
                 raise SourceError(
-                    f"{path}: target {target.id!r}: {kind} {name} = {unknown[0]!r} is not one of {', '.join(codes)}"
+                    "targets.unknown_code",
+                    file=str(path),
+                    target=target.id,
+                    kind=kind,
+                    field=name,
+                    value=unknown[0],
+                    codes=codes,
                 )
     if not (target.measure in ("count", "km", "ha") or target.measure.startswith("sum:")):
-        raise SourceError(
-            f"{path}: target {target.id!r}: unknown measure {target.measure!r}; use count, km, ha or sum:<field>"
-        )
+        raise SourceError("targets.unknown_measure", file=str(path), target=target.id, measure=target.measure)
 
 
 def load_targets(path: str | os.PathLike[str]) -> list[Target]:
     """Read the targets file; SourceError naming the file and the problem."""
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise SourceError(f"{path}: cannot read the targets file ({exc.strerror})") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SourceError(f"{path}: not valid TOML ({exc})") from exc
+        raise SourceError("targets.unreadable", file=str(path), reason=exc.strerror) from exc
+    except UnicodeDecodeError as exc:
+        raise SourceError("targets.not_toml", file=str(path), reason=str(exc)) from exc
+    return parse_targets(text, where=str(path))
+
+
+def parse_targets(text: str, *, where: str) -> list[Target]:
+    """Targets from TOML ``text``; ``where`` names its origin in errors."""
+    path = where
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SourceError("targets.not_toml", file=str(path), reason=str(exc)) from exc
     targets = []
     for i, entry in enumerate(raw.get("target", []), 1):
         try:
             target = Target(**entry)
         except TypeError as exc:
-            raise SourceError(f"{path}: target #{i} is malformed ({exc})") from exc
+            raise SourceError("targets.malformed", file=str(path), index=i, reason=str(exc)) from exc
         if target.layer not in CATALOGUE:
-            raise SourceError(f"{path}: target {target.id!r} names unknown layer {target.layer!r}")
+            raise SourceError("targets.unknown_layer", file=str(path), target=target.id, layer=target.layer)
         _check_filters(path, target)
         targets.append(target)
     return targets
+
+
+def source_targets(source: str | os.PathLike[str]) -> list[Target] | None:
+    """The plan a GeoPackage carries, or None when it names none.
+
+    The ``targets`` entry of its ``dataset_info`` table (TOML text, so it travels with
+    copies of the file) comes first, then a ``<name>.targets.toml`` file beside it.
+    """
+    from .io import dataset_info
+    from .postgis import is_database_url, mask_url
+
+    inline = dataset_info(source).get("targets")
+    if inline:
+        where = mask_url(str(source)) if is_database_url(source) else str(source)
+        return parse_targets(inline, where=f"{where} (dataset_info)")
+    if is_database_url(source):
+        return None
+    source = Path(source)
+    beside = targets_beside(source)
+    return load_targets(beside) if beside.exists() else None
+
+
+def targets_beside(source: str | os.PathLike[str]) -> Path:
+    """Where a source's targets file would lie: ``city.gpkg`` -> ``city.targets.toml``."""
+    source = Path(source)
+    return source.with_name(f"{source.stem}.targets.toml")
 
 
 def _matching(gdf: gpd.GeoDataFrame, filters: Filters) -> np.ndarray:
@@ -216,7 +268,8 @@ def plan_progress(
     Returns
     -------
     DataFrame
-        Indexed by target id, columns :data:`PROGRESS_COLUMNS`: the plan's ``target``, what
+        Indexed by target id, columns :data:`PROGRESS_COLUMNS`: the target's ``measure``
+        (``count``, ``km``, ``ha`` or ``sum:<field>``), the plan's ``target``, what
         the data holds (``in_data``), ``done``, ``under_way`` and ``planned`` in the
         target's unit, and ``percent_done`` = 100 * done / target (NaN for a zero target).
     """
@@ -230,7 +283,10 @@ def plan_progress(
         m = measure_target(layers, t, crs=metric)
         percent = 100.0 * m.done / t.value if t.value else float("nan")
         rows.append(
-            (t.id, t.zh, t.en, t.unit_zh, t.unit_en, float(t.value), m.in_data, m.done, m.under_way, m.planned, percent)
+            (
+                *(t.id, t.zh, t.en, t.unit_zh, t.unit_en, t.measure, float(t.value)),
+                *(m.in_data, m.done, m.under_way, m.planned, percent),
+            )
         )
     frame = pd.DataFrame(rows, columns=["id", *PROGRESS_COLUMNS]).set_index("id")
     log.info("plan progress: %d targets%s", len(frame), f" as of {as_of}" if as_of else "")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 __all__ = ["BASEMAPS", "PROJECT_ROOT", "SETTINGS", "Setting", "Settings", "resolve_source"]
@@ -35,7 +35,16 @@ SETTINGS: tuple[Setting, ...] = (
         str(Path("data") / "nanguan.gpkg"),
         "Data source shown first: a GeoPackage path (relative paths from the working or project folder).",
     ),
-    Setting("NANGUAN_TARGETS", str(Path("data") / "targets.toml"), "The plan's figures to track."),
+    Setting(
+        "NANGUAN_DB_URL",
+        "",
+        "The bureau's PostGIS database offered as a source in the app (else db_url in .streamlit/secrets.toml).",
+    ),
+    Setting(
+        "NANGUAN_TARGETS",
+        "",
+        "A targets file for every source; empty: each source's own (its dataset_info or <name>.targets.toml).",
+    ),
     Setting("NANGUAN_BASEMAP", "osm", f"Basemap shown first: one of {', '.join(BASEMAPS)}."),
     Setting(
         "NANGUAN_OFFLINE",
@@ -77,8 +86,8 @@ class Settings:
     ----------
     source : str
         Default data source, as written (see :func:`resolve_source`).
-    targets : Path
-        The plan-target file.
+    targets : Path or None
+        A plan-target file overriding every source's own; None to use the source's.
     basemap : str
         First basemap shown; ``"none"`` when offline.
     offline : bool
@@ -97,10 +106,13 @@ class Settings:
         The map's feature budget: most features drawn at once.
     debug : bool
         Whether the command line shows tracebacks of unexpected errors.
+    db_url : str
+        The bureau database's URL, empty when not configured. Holds a password: never show
+        it unmasked.
     """
 
     source: str
-    targets: Path
+    targets: Path | None
     basemap: str
     offline: bool
     tianditu_key: str
@@ -110,6 +122,7 @@ class Settings:
     overlap_tolerance_m2: float = 1.0
     auth_header: str = ""
     map_features: int = 20_000
+    db_url: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -123,8 +136,8 @@ class Settings:
         if offline:
             basemap = "none"
         source = raw["NANGUAN_SOURCE"]
-        targets = Path(raw["NANGUAN_TARGETS"])
-        if not targets.is_absolute():
+        targets = Path(raw["NANGUAN_TARGETS"]) if raw["NANGUAN_TARGETS"].strip() else None
+        if targets is not None and not targets.is_absolute():
             targets = PROJECT_ROOT / targets
         try:
             max_mb = float(raw["NANGUAN_MAX_UNZIPPED_MB"])
@@ -140,9 +153,19 @@ class Settings:
             map_features = max(1, int(raw["NANGUAN_MAP_FEATURES"]))
         except ValueError:
             map_features = 20_000
-        key = raw["TIANDITU_KEY"].strip()
         return cls(
-            source, targets, basemap, offline, key, lang, max_mb, debug, tolerance, map_features=map_features
+            source,
+            targets,
+            basemap,
+            offline,
+            raw["TIANDITU_KEY"].strip(),
+            lang,
+            max_mb,
+            debug,
+            overlap_tolerance_m2=tolerance,
+            auth_header=raw["NANGUAN_AUTH_HEADER"].strip(),
+            db_url=raw["NANGUAN_DB_URL"].strip(),
+            map_features=map_features,
         )
 
     def names(self) -> tuple[str, ...]:

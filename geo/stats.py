@@ -484,7 +484,7 @@ def district_stats(
     catalogue = CATALOGUE if catalogue is None else catalogue
     units = units_layer(dict(catalogue))
     if units.name not in layers:
-        raise SourceError(f"the source has no {units.name!r} layer; statistics need the sub-district boundaries")
+        raise SourceError("stats.no_units", layer=units.name)
     present = {n: g for n, g in layers.items() if n in catalogue}
     metric = source_metric_crs(present, crs)
     districts_gdf = layers[units.name]

@@ -178,12 +178,19 @@ def layer_dictionary(spec: LayerSpec, lang: str) -> dict[str, Any]:
     Field labels, units and value names in ``lang``; colours by code of the styling
     field; how status is drawn (dash, depth of fill).
     """
-    fields = []
+    fields: list[dict[str, object]] = []
     for f in spec.fields:
         if f.name == spec.id_field:
             continue
         if f.choices:
-            fields.append({"name": f.name, "label": f.label(lang), "kind": "code", "names": [f.value_label(c, lang) for c in f.codes]})
+            fields.append(
+                {
+                    "name": f.name,
+                    "label": f.label(lang),
+                    "kind": "code",
+                    "names": [f.value_label(c, lang) for c in f.codes],
+                }
+            )
         elif f.dtype in ("int", "float"):
             digits = 0 if f.dtype == "int" else 1
             fields.append({"name": f.name, "label": f.label(lang), "kind": "num", "unit": f.unit, "digits": digits})
@@ -347,11 +354,12 @@ def budget_message(payloads: Sequence[Mapping[str, Any]], options: MapOptions) -
 
 
 _MARKS = {"{": "\x01", "}": "\x02", "%": "\x03", "#": "\x04", "<": "\x05"}
+_MARK_TABLE = {ord(k): v for k, v in _MARKS.items()}
 
 
 def _hide_marks(value: object) -> object:
     if isinstance(value, str):
-        return value.translate(str.maketrans(_MARKS)) if any(c in value for c in _MARKS) else value
+        return value.translate(_MARK_TABLE) if any(c in value for c in _MARKS) else value
     if isinstance(value, dict):
         return {k: _hide_marks(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -533,5 +541,8 @@ def map_html(layers: Mapping[str, gpd.GeoDataFrame], options: MapOptions | None 
     m = build_map(layers, replace(options, assets=None, height_px=0))
     page = m.get_root().render()
     head = f"<title>{html.escape(title)}</title>" if title else ""
-    fill = "<style>html, body {width: 100%; height: 100%; margin: 0; padding: 0;} .folium-map {height: 100vh !important;}</style>"
+    fill = (
+        "<style>html, body {width: 100%; height: 100%; margin: 0; padding: 0;} "
+        ".folium-map {height: 100vh !important;}</style>"
+    )
     return page.replace("<head>", '<head>\n<meta charset="utf-8">' + head + fill, 1)

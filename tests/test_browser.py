@@ -199,11 +199,14 @@ def test_map_draws_every_layer_with_no_failed_request(page: Page) -> None:
     assert page.drawn() == EXPECTED
     # the canvas holds drawn pixels, and there is one canvas, not a DOM path per feature
     assert page.map.locator("canvas").count() == 1 and page.map.locator("path.leaflet-interactive").count() == 0
-    assert page.frame.evaluate(
-        """() => { const c = document.querySelector(".leaflet-overlay-pane canvas");
+    assert (
+        page.frame.evaluate(
+            """() => { const c = document.querySelector(".leaflet-overlay-pane canvas");
                    const px = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
                    let n = 0; for (let i = 3; i < px.length; i += 4) if (px[i] > 0) n++; return n; }"""
-    ) > 10_000
+        )
+        > 10_000
+    )
     assert page.failed == [] and page.errors == []
     ARTIFACTS.mkdir(exist_ok=True)
     page.page.screenshot(path=str(ARTIFACTS / "app.png"), full_page=True)
@@ -286,9 +289,7 @@ def test_clicking_a_district_fits_and_selects_it(page: Page) -> None:
     page.switch_off("facilities", "greenbelt", "parcels", "roads", "pipes")
     page.map.locator(".leaflet-control-zoom-out").click()  # the whole of 幸福乡 in view
     page.frame.wait_for_function("() => window.map.getZoom() === 10")
-    largest = page.frame.evaluate(
-        "() => nanguan.state(window.map).layers.districts.data.cols.name.indexOf('幸福乡')"
-    )
+    largest = page.frame.evaluate("() => nanguan.state(window.map).layers.districts.data.cols.name.indexOf('幸福乡')")
     x, y = page.point_on("districts", largest)
     page.page.mouse.click(x, y)
     caption = page.page.get_by_text("已选街道：幸福乡")
@@ -387,7 +388,8 @@ def test_standalone_map_opens_offline_and_decodes_to_15_cm(browser: object, tmp_
                    return nanguan.decodeGeometry(st.layers.roads.data.geometry, "line"); }"""
     )
     roads = load_layers(SAMPLE)["roads"]
-    got = gpd.GeoSeries([shapely.LineString([(c["lng"], c["lat"]) for c in f[0]]) for f in lines], crs=4326).to_crs(4551)
+    decoded = [shapely.LineString([(c["lng"], c["lat"]) for c in f[0]]) for f in lines]
+    got = gpd.GeoSeries(decoded, crs=4326).to_crs(4551)
     want = roads.to_crs(4551).geometry
     xa, xb = shapely.get_coordinates(got.to_numpy()), shapely.get_coordinates(want.to_numpy())
     assert np.hypot(*(xa - xb).T).max() < 0.15

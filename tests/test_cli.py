@@ -84,6 +84,7 @@ def test_progress() -> None:
         "label_en",
         "unit_zh",
         "unit_en",
+        "measure",
         "target",
         "in_data",
         "done",
@@ -191,10 +192,38 @@ def test_import_fix_reports_repaired_ids(tmp_path: Path) -> None:
     src = tmp_path / "green.gpkg"
     gdf.to_file(src, layer="greenbelt")
     target = tmp_path / "t.gpkg"
-    refused = run("import", str(src), "--as", "greenbelt", "--into", str(target))
+    refused = run("import", str(src), "--as", "greenbelt", "--into", str(target), "--create")
     assert refused.returncode == 1 and "invalid geometry" in refused.stderr and not target.exists()
-    fixed = run("import", str(src), "--as", "greenbelt", "--into", str(target), "--fix")
+    fixed = run("import", str(src), "--as", "greenbelt", "--into", str(target), "--fix", "--create")
     assert fixed.returncode == 0 and fixed.stdout.endswith("repaired geometries: G1\n")
+
+
+def test_import_into_a_missing_file_needs_create(tmp_path: Path) -> None:
+    src = tmp_path / "new_roads.geojson"
+    frame("roads", [hline(0, 0, 1000)], seg_id=["N1"]).to_crs(4326).to_file(src)
+    target = tmp_path / "typo.gpkg"
+    refused = run("import", str(src), "--as", "roads", "--into", str(target))
+    assert (refused.returncode, refused.stderr) == (
+        1,
+        f"error: {target}: no such GeoPackage; pass --create to make a new one\n",
+    )
+    assert not target.exists()
+    made = run("import", str(src), "--as", "roads", "--into", str(target), "--create")
+    assert made.returncode == 0, made.stderr
+    assert made.stdout == f"imported 1 features into {target} as roads\n"
+
+
+def test_errors_in_chinese() -> None:
+    result = run("--lang", "zh", "stats", "missing.gpkg")
+    assert (result.returncode, result.stderr) == (1, "错误：missing.gpkg：文件不存在，请给出 GeoPackage（.gpkg）文件\n")
+
+
+def test_problems_in_chinese(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.geojson"
+    frame("roads", [hline(0, 0, 10), hline(0, 5, 10)], status=["规划", "demolished"]).to_crs(4326).to_file(bad)
+    result = run("--lang", "zh", "validate", str(bad), "--layer", "roads")
+    assert result.stdout == "道路 R2 [状态]：“demolished”不是允许的取值（规划、在建、已通车）\n"
+    assert result.stderr.startswith("错误：发现 1 个问题：道路 R2 [状态]")
 
 
 @pytest.mark.parametrize(
@@ -380,3 +409,14 @@ def test_history_csv_neutralises_formulas(tmp_path: Path) -> None:
     assert (rows[-1]["by"], rows[-1]["note"], rows[-1]["new"]) == ("'@admin", "'" + FORMULA_NAME, "70")
     records = json.loads(run("history", str(work), "--format", "json").stdout)
     assert (records[-1]["by"], records[-1]["note"]) == ("@admin", FORMULA_NAME)
+
+
+def test_export_with_chinese_labels(tmp_path: Path) -> None:
+    out = tmp_path / "stats.csv"
+    result = run("export", str(SAMPLE), "--layer", "stats", "--format", "csv", "--chinese-labels", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    assert rows[0][:4] == ["区划代码", "街道乡镇", "绿地数", "绿地 (ha)"]
+    assert rows[-1][:3] == ["", "合计", "10"]
+    plain = run("export", str(SAMPLE), "--layer", "stats", "--format", "csv", "--out", str(out))
+    assert plain.returncode == 0 and out.read_text(encoding="utf-8-sig").splitlines()[-1].startswith("TOTAL,")

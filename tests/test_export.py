@@ -187,3 +187,30 @@ def test_geographic_formats_keep_values_exact(hostile_roads: gpd.GeoDataFrame, t
     shp = tmp_path / "roads.zip"
     shp.write_bytes(shapefile_zip_bytes({"roads": hostile_roads}))
     assert pyogrio.read_dataframe(f"/vsizip/{shp}/roads.shp")["name"].tolist() == HOSTILE
+
+
+def test_chinese_labels_in_a_gbk_shapefile(sample: dict[str, gpd.GeoDataFrame], tmp_path: Path) -> None:
+    from geo.export import layers_bytes
+
+    path = tmp_path / "roads.zip"
+    path.write_bytes(layers_bytes({"roads": sample["roads"]}, "shp", encoding="GBK", labels=True))
+    listing = ogrinfo("-al", "-q", f"/vsizip/{path}/roads.shp")
+    assert "道路等级 (String) = 主干路" in listing and "状态 (String) = 在建" in listing
+    with pytest.raises(SourceError, match=r"roads: Chinese field names 道路等级, 所属项目 do not fit"):
+        layers_bytes({"roads": sample["roads"]}, "shp", encoding="UTF-8", labels=True)
+
+
+def test_chinese_labels_in_csv_and_geopackage(sample: dict[str, gpd.GeoDataFrame], tmp_path: Path) -> None:
+    from geo.export import layers_bytes
+
+    table = pd.read_csv(
+        io.BytesIO(layers_bytes({"parcels": sample["parcels"]}, "csv", labels=True)), encoding="utf-8-sig"
+    )
+    assert table.columns.tolist()[:6] == ["编号", "名称", "类型", "状态", "户数", "回迁户数"]
+    assert table.columns.tolist()[6:] == ["面积_平方米", "wkt"]
+    assert set(table["类型"]) == {"征收", "棚户区", "老旧小区"} and table["回迁户数"].sum() == 278
+    path = tmp_path / "all.gpkg"
+    path.write_bytes(layers_bytes({"roads": sample["roads"]}, "gpkg", labels=True))
+    assert "状态 (String) = 在建" in ogrinfo("-q", str(path), "roads")
+    plain = pd.read_csv(io.BytesIO(layers_bytes({"roads": sample["roads"]}, "csv")), encoding="utf-8-sig")
+    assert plain.columns[0] == "seg_id" and "open" in set(plain["status"])  # default: machine codes

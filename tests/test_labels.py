@@ -50,15 +50,17 @@ def test_progress_cards() -> None:
 
     frame = pd.DataFrame(
         [
-            ("路", "Roads", "公里", "km", 38.4, 38.4, 13.0812, 8.6, 16.7188, 34.065),
-            ("户", "HH", "户", "hh", 278, 1240120, 1240120, 0, 0, 446086.3),
-            ("井", "Wells", "口", "wells", 0, 0, 0, 0, 0, float("nan")),
+            ("路", "Roads", "公里", "km", "km", 38.4, 38.4, 13.0812, 8.6, 16.7188, 34.065),
+            ("户", "HH", "户", "hh", "sum:resettled", 278, 1240120, 1240120, 0, 0, 446086.3),
+            ("井", "Wells", "口", "wells", "count", 0, 0, 0, 0, 0, float("nan")),
+            ("段", "Segments", "段", "segments", "count", 96, 50_000, 50_000, 0, 0, 52_083.3),
         ],
         columns=[
             "label_zh",
             "label_en",
             "unit_zh",
             "unit_en",
+            "measure",
             "target",
             "in_data",
             "done",
@@ -67,11 +69,29 @@ def test_progress_cards() -> None:
             "percent_done",
         ],
     )
-    roads, households, wells = progress_cards(frame, "zh")
-    assert (roads.value, roads.delta, roads.met) == ("13.08 公里", "34%", False)
-    assert roads.note == "目标 38.40 · 在建 8.60 · 规划 16.72"
-    assert (households.value, households.delta, households.met) == ("1,240,120 户", "446086%", True)
-    assert households.note == "目标 278"
-    assert wells.delta == ""
+    roads, households, wells, segments = progress_cards(frame, "zh")
+    assert (roads.value, roads.delta, roads.met) == ("13.1 公里", "34%", False)
+    assert roads.note == "目标 38.4 公里 · 在建 8.6 · 规划 16.7"
+    assert (households.value, households.delta, households.met) == ("1,240,120 户", "446,086%", True)
+    assert households.note == "目标 278 户"
+    assert wells.delta == "—"
+    assert (segments.value, segments.delta) == ("50,000 段", "52,083%")
     assert progress_cards(frame, "en")[0].label == "Roads"
-    assert progress_cards(frame, "en")[0].note == "Target 38.40 · under way 8.60 · planned 16.72"
+    assert progress_cards(frame, "en")[0].note == "Target 38.4 km · under way 8.6 · planned 16.7"
+
+
+def test_progress_html_escapes_and_wraps() -> None:
+    from layers.labels import Card, progress_html
+
+    page = progress_html([Card("x", "<b>路</b>", "1 段", "100%", True, "目标 1 段")])
+    assert "&lt;b&gt;路&lt;/b&gt;" in page and "<b>" not in page
+    assert "overflow-wrap:anywhere" in page and 'data-state="met"' in page
+
+
+def test_source_title() -> None:
+    from layers.labels import source_title
+
+    info = {"title_zh": "南关城市更新一张图", "subtitle_zh": "2020 年计划"}
+    assert source_title(info, "nanguan.gpkg", "zh") == ("南关城市更新一张图", "2020 年计划")
+    assert source_title({}, "city.gpkg", "zh") == ("城市更新一张图", "city.gpkg")
+    assert source_title(info, "nanguan.gpkg", "en") == ("Urban-renewal map", "nanguan.gpkg")

@@ -156,7 +156,9 @@ def test_gaode_shifts_overlays_to_gcj02_and_measures_stay(sample: dict[str, gpd.
 def test_empty_layer_keeps_its_toggle() -> None:
     roads = frame("roads", [hline(0, 0, 100)])
     data = payloads(
-        build_map({"roads": roads, "pipes": roads.iloc[0:0].rename(columns={"seg_id": "pipe_id"})}, MapOptions(assets=ASSETS))
+        build_map(
+            {"roads": roads, "pipes": roads.iloc[0:0].rename(columns={"seg_id": "pipe_id"})}, MapOptions(assets=ASSETS)
+        )
     )
     assert data["pipes"]["total"] == 0 and data["roads"]["total"] == 1
 

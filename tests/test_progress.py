@@ -13,6 +13,7 @@ from geo.errors import SourceError
 from geo.progress import PROGRESS_COLUMNS, Target, load_targets, plan_progress
 
 from .common import ROOT, frame, hline, square
+from .common import SAMPLE as SAMPLE_PATH
 
 TARGETS = ROOT / "data" / "targets.toml"
 
@@ -97,3 +98,19 @@ def test_bad_targets_file(tmp_path: Path) -> None:
         load_targets(bad)
     with pytest.raises(SourceError, match="cannot read the targets file"):
         load_targets(tmp_path / "missing.toml")
+
+
+def test_the_sample_carries_its_plan() -> None:
+    from geo.progress import source_targets
+
+    assert source_targets(SAMPLE_PATH) == load_targets(TARGETS)
+
+
+def test_targets_beside_a_source_or_none(tmp_path: Path) -> None:
+    from geo.progress import source_targets
+
+    source = tmp_path / "city.gpkg"
+    frame("roads", [hline(0, 0, 10)]).to_file(source, layer="roads")
+    assert source_targets(source) is None
+    (tmp_path / "city.targets.toml").write_text(TARGETS.read_text(encoding="utf-8"), encoding="utf-8")
+    assert [t.id for t in source_targets(source)][:2] == ["road_segments", "road_km"]
