@@ -229,6 +229,7 @@ def _on_upload() -> None:
     """A new file: forget the last preview, and guess the layer it holds."""
     state = st.session_state
     state.pop("preview", None)
+    state.pop("import_msg", None)
     src = _saved_upload()
     if src is None:
         return
@@ -251,6 +252,7 @@ def _on_preview() -> None:
     """Read and check the upload; a whole GeoPackage becomes the working source at once."""
     state = st.session_state
     state.pop("preview", None)
+    state.pop("import_msg", None)  # shown until the next import action, whatever reruns the map makes
     src, layer = _saved_upload(), state["import_as"]
     if src is None:
         return
@@ -303,6 +305,7 @@ def _on_apply(mode: str) -> None:
 
 def _on_discard() -> None:
     st.session_state.pop("working", None)
+    st.session_state.pop("import_msg", None)
 
 
 def _on_map_change() -> None:
@@ -434,7 +437,7 @@ def render_import(box: st.delta_generator.DeltaGenerator, lang: str) -> None:
     )
     box.checkbox(text("import_fix", lang), key="import_fix")
     box.button(text("import_preview", lang), key="do_preview", on_click=_on_preview)
-    kind, detail = st.session_state.pop("import_msg", (None, None))
+    kind, detail = st.session_state.get("import_msg", (None, None))
     if kind == "applied":
         name, layer, n = detail
         box.success(text("import_applied", lang, file=name, layer=CATALOGUE[layer].label(lang), n=n))
