@@ -307,12 +307,16 @@ def _conflict_group(overlay: Overlay) -> folium.FeatureGroup | None:
 
 
 class _InLayerControl(MacroElement):
-    """Lists a folium group in the map's own layer control (``layers/map.js`` builds it)."""
+    """Lists a folium group in a small layer control of its own, beside the map's."""
 
     _template = Template(
         """{% macro script(this, kwargs) %}
-        (window.NG_EXTRA = window.NG_EXTRA || []).push(
-            {map: {{ this.map_name }}, group: {{ this.group_name }}, label: {{ this.label|tojson }}});
+        (function (map, group, label) {
+            if (!map._ngExtraControl) {
+                map._ngExtraControl = L.control.layers(null, {}, {collapsed: false}).addTo(map);
+            }
+            map._ngExtraControl.addOverlay(group, label);
+        })({{ this.map_name }}, {{ this.group_name }}, {{ this.label|tojson }});
         {% endmacro %}"""
     )
 

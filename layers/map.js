@@ -385,8 +385,6 @@
         if (entry.data.on && !map.hasLayer(entry.group)) map.addLayer(entry.group);
         if (!entry.data.on && map.hasLayer(entry.group)) map.removeLayer(entry.group);
       });
-      // Groups the page adds beside the layers (impact area, conflicts) join the control.
-      (window.NG_EXTRA || []).forEach(function (e) { if (e.map === map) overlays[e.label] = e.group; });
       if (st.control) map.removeControl(st.control);
       st.control = L.control.layers(null, overlays, {collapsed: false, sortLayers: false}).addTo(map);
       message(map, meta.message);
