@@ -554,11 +554,10 @@ def test_statistics_table_ends_at_its_total_row(page: Page) -> None:
     import numpy as np
     from PIL import Image
 
-    frame = page.page.locator('.st-key-stats_table [data-testid="stDataFrame"]')
-    frame.scroll_into_view_if_needed()
+    frame = page.page.locator('[data-testid="stDataFrame"]').first
+    frame.wait_for()
     page.page.wait_for_function(
-        "() => document.querySelector('.st-key-stats_table [data-testid=stDataFrame] canvas')?.height > 0",
-        timeout=30_000,
+        "() => document.querySelector('[data-testid=stDataFrame] canvas')?.height > 0", timeout=30_000
     )
     image = np.asarray(Image.open(io.BytesIO(frame.screenshot())).convert("L"))
     scale = image.shape[0] / frame.bounding_box()["height"]
