@@ -90,6 +90,18 @@ class Page:
             timeout=60_000,
         )
 
+    def idle(self) -> None:
+        """Wait until the map has reported its view once and the run that report started is over.
+
+        The map sends its view after it draws, which starts a run that redraws the sidebar:
+        a select list opened during that run closes again.
+        """
+        self.frame.wait_for_function("() => !!(window.__GLOBAL_DATA__ && window.__GLOBAL_DATA__.previous_data)")
+        self.page.wait_for_function(
+            """() => document.querySelector('[data-testid="stApp"]')
+                       ?.getAttribute("data-test-script-state") === "notRunning" """
+        )
+
     @contextmanager
     def rerun(self) -> Iterator[None]:
         """Wait, after the block, for the script run its action started to finish."""
@@ -110,6 +122,7 @@ class Page:
         """
         box = scope.get_by_role("combobox", name=label)
         box.evaluate("e => e.scrollIntoView({block: 'center', behavior: 'instant'})")
+        self.idle()
         with self.rerun():
             box.click()
             choice = self.page.get_by_role("option", name=option, exact=True)
