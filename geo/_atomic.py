@@ -1,11 +1,15 @@
 """Writing files so that a failure leaves what was there untouched.
 
 A file is written under a temporary name beside its target and renamed over it only when
-complete. The temporary name says whose it is: ``.<target name>.part-<pid>-<random><suffix>``.
-A writer killed outright (SIGKILL, a power cut) cannot remove its own; the next write of
-the same target removes those whose process no longer runs, so none is left for good.
-Scratch folders in the system's temporary directory (:func:`scratch_dir`) are named and
-cleared the same way.
+complete. The temporary name says whose it is:
+``.<target name>.part-<pid>.<start>-<random><suffix>``, where ``<start>`` is when that
+process started (clock ticks since boot, from ``/proc``; absent where there is none). A
+writer killed outright (SIGKILL, a power cut) cannot remove its own; the next write of the
+same target removes those whose process no longer runs, so none is left for good. The
+start time tells a process that reused the pid (as every restart of a container's first
+process does) from the writer that died. Scratch folders in the system's temporary
+directory (:func:`scratch_dir`) are named and cleared the same way: the next scratch folder
+of any kind clears those of every kind.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -20,23 +25,49 @@ from pathlib import Path
 
 from .errors import SourceError
 
-__all__ = ["atomic_path", "remove_stale_parts", "scratch_dir", "write_bytes_atomic"]
+__all__ = ["SCRATCH_KINDS", "atomic_path", "remove_stale_parts", "scratch_dir", "write_bytes_atomic"]
 
 log = logging.getLogger(__name__)
 
 #: What SQLite (GeoPackage) may leave beside a database it was writing.
 _SIDECARS = ("-journal", "-wal", "-shm")
+#: The kinds of scratch folder the project makes in the system's temporary directory.
+SCRATCH_KINDS: tuple[str, ...] = ("nanguan-shp-", "nanguan-export-", "nanguan-import-")
 
 
 def _part_prefix(target: Path) -> str:
     return f".{target.name}.part-"
 
 
-def _running(pid: int) -> bool:
-    """Whether process ``pid`` still runs; outside POSIX every writer counts as running."""
-    if pid == os.getpid():
-        return True
-    if os.name != "posix":
+def _start_ticks(pid: int) -> str | None:
+    """When process ``pid`` started (clock ticks since boot); None when it does not run or
+    the system has no ``/proc``."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[-1].split()  # the command name in brackets may hold spaces
+    return fields[19] if len(fields) > 19 else None
+
+
+def _me() -> str:
+    """This process as temporary names carry it: ``<pid>.<start>``, or ``<pid>`` without /proc."""
+    start = _start_ticks(os.getpid())
+    return f"{os.getpid()}.{start}" if start else str(os.getpid())
+
+
+def _running(owner: str) -> bool:
+    """Whether the process named ``<pid>.<start>`` (or ``<pid>``) still runs.
+
+    With a start time, a process of that pid that started at another time is another
+    process: the owner is gone. Without one (names from systems without /proc), a pid that
+    runs counts as the owner; outside POSIX every owner counts as running.
+    """
+    pid_text, _, start = owner.partition(".")
+    pid = int(pid_text)
+    if start and Path("/proc/self/stat").exists():
+        return _start_ticks(pid) == start
+    if pid == os.getpid() or os.name != "posix":
         return True
     try:
         os.kill(pid, 0)
@@ -45,6 +76,19 @@ def _running(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _owner(name: str, prefix: str) -> str | None:
+    """The ``<pid>.<start>`` of a name ``<prefix><pid>[.<start>]-…``; None for other names.
+
+    Leading dots are ignored on both sides, so the temporary file of a write into a
+    temporary file (``..<name>.part-….part-…``) is its outer writer's.
+    """
+    stripped, bare = name.lstrip("."), prefix.lstrip(".")
+    if not stripped.startswith(bare):
+        return None
+    owner = stripped.removeprefix(bare).split("-", 1)[0]
+    return owner if re.fullmatch(r"\d+(\.\d+)?", owner) else None
 
 
 def remove_stale_parts(target: str | os.PathLike[str]) -> list[Path]:
@@ -66,8 +110,8 @@ def _remove_stale(folder: Path, prefix: str) -> list[Path]:
     removed: list[Path] = []
     with contextlib.suppress(FileNotFoundError):
         for entry in folder.iterdir():
-            pid = entry.name.removeprefix(prefix).split("-", 1)[0]
-            if not entry.name.startswith(prefix) or not pid.isdigit() or _running(int(pid)):
+            owner = _owner(entry.name, prefix)
+            if owner is None or _running(owner):
                 continue
             if entry.is_dir() and not entry.is_symlink():
                 shutil.rmtree(entry, ignore_errors=True)
@@ -79,18 +123,20 @@ def _remove_stale(folder: Path, prefix: str) -> list[Path]:
 
 @contextlib.contextmanager
 def scratch_dir(prefix: str) -> Iterator[Path]:
-    """A scratch folder ``<prefix><pid>-<random>`` in the system's temporary directory,
-    removed afterwards; folders of ``prefix`` left by killed processes are removed first.
+    """A scratch folder ``<prefix><pid>.<start>-<random>`` in the system's temporary
+    directory, removed afterwards; scratch folders of every kind (:data:`SCRATCH_KINDS`)
+    left by killed processes are removed first.
 
     Parameters
     ----------
     prefix : str
-        Start of the folder's name, such as ``"nanguan-shp-"``.
+        Start of the folder's name, one of :data:`SCRATCH_KINDS`.
     """
     base = Path(tempfile.gettempdir())
-    if _remove_stale(base, prefix):
-        log.info("removed scratch folders %s* left by interrupted processes", prefix)
-    with tempfile.TemporaryDirectory(prefix=f"{prefix}{os.getpid()}-", dir=base) as folder:
+    for kind in dict.fromkeys((*SCRATCH_KINDS, prefix)):
+        if _remove_stale(base, kind):
+            log.info("removed scratch folders %s* left by interrupted processes", kind)
+    with tempfile.TemporaryDirectory(prefix=f"{prefix}{_me()}-", dir=base) as folder:
         yield Path(folder)
 
 
@@ -113,7 +159,7 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     if not folder.is_dir():
         raise SourceError("out.no_folder", file=str(target), folder=str(folder))
     remove_stale_parts(target)
-    prefix = f"{_part_prefix(target)}{os.getpid()}-"
+    prefix = f"{_part_prefix(target)}{_me()}-"
     fd, name = tempfile.mkstemp(prefix=prefix, suffix=target.suffix or ".tmp", dir=folder)
     os.close(fd)
     tmp = Path(name)

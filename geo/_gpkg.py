@@ -1,19 +1,34 @@
-"""The SQL functions a GeoPackage's triggers call, for plain ``sqlite3`` connections.
+"""Plain ``sqlite3`` on GeoPackages: the SQL functions their triggers call, and recovery
+from a writer killed in the middle of a transaction.
 
 GDAL's R-tree triggers call ``ST_IsEmpty`` and ``ST_MinX`` … on any update of a feature
 table; SQLite refuses to prepare them without those functions. They read the standard
 GeoPackage geometry blob: a header (magic ``GP``, version, flags with the envelope kind
 and the empty bit, SRS id, optional envelope), then WKB.
+
+An edit writes in place, in one SQLite transaction: a writer killed before its COMMIT
+leaves a ``-journal`` beside the GeoPackage. When it had already written pages into the
+file, the journal is *hot*: the file is whole again only once the journal is played back,
+which a read-only connection (GDAL's, the app's) cannot do — it fails with "attempt to
+write a readonly database". :func:`recover_journal` plays it back and removes it.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import sqlite3
 from collections.abc import Callable
+from pathlib import Path
 
 import shapely
 
-__all__ = ["register_gpkg_functions"]
+__all__ = ["recover_journal", "register_gpkg_functions"]
+
+log = logging.getLogger(__name__)
+
+#: Seconds to wait for another writer of the GeoPackage to finish.
+BUSY_TIMEOUT_S = 30.0
 
 #: Bytes of the envelope by the flags' envelope indicator (bits 1-3).
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
@@ -49,3 +64,32 @@ def register_gpkg_functions(con: sqlite3.Connection) -> None:
     con.create_function("ST_IsEmpty", 1, _is_empty, deterministic=True)
     for name, index in (("ST_MinX", 0), ("ST_MinY", 1), ("ST_MaxX", 2), ("ST_MaxY", 3)):
         con.create_function(name, 1, _bound(index), deterministic=True)
+
+
+def recover_journal(path: str | os.PathLike[str]) -> bool:
+    """Undo a transaction whose writer was killed, and remove the journal it left.
+
+    Nothing is done (and the file is not opened) when no ``<path>-journal`` exists. Else a
+    write lock is taken, waiting up to :data:`BUSY_TIMEOUT_S` for another writer to finish:
+    taking it plays a hot journal back, restoring the file byte for byte; a journal still
+    there once the lock is held belongs to no running transaction and is removed. A file
+    this process may not write is left to its readers. Returns whether a journal was removed
+    or played back.
+    """
+    path = Path(path)
+    journal = path.with_name(path.name + "-journal")
+    if not journal.exists():
+        return False
+    try:
+        con = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_S)
+        try:
+            con.execute("BEGIN IMMEDIATE")  # plays a hot journal back; then no other writer runs
+            journal.unlink(missing_ok=True)  # a journal of no transaction: left by a killed writer
+            con.execute("ROLLBACK")
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        log.warning("%s: could not recover from an interrupted write (%s)", path.name, exc)
+        return False
+    log.info("%s: undid the transaction of an interrupted writer", path.name)
+    return True

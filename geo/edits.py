@@ -23,7 +23,7 @@ import pandas as pd
 
 from layers import CATALOGUE, LayerSpec
 
-from ._gpkg import register_gpkg_functions
+from ._gpkg import recover_journal, register_gpkg_functions
 from .errors import RenewalError, SourceError
 from .history import IMPORT_FIELD, ensure_history_table
 from .io import load_layers
@@ -239,6 +239,7 @@ def edit_features(
 def undo_change(source: str | os.PathLike[str], change_id: int, *, by: str, note: str = "") -> list[Change]:
     """Revert one change, itself recorded as a change; refused when the field has moved on."""
     path = Path(source)
+    recover_journal(path)
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
         try:
             row = con.execute(

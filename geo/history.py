@@ -21,6 +21,7 @@ import pandas as pd
 
 from layers import CATALOGUE
 
+from ._gpkg import recover_journal
 from .errors import SourceError
 
 __all__ = [
@@ -93,6 +94,7 @@ def read_history(
     path = Path(source)
     if not path.is_file():
         raise SourceError("import.no_file", file=path.name)
+    recover_journal(path)
     try:
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
             exists = con.execute(

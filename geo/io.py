@@ -25,6 +25,7 @@ from layers import CATALOGUE, LAYER_NAMES, spec_for
 
 from . import postgis
 from ._atomic import atomic_path
+from ._gpkg import recover_journal
 from .errors import Problem, SourceError, ValidationError
 from .postgis import is_database_url, parse_url
 from .validate import inspect
@@ -43,7 +44,10 @@ log = logging.getLogger(__name__)
 
 
 def check_gpkg_path(source: str | os.PathLike[str]) -> Path:
-    """``source`` as a Path when it is a readable GeoPackage; SourceError otherwise."""
+    """``source`` as a Path when it is a readable GeoPackage; SourceError otherwise.
+
+    A transaction left by a writer killed half-way is undone first (:func:`geo._gpkg.recover_journal`).
+    """
     text = str(source)
     if "://" in text:
         raise SourceError("source.url", file=text)
@@ -56,6 +60,7 @@ def check_gpkg_path(source: str | os.PathLike[str]) -> Path:
         head = fh.read(16)
     if head != b"SQLite format 3\x00":
         raise SourceError("source.not_gpkg", file=text)
+    recover_journal(path)  # an edit killed half-way: readers see the file as it was
     return path
 
 

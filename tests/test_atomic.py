@@ -122,14 +122,41 @@ def test_scratch_folders_of_dead_processes_only_are_removed(tmp_path: Path, monk
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     stale = tmp_path / f"nanguan-shp-{_dead_pid()}-abc"
     alive = tmp_path / f"nanguan-shp-{os.getppid()}-xyz"
-    other = tmp_path / f"nanguan-export-{_dead_pid()}-abc"
-    for folder in (stale, alive, other):
+    other_kind = tmp_path / f"nanguan-export-{_dead_pid()}-abc"  # a killed export of another kind
+    not_ours = tmp_path / f"nanguan-session-{_dead_pid()}-abc"
+    for folder in (stale, alive, other_kind, not_ours):
         folder.mkdir()
         (folder / "roads.shp").write_bytes(OLD)
     with scratch_dir("nanguan-shp-") as mine:
-        assert mine.parent == tmp_path and mine.name.startswith(f"nanguan-shp-{os.getpid()}-")
-        assert not stale.exists() and alive.exists() and other.exists()
+        assert mine.parent == tmp_path and mine.name.startswith(f"nanguan-shp-{os.getpid()}.")
+        assert not stale.exists() and not other_kind.exists()
+        assert alive.exists() and not_ours.exists()
     assert not mine.exists()
+
+
+def _start(pid: int) -> str:
+    """When process ``pid`` started, in clock ticks since boot (field 22 of /proc/PID/stat)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="process start times come from /proc (Linux)")
+def test_a_reused_pid_does_not_keep_a_dead_writers_file(tmp_path: Path) -> None:
+    """A container's first process has the same pid after every restart: the start time in
+    the name tells the dead writer from the process now running under its pid."""
+    target = tmp_path / "t.gpkg"
+    me, parent = os.getpid(), os.getppid()
+    earlier = tmp_path / f".t.gpkg.part-{me}.{int(_start(me)) - 1}-abc.gpkg"  # our pid, another process
+    ours = tmp_path / f".t.gpkg.part-{me}.{_start(me)}-def.gpkg"
+    parents = tmp_path / f".t.gpkg.part-{parent}.{_start(parent)}-ghi.gpkg"
+    nested = tmp_path / f"..t.gpkg.part-{_dead_pid()}.5-jkl.gpkg.part-{_dead_pid()}.5-mno.gpkg"
+    for path in (earlier, ours, parents, nested):
+        path.write_bytes(OLD)
+    assert sorted(remove_stale_parts(target)) == sorted([earlier, nested])
+    assert ours.exists() and parents.exists()
+    with atomic_path(target) as tmp:
+        assert tmp.name.startswith(f".t.gpkg.part-{me}.{_start(me)}-")
+        tmp.write_bytes(OLD)
+    assert target.read_bytes() == OLD
 
 
 # ---------------------------------------------------------------- import into a GeoPackage
