@@ -131,9 +131,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "unsupported Shapefile encoding {encoding!r}; use {allowed}",
         "不支持的 Shapefile 编码 {encoding}，可选 {allowed}",
     ),
-    "export.needs_openpyxl": (
-        "XLSX export needs openpyxl: pip install openpyxl",
-        "导出 XLSX 需要安装 openpyxl（命令 `pip install openpyxl`）",
+    "export.needs_xlsxwriter": (
+        "XLSX export needs XlsxWriter: pip install xlsxwriter",
+        "导出 XLSX 需要安装 XlsxWriter（命令 `pip install xlsxwriter`）",
     ),
     "export.one_layer": ("{format} holds one layer: name it with --layer", "{format} 只能容纳一个图层，请指定图层"),
     "export.unknown_format": ("unknown format {format!r}; use {allowed}", "未知格式 {format}，可选 {allowed}"),

@@ -240,13 +240,19 @@ def csv_bytes(table: pd.DataFrame, *, bom: bool = True) -> bytes:
 
 def xlsx_bytes(sheets: Mapping[str, pd.DataFrame]) -> bytes:
     """Tables as an Excel workbook, one sheet each (sheet names cut to Excel's 31 characters);
-    text that would start a formula is neutralised (:func:`formula_safe`)."""
+    text that would start a formula is neutralised (:func:`formula_safe`).
+
+    Written by XlsxWriter in memory: no temporary file exists that a killed process could
+    leave behind (openpyxl's writer keeps each sheet in one until the end). Text stays text:
+    it is never turned into a formula, a number or a hyperlink.
+    """
     try:
-        import openpyxl  # noqa: F401 - the engine pandas uses
+        import xlsxwriter  # noqa: F401 - the engine pandas uses
     except ImportError as exc:
-        raise SourceError("export.needs_openpyxl") from exc
+        raise SourceError("export.needs_xlsxwriter") from exc
+    options = {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
     buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
+    with pd.ExcelWriter(buf, engine="xlsxwriter", engine_kwargs={"options": options}) as writer:
         for name, frame in sheets.items():
             formula_safe(frame).to_excel(writer, sheet_name=name[:31], index=False)
     return buf.getvalue()
