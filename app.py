@@ -41,6 +41,7 @@ from geo.impact import Impact, impact, parse_area
 from geo.importer import read_foreign
 from geo.io import check_gpkg_path, dataset_info, list_source_layers, load_layers
 from geo.measure import feature_measures
+from geo.oplog import configure, operation
 from geo.postgis import is_database_url, mask_url
 from geo.precision import DECIMALS, column_unit, round_stats
 from geo.preview import apply_import, guess_layer, preview_import
@@ -194,7 +195,8 @@ def download_of(
     shown = shown_of(key, flt)
     metric = source_metric_crs(_layers(key))
     chosen = {n: shown[n] for n in names if n in shown}
-    return layers_bytes(chosen, fmt, crs=crs, encoding=enc, metric=metric, labels=labels)
+    with operation("export", source=key[0]):  # logged once per file made; the cache serves repeats
+        return layers_bytes(chosen, fmt, crs=crs, encoding=enc, metric=metric, labels=labels)
 
 
 def _box_source() -> str:
@@ -996,6 +998,7 @@ def _database_ready(sel: Selection) -> bool:
 
 
 def main() -> None:
+    configure(SETTINGS.log_file, SETTINGS.log_level, secrets=(SETTINGS.tianditu_key, bureau_db()))
     st.set_page_config(page_title=text("title", SETTINGS.lang), page_icon="🗺️", layout="wide")
     sel = render_sidebar()
     try:

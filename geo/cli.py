@@ -8,6 +8,7 @@ unless ``NANGUAN_DEBUG=1`` is set.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import logging
 import sys
@@ -46,6 +47,7 @@ from .history import read_history
 from .impact import impact, read_area
 from .importer import import_file, prepare_layer, read_foreign
 from .io import dataset_info, load_layers
+from .oplog import acting_as, configure, operation
 from .postgis import is_database_url, mask_url, publish
 from .precision import round_progress, round_stats
 from .progress import Target, load_targets, plan_progress, source_targets
@@ -209,21 +211,24 @@ def _export_layers(args: argparse.Namespace) -> tuple[dict[str, gpd.GeoDataFrame
 
 def cmd_export(args: argparse.Namespace) -> None:
     """Write a layer, all layers or a table for another GIS or a spreadsheet."""
-    if args.layer in ("stats", "progress"):
-        data = _export_table(args)
-        out = args.out or export_name(args.layer, args.format, None)
-        write_bytes_atomic(out, data)
-    else:
-        chosen, metric = _export_layers(args)
-        out = args.out or export_name(args.layer, args.format, output_crs(chosen, args.format, args.crs))
-        if args.format == "gpkg" and not args.chinese_labels:
-            # straight into the temporary file beside ``out``: a large GeoPackage is not held in memory
-            write_gpkg(chosen, out, crs=args.crs)
-        else:
-            data = layers_bytes(
-                chosen, args.format, crs=args.crs, encoding=args.encoding, metric=metric, labels=args.chinese_labels
-            )
+    with operation("export", source=args.source, layer=args.layer, format=args.format, crs=args.crs) as record:
+        if args.layer in ("stats", "progress"):
+            data = _export_table(args)
+            out = args.out or export_name(args.layer, args.format, None)
             write_bytes_atomic(out, data)
+        else:
+            chosen, metric = _export_layers(args)
+            out = args.out or export_name(args.layer, args.format, output_crs(chosen, args.format, args.crs))
+            record.update(layer=",".join(chosen), features=sum(len(g) for g in chosen.values()))
+            if args.format == "gpkg" and not args.chinese_labels:
+                # straight into the temporary file beside ``out``: a large GeoPackage is not held in memory
+                write_gpkg(chosen, out, crs=args.crs)
+            else:
+                data = layers_bytes(
+                    chosen, args.format, crs=args.crs, encoding=args.encoding, metric=metric, labels=args.chinese_labels
+                )
+                write_bytes_atomic(out, data)
+        record["out"] = str(out)
     print(f"wrote {out}")
 
 
@@ -470,14 +475,27 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _system_user() -> str:
+    """Who runs the command, for the operation log of writes that name no one (``--by``)."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return ""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    settings = Settings.from_env()
+    urls = [v for v in vars(args).values() if is_database_url(v)]
+    log_file = settings.log_file or ("-" if args.verbose else "")
+    configure(log_file, settings.log_level, secrets=(settings.tianditu_key, settings.db_url, *urls))
     func: Callable[[argparse.Namespace], None] = args.func
     try:
-        func(args)
+        with acting_as(_system_user()):
+            func(args)
     except RenewalError as exc:
         zh = args.message_lang == "zh"
         line = mask_url(message(exc, args.message_lang))

@@ -27,6 +27,7 @@ from ._gpkg import recover_journal, register_gpkg_functions
 from .errors import RenewalError, SourceError
 from .history import IMPORT_FIELD, ensure_history_table
 from .io import load_layers
+from .oplog import logged
 from .validate import normalise_values, problems
 
 __all__ = ["Change", "EditConflict", "EditError", "edit_features", "record_import", "undo_change"]
@@ -121,6 +122,14 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+@logged(
+    "edit",
+    figures=lambda changes, _: {"changes": len(changes)},
+    who="by",
+    source="source",
+    layer="layer",
+    features=lambda a: len(a["ids"]),
+)
 def edit_features(
     source: str | os.PathLike[str],
     layer: str,
@@ -236,6 +245,7 @@ def edit_features(
     return changes
 
 
+@logged("undo", figures=lambda changes, _: {"changes": len(changes)}, who="by", source="source", change="change_id")
 def undo_change(source: str | os.PathLike[str], change_id: int, *, by: str, note: str = "") -> list[Change]:
     """Revert one change, itself recorded as a change; refused when the field has moved on."""
     path = Path(source)

@@ -26,6 +26,7 @@ from ._atomic import atomic_path, scratch_dir
 from .crs import check_layers_crs, parse_crs, source_metric_crs
 from .errors import SourceError
 from .measure import feature_measures
+from .oplog import logged
 
 __all__ = [
     "EXPORT_CRS",
@@ -271,6 +272,13 @@ def _labelled_layers(layers: Mapping[str, gpd.GeoDataFrame], fmt: str, encoding:
     return out
 
 
+@logged(
+    "export",
+    figures=lambda data, a: {"features": sum(len(g) for g in a["layers"].values()), "bytes": len(data)},
+    layer=lambda a: ",".join(a["layers"]),
+    format="fmt",
+    crs="crs",
+)
 def layers_bytes(
     layers: Mapping[str, gpd.GeoDataFrame],
     fmt: str,

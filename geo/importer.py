@@ -31,6 +31,7 @@ from ._atomic import atomic_path, scratch_dir
 from .chinacoord import PSEUDO_CRS, bounds_in_china, convert_frame
 from .crs import parse_crs
 from .errors import CRSError, Problem, SourceError, ValidationError
+from .oplog import logged
 from .validate import inspect
 
 __all__ = [
@@ -406,6 +407,14 @@ def prepare_file_layer(gdf: gpd.GeoDataFrame, layer: str, *, fix: bool, file: st
         raise ValidationError(exc.problems, file=file) from None
 
 
+@logged(
+    "import",
+    figures=lambda result, _: {"features": len(result.gdf)},
+    who="by",
+    source="into",
+    layer="layer",
+    file=lambda a: Path(a["path"]).name,
+)
 def import_file(
     path: str | os.PathLike[str],
     layer: str,

@@ -37,6 +37,7 @@ from layers import CATALOGUE, LAYER_NAMES, LayerSpec, spec_for
 
 from . import _parallel
 from .errors import Problem, SourceError, ValidationError
+from .oplog import logged
 from .validate import inspect
 
 if TYPE_CHECKING:
@@ -70,6 +71,7 @@ GEOMETRY_COLUMN = "geom"
 INFO_TABLE = "dataset_info"
 _SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 _URL_PASSWORD = re.compile(r"(postgres(?:ql)?(?:\+\w+)?://[^:/@\s]*):[^\s/]*@")
+_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&\s]*", re.IGNORECASE)
 _PG_TYPES = {"str": "text", "int": "bigint", "float": "double precision"}
 _GEOM_TYPES = {"point": "Point", "line": "LineString", "polygon": "Polygon"}
 _MULTI = {"point": shapely.MultiPoint, "line": shapely.MultiLineString, "polygon": shapely.MultiPolygon}
@@ -95,8 +97,9 @@ def is_database_url(source: object) -> bool:
 
 
 def mask_url(text: str) -> str:
-    """``text`` with the password of every PostgreSQL URL in it replaced by ``***``."""
-    return _URL_PASSWORD.sub(r"\1:***@", text)
+    """``text`` with the password of every PostgreSQL URL in it (``user:pw@`` or a
+    ``password=`` parameter) replaced by ``***``."""
+    return _QUERY_PASSWORD.sub(r"\1***", _URL_PASSWORD.sub(r"\1:***@", text))
 
 
 def check_identifier(name: str, what: str) -> str:
@@ -501,6 +504,13 @@ def publish_layers(
     log.info("published %s into %s", ", ".join(layers), db.masked)
 
 
+@logged(
+    "publish",
+    figures=lambda written, _: {"layer": ",".join(written), "features": sum(written.values())},
+    source="source",
+    target="url",
+    schema="schema",
+)
 def publish(source: str, url: str, *, schema: str | None = None, replace: bool = False) -> dict[str, int]:
     """Validate every layer of ``source`` and publish them into a PostGIS schema.
 

@@ -31,6 +31,7 @@ from .crs import metric_crs_for
 from .errors import SourceError
 from .importer import prepare_file_layer, read_foreign
 from .io import dataset_info, list_source_layers, load_layers, set_dataset_info, store_layer
+from .oplog import logged
 
 __all__ = ["Preview", "apply_import", "detect_shift", "guess_layer", "outside_count", "preview_import"]
 
@@ -238,6 +239,14 @@ def preview_import(
     )
 
 
+@logged(
+    "import",
+    figures=lambda _, a: {"features": len(a["preview"].gdf)},
+    source="copy",
+    layer=lambda a: a["preview"].layer,
+    file="source_file",
+    mode="mode",
+)
 def apply_import(
     preview: Preview,
     *,

@@ -13,11 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-__all__ = ["BASEMAPS", "PROJECT_ROOT", "SETTINGS", "Setting", "Settings", "resolve_source"]
+__all__ = ["BASEMAPS", "LOG_LEVELS", "PROJECT_ROOT", "SETTINGS", "Setting", "Settings", "resolve_source"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 BASEMAPS: tuple[str, ...] = ("none", "osm", "tianditu_vec", "tianditu_img", "gaode")
+#: Levels of the operation log: every operation, failed ones only, none.
+LOG_LEVELS: tuple[str, ...] = ("INFO", "WARNING", "OFF")
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Largest overlap of two sub-districts accepted by the statistics, in m²; larger overlaps are refused.",
     ),
     Setting(
+        "NANGUAN_LOG_FILE",
+        "",
+        "Where the operation log goes (one JSON line per import, export, publish, edit and undo): "
+        "a file (appended), or - for standard error; empty: nowhere, but python -m geo -v shows it.",
+    ),
+    Setting("NANGUAN_LOG_LEVEL", "INFO", "INFO logs every operation; WARNING only the failed ones; OFF none."),
+    Setting(
         "NANGUAN_MAX_UNZIPPED_MB",
         "500",
         "Largest uncompressed size of an imported archive, in MB; larger archives are refused before extraction.",
@@ -109,6 +118,11 @@ class Settings:
     db_url : str
         The bureau database's URL, empty when not configured. Holds a password: never show
         it unmasked.
+    log_file : str
+        Where the operation log goes (:mod:`geo.oplog`): a file, ``-`` for standard error,
+        or empty.
+    log_level : str
+        ``INFO``, ``WARNING`` or ``OFF``.
     """
 
     source: str
@@ -123,6 +137,8 @@ class Settings:
     auth_header: str = ""
     map_features: int = 20_000
     db_url: str = field(default="", repr=False)
+    log_file: str = ""
+    log_level: str = "INFO"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -147,6 +163,7 @@ class Settings:
             tolerance = max(0.0, float(raw["NANGUAN_OVERLAP_TOLERANCE_M2"]))
         except ValueError:
             tolerance = 1.0
+        level = raw["NANGUAN_LOG_LEVEL"].strip().upper()
         lang = "en" if raw["NANGUAN_LANG"].strip().lower().startswith("en") else "zh"
         debug = raw["NANGUAN_DEBUG"].strip() == "1"
         try:
@@ -166,6 +183,8 @@ class Settings:
             auth_header=raw["NANGUAN_AUTH_HEADER"].strip(),
             db_url=raw["NANGUAN_DB_URL"].strip(),
             map_features=map_features,
+            log_file=raw["NANGUAN_LOG_FILE"].strip(),
+            log_level=level if level in LOG_LEVELS else "INFO",
         )
 
     def names(self) -> tuple[str, ...]:

@@ -49,6 +49,7 @@ def sql_rows(url: str, query: str, params: tuple = ()) -> list[tuple]:
         ),
         ("error at postgres://u:pw@h/db now", "error at postgres://u:***@h/db now"),
         ("postgresql://reader@h/db", "postgresql://reader@h/db"),
+        ("postgresql://u@h/db?password=s3cret&schema=x", "postgresql://u@h/db?password=***&schema=x"),
     ],
 )
 def test_passwords_are_masked(text: str, masked: str) -> None:

@@ -312,9 +312,7 @@ def pg_schema() -> Iterator[tuple[str, str]]:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
 
 
-def test_a_publish_killed_at_any_step_leaves_the_schema(
-    pg_schema: tuple[str, str], work: Path, driver: Driver
-) -> None:
+def test_a_publish_killed_at_any_step_leaves_the_schema(pg_schema: tuple[str, str], work: Path, driver: Driver) -> None:
     db_url, schema = pg_schema
     shutil.copyfile(SAMPLE, work)
     edit_features(work, "roads", ["R001"], {"name": "人民大街"}, by="张三")  # the new data differs
