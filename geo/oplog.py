@@ -214,9 +214,9 @@ def configure(log_file: str, level: str = "INFO", *, secrets: Iterable[str] = ()
         return
     for old in ours:
         log.removeFilter(old)
-    for handler in [h for h in log.handlers if h.get_name() == OPS_LOGGER]:
-        log.removeHandler(handler)
-        handler.close()
+    for previous in [h for h in log.handlers if h.get_name() == OPS_LOGGER]:
+        log.removeHandler(previous)
+        previous.close()
     log.addFilter(_Secrets(hidden, config))
     log.setLevel(logging.CRITICAL + 1 if level.upper() == "OFF" else logging.getLevelName(level.upper()))
     handler: logging.Handler
