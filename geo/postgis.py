@@ -38,6 +38,7 @@ from layers import CATALOGUE, LAYER_NAMES, LayerSpec, spec_for
 from . import _parallel
 from .errors import Problem, SourceError, ValidationError
 from .oplog import logged
+from .settings import Settings
 from .validate import inspect
 
 if TYPE_CHECKING:
@@ -203,6 +204,9 @@ def connect(db: Database, *, read_only: bool = True, snapshot: str | None = None
     A read-only transaction is ``REPEATABLE READ``, so every query in it sees one snapshot
     of the data; ``snapshot`` (from ``pg_export_snapshot()`` in another such transaction)
     makes it see that one, so several connections can share the work of one reading.
+    A writing transaction that sits idle longer than ``NANGUAN_DB_WRITE_IDLE_S`` is ended
+    by the server and rolled back: a writer that froze, or whose network went, does not
+    hold the locks its readers wait for (a killed one is noticed at once).
     Driver errors become a :class:`SourceError` of one line naming the masked URL; an
     error inside the block rolls everything back.
     """
@@ -218,6 +222,9 @@ def connect(db: Database, *, read_only: bool = True, snapshot: str | None = None
                 raw.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 if snapshot is not None:
                     raw.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
+            else:
+                idle_ms = str(round(Settings.from_env().db_write_idle_s * 1000))
+                raw.execute("SELECT set_config('idle_in_transaction_session_timeout', %s, true)", (idle_ms,))
             yield raw
             raw.commit()
     except psycopg.Error as exc:

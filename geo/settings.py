@@ -73,6 +73,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Largest overlap of two sub-districts accepted by the statistics, in m²; larger overlaps are refused.",
     ),
     Setting(
+        "NANGUAN_DB_WRITE_IDLE_S",
+        "60",
+        "Seconds a publish or database import may sit idle inside its transaction before the server "
+        "ends it (nothing changes): a frozen or cut-off writer does not block the readers longer.",
+    ),
+    Setting(
         "NANGUAN_LOG_FILE",
         "",
         "Where the operation log goes (one JSON line per import, export, publish, edit and undo): "
@@ -123,6 +129,8 @@ class Settings:
         or empty.
     log_level : str
         ``INFO``, ``WARNING`` or ``OFF``.
+    db_write_idle_s : float
+        Seconds a writing database transaction may sit idle before the server ends it.
     """
 
     source: str
@@ -139,6 +147,7 @@ class Settings:
     db_url: str = field(default="", repr=False)
     log_file: str = ""
     log_level: str = "INFO"
+    db_write_idle_s: float = 60.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -164,6 +173,10 @@ class Settings:
         except ValueError:
             tolerance = 1.0
         level = raw["NANGUAN_LOG_LEVEL"].strip().upper()
+        try:
+            idle_s = float(raw["NANGUAN_DB_WRITE_IDLE_S"])
+        except ValueError:
+            idle_s = 60.0
         lang = "en" if raw["NANGUAN_LANG"].strip().lower().startswith("en") else "zh"
         debug = raw["NANGUAN_DEBUG"].strip() == "1"
         try:
@@ -185,6 +198,7 @@ class Settings:
             map_features=map_features,
             log_file=raw["NANGUAN_LOG_FILE"].strip(),
             log_level=level if level in LOG_LEVELS else "INFO",
+            db_write_idle_s=idle_s if 0 < idle_s < 1e6 else 60.0,
         )
 
     def names(self) -> tuple[str, ...]:

@@ -1,6 +1,7 @@
 """Run ``python -m geo`` and kill it with SIGKILL just before its N-th write step.
 
     python -m tests.killpoint STEPS N SPILL COMMAND ARGS…
+    python -m tests.killpoint STEPS stop:N SPILL COMMAND ARGS…
 
 A write step is a call of a primitive the project writes through: ``pyogrio.write_dataframe``,
 ``os.replace``, ``shutil.copyfile``, ``Path.write_bytes`` / ``write_text``, ``ZipFile.write``,
@@ -9,6 +10,8 @@ A write step is a call of a primitive the project writes through: ``pyogrio.writ
 STEPS as it starts (``<number> <primitive>``), so a run with N = 0, which kills nothing,
 lists every step of the command. With N > 0 the process sends itself SIGKILL instead of
 taking step N: no ``finally``, no ``atexit``, no rollback runs, as when the power goes.
+With ``stop:N`` it sends itself SIGSTOP instead: it freezes there, its connections open, as
+a writer whose machine hangs or whose network is cut.
 SPILL = 1 gives every SQLite connection a cache of one page, so changed pages reach the
 file before COMMIT, as in an edit of many features of a large GeoPackage.
 """
@@ -30,7 +33,9 @@ from typing import Any
 import psycopg
 import pyogrio
 
-STEPS, KILL_AT, SPILL = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
+STEPS, SPILL = sys.argv[1], sys.argv[3] == "1"
+SIGNAL = signal.SIGSTOP if sys.argv[2].startswith("stop:") else signal.SIGKILL
+KILL_AT = int(sys.argv[2].removeprefix("stop:"))
 _log = os.open(STEPS, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
 _taken = 0
 
@@ -39,8 +44,8 @@ def _step(name: str) -> None:
     global _taken
     _taken += 1
     if _taken == KILL_AT:
-        os.write(_log, f"{_taken} {name} KILLED\n".encode())
-        os.kill(os.getpid(), signal.SIGKILL)
+        os.write(_log, f"{_taken} {name} {SIGNAL.name}\n".encode())
+        os.kill(os.getpid(), SIGNAL)
     os.write(_log, f"{_taken} {name}\n".encode())
 
 

@@ -18,6 +18,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -358,3 +359,43 @@ def test_an_import_into_postgis_killed_at_any_step_leaves_the_table(
     roads = load_layers(url, layers=("roads",))["roads"]
     assert isinstance(roads, gpd.GeoDataFrame) and roads["seg_id"].tolist() == ["N1"]
     assert others(driver.scratch) == []
+
+
+def test_a_frozen_publish_does_not_keep_the_readers_waiting(
+    pg_schema: tuple[str, str], work: Path, driver: Driver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A publisher frozen just before its COMMIT (SIGSTOP: its connection open, as when its
+    network is cut) has dropped the old schema inside its transaction and holds its locks;
+    the server ends that transaction after ``NANGUAN_DB_WRITE_IDLE_S`` and readers get the
+    old data."""
+    import psycopg
+
+    db_url, schema = pg_schema
+    shutil.copyfile(SAMPLE, work)
+    edit_features(work, "roads", ["R001"], {"name": "人民大街"}, by="张三")
+    publish(str(SAMPLE), db_url, schema=schema, replace=True)
+    url = f"{db_url}?schema={schema}"
+    before = _content(url)
+    args = ["publish", str(work), db_url, "--schema", schema, "--replace"]
+    listing = driver(args)
+    publish(str(SAMPLE), db_url, schema=schema, replace=True)
+    assert listing.steps[-1] == "psycopg.commit"
+    monkeypatch.setenv("NANGUAN_DB_WRITE_IDLE_S", "1")
+    steps = driver.logs / "frozen.txt"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(driver.scratch)}
+    command = [sys.executable, "-m", "tests.killpoint", str(steps), f"stop:{len(listing.steps)}", "0", *args]
+    frozen = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 300
+        while not (steps.exists() and steps.read_text().endswith("SIGSTOP\n")):
+            assert frozen.poll() is None, "the publisher ended before its COMMIT"
+            assert time.monotonic() < deadline, "the publisher did not reach its COMMIT within 300 s"
+            time.sleep(0.01)
+        with psycopg.connect(db_url) as conn:
+            conn.execute("SET statement_timeout = '120s'")  # a failure, not a hang, if the lock stays
+            roads = conn.execute(f'SELECT count(*) FROM "{schema}".roads').fetchone()
+        assert roads == (96,)
+        assert _content(url) == before and _staging_schemas(db_url) == []
+    finally:
+        frozen.kill()
+        frozen.wait()
