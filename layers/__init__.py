@@ -6,13 +6,14 @@ order (districts at the bottom, points on top).
 
 from __future__ import annotations
 
-from . import districts, facilities, greenbelt, parcels, pipes, roads
+from . import areas, districts, facilities, greenbelt, monitoring_points, parcels, pipes, rivers, roads
 from .spec import Choice, FieldSpec, LayerSpec, Style
 
 __all__ = ["CATALOGUE", "LAYER_NAMES", "Choice", "FieldSpec", "LayerSpec", "Style", "spec_for"]
 
 CATALOGUE: dict[str, LayerSpec] = {
-    m.SPEC.name: m.SPEC for m in (districts, greenbelt, parcels, roads, pipes, facilities)
+    m.SPEC.name: m.SPEC
+    for m in (districts, areas, greenbelt, parcels, rivers, roads, pipes, facilities, monitoring_points)
 }
 LAYER_NAMES: tuple[str, ...] = tuple(CATALOGUE)
 

@@ -73,6 +73,9 @@ class FieldSpec:
         Unit of a numeric field (``"mm"``, ``"户"``), shown after values.
     source_names : tuple of str
         Column names other data uses for this field (``"名称"``), matched on import.
+    date : bool
+        A text field holding a calendar date written ``YYYY-MM-DD`` (text, so that every
+        export format keeps it as written).
     """
 
     name: str
@@ -84,10 +87,13 @@ class FieldSpec:
     minimum: float | None = None
     unit: str = ""
     source_names: tuple[str, ...] = ()
+    date: bool = False
 
     def __post_init__(self) -> None:
         if not self.name.isascii() or len(self.name) > 10:
             raise ValueError(f"field name {self.name!r} must be ASCII and at most 10 characters")
+        if self.date and self.dtype != "str":
+            raise ValueError(f"date field {self.name!r} must be stored as text")
 
     @property
     def codes(self) -> tuple[str, ...]:

@@ -18,7 +18,17 @@ from .common import ROOT, SAMPLE
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = ROOT / "artifacts"
-EXPECTED = {"districts": 14, "greenbelt": 10, "parcels": 17, "roads": 96, "pipes": 12, "facilities": 119}
+EXPECTED = {
+    "districts": 14,
+    "areas": 11,
+    "greenbelt": 10,
+    "parcels": 17,
+    "rivers": 2,
+    "roads": 96,
+    "pipes": 12,
+    "facilities": 119,
+    "monitoring_points": 5,
+}
 
 
 @pytest.fixture(scope="module")
@@ -106,6 +116,20 @@ def test_toggling_a_layer_removes_its_paths(page: Page) -> None:
     assert legend.is_hidden()
     page.map.get_by_label(re.compile(r"道路 \(96\)")).check()
     assert page.count("roads") == EXPECTED["roads"]
+
+
+@pytest.mark.parametrize(("layer", "label"), [("areas", "重点区域"), ("rivers", "河流"), ("monitoring_points", "水体断面")])
+def test_toggling_each_new_layer(page: Page, layer: str, label: str) -> None:
+    toggle = page.map.get_by_label(f"{label} ({EXPECTED[layer]})")
+    legend = page.map.locator(f'.ng-legend [data-layer="{layer}"]')
+    assert legend.is_visible()
+    toggle.uncheck()
+    assert page.count(layer) == 0
+    assert legend.is_hidden()
+    assert page.count("roads") == EXPECTED["roads"]
+    toggle.check()
+    assert page.count(layer) == EXPECTED[layer]
+    assert legend.is_visible()
 
 
 def test_hovering_a_road_shows_its_tooltip(page: Page) -> None:

@@ -124,6 +124,8 @@ def test_csv_and_xlsx_tables(sample: dict[str, gpd.GeoDataFrame]) -> None:
         "road_class",
         "status",
         "project",
+        "condition",
+        "surveyed",
         "length_m",
         "lon",
         "lat",

@@ -48,8 +48,8 @@ def test_bad_targets_file(tmp_path: Path) -> None:
     bad.write_text("[[target]]\nid = 'x'\nlayer = \n", encoding="utf-8")
     with pytest.raises(SourceError, match="not valid TOML"):
         load_targets(bad)
-    bad.write_text("[[target]]\nid='x'\nzh='a'\nen='b'\nlayer='rivers'\nmeasure='count'\nvalue=2\n", encoding="utf-8")
-    with pytest.raises(SourceError, match="unknown layer 'rivers'"):
+    bad.write_text("[[target]]\nid='x'\nzh='a'\nen='b'\nlayer='lakes'\nmeasure='count'\nvalue=2\n", encoding="utf-8")
+    with pytest.raises(SourceError, match="unknown layer 'lakes'"):
         load_targets(bad)
     with pytest.raises(SourceError, match="cannot read the targets file"):
         load_targets(tmp_path / "missing.toml")
