@@ -17,13 +17,14 @@ from streamlit_folium import st_folium
 
 from geo.chinacoord import PSEUDO_CRS
 from geo.errors import RenewalError
+from geo.crs import source_metric_crs
 from geo.export import EXPORT_CRS, EXPORT_ENCODINGS, EXPORT_FORMATS, csv_bytes, export_name, layers_bytes
 from geo.filters import Filter, apply_filter, attribute_filter, find_features
 from geo.importer import import_to_copy
 from geo.io import check_gpkg_path, dataset_info, load_layers
 from geo.progress import load_targets, plan_progress
 from geo.settings import BASEMAPS, Settings, resolve_source
-from geo.stats import district_stats, select_districts
+from geo.stats import OUTSIDE, TOTAL, district_stats, select_districts
 from layers import CATALOGUE, LAYER_NAMES
 from layers.assets import AssetUrls, install_static
 from layers.labels import BASEMAP_LABELS, FORMAT_LABELS, labelled_table, progress_cards, text
@@ -32,15 +33,8 @@ from layers.mapbuild import MapOptions, build_map
 log = logging.getLogger("nanguan.app")
 SETTINGS = Settings.from_env()
 STATIC = Path(__file__).resolve().parent / "static"
-#: (layer, field) pairs offered as filters.
-FILTERS = (
-    ("roads", "status"),
-    ("pipes", "utility"),
-    ("parcels", "kind"),
-    ("parcels", "status"),
-    ("greenbelt", "kind"),
-    ("facilities", "kind"),
-)
+#: (layer, field) pairs offered as filters, as the catalogue declares them.
+FILTERS = tuple((spec.name, field) for spec in CATALOGUE.values() for field in spec.filters)
 
 
 @dataclass(frozen=True)
@@ -77,7 +71,10 @@ def layers_of(source: str) -> dict[str, gpd.GeoDataFrame]:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def stats_of(key: tuple[str, int, int], flt: Filter) -> pd.DataFrame:
-    return select_districts(district_stats(attribute_filter(_layers(key), flt)), flt.districts)
+    layers = _layers(key)
+    metric = source_metric_crs(layers)
+    table = district_stats(attribute_filter(layers, flt), crs=metric, tolerance_m2=SETTINGS.overlap_tolerance_m2)
+    return select_districts(table, flt.districts)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -98,7 +95,8 @@ def schematic_of(key: tuple[str, int, int]) -> bool:
 @st.cache_data(show_spinner=False, max_entries=64)
 def download_of(key: tuple[str, int, int], flt: Filter, names: tuple[str, ...], fmt: str, crs: str, enc: str) -> bytes:
     shown = shown_of(key, flt)
-    return layers_bytes({n: shown[n] for n in names if n in shown}, fmt, crs=crs, encoding=enc)
+    metric = source_metric_crs(_layers(key))
+    return layers_bytes({n: shown[n] for n in names if n in shown}, fmt, crs=crs, encoding=enc, metric=metric)
 
 
 def _on_import() -> None:
@@ -260,7 +258,7 @@ def render_stats(sel: Selection) -> pd.DataFrame:
         names = "、".join(table["district_name"].iloc[:-1])
         st.caption(text("selected", sel.lang, names=names))
     st.dataframe(labelled_table(table, sel.lang), hide_index=True, key="stats_table", height=36 * (len(table) + 1) + 2)
-    body = table[~table.index.isin(["OUTSIDE", "TOTAL"])].set_index("district_name")
+    body = table[~table.index.isin([OUTSIDE, TOTAL])].set_index("district_name")
     left, right = st.columns(2)
     left.caption(text("chart_roads", sel.lang))
     left.bar_chart(body["roads_km"], horizontal=True, sort=False)

@@ -15,7 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.stats import OUTSIDE, ROW_NAMES, TOTAL, stats_columns
+from geo.stats import OUTSIDE, TOTAL, stats_columns
 from layers import CATALOGUE
 
 METRIC = "EPSG:4551"
@@ -75,7 +75,7 @@ def main(path: str, out: str) -> int:
     order = [*districts["code"], OUTSIDE] if OUTSIDE in table.index else list(districts["code"])
     table = table.reindex(order, fill_value=0)
     table.loc[TOTAL] = table.sum()
-    names = dict(zip(districts["code"], districts["name"], strict=True)) | {k: v[0] for k, v in ROW_NAMES.items()}
+    names = dict(zip(districts["code"], districts["name"], strict=True)) | {OUTSIDE: "区外", TOTAL: "合计"}
     table.insert(0, "district_name", [names[c] for c in table.index])
     table.insert(0, "district_code", table.index)
     table.to_csv(out, index=False)

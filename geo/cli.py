@@ -17,7 +17,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from layers import LAYER_NAMES
+from tqdm import tqdm
+
+from layers import CATALOGUE, LAYER_NAMES, units_layer
+from layers.labels import named_rows
 
 from ._atomic import write_bytes_atomic
 from ._table import text_table
@@ -31,12 +34,14 @@ from .export import (
     layers_bytes,
     xlsx_bytes,
 )
-from .filters import Filter, apply_filter, attribute_filter
+from .filters import Filter, apply_filter
 from .importer import import_file, prepare_layer, read_foreign
 from .io import load_layers
 from .progress import load_targets, plan_progress
 from .settings import BASEMAPS, Settings
-from .stats import MAIN_COLUMNS, district_stats, select_districts
+from .coverage import check_coverage
+from .crs import reproject, source_metric_crs
+from .stats import district_stats, select_districts, stats_schema
 
 __all__ = ["build_parser", "main"]
 
@@ -69,9 +74,15 @@ def _emit(frame: pd.DataFrame, args: argparse.Namespace) -> None:
 def cmd_stats(args: argparse.Namespace) -> None:
     """Per-district statistics of a source."""
     layers = load_layers(args.source)
-    table = district_stats(layers, crs=args.crs)
+    with tqdm(total=len(CATALOGUE) - 1, desc="measuring", unit="layer", disable=None, leave=False) as bar:
+        table = district_stats(
+            layers, crs=args.crs, tolerance_m2=args.overlap_tolerance, on_layer=lambda _name: bar.update()
+        )
+    for warning in table.attrs["warnings"]:
+        print(f"warning: {warning}", file=sys.stderr)
+    table = named_rows(table, Settings.from_env().lang)
     if args.format == "table" and not args.wide:
-        table = table[list(MAIN_COLUMNS)]
+        table = table[[c.name for c in stats_schema() if c.code is None]]
     _emit(table, args)
 
 
@@ -90,6 +101,7 @@ def cmd_validate(args: argparse.Namespace) -> None:
             layers = load_layers(path)
             if not layers:
                 raise SourceError(f"{path}: holds none of the catalogue layers ({', '.join(LAYER_NAMES)})")
+            _check_units(layers, args.overlap_tolerance)
             summary = ", ".join(f"{name} {len(gdf)}" for name, gdf in layers.items())
         else:
             gdf = read_foreign(
@@ -106,6 +118,18 @@ def cmd_validate(args: argparse.Namespace) -> None:
             print(problem)
         raise
     print(f"ok: {path} conforms ({summary} features)")
+
+
+def _check_units(layers: dict[str, pd.DataFrame], tolerance_m2: float) -> None:
+    """Check the statistics units form a coverage; print the tolerated flaws."""
+    units = units_layer()
+    if units.name not in layers:
+        return
+    gdf = layers[units.name]
+    geoms = reproject(gdf.geometry.to_numpy(), gdf.crs, source_metric_crs(layers))
+    codes = gdf[units.id_field].astype(str).tolist()
+    for issue in check_coverage(geoms, codes, tolerance_m2=tolerance_m2, layer=units.name):
+        print(f"warning: {units.name}: {issue}")
 
 
 def cmd_import(args: argparse.Namespace) -> None:
@@ -129,19 +153,22 @@ def _export_bytes(args: argparse.Namespace) -> bytes:
     if args.layer in ("stats", "progress"):
         if fmt not in ("csv", "xlsx"):
             raise SourceError(f"--layer {args.layer} is a table: use --format csv or xlsx")
-        layers = attribute_filter(load_layers(args.source), Filter(districts=tuple(args.district)))
+        layers = load_layers(args.source)
         if args.layer == "stats":
-            table = select_districts(district_stats(layers), tuple(args.district))
+            tolerance = Settings.from_env().overlap_tolerance_m2
+            table = select_districts(district_stats(layers, tolerance_m2=tolerance), tuple(args.district))
+            table = named_rows(table, Settings.from_env().lang)
         else:
             table = plan_progress(layers, load_targets(Settings.from_env().targets)).reset_index()
         return csv_bytes(table) if fmt == "csv" else xlsx_bytes({args.layer: table})
     names = LAYER_NAMES if args.layer == "all" else (args.layer,)
-    layers = apply_filter(load_layers(args.source), Filter(districts=tuple(args.district)))
+    source = load_layers(args.source)
+    layers = apply_filter(source, Filter(districts=tuple(args.district)))
     missing = [n for n in names if n not in layers]
     if args.layer != "all" and missing:
         raise SourceError(f"{args.source}: has no layer {args.layer!r}")
     chosen = {n: layers[n] for n in names if n in layers}
-    return layers_bytes(chosen, fmt, crs=args.crs, encoding=args.encoding)
+    return layers_bytes(chosen, fmt, crs=args.crs, encoding=args.encoding, metric=source_metric_crs(source))
 
 
 def cmd_export(args: argparse.Namespace) -> None:
@@ -165,6 +192,16 @@ def cmd_map(args: argparse.Namespace) -> None:
 
 def _add_source(p: argparse.ArgumentParser) -> None:
     p.add_argument("source", metavar="SOURCE", help="a GeoPackage with the catalogue layers")
+
+
+def _add_tolerance(p: argparse.ArgumentParser, settings: Settings) -> None:
+    p.add_argument(
+        "--overlap-tolerance",
+        metavar="M2",
+        type=float,
+        default=settings.overlap_tolerance_m2,
+        help="largest overlap of two sub-districts accepted, in m² (larger ones are refused; default 1)",
+    )
 
 
 def _add_reading(p: argparse.ArgumentParser) -> None:
@@ -206,6 +243,7 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     _add_source(p)
     _add_output(p)
     p.add_argument("--wide", action="store_true", help="with --format table: include the breakdown columns")
+    _add_tolerance(p, settings)
     p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser("progress", help="the 2020 plan's figures against the data")
@@ -220,6 +258,7 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE", help="a GeoPackage of catalogue layers, or any readable file with --layer")
     p.add_argument("--layer", choices=LAYER_NAMES, help="the catalogue layer the file holds")
     _add_reading(p)
+    _add_tolerance(p, settings)
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("import", help="replace one layer of a GeoPackage with a file's features (atomically)")

@@ -9,17 +9,20 @@ times too large.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 
 import geopandas as gpd
 import numpy as np
 import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError as PyprojCRSError
+from pyproj.exceptions import ProjError
 
 from .errors import CRSError
 
 __all__ = [
     "CHANGCHUN_CRS",
+    "check_layers_crs",
     "gk_zone_epsg",
     "metric_crs_for",
     "parse_crs",
@@ -27,6 +30,7 @@ __all__ = [
     "require_crs",
     "require_metric",
     "same_crs",
+    "source_metric_crs",
 ]
 
 CHANGCHUN_CRS = "EPSG:4551"
@@ -103,26 +107,111 @@ def metric_crs_for(gdf: gpd.GeoDataFrame, override: str | int | CRS | None = Non
     return CRS.from_epsg(gk_zone_epsg((xmin + xmax) / 2))
 
 
+def check_layers_crs(layers: Mapping[str, gpd.GeoDataFrame]) -> CRS | None:
+    """The one CRS all ``layers`` share, checked before they are combined.
+
+    Raises
+    ------
+    CRSError
+        When a layer has no CRS (naming it), or two layers differ (naming both layers and
+        both CRSs), as geopandas refuses to overlay frames of different CRSs.
+
+    Returns
+    -------
+    CRS or None
+        The shared CRS; None when there are no layers.
+    """
+    first: tuple[str, CRS] | None = None
+    for name, gdf in layers.items():
+        crs = require_crs(gdf, f"layer {name!r}")
+        if first is None:
+            first = (name, crs)
+        elif not crs.equals(first[1]):
+            raise CRSError(
+                f"layer {name!r} is in {_crs_name(crs)} but layer {first[0]!r} is in {_crs_name(first[1])}; "
+                "bring all layers of a source to one CRS (an import into the source reprojects for you)"
+            )
+    return None if first is None else first[1]
+
+
+def _crs_name(crs: CRS) -> str:
+    epsg = crs.to_epsg()
+    return f"EPSG:{epsg} ({crs.name})" if epsg else crs.name
+
+
+def source_metric_crs(layers: Mapping[str, gpd.GeoDataFrame], override: str | int | CRS | None = None) -> CRS:
+    """The one metric CRS a whole source is measured in.
+
+    Statistics, plan progress, exports and map tooltips all call this, so they measure in
+    the same Gauss-Kruger zone even for data near a zone edge (124.5E, 127.5E …).
+
+    Parameters
+    ----------
+    layers : mapping of str to GeoDataFrame
+        Every layer of the source, all in one CRS (checked).
+    override : CRS-like, optional
+        A metric CRS to use instead of the automatic choice.
+
+    Returns
+    -------
+    CRS
+        ``override`` when given, else the CGCS2000 3-degree GK zone holding the centre of
+        the combined extent of all layers (EPSG:4551 for Nanguan).
+    """
+    crs = check_layers_crs(layers)
+    if override is not None:
+        return require_metric(parse_crs(override))
+    frames = [g for g in layers.values() if not g.empty]
+    if crs is None or not frames:
+        return CRS.from_epsg(gk_zone_epsg(126.0))
+    bounds = np.array([g.total_bounds for g in frames])
+    extent = shapely.box(bounds[:, 0].min(), bounds[:, 1].min(), bounds[:, 2].max(), bounds[:, 3].max())
+    lonlat = reproject(np.array([extent]), crs, CRS.from_epsg(4490))[0] if not crs.is_geographic else extent
+    xmin, _, xmax, _ = lonlat.bounds
+    return CRS.from_epsg(gk_zone_epsg((xmin + xmax) / 2))
+
+
 @functools.lru_cache(maxsize=32)
 def _transformer(source: CRS, target: CRS) -> Transformer:
     # Choosing the operation queries PROJ's database (about 60 ms), and pyproj repeats
     # that in every thread that uses a transformer. Rebuilt from its pipeline, which is
-    # the same operation, a transformer costs nothing in each new thread.
-    chosen = Transformer.from_crs(source, target, always_xy=True)
-    return Transformer.from_pipeline(chosen.definition)
+    # the same operation, a transformer costs nothing in each new thread. Some operations
+    # are chosen only per point (several grids may apply): their definition is a
+    # placeholder text, and the chosen transformer itself is used.
+    try:
+        chosen = Transformer.from_crs(source, target, always_xy=True)
+    except ProjError as exc:
+        raise CRSError(f"no transformation from {_crs_name(source)} to {_crs_name(target)}: {exc}") from exc
+    definition = chosen.definition
+    if definition.startswith("proj=") and "unavailable" not in definition:
+        try:
+            return Transformer.from_pipeline(definition)
+        except ProjError:
+            pass
+    return chosen
 
 
 def reproject(geoms: np.ndarray, source: CRS, target: CRS) -> np.ndarray:
-    """``geoms`` (2-D) transformed from ``source`` to ``target``, as ``GeoSeries.to_crs`` does."""
+    """``geoms`` (2-D) transformed from ``source`` to ``target``, as ``GeoSeries.to_crs`` does.
+
+    Raises
+    ------
+    CRSError
+        When PROJ cannot transform the coordinates (one line naming both CRSs).
+    """
     if source.equals(target):
         return geoms
     transformer = _transformer(source, target)
 
     def move(coords: np.ndarray) -> np.ndarray:
-        x, y = transformer.transform(coords[:, 0], coords[:, 1])
+        x, y = transformer.transform(coords[:, 0], coords[:, 1], errcheck=True)
         return np.column_stack([x, y])
 
-    return shapely.transform(geoms, move)
+    try:
+        return shapely.transform(geoms, move)
+    except ProjError as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else "transformation failed"
+        raise CRSError(f"cannot transform from {_crs_name(source)} to {_crs_name(target)}: {reason}") from exc
 
 
 def same_crs(*frames: gpd.GeoDataFrame) -> bool:

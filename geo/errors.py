@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["CRSError", "Problem", "RenewalError", "SourceError", "ValidationError"]
+__all__ = ["BalanceError", "CRSError", "CoverageError", "Problem", "RenewalError", "SourceError", "ValidationError"]
 
 
 class RenewalError(Exception):
@@ -80,3 +80,14 @@ class CRSError(RenewalError, ValueError):
 
 class SourceError(RenewalError, OSError):
     """A data source that cannot be read or written (path, format, encoding)."""
+
+
+class CoverageError(ValidationError):
+    """Statistics units that overlap: a feature there would be counted twice."""
+
+
+class BalanceError(RenewalError, ArithmeticError):
+    """An internal error: the districts and OUTSIDE do not add up to the layer's total.
+
+    Raised, never shown as a figure: a table whose rows do not add up is wrong.
+    """

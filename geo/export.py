@@ -24,7 +24,7 @@ from pyproj import CRS
 from layers import CATALOGUE
 
 from ._atomic import atomic_path
-from .crs import parse_crs
+from .crs import parse_crs, source_metric_crs
 from .errors import SourceError
 from .measure import feature_measures
 
@@ -159,15 +159,18 @@ def shapefile_zip_bytes(
     return buf.getvalue()
 
 
-def attribute_table(gdf: gpd.GeoDataFrame, layer: str, *, geometry: str = "wkt") -> pd.DataFrame:
-    """A layer as a plain table: catalogue fields, its measure (``length_m`` or ``area_m2``)
-    and its geometry as WKT in EPSG:4326 (``geometry="wkt"``) or as the lon/lat of a point
-    on it (``geometry="lonlat"``, for spreadsheets)."""
+def attribute_table(
+    gdf: gpd.GeoDataFrame, layer: str, *, geometry: str = "wkt", metric: CRS | None = None
+) -> pd.DataFrame:
+    """A layer as a plain table: catalogue fields, its measure (``length_m`` or ``area_m2``,
+    measured in ``metric``, by default the layer's Gauss-Kruger zone) and its geometry as WKT
+    in EPSG:4326 (``geometry="wkt"``) or as the lon/lat of a point on it
+    (``geometry="lonlat"``, for spreadsheets)."""
     spec = CATALOGUE[layer]
     table = pd.DataFrame(gdf[list(spec.field_names)]).reset_index(drop=True)
     if spec.measure in ("length", "area"):
         column = "length_m" if spec.measure == "length" else "area_m2"
-        table[column] = feature_measures(gdf, spec.geometry).round(3).to_numpy()
+        table[column] = feature_measures(gdf, spec.geometry, metric).round(3).to_numpy()
     lonlat = gdf.to_crs(4326).geometry
     if geometry == "wkt":
         table["wkt"] = shapely.to_wkt(lonlat.to_numpy(), rounding_precision=7)
@@ -196,13 +199,22 @@ def xlsx_bytes(sheets: Mapping[str, pd.DataFrame]) -> bytes:
 
 
 def layers_bytes(
-    layers: Mapping[str, gpd.GeoDataFrame], fmt: str, *, crs: str | None = None, encoding: str = "UTF-8"
+    layers: Mapping[str, gpd.GeoDataFrame],
+    fmt: str,
+    *,
+    crs: str | None = None,
+    encoding: str = "UTF-8",
+    metric: CRS | None = None,
 ) -> bytes:
     """Layers in one of :data:`EXPORT_FORMATS`, as the app downloads and the CLI writes them.
 
     GeoJSON and CSV hold one layer; GeoPackage, zipped Shapefile and XLSX hold any number.
     ``crs`` defaults to EPSG:4326, except that a GeoPackage keeps each layer's own CRS.
+    Tables measure lengths and areas in ``metric``, the source's metric CRS (default: the
+    one :func:`geo.crs.source_metric_crs` chooses for ``layers``). Every layer must have a
+    CRS, all the same one (CRSError otherwise).
     """
+    metric = source_metric_crs(layers) if metric is None else metric
     if fmt in ("geojson", "csv") and len(layers) != 1:
         raise SourceError(f"{'GeoJSON' if fmt == 'geojson' else 'CSV'} holds one layer: name it with --layer")
     if fmt == "geojson":
@@ -214,5 +226,6 @@ def layers_bytes(
         return shapefile_zip_bytes(layers, crs=crs or "EPSG:4326", encoding=encoding)
     if fmt not in ("csv", "xlsx"):
         raise SourceError(f"unknown format {fmt!r}; use {', '.join(EXPORT_FORMATS)}")
-    tables = {n: attribute_table(g, n, geometry="wkt" if fmt == "csv" else "lonlat") for n, g in layers.items()}
+    shape = "wkt" if fmt == "csv" else "lonlat"
+    tables = {n: attribute_table(g, n, geometry=shape, metric=metric) for n, g in layers.items()}
     return csv_bytes(next(iter(tables.values()))) if fmt == "csv" else xlsx_bytes(tables)

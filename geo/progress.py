@@ -15,12 +15,13 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from pyproj import CRS
 
 from layers import CATALOGUE
 
 from .errors import SourceError
-from .measure import to_metric
+from .crs import reproject, source_metric_crs
 
 __all__ = ["PROGRESS_COLUMNS", "Target", "load_targets", "measure_target", "plan_progress"]
 
@@ -51,7 +52,8 @@ class Target:
     layer : str
         Catalogue layer measured.
     measure : str
-        ``"count"``, ``"km"``, ``"ha"`` or ``"sum:<field>"``.
+        ``"count"``, ``"km"``, ``"ha"``, ``"sum:<field>"`` or ``"pct:<ratio>"`` (a ratio the
+        layer declares, in %: ``pct:intact`` is the road intact rate).
     value : float
         The plan's figure, in the measure's unit.
     where : dict
@@ -105,20 +107,48 @@ def _selected(gdf: gpd.GeoDataFrame, target: Target) -> gpd.GeoDataFrame:
 
 
 def measure_target(layers: dict[str, gpd.GeoDataFrame], target: Target, *, crs: str | int | CRS | None = None) -> float:
-    """What the data holds for ``target``, in the target's unit (0 when the layer is absent)."""
+    """What the data holds for ``target``, in the target's unit (0 when the layer is absent).
+
+    Lengths and areas are measured in ``crs`` when given, else in the source's metric CRS
+    (:func:`geo.crs.source_metric_crs`), the one the statistics use.
+    """
     gdf = layers.get(target.layer)
     if gdf is None or gdf.empty:
         return 0.0
     chosen = _selected(gdf, target)
     if target.measure == "count":
         return float(len(chosen))
-    if target.measure == "km":
-        return float(to_metric(chosen, crs).length.sum() / 1000.0) if len(chosen) else 0.0
-    if target.measure == "ha":
-        return float(to_metric(chosen, crs).area.sum() / 10_000.0) if len(chosen) else 0.0
+    if target.measure in ("km", "ha"):
+        metric = source_metric_crs(layers, crs)
+        geoms = reproject(chosen.geometry.to_numpy(), gdf.crs, metric)
+        if target.measure == "km":
+            return float(shapely.length(geoms).sum() / 1000.0)
+        return float(shapely.area(geoms).sum() / 10_000.0)
     if target.measure.startswith("sum:"):
         return float(pd.to_numeric(chosen[target.measure[4:]]).fillna(0).sum())
-    raise SourceError(f"target {target.id!r}: unknown measure {target.measure!r}; use count, km, ha or sum:<field>")
+    if target.measure.startswith("pct:"):
+        return _ratio(layers, chosen, target, crs)
+    raise SourceError(
+        f"target {target.id!r}: unknown measure {target.measure!r}; use count, km, ha, sum:<field> or pct:<ratio>"
+    )
+
+
+def _ratio(
+    layers: dict[str, gpd.GeoDataFrame], chosen: gpd.GeoDataFrame, target: Target, crs: str | int | CRS | None
+) -> float:
+    """A catalogue ratio of the chosen features (``pct:intact``), in %; NaN when its field is empty."""
+    spec = CATALOGUE[target.layer]
+    name = target.measure[4:]
+    ratio = next((r for r in spec.ratios if r.name == name), None)
+    if ratio is None:
+        known = ", ".join(f"pct:{r.name}" for r in spec.ratios) or "none"
+        raise SourceError(f"target {target.id!r}: layer {target.layer!r} has no ratio {name!r} (it has: {known})")
+    geoms = reproject(chosen.geometry.to_numpy(), chosen.crs, source_metric_crs(layers, crs))
+    amount = shapely.length(geoms) if spec.measure == "length" else shapely.area(geoms)
+    values = chosen[ratio.field]
+    whole = float(amount[values.notna().to_numpy(bool)].sum())
+    part = float(amount[values.isin(ratio.codes).to_numpy(bool)].sum())
+    return 100.0 * part / whole if whole > 0 else float("nan")
 
 
 def plan_progress(
@@ -133,9 +163,10 @@ def plan_progress(
         ``actual`` figure measured, ``difference`` = actual - target, and ``percent`` =
         100 * actual / target (NaN for a zero target).
     """
+    metric = source_metric_crs(layers, crs)
     rows = []
     for t in targets:
-        actual = measure_target(layers, t, crs=crs)
+        actual = measure_target(layers, t, crs=metric)
         percent = 100.0 * actual / t.value if t.value else float("nan")
         rows.append((t.id, t.zh, t.en, t.unit_zh, t.unit_en, float(t.value), actual, actual - t.value, percent))
     frame = pd.DataFrame(rows, columns=["id", *PROGRESS_COLUMNS]).set_index("id")

@@ -46,6 +46,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("NANGUAN_LANG", "zh", "Interface language first shown: zh or en."),
     Setting("NANGUAN_DEBUG", "0", "1: the command line shows tracebacks of unexpected errors."),
     Setting(
+        "NANGUAN_OVERLAP_TOLERANCE_M2",
+        "1",
+        "Largest overlap of two sub-districts accepted by the statistics, in m²; larger overlaps are refused.",
+    ),
+    Setting(
         "NANGUAN_MAX_UNZIPPED_MB",
         "500",
         "Largest uncompressed size of an imported archive, in MB; larger archives are refused before extraction.",
@@ -73,6 +78,8 @@ class Settings:
         ``"zh"`` or ``"en"``.
     max_unzipped_mb : float
         Archive size limit in MB.
+    overlap_tolerance_m2 : float
+        Largest overlap of two sub-districts accepted, m².
     debug : bool
         Whether the command line shows tracebacks of unexpected errors.
     """
@@ -85,6 +92,7 @@ class Settings:
     lang: str
     max_unzipped_mb: float
     debug: bool = False
+    overlap_tolerance_m2: float = 1.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -105,9 +113,15 @@ class Settings:
             max_mb = float(raw["NANGUAN_MAX_UNZIPPED_MB"])
         except ValueError:
             max_mb = 500.0
+        try:
+            tolerance = max(0.0, float(raw["NANGUAN_OVERLAP_TOLERANCE_M2"]))
+        except ValueError:
+            tolerance = 1.0
         lang = "en" if raw["NANGUAN_LANG"].strip().lower().startswith("en") else "zh"
         debug = raw["NANGUAN_DEBUG"].strip() == "1"
-        return cls(source, targets, basemap, offline, raw["TIANDITU_KEY"].strip(), lang, max_mb, debug)
+        return cls(
+            source, targets, basemap, offline, raw["TIANDITU_KEY"].strip(), lang, max_mb, debug, tolerance
+        )
 
     def names(self) -> tuple[str, ...]:
         """Attribute names, for tests and documentation."""

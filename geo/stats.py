@@ -1,94 +1,156 @@
 """Per-district statistics: kilometres, hectares, counts and households by sub-district.
 
-Semantics (also in README.md):
+The rules (also in README.md):
 
-- **Lengths and areas are clipped**: a road crossing two districts adds its part to each.
-- **Counts, households and resettled go whole** to the district holding the largest share
-  of the feature (by length, by area, or the district containing the point), so they are
-  integers and sum exactly to the layer totals. A feature whose largest share lies
-  outside every district counts in ``OUTSIDE``.
-- **Nothing is lost**: the ``TOTAL`` row is the unclipped layer total; the ``OUTSIDE``
-  row (shown when any feature or part of one lies outside all districts) holds the
-  difference, so districts + OUTSIDE = TOTAL.
+- **Clipped lengths and areas**: each feature is clipped to each district (a closed
+  polygon: its boundary belongs to it). A piece lying in the closure of *k* districts (a
+  road on the edge two sub-districts share, or in a sliver where they overlap within the
+  tolerance) counts 1/k of its measure to each, so a shared edge is never counted twice.
+  For a coverage (*k* ≤ 2) this is ``share_d = M(P_d) - ½ Σ_j M(P_d ∩ P_j)`` with
+  ``P_d = feature ∩ district d``. Polygon areas are not affected by edges, which have none.
+- **OUTSIDE is measured**: the part of each feature outside the union of all districts.
+- **TOTAL is the layer's own measure**, unclipped; after every computation the districts
+  plus OUTSIDE must equal TOTAL to 1e-9 relative, or :class:`~geo.errors.BalanceError` is
+  raised (an internal error, never printed as a figure).
+- **Whole counts**: a feature's count and its ``sums`` fields (households, resettled) go
+  whole to the district holding its largest share; ties go to the lowest district code;
+  OUTSIDE takes the feature only when its outside part is larger than every district's
+  share. A point goes to the district containing it; a point on a shared boundary to the
+  lowest code.
+- **Districts must form a coverage** (:mod:`geo.coverage`): overlaps above the tolerance
+  are refused.
+
+Which columns exist comes from the catalogue (:func:`stats_schema`): each layer says what
+it is measured by, which coded fields break the measure down and which fields are summed.
 
 Speed: features wholly inside one district are found with one prepared
 ``contains_properly`` test per district through an STRtree and measured without any
-intersection; only features that cross a district boundary are clipped.
+intersection; only features meeting a district boundary are clipped.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS
-from tqdm import tqdm
 
-from layers import CATALOGUE
+from layers import CATALOGUE, LayerSpec, units_layer
 
 from . import _parallel
-from .crs import metric_crs_for, reproject
-from .errors import SourceError
+from .coverage import DEFAULT_TOLERANCE_M2, check_coverage
+from .crs import reproject, source_metric_crs
+from .errors import BalanceError, SourceError
 
 __all__ = [
-    "MAIN_COLUMNS",
     "OUTSIDE",
-    "ROW_NAMES",
     "TOTAL",
     "Apportionment",
+    "DistrictIndex",
+    "StatColumn",
     "apportion",
     "district_stats",
+    "fill_ratios",
+    "schema_of",
     "select_districts",
     "stats_columns",
+    "stats_schema",
 ]
 
 log = logging.getLogger(__name__)
 
 OUTSIDE = "OUTSIDE"
 TOTAL = "TOTAL"
-#: Names of the two extra rows, Chinese and English.
-ROW_NAMES: dict[str, tuple[str, str]] = {OUTSIDE: ("区外", "Outside"), TOTAL: ("合计", "Total")}
 
-MAIN_COLUMNS: tuple[str, ...] = (
-    "district_code",
-    "district_name",
-    "roads_count",
-    "roads_km",
-    "pipes_count",
-    "pipes_km",
-    "parcels_count",
-    "parcels_ha",
-    "households",
-    "resettled",
-    "greenbelt_count",
-    "greenbelt_ha",
-)
+#: Relative tolerance of the balance check: districts + OUTSIDE = TOTAL.
+BALANCE_RTOL = 1e-9
 
-#: Breakdown columns: (layer, field, prefix) — one column per code of the field.
-BREAKDOWNS: tuple[tuple[str, str, str], ...] = (
-    ("roads", "status", "roads_km_"),
-    ("pipes", "utility", "pipes_km_"),
-    ("parcels", "kind", "parcels_ha_"),
-    ("facilities", "kind", "facilities_"),
-)
-
-_M_PER_KM = 1000.0
-_M2_PER_HA = 10_000.0
+_UNIT = {"length": ("km", 1000.0), "area": ("ha", 10_000.0)}
 
 
-def stats_columns() -> list[str]:
-    """All columns of :func:`district_stats`, in order."""
-    columns = list(MAIN_COLUMNS)
-    for layer, field, prefix in BREAKDOWNS:
-        if layer == "facilities":
-            columns.append("facilities_count")
-        columns += [prefix + code for code in CATALOGUE[layer].field(field).codes]
-    return columns
+@dataclass(frozen=True)
+class StatColumn:
+    """What one statistics column holds.
+
+    Attributes
+    ----------
+    name : str
+        Column name (``roads_km_open``).
+    layer : str
+        The catalogue layer measured.
+    kind : {"key", "count", "km", "ha", "sum", "pct"}
+        ``key`` for the district code and name; ``count`` features (whole, by largest
+        share); ``km`` or ``ha`` clipped lengths or areas; ``sum`` a field summed whole;
+        ``pct`` a catalogue :class:`~layers.spec.Ratio`, computed from the breakdown
+        columns of its field.
+    field, code : str or None
+        The breakdown field and its code (``status``, ``open``), or the summed field, or
+        the ratio's field (with no code).
+    codes : tuple of str
+        For ``pct``: the codes of ``field`` counted in the numerator.
+    """
+
+    name: str
+    layer: str
+    kind: Literal["key", "count", "km", "ha", "sum", "pct"]
+    field: str | None = None
+    code: str | None = None
+    codes: tuple[str, ...] = ()
+
+    @property
+    def integer(self) -> bool:
+        """Whether the column holds whole numbers."""
+        return self.kind in ("count", "sum")
+
+
+def stats_schema(catalogue: Mapping[str, LayerSpec] | None = None) -> tuple[StatColumn, ...]:
+    """Every column of :func:`district_stats`, in order, derived from the catalogue.
+
+    For each layer in catalogue order: ``<layer>_count``, ``<layer>_km`` (lines) or
+    ``<layer>_ha`` (polygons), then its summed fields and its ratios (``roads_intact_pct``);
+    after all layers, the breakdowns: ``<layer>_km_<code>``, ``<layer>_ha_<code>`` or, for
+    points, ``<layer>_<code>``. Context layers (key areas) have no columns.
+    """
+    catalogue = CATALOGUE if catalogue is None else catalogue
+    units = units_layer(dict(catalogue))
+    columns = [StatColumn("district_code", units.name, "key", "code"), StatColumn("district_name", units.name, "key")]
+    measured = [s for s in catalogue.values() if not s.units and not s.context]
+    for spec in measured:
+        columns.append(StatColumn(f"{spec.name}_count", spec.name, "count"))
+        if spec.measure in _UNIT:
+            unit = _UNIT[spec.measure][0]
+            columns.append(StatColumn(f"{spec.name}_{unit}", spec.name, unit))  # type: ignore[arg-type]
+        columns += [StatColumn(f, spec.name, "sum", f) for f in spec.sums]
+        columns += [StatColumn(r.column(spec.name), spec.name, "pct", r.field, None, r.codes) for r in spec.ratios]
+    for spec in measured:
+        unit = _UNIT[spec.measure][0] if spec.measure in _UNIT else None
+        for field in spec.breakdown:
+            for code in spec.field(field).codes:
+                name = f"{spec.name}_{unit}_{code}" if unit else f"{spec.name}_{code}"
+                columns.append(StatColumn(name, spec.name, unit or "count", field, code))  # type: ignore[arg-type]
+    names = [c.name for c in columns]
+    if len(set(names)) != len(names):
+        raise ValueError(f"the catalogue gives two statistics columns the same name: {names}")
+    return tuple(columns)
+
+
+def schema_of(table: pd.DataFrame) -> tuple[StatColumn, ...]:
+    """The column metadata a :func:`district_stats` table carries (the catalogue's when none)."""
+    raw = table.attrs.get("schema")
+    return tuple(StatColumn(**{**c, "codes": tuple(c.get("codes", ()))}) for c in raw) if raw else stats_schema()
+
+
+def stats_columns(catalogue: Mapping[str, LayerSpec] | None = None) -> list[str]:
+    """The names of :func:`stats_schema`'s columns, in order."""
+    return [c.name for c in stats_schema(catalogue)]
 
 
 @dataclass(frozen=True)
@@ -100,10 +162,10 @@ class Apportionment:
     total : ndarray of float, shape (n_features,)
         Each feature's whole measure (m or m²; 0 for points).
     part_feature, part_district : ndarray of int
-        One entry per (feature, district) piece; ``part_district == n_districts`` is the
-        piece outside every district.
+        One entry per (feature, district) piece with a share; ``part_district ==
+        n_districts`` is the piece outside every district.
     part_amount : ndarray of float
-        The measure of each piece, m or m².
+        The share of each piece, m or m² (1/k of what lies on k districts).
     owner : ndarray of int, shape (n_features,)
         The district holding each feature's largest share, ``n_districts`` for outside.
     """
@@ -134,36 +196,100 @@ class DistrictIndex:
     ----------
     geoms : ndarray of shapely geometries
         The districts in a metric CRS, prepared.
+    rank : ndarray of int
+        Each district's rank by code (0 for the lowest), for breaking ties.
     tree : STRtree
         Spatial index over ``geoms``.
     union : shapely geometry
         Their union, prepared: what lies outside it lies outside every district.
+    touching : ndarray of int
+        Keys ``i * n + j`` (i < j) of the district pairs that share an edge or overlap:
+        the only pairs whose pieces of one feature can overlap in length.
+    overlapping : ndarray of int
+        Keys of the pairs that overlap in area (slivers within the tolerance).
     """
 
     geoms: np.ndarray
+    rank: np.ndarray
     tree: shapely.STRtree
     union: shapely.Geometry
+    touching: np.ndarray
+    overlapping: np.ndarray
 
     @classmethod
-    def build(cls, geoms: np.ndarray) -> DistrictIndex:
-        """Index ``geoms`` (a metric-CRS array of non-overlapping polygons)."""
+    def build(cls, geoms: np.ndarray, rank: np.ndarray | None = None) -> DistrictIndex:
+        """Index ``geoms``, a metric-CRS array of districts forming a coverage."""
         geoms = np.asarray(geoms)
+        n = len(geoms)
+        rank = np.arange(n) if rank is None else np.asarray(rank)
+        tree = shapely.STRtree(geoms)
+        a, b = tree.query(geoms, predicate="intersects")
+        keep = a < b
+        a, b = a[keep], b[keep]
+        shared = shapely.intersection(geoms[a], geoms[b]) if len(a) else np.zeros(0, dtype=object)
+        area = shapely.area(shared)
+        line = shapely.length(shared)
+        touching = np.sort(a[(line > 0) | (area > 0)] * n + b[(line > 0) | (area > 0)])
+        overlapping = np.sort(a[area > 0] * n + b[area > 0])
+        # The general union, not coverage_union_all: real boundaries are seldom noded alike
+        # (a vertex on a neighbour's edge), and then a coverage union is undefined.
+        union = shapely.union_all(geoms) if n else shapely.Polygon()
         shapely.prepare(geoms)
-        union = shapely.coverage_union_all(geoms) if len(geoms) else shapely.Polygon()
         shapely.prepare(union)
-        return cls(geoms, shapely.STRtree(geoms), union)
+        return cls(geoms, rank, tree, union, touching, overlapping)
 
     @classmethod
-    def copy_of(cls, geoms: np.ndarray) -> DistrictIndex:
+    def copy_of(cls, geoms: np.ndarray, rank: np.ndarray | None = None) -> DistrictIndex:
         """Index a private copy of ``geoms``, safe to use in another thread."""
-        return cls.build(shapely.from_wkb(shapely.to_wkb(geoms)))
+        return cls.build(shapely.from_wkb(shapely.to_wkb(geoms)), rank)
 
     def __len__(self) -> int:
         return len(self.geoms)
 
 
+def _group_starts(sorted_keys: np.ndarray) -> np.ndarray:
+    """Where each run of equal values starts in a sorted array."""
+    return np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]]) if len(sorted_keys) else np.zeros(0, int)
+
+
+def _pairs_within_groups(starts: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """All index pairs (p, q), p < q, of elements in the same group of a grouped array."""
+    ends = np.r_[starts[1:], n]
+    sizes = ends - starts
+    firsts, seconds = [], []
+    for start, size in zip(starts[sizes > 1], sizes[sizes > 1], strict=True):
+        i, j = np.triu_indices(int(size), k=1)
+        firsts.append(i + start)
+        seconds.append(j + start)
+    if not firsts:
+        return np.zeros(0, int), np.zeros(0, int)
+    return np.concatenate(firsts), np.concatenate(seconds)
+
+
+def _owners(
+    feature: np.ndarray, district: np.ndarray, share: np.ndarray, outside: np.ndarray, rank: np.ndarray, owner: np.ndarray
+) -> None:
+    """Set ``owner`` of each feature with pieces: the largest share, ties to the lowest code.
+
+    A share within 1e-9 relative of the largest counts as a tie (a parcel cut exactly in
+    half measures its halves with float noise). OUTSIDE wins only when strictly larger.
+    """
+    if not len(feature):
+        return
+    n_feat = len(owner)
+    best = np.zeros(n_feat)
+    np.maximum.at(best, feature, share)
+    tied = share >= best[feature] * (1 - BALANCE_RTOL)
+    f, d = feature[tied], district[tied]
+    order = np.lexsort((rank[d], f))
+    f, d = f[order], d[order]
+    first = _group_starts(f)
+    wins = best[f[first]] >= outside[f[first]]
+    owner[f[first][wins]] = d[first][wins]
+
+
 def apportion(features: np.ndarray, index: DistrictIndex, kind: str) -> Apportionment:
-    """Split features among districts.
+    """Split features among districts by the rules of this module.
 
     Parameters
     ----------
@@ -173,184 +299,240 @@ def apportion(features: np.ndarray, index: DistrictIndex, kind: str) -> Apportio
         The districts.
     kind : {"length", "area", "count"}
         What to measure; ``"count"`` is for points, which go to the district containing
-        them (the first one, when a point lies on a shared boundary).
+        them (the lowest code when a point lies on a shared boundary).
     """
     districts = index.geoms
     n_feat, n_dist = len(features), len(districts)
     total = _measure(features, kind)
     owner = np.full(n_feat, n_dist, dtype=np.int64)
-    if n_feat == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return Apportionment(total, empty, empty, np.zeros(0), owner)
+    empty_i, empty_f = np.zeros(0, dtype=np.int64), np.zeros(0)
+    if n_feat == 0 or n_dist == 0:
+        out_f = np.flatnonzero(total > 0)
+        return Apportionment(total, out_f, np.full(len(out_f), n_dist), total[out_f], owner)
     tree = shapely.STRtree(features)
 
     if kind == "count":
         d_idx, f_idx = tree.query(districts, predicate="intersects")
-        order = np.lexsort((d_idx, f_idx))
-        f_sorted, d_sorted = f_idx[order], d_idx[order]
-        first = np.r_[True, f_sorted[1:] != f_sorted[:-1]] if len(f_sorted) else np.zeros(0, bool)
-        owner[f_sorted[first]] = d_sorted[first]
-        zero = np.zeros(0, dtype=np.int64)
-        return Apportionment(total, zero, zero, np.zeros(0), owner)
+        _owners(f_idx, d_idx, np.ones(len(f_idx)), np.zeros(n_feat), index.rank, owner)
+        return Apportionment(total, empty_i, empty_i, empty_f, owner)
 
-    # Wholly inside one district: no intersection needed.
+    # Wholly inside one district's interior: no intersection needed.
     in_d, in_f = _parallel.query(tree, districts, "contains_properly")
     owner[in_f] = in_d
     inside = np.zeros(n_feat, dtype=bool)
     inside[in_f] = True
 
-    # Crossing a boundary, or outside: clip against each district they meet. A feature
-    # within the districts' union needs one clip fewer: its last piece is what remains.
+    # Meeting a boundary, or outside: clip against each district met.
     rest = np.flatnonzero(~inside)
     q_f, q_d = index.tree.query(features[rest], predicate="intersects")
     q_f = rest[q_f]
     order = np.lexsort((q_d, q_f))
     q_f, q_d = q_f[order], q_d[order]
-    covered = np.zeros(n_feat, dtype=bool)
-    covered[rest] = shapely.contains_properly(index.union, features[rest])
-    last = np.r_[q_f[1:] != q_f[:-1], True] if len(q_f) else np.zeros(0, dtype=bool)
-    remainder = last & covered[q_f]
-    amounts = np.zeros(len(q_f))
-    clip = ~remainder
-    amounts[clip] = _measure(_parallel.intersection(features[q_f[clip]], districts[q_d[clip]]), kind)
-    others = np.bincount(q_f[clip], weights=amounts[clip], minlength=n_feat)
-    amounts[remainder] = total[q_f[remainder]] - others[q_f[remainder]]
-    keep = amounts > 0
-    q_f, q_d, amounts = q_f[keep], q_d[keep], amounts[keep]
+    pieces = _parallel.intersection(features[q_f], districts[q_d])
+    shares = _measure(pieces, kind)
 
-    clipped = np.bincount(q_f, weights=amounts, minlength=n_feat)
-    outside = np.where(inside, 0.0, total - clipped)
-    # Float noise of a feature exactly on a boundary is not "outside".
-    outside[np.abs(outside) <= 1e-9 * np.maximum(total, 1.0)] = 0.0
+    # What lies in the closure of two districts counts half to each.
+    p, q = _pairs_within_groups(_group_starts(q_f), len(q_f))
+    lo, hi = np.minimum(q_d[p], q_d[q]), np.maximum(q_d[p], q_d[q])
+    pairs = index.overlapping if kind == "area" else index.touching
+    near = np.isin(lo * n_dist + hi, pairs)
+    p, q = p[near], q[near]
+    if len(p):
+        shared = _measure(_parallel.intersection(pieces[p], pieces[q]), kind)
+        np.subtract.at(shares, p, shared / 2)
+        np.subtract.at(shares, q, shared / 2)
 
-    if len(q_f):
-        order = np.lexsort((-amounts, q_f))
-        f_sorted = q_f[order]
-        first = np.r_[True, f_sorted[1:] != f_sorted[:-1]]
-        best_f, best_d, best_amount = f_sorted[first], q_d[order][first], amounts[order][first]
-        wins = best_amount >= outside[best_f]
-        owner[best_f[wins]] = best_d[wins]
+    outside = np.zeros(n_feat)
+    met = np.zeros(n_feat, dtype=bool)
+    met[q_f] = True
+    loose = rest[~met[rest]]
+    outside[loose] = total[loose]
+    crossing = rest[met[rest]]
+    if len(crossing):
+        crossing = crossing[~shapely.contains_properly(index.union, features[crossing])]
+        outside[crossing] = _measure(shapely.difference(features[crossing], index.union), kind)
 
-    out_f = np.flatnonzero(outside != 0.0)
+    keep = shares > 0
+    q_f, q_d, shares = q_f[keep], q_d[keep], shares[keep]
+    _owners(q_f, q_d, shares, outside, index.rank, owner)
+
+    out_f = np.flatnonzero(outside > 0)
     part_feature = np.concatenate([in_f, q_f, out_f])
     part_district = np.concatenate([in_d, q_d, np.full(len(out_f), n_dist)])
-    part_amount = np.concatenate([total[in_f], amounts, outside[out_f]])
+    part_amount = np.concatenate([total[in_f], shares, outside[out_f]])
     return Apportionment(total, part_feature, part_district, part_amount, owner)
 
 
-def _per_district(index: np.ndarray, weights: np.ndarray | None, n_bins: int) -> np.ndarray:
-    return np.bincount(index, weights=weights, minlength=n_bins)[:n_bins]
-
-
 def _layer_columns(
-    name: str, gdf: gpd.GeoDataFrame | None, districts: np.ndarray, metric: CRS
-) -> dict[str, np.ndarray]:
-    """The statistics columns one layer contributes, per district plus the outside bin."""
-    spec = CATALOGUE[name]
-    n_bins = len(districts) + 1
-    zeros = np.zeros(n_bins)
+    spec: LayerSpec, columns: list[StatColumn], gdf: gpd.GeoDataFrame | None, index: DistrictIndex
+) -> dict[str, tuple[np.ndarray, float]]:
+    """One layer's columns: values per district plus the outside bin, and the layer's total.
+
+    ``gdf`` is already in the metric CRS. The total is what the layer itself holds,
+    computed without the apportionment, for the balance check.
+    """
+    n_bins = len(index) + 1
+    out: dict[str, tuple[np.ndarray, float]] = {}
     if gdf is None or gdf.empty:
-        ap = None
-    else:
-        geoms = reproject(gdf.geometry.to_numpy(), gdf.crs, metric)
-        ap = apportion(geoms, DistrictIndex.copy_of(districts), spec.measure)
-    cols: dict[str, np.ndarray] = {}
-    unit_div = _M_PER_KM if spec.measure == "length" else _M2_PER_HA
-    suffix = "km" if spec.measure == "length" else "ha"
+        return {c.name: (np.zeros(n_bins), 0.0) for c in columns}
+    geoms = gdf.geometry.to_numpy()
+    ap = apportion(geoms, index, spec.measure)
+    whole = _measure(geoms, spec.measure)
+    for col in columns:
+        mask = np.ones(len(gdf), dtype=bool) if col.code is None else (gdf[col.field] == col.code).to_numpy(bool)
+        if col.kind == "count":
+            values = np.bincount(ap.owner[mask], minlength=n_bins).astype(float)
+            total = float(mask.sum())
+        elif col.kind == "sum":
+            numbers = pd.to_numeric(gdf[col.field]).fillna(0).to_numpy(dtype=float)
+            values = np.bincount(ap.owner, weights=numbers, minlength=n_bins)
+            total = float(numbers.sum())
+        else:
+            divisor = _UNIT[spec.measure][1]
+            keep = mask[ap.part_feature]
+            values = np.bincount(ap.part_district[keep], weights=ap.part_amount[keep], minlength=n_bins) / divisor
+            total = float(whole[mask].sum()) / divisor
+        out[col.name] = (values, total)
+    return out
 
-    def counts(mask: np.ndarray | None = None) -> np.ndarray:
-        if ap is None:
-            return zeros.copy()
-        owners = ap.owner if mask is None else ap.owner[mask]
-        return _per_district(owners, None, n_bins)
 
-    def measured(mask: np.ndarray | None = None) -> np.ndarray:
-        if ap is None:
-            return zeros.copy()
-        keep = np.ones(len(ap.part_feature), bool) if mask is None else mask[ap.part_feature]
-        return _per_district(ap.part_district[keep], ap.part_amount[keep], n_bins) / unit_div
+def fill_ratios(table: pd.DataFrame, schema: tuple[StatColumn, ...]) -> pd.DataFrame:
+    """Set each ``pct`` column of ``table`` from the same row's breakdown columns, in place.
 
-    if name != "facilities":
-        cols[f"{name}_count"] = counts()
-        cols[f"{name}_{suffix}"] = measured()
-    if name == "parcels":
-        for field in ("households", "resettled"):
-            if ap is None or gdf is None:
-                cols[field] = zeros.copy()
-            else:
-                values = gdf[field].fillna(0).to_numpy(dtype=float)
-                cols[field] = _per_district(ap.owner, values, n_bins)
-    for layer, field, prefix in BREAKDOWNS:
-        if layer != name:
+    Percent = 100 × (measure in the ratio's codes) ÷ (measure in any code of its field);
+    NaN where that field has no measure in the row. Every row, ``TOTAL`` included, is the
+    ratio of that row's own sums, so a total is never a sum or mean of percentages.
+    Returns ``table``.
+    """
+    for col in schema:
+        if col.kind != "pct":
             continue
-        if name == "facilities":
-            cols["facilities_count"] = counts()
-        values = None if gdf is None else gdf[field].to_numpy()
-        for code in spec.field(field).codes:
-            mask = None if values is None else values == code
-            cols[prefix + code] = counts(mask) if name == "facilities" else measured(mask)
-    return cols
+        parts = [c for c in schema if c.layer == col.layer and c.field == col.field and c.kind in ("km", "ha")]
+        whole = table[[c.name for c in parts]].sum(axis=1).to_numpy(dtype=float)
+        part = table[[c.name for c in parts if c.code in col.codes]].sum(axis=1).to_numpy(dtype=float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            table[col.name] = np.where(whole > 0, 100.0 * part / np.where(whole > 0, whole, 1.0), np.nan)
+    return table
 
 
-def _is_integer_column(column: str) -> bool:
-    return column.endswith("_count") or column in ("households", "resettled") or (column.startswith("facilities_"))
+def _check_balance(name: str, values: np.ndarray, total: float, *, integer: bool) -> None:
+    """Raise :class:`BalanceError` unless the districts and OUTSIDE add up to ``total``."""
+    got = float(values.sum())
+    ok = got == total if integer else abs(got - total) <= BALANCE_RTOL * max(abs(total), 1e-9)
+    if not ok:
+        raise BalanceError(
+            f"internal error in column {name}: the sub-districts and OUTSIDE add up to {got!r} but the layer "
+            f"holds {total!r}; the table is withheld rather than shown wrong (please report the data)"
+        )
 
 
-def district_stats(layers: dict[str, gpd.GeoDataFrame], *, crs: str | int | CRS | None = None) -> pd.DataFrame:
+def district_stats(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    *,
+    crs: str | int | CRS | None = None,
+    tolerance_m2: float = DEFAULT_TOLERANCE_M2,
+    catalogue: Mapping[str, LayerSpec] | None = None,
+    on_layer: Callable[[str], None] | None = None,
+) -> pd.DataFrame:
     """Lengths, areas, counts and households per district, with OUTSIDE and TOTAL rows.
 
     Parameters
     ----------
-    layers : dict of str to GeoDataFrame
-        Validated catalogue layers (see :func:`geo.io.load_layers`); ``districts`` is
-        required, other layers may be absent (their columns are zero).
+    layers : mapping of str to GeoDataFrame
+        Validated catalogue layers in one CRS (see :func:`geo.io.load_layers`); the
+        statistics units (``districts``) are required, other layers may be absent (their
+        columns are zero).
     crs : CRS-like, optional
-        Metric CRS to measure in; default the CGCS2000 3-degree Gauss-Kruger zone of the
-        districts' centre (EPSG:4551 for Nanguan).
+        Metric CRS to measure in; default :func:`geo.crs.source_metric_crs` (the CGCS2000
+        3-degree Gauss-Kruger zone of the source's centre, EPSG:4551 for Nanguan).
+    tolerance_m2 : float
+        Largest overlap between two districts accepted, m²; larger ones are refused.
+    catalogue : mapping, optional
+        The layer catalogue (default :data:`layers.CATALOGUE`).
+    on_layer : callable, optional
+        Called with each layer's name when it has been measured (for a progress bar).
 
     Returns
     -------
     DataFrame
         Indexed by district code, one row per district in the layer's order (zeros where
         nothing falls), then ``OUTSIDE`` when anything lies outside all districts, then
-        ``TOTAL``. Columns are :func:`stats_columns`: lengths in km (``*_km``), areas in ha
-        (``*_ha``), counts and households as integers.
-    """
-    if "districts" not in layers:
-        raise SourceError("the source has no 'districts' layer; statistics need the sub-district boundaries")
-    districts_gdf = layers["districts"]
-    metric = metric_crs_for(districts_gdf, crs)
-    districts = reproject(districts_gdf.geometry.to_numpy(), districts_gdf.crs, metric)
-    n = len(districts)
-    # Largest layers first, so the longest job starts at once and the others fill in.
-    names = sorted((n_ for n_ in CATALOGUE if n_ != "districts"), key=lambda n_: -len(layers.get(n_, ())))
-    columns: dict[str, np.ndarray] = {}
-    # Layers are measured side by side: PROJ and GEOS release the GIL.
-    with (
-        ThreadPoolExecutor(_parallel.workers()) as pool,
-        tqdm(total=len(names), desc="measuring", unit="layer", disable=None, leave=False) as bar,
-    ):
-        futures = {pool.submit(_layer_columns, name, layers.get(name), districts, metric): name for name in names}
-        for future in as_completed(futures):
-            columns.update(future.result())
-            bar.update()
-            log.info("measured %s in %s", futures[future], metric.name)
+        ``TOTAL``, the layers' own unclipped figures. Columns are :func:`stats_columns`:
+        lengths in km (``*_km``), areas in ha (``*_ha``), counts and sums as int64. The
+        two extra rows have an empty ``district_name``: the words are the caller's.
+        ``attrs`` carries the column metadata (``"schema"``, read it with
+        :func:`schema_of`), the tolerated coverage flaws (``"warnings"``, one line each)
+        and the metric CRS measured in (``"crs"``), all plain JSON values.
 
-    ordered = [c for c in stats_columns() if c not in ("district_code", "district_name")]
-    body = pd.DataFrame({c: columns[c] for c in ordered})
-    total = body.sum(axis=0)
-    codes = [*districts_gdf["code"].astype(str), OUTSIDE]
-    body.index = pd.Index(codes, name="code")
-    show_outside = bool((body.loc[OUTSIDE].abs() > 0).any())
-    table = body.iloc[:n] if not show_outside else body
-    table = pd.concat([table, total.to_frame(TOTAL).T])
+    Raises
+    ------
+    SourceError
+        Without the districts layer.
+    CRSError
+        When a layer has no CRS, or layers differ in CRS.
+    CoverageError
+        When districts overlap by more than ``tolerance_m2``.
+    BalanceError
+        When a column's districts and OUTSIDE do not add up to its TOTAL (internal error).
+    """
+    catalogue = CATALOGUE if catalogue is None else catalogue
+    units = units_layer(dict(catalogue))
+    if units.name not in layers:
+        raise SourceError(f"the source has no {units.name!r} layer; statistics need the sub-district boundaries")
+    present = {n: g for n, g in layers.items() if n in catalogue}
+    metric = source_metric_crs(present, crs)
+    districts_gdf = layers[units.name]
+    codes = districts_gdf[units.id_field].astype(str).tolist()
+    districts = reproject(districts_gdf.geometry.to_numpy(), districts_gdf.crs, metric)
+    warnings = check_coverage(districts, codes, tolerance_m2=tolerance_m2, layer=units.name)
+    rank = np.argsort(np.argsort(np.array(codes, dtype=object), kind="stable"), kind="stable")
+    n = len(districts)
+    schema = stats_schema(catalogue)
+    by_layer: dict[str, list[StatColumn]] = {}
+    for col in schema:
+        if col.kind not in ("key", "pct"):
+            by_layer.setdefault(col.layer, []).append(col)
+
+    def measure(name: str) -> dict[str, tuple[np.ndarray, float]]:
+        gdf = layers.get(name)
+        if gdf is not None and not gdf.empty:
+            gdf = gdf.set_geometry(reproject(gdf.geometry.to_numpy(), gdf.crs, metric), crs=metric)
+        return _layer_columns(catalogue[name], by_layer[name], gdf, DistrictIndex.copy_of(districts, rank))
+
+    # Largest layers first, so the longest job starts at once and the others fill in.
+    names = sorted(by_layer, key=lambda n_: -len(layers.get(n_, ())))
+    results: dict[str, tuple[np.ndarray, float]] = {}
+    # Layers are measured side by side: PROJ and GEOS release the GIL.
+    with ThreadPoolExecutor(_parallel.workers()) as pool:
+        futures = {pool.submit(measure, name): name for name in names}
+        for future in as_completed(futures):
+            results.update(future.result())
+            log.info("measured %s in %s", futures[future], metric.name)
+            if on_layer is not None:
+                on_layer(futures[future])
+
+    measured = [c for c in schema if c.kind not in ("key", "pct")]
+    body = {c.name: results[c.name][0] for c in measured}
+    totals = {c.name: results[c.name][1] for c in measured}
+    for col in measured:
+        _check_balance(col.name, body[col.name], totals[col.name], integer=col.integer)
+    table = pd.DataFrame(body, index=pd.Index([*codes, OUTSIDE], name="code"))
+    show_outside = bool((table.loc[OUTSIDE].abs() > 0).any())
+    if not show_outside:
+        table = table.iloc[:n]
+    table = pd.concat([table, pd.DataFrame([totals], index=pd.Index([TOTAL], name="code"))])
     table.index.name = "code"
-    for c in ordered:
-        if _is_integer_column(c):
-            table[c] = table[c].round().astype("int64")
+    for col in schema:
+        if col.integer:
+            table[col.name] = table[col.name].round().astype("int64")
+    fill_ratios(table, schema)
+    table = table[[c.name for c in schema if c.kind != "key"]]
     extra = [OUTSIDE, TOTAL] if show_outside else [TOTAL]
-    table.insert(0, "district_name", [*districts_gdf["name"].astype(str), *(ROW_NAMES[k][0] for k in extra)])
+    table.insert(0, "district_name", [*districts_gdf["name"].astype(str), *("" for _ in extra)])
     table.insert(0, "district_code", table.index.to_list())
+    table.attrs["schema"] = [dataclasses.asdict(c) for c in schema]
+    table.attrs["warnings"] = [str(w) for w in warnings]
+    table.attrs["crs"] = metric.to_string()
     log.info("statistics for %d districts (%s)", n, "with outside parts" if show_outside else "nothing outside")
     return table
 
@@ -366,8 +548,9 @@ def select_districts(table: pd.DataFrame, codes: tuple[str, ...]) -> pd.DataFram
     rows = table[table.index.isin(codes)]
     total = rows.drop(columns=["district_code", "district_name"]).sum(axis=0)
     out = pd.concat([rows, total.to_frame(TOTAL).T])
-    out.loc[TOTAL, ["district_code", "district_name"]] = [TOTAL, ROW_NAMES[TOTAL][0]]
+    out.loc[TOTAL, ["district_code", "district_name"]] = [TOTAL, ""]
     for column in rows.columns[2:]:
         out[column] = out[column].astype(rows[column].dtype)
     out.index.name = table.index.name
-    return out
+    out.attrs = dict(table.attrs)
+    return fill_ratios(out, schema_of(out))

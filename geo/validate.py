@@ -165,8 +165,8 @@ def problems(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> list[Problem]:
 
     Checks: CRS present; geometry present, valid, non-empty and of the layer's family;
     required fields present and filled; values in the allowed set; numbers numeric,
-    whole where counts, not below their minimum; ids unique; and for parcels
-    ``0 <= resettled <= households``. Expects coded values already normalised.
+    whole where counts, not below their minimum; ids unique; and the layer's cross-field
+    rules (``resettled <= households``). Expects coded values already normalised.
     """
     found: list[Problem] = []
     if gdf.crs is None:
@@ -203,15 +203,19 @@ def problems(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> list[Problem]:
         for v in dict.fromkeys(dup.astype(str)):
             found.append(Problem(spec.name, v, spec.id_field, "duplicate id"))
 
-    if spec.name == "parcels" and {"households", "resettled"} <= set(gdf.columns):
-        hh = pd.to_numeric(gdf["households"], errors="coerce")
-        rs = pd.to_numeric(gdf["resettled"], errors="coerce")
-        for i in np.flatnonzero(((rs > hh) & (hh >= 0)).fillna(False).to_numpy()):
-            found.append(
-                Problem(
-                    spec.name, ids[i], "resettled", f"resettled ({rs.iloc[i]:g}) exceeds households ({hh.iloc[i]:g})"
+    for rule in spec.rules:
+        if {rule.field, rule.limit} <= set(gdf.columns):
+            value = pd.to_numeric(gdf[rule.field], errors="coerce")
+            limit = pd.to_numeric(gdf[rule.limit], errors="coerce")
+            for i in np.flatnonzero(((value > limit) & (limit >= 0)).fillna(False).to_numpy()):
+                found.append(
+                    Problem(
+                        spec.name,
+                        ids[i],
+                        rule.field,
+                        f"{rule.field} ({value.iloc[i]:g}) exceeds {rule.limit} ({limit.iloc[i]:g})",
+                    )
                 )
-            )
     return found
 
 

@@ -43,4 +43,7 @@ SPEC = LayerSpec(
     style=Style(by="kind", weight=1.5, fill_opacity=0.12, dash_by=()),
     measure="area",
     unit_zh="处",
+    z=5,
+    filters=("kind",),
+    context=True,
 )

@@ -31,4 +31,6 @@ SPEC = LayerSpec(
     ),
     style=Style(by="kind", weight=1.5, fill_opacity=0.05, dash_by=()),
     measure="area",
+    z=0,
+    units=True,
 )

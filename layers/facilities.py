@@ -28,4 +28,7 @@ SPEC = LayerSpec(
     style=Style(by="kind", radius=4.0, fill_opacity=0.8),
     measure="count",
     unit_zh="处",
+    z=50,
+    breakdown=("kind",),
+    filters=("kind",),
 )

@@ -31,4 +31,6 @@ SPEC = LayerSpec(
     style=Style(by="kind", weight=1.5, fill_opacity=0.5),
     measure="area",
     unit_zh="处",
+    z=10,
+    filters=("kind",),
 )

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from geo.stats import StatColumn, schema_of, stats_schema
+
 from . import CATALOGUE
 
-__all__ = ["BASEMAP_LABELS", "UI", "column_label", "row_label", "text"]
+__all__ = ["BASEMAP_LABELS", "UI", "column_label", "labelled_table", "named_rows", "row_label", "text"]
 
 #: The page's own words: key -> (Chinese, English).
 UI: dict[str, tuple[str, str]] = {
@@ -85,7 +87,6 @@ FORMAT_LABELS: dict[str, str] = {
 }
 
 _ROWS = {"OUTSIDE": ("区外", "Outside"), "TOTAL": ("合计", "Total")}
-_UNITS = {"km": "km", "ha": "ha"}
 
 
 def text(key: str, lang: str, **values: object) -> str:
@@ -102,48 +103,48 @@ def row_label(code: str, name: str, lang: str) -> str:
     return name
 
 
-def column_label(column: str, lang: str) -> str:
+def _schema() -> dict[str, StatColumn]:
+    return {c.name: c for c in stats_schema()}
+
+
+def column_label(column: str | StatColumn, lang: str) -> str:
     """The header of a statistics column, built from the catalogue's labels.
 
     ``roads_km`` becomes "道路 (km)" / "Roads (km)"; ``pipes_km_heat`` becomes
-    "管线·供热 (km)"; ``households`` the parcel field's label.
+    "管线·供热 (km)"; ``households`` the parcel field's label; ``roads_intact_pct``
+    "道路完好率 (%)" / "Roads intact rate (%)".
     """
-    zh = lang == "zh"
-    if column == "district_code":
-        return CATALOGUE["districts"].field("code").label(lang)
-    if column == "district_name":
-        return CATALOGUE["districts"].label(lang)
-    if column in ("households", "resettled"):
-        return CATALOGUE["parcels"].field(column).label(lang)
-    layer, _, rest = column.partition("_")
-    spec = CATALOGUE[layer]
-    measure, _, code = rest.partition("_")
-    if measure == "count":
-        return f"{spec.label(lang)}{'数' if zh else ' count'}"
-    if measure in _UNITS:
-        unit = _UNITS[measure]
-        if not code:
-            return f"{spec.label(lang)} ({unit})"
-        return f"{spec.label(lang)}·{_choice_label(layer, code, lang)} ({unit})"
-    return f"{spec.label(lang)}·{_choice_label(layer, rest, lang)}"
+    col = column if isinstance(column, StatColumn) else _schema()[column]
+    spec = CATALOGUE[col.layer]
+    if col.kind == "key":
+        return spec.field(col.field).label(lang) if col.field else spec.label(lang)
+    if col.kind == "sum":
+        return spec.field(col.field or "").label(lang)
+    if col.kind == "pct":
+        ratio = next(r for r in spec.ratios if r.column(spec.name) == col.name)
+        return f"{spec.label(lang)}{'' if lang == 'zh' else ' '}{ratio.label(lang)} (%)"
+    head = spec.label(lang)
+    if col.code is not None and col.field is not None:
+        head += "·" + spec.field(col.field).value_label(col.code, lang)
+    elif col.kind == "count":
+        head += "数" if lang == "zh" else " count"
+    return f"{head} ({col.kind})" if col.kind in ("km", "ha") else head
 
 
-def _choice_label(layer: str, code: str, lang: str) -> str:
-    spec = CATALOGUE[layer]
-    for f in spec.fields:
-        c = f.choice(code)
-        if c is not None:
-            return c.zh if lang == "zh" else c.en
-    return code
-
-
-def labelled_table(table: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """A statistics table as people read it: headers and OUTSIDE/TOTAL names in ``lang``."""
+def named_rows(table: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """A statistics table with the OUTSIDE and TOTAL rows named in ``lang`` (区外, 合计)."""
     out = table.copy()
     out["district_name"] = [
         row_label(c, n, lang) for c, n in zip(out["district_code"], out["district_name"], strict=True)
     ]
-    return out.rename(columns={c: column_label(c, lang) for c in out.columns})
+    return out
+
+
+def labelled_table(table: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """A statistics table as people read it: headers and OUTSIDE/TOTAL names in ``lang``."""
+    out = named_rows(table, lang)
+    schema = {c.name: c for c in schema_of(table)}
+    return out.rename(columns={c: column_label(schema[c], lang) for c in out.columns if c in schema})
 
 
 @dataclass(frozen=True)
@@ -158,18 +159,24 @@ class Card:
 
 
 def progress_cards(frame: pd.DataFrame, lang: str) -> list[Card]:
-    """The rows of :func:`geo.progress.plan_progress` as cards: "96 段", "+0", "目标 96 · 100%"."""
+    """The rows of :func:`geo.progress.plan_progress` as cards: "96 段", "+0", "目标 96 · 100%".
+
+    A target in % (the road intact rate) is a floor: met at or above it, its note "目标 98 %".
+    """
     cards = []
     for _, row in frame.iterrows():
         unit = row["unit_zh"] if lang == "zh" else row["unit_en"]
         diff = round(float(row["difference"]), 3) + 0.0  # + 0.0 turns -0.0 into 0.0
+        # A rate's target is a floor ("达到98%以上"), and its percent of the target means nothing.
+        rate = unit == "%"
+        note = f"{text('target', lang)} {row['target']:,.4g}" + (" %" if rate else f" · {row['percent']:.0f}%")
         cards.append(
             Card(
                 label=row["label_zh"] if lang == "zh" else row["label_en"],
-                value=f"{row['actual']:,.4g} {unit}",
-                delta=f"{diff:+,g}",
-                met=diff == 0,
-                note=f"{text('target', lang)} {row['target']:,.4g} · {row['percent']:.0f}%",
+                value=f"{row['actual']:,.4g} {unit}" if row["actual"] == row["actual"] else "—",
+                delta=f"{diff:+,g}" if diff == diff else "",
+                met=diff >= 0 if rate else diff == 0,
+                note=note,
             )
         )
     return cards

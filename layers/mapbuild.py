@@ -18,6 +18,7 @@ import pandas as pd
 from branca.element import Element, MacroElement, Template
 
 from geo.chinacoord import convert_frame
+from geo.crs import source_metric_crs
 from geo.measure import feature_measures
 
 from . import CATALOGUE, LAYER_NAMES
@@ -292,12 +293,16 @@ def _legend_body(layers: Mapping[str, gpd.GeoDataFrame], options: MapOptions) ->
 def build_map(layers: Mapping[str, gpd.GeoDataFrame], options: MapOptions | None = None) -> folium.Map:
     """The map of ``layers`` (catalogue layers, any CRS), one toggle per layer.
 
-    Lengths and areas in the tooltips are measured in the metric CRS before any shift to
-    GCJ-02, so they are the same on every basemap.
+    Lengths and areas in the tooltips are measured in the source's metric CRS (the one the
+    statistics use) before any shift to GCJ-02, so they are the same on every basemap.
+    Layers must share one CRS (CRSError otherwise).
     """
     options = options or MapOptions()
+    metric = source_metric_crs(layers)
     # Fit the works, not the rural township that holds few of them.
-    works = {n: g for n, g in layers.items() if n != "districts" and n in options.visible}
+    works = {
+        n: g for n, g in layers.items() if not (CATALOGUE[n].units or CATALOGUE[n].context) and n in options.visible
+    }
     bounds = layer_bounds(works) or layer_bounds(layers)
     m = folium.Map(
         location=_DEFAULT_CENTRE,
@@ -322,7 +327,7 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame], options: MapOptions | None
     for name in ordered:
         spec = CATALOGUE[name]
         gdf = layers[name].to_crs(4326)
-        measures = feature_measures(layers[name], spec.geometry)
+        measures = feature_measures(layers[name], spec.geometry, metric)
         shown = gdf if options.basemap != "gaode" else convert_frame(gdf, "wgs84", "gcj02")
         label = f"{spec.label(options.lang)} ({len(gdf)})"
         groups[label] = name

@@ -50,4 +50,6 @@ SPEC = LayerSpec(
     style=Style(by="wq_class", radius=6.0, fill_opacity=0.9),
     measure="count",
     unit_zh="个",
+    z=60,
+    filters=("wq_class",),
 )

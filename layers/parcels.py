@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import _common as c
-from .spec import Choice, FieldSpec, LayerSpec, Style
+from .spec import Choice, FieldSpec, LayerSpec, NotAbove, Style
 
 __all__ = ["SPEC"]
 
@@ -48,4 +48,9 @@ SPEC = LayerSpec(
     ),
     measure="area",
     unit_zh="个",
+    z=20,
+    breakdown=("kind",),
+    sums=("households", "resettled"),
+    filters=("kind", "status"),
+    rules=(NotAbove("resettled", "households"),),
 )

@@ -45,4 +45,7 @@ SPEC = LayerSpec(
     style=Style(by="utility", weight=3.0),
     measure="length",
     unit_zh="条",
+    z=40,
+    breakdown=("utility",),
+    filters=("utility",),
 )

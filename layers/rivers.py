@@ -26,4 +26,6 @@ SPEC = LayerSpec(
     style=Style(by="kind", weight=5.0, dash_by=()),
     measure="length",
     unit_zh="条",
+    z=25,
+    filters=("kind",),
 )

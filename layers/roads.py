@@ -7,7 +7,7 @@ is the length in 完好 condition over the surveyed length.
 from __future__ import annotations
 
 from . import _common as c
-from .spec import Choice, FieldSpec, LayerSpec, Style
+from .spec import Choice, FieldSpec, LayerSpec, Ratio, Style
 
 __all__ = ["SPEC"]
 
@@ -62,4 +62,8 @@ SPEC = LayerSpec(
     style=Style(by="status", weight=4.0),
     measure="length",
     unit_zh="条段",
+    z=30,
+    breakdown=("status", "condition"),
+    ratios=(Ratio("intact", "condition", ("good",), "完好率", "intact rate"),),
+    filters=("status",),
 )

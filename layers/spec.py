@@ -15,6 +15,8 @@ __all__ = [
     "FieldSpec",
     "LayerSpec",
     "Measure",
+    "NotAbove",
+    "Ratio",
     "Style",
 ]
 
@@ -159,6 +161,61 @@ class Style:
 
 
 @dataclass(frozen=True)
+class NotAbove:
+    """A cross-field rule: the number in ``field`` may not exceed the one in ``limit``.
+
+    ``NotAbove("resettled", "households")`` says no parcel resettles more households than
+    it has. Together with the fields' ``minimum`` it gives ``0 <= resettled <= households``.
+    """
+
+    field: str
+    limit: str
+
+    def describe(self) -> str:
+        """The rule as a formula, ``"resettled <= households"``."""
+        return f"{self.field} <= {self.limit}"
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """A percentage of a layer's length or area, computed per district and in total.
+
+    The part whose coded ``field`` holds one of ``codes``, over the part where ``field``
+    has any value: ``Ratio("intact", "condition", ("good",), "完好率", "Intact rate")`` on
+    roads is the plan's 道路完好率, km in 完好 condition ÷ km surveyed, in the statistics
+    column ``roads_intact_pct``. Per district it is the ratio of the district's shares
+    (a road on a shared edge counts half to each side); in total the ratio of the layer's
+    totals, never a sum or mean of the districts' percentages.
+
+    Parameters
+    ----------
+    name : str
+        Short ASCII name; the column is ``<layer>_<name>_pct``.
+    field : str
+        A coded field of the layer, also one of its ``breakdown`` fields (whose per-code
+        columns hold the numerator and the denominator).
+    codes : tuple of str
+        The codes counted in the numerator.
+    zh, en : str
+        Labels (``"完好率"``).
+    """
+
+    name: str
+    field: str
+    codes: tuple[str, ...]
+    zh: str
+    en: str
+
+    def column(self, layer: str) -> str:
+        """The statistics column of this ratio on ``layer``: ``roads_intact_pct``."""
+        return f"{layer}_{self.name}_pct"
+
+    def label(self, lang: str) -> str:
+        """The label in ``lang``."""
+        return self.zh if lang == "zh" else self.en
+
+
+@dataclass(frozen=True)
 class LayerSpec:
     """Everything the tool knows about one layer.
 
@@ -177,7 +234,32 @@ class LayerSpec:
     style : Style
         Drawing rules.
     measure : {"length", "area", "count"}
-        What statistics sum for this layer.
+        What statistics sum for this layer: lengths of lines, areas of polygons, or the
+        number of points.
+    unit_zh : str
+        The Chinese counter word of one feature (``"条段"``).
+    z : int
+        Drawing order: layers with a lower ``z`` are drawn first (underneath). The
+        catalogue lists layers in this order.
+    units : bool
+        Whether this layer holds the statistics' units (the sub-districts), which every
+        other layer is measured by; exactly one layer of a catalogue has it.
+    breakdown : tuple of str
+        Coded fields whose values split the layer's measure into columns of their own
+        (``roads_km_open``, ``facilities_school``).
+    sums : tuple of str
+        Whole-number fields summed per district, each feature's value going whole to the
+        district holding its largest share (``households``).
+    filters : tuple of str
+        Coded fields the app and the command line offer as filters.
+    rules : tuple of NotAbove
+        Rules between fields that every feature must keep.
+    ratios : tuple of Ratio
+        Percentages of the measure given per district (the road intact rate).
+    context : bool
+        A context layer (the plan's key areas): drawn under the works and labelled on the
+        map, validated, filtered and exported like any layer, but not measured in the
+        statistics and not what the map zooms to.
     """
 
     name: str
@@ -189,6 +271,32 @@ class LayerSpec:
     style: Style
     measure: Measure
     unit_zh: str = field(default="个")
+    z: int = 0
+    units: bool = False
+    breakdown: tuple[str, ...] = ()
+    sums: tuple[str, ...] = ()
+    filters: tuple[str, ...] = ()
+    rules: tuple[NotAbove, ...] = ()
+    ratios: tuple[Ratio, ...] = ()
+    context: bool = False
+
+    def __post_init__(self) -> None:
+        names = set(self.field_names)
+        if self.id_field not in names:
+            raise ValueError(f"layer {self.name!r}: id field {self.id_field!r} is not one of its fields")
+        for coded in (*self.breakdown, *self.filters):
+            if coded not in names or not self.field(coded).choices:
+                raise ValueError(f"layer {self.name!r}: {coded!r} is not a coded field of the layer")
+        for number in (*self.sums, *(n for r in self.rules for n in (r.field, r.limit))):
+            if number not in names or self.field(number).dtype == "str":
+                raise ValueError(f"layer {self.name!r}: {number!r} is not a numeric field of the layer")
+        for ratio in self.ratios:
+            if ratio.field not in self.breakdown or not set(ratio.codes) <= set(self.field(ratio.field).codes):
+                raise ValueError(f"layer {self.name!r}: ratio {ratio.name!r} needs a breakdown field and its codes")
+            if self.measure == "count":
+                raise ValueError(f"layer {self.name!r}: ratio {ratio.name!r} needs lengths or areas")
+        if self.units and self.geometry != "polygon":
+            raise ValueError(f"layer {self.name!r}: statistics units must be polygons")
 
     @property
     def geom_types(self) -> tuple[str, ...]:

@@ -26,16 +26,20 @@ def test_runs_in_chinese_with_the_plan_figures(app: AppTest) -> None:
     assert metrics["存量路网条段"] == "96 段"
     assert metrics["存量路网里程"] == "38.4 公里"
     assert metrics["回迁安置户数"] == "278 户"
+    intact = next(m for m in app.metric if m.label == "道路完好率")
+    assert intact.value == "69.39 %" and intact.proto.delta_description == "目标 98 %"
     assert any("示意数据" in i.value for i in app.info)
     table = stats(app)
-    assert table.columns[:4].tolist() == ["区划代码", "街道乡镇", "道路数", "道路 (km)"]
+    assert table.columns[:4].tolist() == ["区划代码", "街道乡镇", "绿地数", "绿地 (ha)"]
+    assert table.columns[8:12].tolist() == ["河流数", "河流 (km)", "道路数", "道路 (km)"]
     assert table.iloc[-1]["街道乡镇"] == "合计" and table.iloc[-1]["道路数"] == 96
 
 
 def test_english_toggle(app: AppTest) -> None:
     app.radio(key="lang_choice").set_value("English").run()
     assert app.title[0].value == "Nanguan urban-renewal map"
-    assert stats(app).columns[:4].tolist() == ["Admin code", "Sub-districts", "Roads count", "Roads (km)"]
+    assert stats(app).columns[:4].tolist() == ["Admin code", "Sub-districts", "Greenbelt count", "Greenbelt (ha)"]
+    assert stats(app).columns[8:12].tolist() == ["Rivers count", "Rivers (km)", "Roads count", "Roads (km)"]
     assert {m.label for m in app.metric} >= {"Road segments", "Households resettled"}
     assert stats(app).iloc[-1]["Sub-districts"] == "Total"
 

@@ -45,6 +45,23 @@ def test_stats_csv_has_every_column_and_the_plan_totals() -> None:
     assert result.stderr == ""  # no progress bar when piped
 
 
+def test_stats_give_the_intact_rate_river_km_and_sections() -> None:
+    result = run("stats", str(SAMPLE), "--format", "csv")
+    rows = {r["district_code"]: r for r in csv.DictReader(io.StringIO(result.stdout))}
+    good, surveyed = (
+        float(rows["TOTAL"]["roads_km_good"]),
+        sum(float(rows["TOTAL"][f"roads_km_{c}"]) for c in ("good", "minor", "severe")),
+    )
+    assert float(rows["TOTAL"]["roads_intact_pct"]) == pytest.approx(100 * good / surveyed)
+    assert rows["220102007"]["roads_intact_pct"] == ""  # 曙光街道: no surveyed road, no rate
+    assert rows["TOTAL"]["rivers_count"] == "2" and rows["TOTAL"]["monitoring_points_count"] == "5"
+    assert sum(float(r["rivers_km"]) for code, r in rows.items() if code != "TOTAL") == pytest.approx(
+        float(rows["TOTAL"]["rivers_km"])
+    )
+    table = run("stats", str(SAMPLE)).stdout.splitlines()
+    assert "roads_intact_pct" in table[0] and "—" in next(line for line in table if "曙光街道" in line)
+
+
 def test_stats_json() -> None:
     result = run("stats", str(SAMPLE), "--format", "json")
     records = json.loads(result.stdout)
@@ -55,7 +72,7 @@ def test_stats_json() -> None:
 def test_stats_table_is_aligned_for_people() -> None:
     result = run("stats", str(SAMPLE))
     lines = result.stdout.splitlines()
-    assert lines[0].split()[:3] == ["district_code", "district_name", "roads_count"]
+    assert lines[0].split()[:3] == ["district_code", "district_name", "greenbelt_count"]
     assert "合计" in lines[-1] and "38.40" in lines[-1]
     assert "roads_km_open" not in lines[0]
     assert "roads_km_open" in run("stats", str(SAMPLE), "--wide").stdout

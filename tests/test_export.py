@@ -169,7 +169,9 @@ PLAN_LAYERS = ["rivers", "monitoring_points", "areas", "roads"]
 
 
 @pytest.mark.parametrize("layer", PLAN_LAYERS)
-@pytest.mark.parametrize(("fmt", "encoding"), [("geojson", "UTF-8"), ("gpkg", "UTF-8"), ("shp", "UTF-8"), ("shp", "GBK")])
+@pytest.mark.parametrize(
+    ("fmt", "encoding"), [("geojson", "UTF-8"), ("gpkg", "UTF-8"), ("shp", "UTF-8"), ("shp", "GBK")]
+)
 def test_plan_layers_round_trip_through_gis_formats(
     sample: dict[str, gpd.GeoDataFrame], tmp_path: Path, layer: str, fmt: str, encoding: str
 ) -> None:

@@ -59,3 +59,21 @@ def test_progress_cards() -> None:
     assert (met.value, met.delta, met.met, met.note) == ("38.4 公里", "+0", True, "目标 38.4 · 100%")
     assert (short.value, short.delta, short.met) == ("250 户", "-28", False)
     assert progress_cards(frame, "en")[0].label == "Roads"
+
+
+def test_a_rate_target_is_a_floor_shown_in_percent() -> None:
+    import pandas as pd
+
+    from layers.labels import progress_cards
+
+    frame = pd.DataFrame(
+        [
+            ("道路完好率", "Road intact rate", "%", "%", 98.0, 69.39, -28.61, 70.8),
+            ("道路完好率", "Road intact rate", "%", "%", 98.0, 99.1, 1.1, 101.1),
+        ],
+        columns=["label_zh", "label_en", "unit_zh", "unit_en", "target", "actual", "difference", "percent"],
+    )
+    below, above = progress_cards(frame, "zh")
+    assert (below.value, below.delta, below.met, below.note) == ("69.39 %", "-28.61", False, "目标 98 %")
+    assert above.met and above.note == "目标 98 %"
+    assert progress_cards(frame, "en")[0].note == "Target 98 %"

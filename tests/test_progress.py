@@ -24,7 +24,26 @@ def test_sample_meets_every_2020_figure(sample: dict[str, gpd.GeoDataFrame]) -> 
     assert table.loc["renmin_green_ha", "actual"] == pytest.approx(70, rel=0.005)
     assert table.loc["pump_stations", "actual"] == 109
     assert table.loc["schools", "actual"] == 3
-    assert table["percent"].round(1).eq(100.0).all()
+    assert table.loc["rivers", "actual"] == 2
+    figures = table.drop(index="road_intact")
+    assert figures["percent"].round(1).eq(100.0).all()
+    # The intact rate is the plan's goal for the year, not yet met: 东岭南街 and 清明街 await renovation.
+    assert table.loc["road_intact", "target"] == 98
+    assert 60 < table.loc["road_intact", "actual"] < 98
+
+
+def test_intact_rate_target_by_length() -> None:
+    roads = frame(
+        "roads",
+        [hline(0, 0, 600), hline(0, 10, 300), hline(0, 20, 100), hline(0, 30, 1000)],
+        condition=["good", "good", "severe", None],
+    )
+    target = Target("intact", "道路完好率", "Intact", "roads", "pct:intact", 98)
+    table = plan_progress({"roads": roads}, [target])
+    # (600 + 300) / (600 + 300 + 100); the unsurveyed 1000 m is not in the rate.
+    assert table.loc["intact", ["actual", "difference"]].tolist() == pytest.approx([90.0, -8.0])
+    with pytest.raises(SourceError, match="has no ratio 'smooth'"):
+        plan_progress({"roads": roads}, [Target("x", "x", "x", "roads", "pct:smooth", 1)])
 
 
 def test_difference_and_percent() -> None:
