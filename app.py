@@ -47,6 +47,7 @@ class Selection:
     visible: tuple[str, ...]
     flt: Filter
     query: str
+    colour_by: tuple[tuple[str, str], ...] = ()
 
 
 @st.cache_resource
@@ -168,6 +169,15 @@ def render_sidebar() -> Selection:
         basemap = "none"
     sb.subheader(text("layers", lang))
     visible = tuple(n for n in LAYER_NAMES if sb.checkbox(CATALOGUE[n].label(lang), value=True, key=f"show_{n}"))
+    colour_by = []
+    for spec in (s for s in CATALOGUE.values() if s.style.by_options):
+        field = sb.selectbox(
+            text("colour_by", lang, layer=spec.label(lang)),
+            spec.colour_fields(),
+            key=f"colour_{spec.name}",
+            format_func=lambda f, spec=spec: spec.field(f).label(lang),
+        )
+        colour_by.append((spec.name, field))
     box = sb.expander(text("filters", lang), expanded=False)
     try:
         districts = layers_of(source).get("districts")
@@ -194,7 +204,8 @@ def render_sidebar() -> Selection:
         values.append((layer, field, tuple(picked)))
     query = sb.text_input(text("search", lang), key="query", placeholder=text("search_hint", lang))
     render_import(sb.expander(text("import", lang)), lang)
-    return Selection(lang, source, basemap, visible, Filter(tuple(chosen), tuple(values)), query.strip())
+    flt = Filter(tuple(chosen), tuple(values))
+    return Selection(lang, source, basemap, visible, flt, query.strip(), tuple(colour_by))
 
 
 def render_import(box: st.delta_generator.DeltaGenerator, lang: str) -> None:
@@ -233,6 +244,7 @@ def render_map(layers: dict[str, gpd.GeoDataFrame], sel: Selection) -> None:
             text("search_found", sel.lang, n=len(hits)) if hits else text("search_none", sel.lang, q=sel.query)
         )
     options = MapOptions(
+        colour_by=sel.colour_by,
         lang=sel.lang,
         basemap=sel.basemap,
         tianditu_key=SETTINGS.tianditu_key,

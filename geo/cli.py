@@ -185,7 +185,9 @@ def cmd_map(args: argparse.Namespace) -> None:
     from layers.mapbuild import MapOptions, map_html
 
     layers = apply_filter(load_layers(args.source), Filter(districts=tuple(args.district)))
-    page = map_html(layers, MapOptions(lang=args.lang, basemap=args.basemap), title=text("title", args.lang))
+    colour_by = tuple((layer, field) for layer, field in (c.split("=", 1) for c in args.colour_by))
+    options = MapOptions(lang=args.lang, basemap=args.basemap, colour_by=colour_by)
+    page = map_html(layers, options, title=text("title", args.lang))
     write_bytes_atomic(args.out, page.encode("utf-8"))
     print(f"wrote {args.out}")
 
@@ -310,6 +312,14 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
         default=[],
         metavar="CODE",
         help="only features meeting this sub-district (repeatable)",
+    )
+    p.add_argument(
+        "--colour-by",
+        action="append",
+        default=[],
+        choices=[f"{s.name}={f}" for s in CATALOGUE.values() for f in s.style.by_options],
+        metavar="LAYER=FIELD",
+        help="colour a layer by another of its fields, e.g. roads=condition (repeatable)",
     )
     p.set_defaults(func=cmd_map)
     return parser

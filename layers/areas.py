@@ -40,7 +40,7 @@ SPEC = LayerSpec(
             source_names=("计划原文", "原文", "依据", "QUOTE"),
         ),
     ),
-    style=Style(by="kind", weight=1.5, fill_opacity=0.12, dash_by=()),
+    style=Style(by="kind", weight=1.5, fill_opacity=0.12, dash_by=(), label=True, popup=True),
     measure="area",
     unit_zh="处",
     z=5,

@@ -65,6 +65,8 @@ UI: dict[str, tuple[str, str]] = {
     "export_stats": ("下载统计表 CSV", "Download statistics CSV"),
     "selected": ("已选街道：{names}", "Selected: {names}"),
     "length": ("长度", "Length"),
+    "no_value": ("无数据", "No data"),
+    "colour_by": ("{layer}着色依据", "Colour {layer} by"),
     "area": ("面积", "Area"),
     "error_prefix": ("无法加载数据：", "Cannot load the data: "),
     "internal_error": ("程序内部错误（已记入服务器日志）：{error}", "Internal error (logged on the server): {error}"),

@@ -15,6 +15,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from branca.element import Element, MacroElement, Template
 
 from geo.chinacoord import convert_frame
@@ -24,7 +25,7 @@ from geo.measure import feature_measures
 from . import CATALOGUE, LAYER_NAMES
 from .assets import AssetUrls, inline_tags
 from .labels import text
-from .spec import LayerSpec
+from .spec import NO_VALUE_COLOR, LayerSpec
 
 __all__ = ["MapOptions", "build_map", "layer_bounds", "map_html", "tile_layers", "tooltip_html"]
 
@@ -56,6 +57,9 @@ class MapOptions:
         Where the browser loads Leaflet from; None inlines it (standalone HTML).
     height_px : int
         Map height, CSS pixels.
+    colour_by : tuple of (layer, field)
+        Layers coloured by another of their coded fields than the default, one the layer
+        offers in ``Style.by_options`` (``("roads", "condition")``: roads by condition).
     """
 
     lang: str = "zh"
@@ -66,6 +70,12 @@ class MapOptions:
     highlight: tuple[tuple[str, str], ...] = ()
     assets: AssetUrls | None = None
     height_px: int = 640
+    colour_by: tuple[tuple[str, str], ...] = ()
+
+    def colour_field(self, spec: LayerSpec) -> str:
+        """The field ``spec``'s features are coloured by on this map."""
+        chosen = dict(self.colour_by).get(spec.name, spec.style.by)
+        return chosen if chosen in spec.colour_fields() else spec.style.by
 
 
 def tile_layers(basemap: str, tianditu_key: str = "") -> list[folium.TileLayer]:
@@ -138,8 +148,15 @@ def tooltip_html(spec: LayerSpec, row: Mapping[str, object], measure: float, lan
     return f'<div class="ng-tip"><b>{name}</b><table>{"".join(rows)}</table></div>'
 
 
-def _style(spec: LayerSpec, props: Mapping[str, object], *, selected: bool, highlighted: bool) -> dict[str, object]:
-    color = spec.color_of(props.get(spec.style.by))
+def _present(value: object) -> object:
+    """``value``, or None for a missing one (NaN, NA), so the GeoJSON holds ``null``."""
+    return None if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)) else value
+
+
+def _style(
+    spec: LayerSpec, props: Mapping[str, object], *, by: str, selected: bool, highlighted: bool
+) -> dict[str, object]:
+    color = spec.color_of(props.get(by), by)
     style: dict[str, object] = {
         "color": color,
         "weight": spec.style.weight,
@@ -163,19 +180,20 @@ def _feature_collection(
     gdf: gpd.GeoDataFrame, spec: LayerSpec, measures: pd.Series, options: MapOptions
 ) -> dict[str, object]:
     """GeoJSON of a layer with only what the map needs: the id, style fields and tooltip."""
-    selected = set(options.selected) if spec.name == "districts" else set()
+    selected = set(options.selected) if spec.units else set()
     highlighted = {fid for layer, fid in options.highlight if layer == spec.name}
+    by = options.colour_field(spec)
     features = []
     for (_, row), geom, measure in zip(gdf.iterrows(), gdf.geometry, measures, strict=True):
         fid = str(row[spec.id_field])
         props = {
             "id": fid,
             "layer": spec.name,
-            spec.style.by: row.get(spec.style.by),
-            "status": row.get("status"),
+            by: _present(row.get(by)),
+            "status": _present(row.get("status")),
             "tip": tooltip_html(spec, row, float(measure), options.lang),
         }
-        props["style"] = _style(spec, props, selected=fid in selected, highlighted=fid in highlighted)
+        props["style"] = _style(spec, props, by=by, selected=fid in selected, highlighted=fid in highlighted)
         features.append({"type": "Feature", "id": fid, "properties": props, "geometry": geom.__geo_interface__})
     return {"type": "FeatureCollection", "features": features}
 
@@ -241,6 +259,11 @@ class _Setup(MacroElement):
         .ng-legend i.ng-dash { height: 0; border-top: 2px dashed #555; border-radius: 0; vertical-align: 3px; }
         .ng-tip table { border-collapse: collapse; margin-top: 3px; }
         .ng-tip th { text-align: left; padding-right: 8px; font-weight: normal; color: #555; }
+        .ng-tip { max-width: 360px; }
+        .ng-tip td { white-space: normal; }
+        .ng-label span { position: absolute; transform: translate(-50%, -50%); white-space: nowrap;
+                         font: 12px "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; color: #37474f;
+                         text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff; pointer-events: none; }
         </style>
         {% endmacro %}
         {% macro script(this, kwargs) %}
@@ -255,15 +278,16 @@ class _Setup(MacroElement):
         self.images = images
 
 
-def _status_legend(spec: LayerSpec, statuses: set[str], lang: str) -> list[str]:
-    """Legend entries for how status is drawn: depth of fill, dashed outlines."""
+def _status_legend(spec: LayerSpec, statuses: set[str], lang: str, by: str) -> list[str]:
+    """Legend entries for how status is drawn: depth of fill, dashed outlines (unless the
+    layer is coloured by its status, field ``by``)."""
     status = spec.field("status")
     items = [
         f'<div><i style="background:rgba(90,90,90,{opacity})"></i>{html.escape(status.value_label(code, lang))}</div>'
         for code, opacity in spec.style.status_opacity
         if code in statuses
     ]
-    dashed = [c for c in spec.style.dash_by if c in statuses and spec.geometry != "point" and spec.style.by != "status"]
+    dashed = [c for c in spec.style.dash_by if c in statuses and spec.geometry != "point" and by != "status"]
     if dashed:
         words = "、".join(status.value_label(c, lang) for c in dashed)
         items.append(f'<div><i class="ng-dash"></i>{html.escape(words)}</div>')
@@ -274,20 +298,42 @@ def _legend_body(layers: Mapping[str, gpd.GeoDataFrame], options: MapOptions) ->
     parts = []
     for name, gdf in layers.items():
         spec = CATALOGUE[name]
-        by = spec.field(spec.style.by)
-        present = set(gdf[by.name].dropna().astype(str)) if by.name in gdf.columns else set()
+        by = spec.field(options.colour_field(spec))
+        values = gdf[by.name] if by.name in gdf.columns else pd.Series([None] * len(gdf), dtype=object)
+        present = set(values.dropna().astype(str))
         items = [
             f'<div><i style="background:{c.color}"></i>{html.escape(c.zh if options.lang == "zh" else c.en)}</div>'
             for c in by.choices
             if c.code in present
         ]
+        if values.isna().any():
+            items.append(f'<div><i style="background:{NO_VALUE_COLOR}"></i>{html.escape(text("no_value", options.lang))}</div>')
         if "status" in spec.field_names and "status" in gdf.columns:
-            items += _status_legend(spec, set(gdf["status"].dropna().astype(str)), options.lang)
+            items += _status_legend(spec, set(gdf["status"].dropna().astype(str)), options.lang, by.name)
         hidden = "" if name in options.visible else ' style="display:none"'
         parts.append(
             f'<div data-layer="{name}"{hidden}><h4>{html.escape(spec.label(options.lang))}</h4>{"".join(items)}</div>'
         )
     return "".join(parts)
+
+
+def _add_labels(group: folium.FeatureGroup, gdf: gpd.GeoDataFrame) -> None:
+    """Write each feature's name on the map, in ``group`` so it toggles with the layer.
+
+    Polygons are labelled at a point inside them, lines at their middle. The labels take
+    no clicks: the feature under them does.
+    """
+    geoms = gdf.geometry.to_numpy()
+    lines = shapely.get_type_id(geoms) == 1
+    points = shapely.point_on_surface(geoms)
+    points[lines] = shapely.line_interpolate_point(geoms[lines], 0.5, normalized=True)
+    for name, point in zip(gdf["name"].astype(str), points, strict=True):
+        folium.Marker(
+            [point.y, point.x],
+            icon=folium.DivIcon(html=f'<span>{html.escape(name)}</span>', icon_size=(0, 0), class_name="ng-label"),
+            interactive=False,
+            keyboard=False,
+        ).add_to(group)
 
 
 def build_map(layers: Mapping[str, gpd.GeoDataFrame], options: MapOptions | None = None) -> folium.Map:
@@ -342,10 +388,13 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame], options: MapOptions | None
             style_function=lambda feature: feature["properties"]["style"],
             highlight_function=lambda feature: {"weight": 6, "fillOpacity": 0.6},
             tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True),
+            popup=folium.GeoJsonPopup(fields=["tip"], labels=False) if spec.style.popup else None,
             marker=folium.CircleMarker(radius=spec.style.radius, fill=True) if spec.geometry == "point" else None,
             zoom_on_click=False,
         )
         geojson.add_to(group)
+        if spec.style.label:
+            _add_labels(group, shown)
         ids = {fid for layer, fid in options.highlight if layer == name}
         if ids:
             hits = shown[shown[spec.id_field].astype(str).isin(ids)]

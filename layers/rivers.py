@@ -23,7 +23,7 @@ SPEC = LayerSpec(
             en="Order",
         ),
     ),
-    style=Style(by="kind", weight=5.0, dash_by=()),
+    style=Style(by="kind", weight=5.0, dash_by=(), label=True),
     measure="length",
     unit_zh="条",
     z=25,

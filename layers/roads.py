@@ -59,7 +59,7 @@ SPEC = LayerSpec(
             source_names=("调查日期", "检测日期", "巡查日期", "路况日期", "SURVEYED", "DCRQ"),
         ),
     ),
-    style=Style(by="status", weight=4.0),
+    style=Style(by="status", weight=4.0, by_options=("condition",)),
     measure="length",
     unit_zh="条段",
     z=30,

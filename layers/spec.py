@@ -15,12 +15,16 @@ __all__ = [
     "FieldSpec",
     "LayerSpec",
     "Measure",
+    "NO_VALUE_COLOR",
     "NotAbove",
     "Ratio",
     "Style",
 ]
 
 Dtype = Literal["str", "int", "float"]
+
+#: The colour of a feature with no value in the field it is coloured by.
+NO_VALUE_COLOR = "#666666"
 Measure = Literal["length", "area", "count"]
 
 
@@ -150,6 +154,14 @@ class Style:
     status_opacity : tuple of (str, float)
         Fill opacity by status code, so progress reads as depth of colour; empty keeps
         ``fill_opacity`` for every status.
+    by_options : tuple of str
+        Other coded fields the map may colour the layer by instead of ``by`` (roads: their
+        condition), offered as a map style option.
+    label : bool
+        Whether the map writes each feature's name on it (the key areas).
+    popup : bool
+        Whether clicking a feature opens its details (name, attributes, the plan's
+        sentence) in a popup that stays.
     """
 
     by: str
@@ -158,6 +170,9 @@ class Style:
     radius: float = 5.0
     dash_by: tuple[str, ...] = ("planned",)
     status_opacity: tuple[tuple[str, float], ...] = ()
+    by_options: tuple[str, ...] = ()
+    label: bool = False
+    popup: bool = False
 
 
 @dataclass(frozen=True)
@@ -284,7 +299,7 @@ class LayerSpec:
         names = set(self.field_names)
         if self.id_field not in names:
             raise ValueError(f"layer {self.name!r}: id field {self.id_field!r} is not one of its fields")
-        for coded in (*self.breakdown, *self.filters):
+        for coded in (*self.breakdown, *self.filters, *self.style.by_options):
             if coded not in names or not self.field(coded).choices:
                 raise ValueError(f"layer {self.name!r}: {coded!r} is not a coded field of the layer")
         for number in (*self.sums, *(n for r in self.rules for n in (r.field, r.limit))):
@@ -323,7 +338,14 @@ class LayerSpec:
         """The layer label in ``lang``."""
         return self.zh if lang == "zh" else self.en
 
-    def color_of(self, value: object) -> str:
-        """The colour of a feature whose style field holds ``value``."""
-        c = self.field(self.style.by).choice(str(value))
-        return c.color if c is not None else "#666666"
+    def color_of(self, value: object, by: str | None = None) -> str:
+        """The colour of a feature whose field ``by`` (default the style's) holds ``value``.
+
+        A feature with no value in an optional field (a road not yet surveyed) is grey.
+        """
+        c = self.field(by or self.style.by).choice(str(value))
+        return c.color if c is not None else NO_VALUE_COLOR
+
+    def colour_fields(self) -> tuple[str, ...]:
+        """The coded fields the map may colour this layer by, the default first."""
+        return (self.style.by, *self.style.by_options)

@@ -95,3 +95,10 @@ def test_tianditu_without_key_falls_back_with_a_hint(app: AppTest, monkeypatch: 
     app.selectbox(key="basemap").set_value("tianditu_vec").run()
     assert not app.exception
     assert "TIANDITU_KEY" in app.sidebar.warning[0].value
+
+
+def test_roads_can_be_coloured_by_condition(app: AppTest) -> None:
+    box = app.selectbox(key="colour_roads")
+    assert box.options == ["状态", "路况"]
+    box.set_value("condition").run()
+    assert not app.exception and not app.error

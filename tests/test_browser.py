@@ -132,6 +132,16 @@ def test_toggling_each_new_layer(page: Page, layer: str, label: str) -> None:
     assert legend.is_visible()
 
 
+def test_clicking_a_key_area_shows_the_plan_sentence(page: Page) -> None:
+    area = page.map.locator("path.ng-areas").nth(EXPECTED["areas"] - 1)  # 绕城以南区域, clear of the works
+    area.click(force=True)
+    popup = page.map.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=10_000)
+    text = popup.inner_text()
+    assert "绕城以南区域" in text and "储备用地" in text and "绕城高速以南区域总体规划" in text
+    assert page.map.locator(".ng-label", has_text="绕城以南区域").count() == 1
+
+
 def test_hovering_a_road_shows_its_tooltip(page: Page) -> None:
     for layer in ("公共设施", "管线"):  # drawn above the roads, some close to 甲一路
         page.map.get_by_label(re.compile(layer)).uncheck()

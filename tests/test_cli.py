@@ -279,3 +279,13 @@ def test_progress_bar_on_a_terminal() -> None:
     os.close(primary)
     assert proc.wait() == 0
     assert b"measuring" in seen and b"layer" in seen
+
+
+def test_map_colours_roads_by_condition(tmp_path: Path) -> None:
+    out = tmp_path / "map.html"
+    result = run("map", str(SAMPLE), "--out", str(out), "--colour-by", "roads=condition")
+    assert result.returncode == 0, result.stderr
+    page = re.sub(r"\\u([0-9a-fA-F]{4})", lambda x: chr(int(x.group(1), 16)), out.read_text(encoding="utf-8"))
+    assert "严重破损" in page and '"color": "#c62828"' in page
+    wrong = run("map", str(SAMPLE), "--out", str(out), "--colour-by", "roads=kind")
+    assert wrong.returncode == 2 and "choose from 'roads=condition'" in wrong.stderr

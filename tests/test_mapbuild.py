@@ -125,3 +125,51 @@ def test_points_are_circle_markers() -> None:
     fac = frame("facilities", [shapely.Point(447700.0, 4857400.0)])
     html = build_map({"facilities": fac}, MapOptions(assets=ASSETS)).get_root().render()
     assert "new L.CircleMarker(latlng, opts)" in html
+
+
+def legend_of(html: str) -> str:
+    return json.loads(re.search(r'div\.innerHTML = (".*?");', html).group(1))
+
+
+def test_roads_coloured_by_condition_on_request(sample: dict[str, gpd.GeoDataFrame]) -> None:
+    colours = {c.code: c.color for c in __import__("layers").CATALOGUE["roads"].field("condition").choices}
+    by_status = geojson_data(build_map(sample, MapOptions(assets=ASSETS)))["roads"]["features"]
+    m = build_map(sample, MapOptions(assets=ASSETS, colour_by=(("roads", "condition"),)))
+    by_condition = geojson_data(m)["roads"]["features"]
+    conditions = dict(zip(sample["roads"]["seg_id"], sample["roads"]["condition"], strict=True))
+    for feature in by_condition:
+        condition = conditions[feature["id"]]
+        expected = colours.get(condition, "#666666") if isinstance(condition, str) else "#666666"
+        assert feature["properties"]["style"]["color"] == expected
+    worn = {f["id"] for f in by_condition if f["properties"]["style"]["color"] == colours["severe"]}
+    names = sample["roads"].set_index("seg_id").loc[sorted(worn), "name"]
+    assert worn and all(n.startswith(("东岭南街", "清明街")) for n in names)
+    assert {f["properties"]["style"]["color"] for f in by_status} >= {"#9e9e9e", "#ff9800", "#2e7d32"}
+    legend = legend_of(rendered(m))
+    roads = legend[legend.index('data-layer="roads"') :]
+    assert "完好" in roads and "轻度破损" in roads and "严重破损" in roads and "无数据" in roads
+    assert "规划" in roads  # planned roads stay dashed, and the legend says so
+
+
+def test_road_tooltip_gives_condition_and_survey_date(sample: dict[str, gpd.GeoDataFrame]) -> None:
+    roads = sample["roads"]
+    row = roads[roads["name"] == "东岭南街（1段）"].iloc[0]
+    tip = tooltip_html(__import__("layers").CATALOGUE["roads"], row, 337.0, "zh")
+    assert "<th>路况</th><td>严重破损</td>" in tip and "<th>路况调查日期</th><td>2019-10-15</td>" in tip
+    assert "<th>Condition</th><td>Severe damage</td>" in tooltip_html(
+        __import__("layers").CATALOGUE["roads"], row, 337.0, "en"
+    )
+
+
+def test_key_areas_are_labelled_clickable_and_drawn_under_the_works(sample: dict[str, gpd.GeoDataFrame]) -> None:
+    html = rendered(build_map(sample, MapOptions(assets=ASSETS)))
+    for name in sample["areas"]["name"]:
+        assert f"<span>{name}</span>" in html
+    for name in sample["rivers"]["name"]:
+        assert f"<span>{name}</span>" in html
+    assert html.count(".bindPopup(") == 1  # the key areas only
+    order = [html.index(f'"{label} (') for label in ("街道乡镇", "重点区域", "绿地", "河流", "道路", "水体断面")]
+    assert order == sorted(order)
+    areas = geojson_data(build_map(sample, MapOptions(assets=ASSETS)))["areas"]["features"]
+    tip = next(f["properties"]["tip"] for f in areas if f["id"] == "A08")
+    assert "孔子文化园" in tip and "计划原文" in tip and "挖掘文化资源" in tip
