@@ -16,8 +16,8 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.chinacoord import PSEUDO_CRS
-from geo.errors import RenewalError
 from geo.crs import source_metric_crs
+from geo.errors import RenewalError
 from geo.export import EXPORT_CRS, EXPORT_ENCODINGS, EXPORT_FORMATS, csv_bytes, export_name, layers_bytes
 from geo.filters import Filter, apply_filter, attribute_filter, find_features
 from geo.importer import import_to_copy

@@ -26,11 +26,11 @@ ROOT = HERE.parent
 OUT = HERE / "out"
 
 
-def timed(cmd: list[str]) -> tuple[float, int]:
-    """Run ``cmd``; wall seconds and peak resident memory in MiB."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen"}
+def timed(cmd: list[str], root: Path = ROOT) -> tuple[float, int]:
+    """Run ``cmd`` in the checkout ``root``; wall seconds and peak resident memory in MiB."""
+    env = {**os.environ, "PYTHONPATH": str(root), "QT_QPA_PLATFORM": "offscreen"}
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -39,8 +39,8 @@ def timed(cmd: list[str]) -> tuple[float, int]:
     return wall, usage.ru_maxrss // 1024
 
 
-def median_run(cmd: list[str], repeat: int) -> tuple[float, int]:
-    runs = [timed(cmd) for _ in range(repeat)]
+def median_run(cmd: list[str], repeat: int, root: Path = ROOT) -> tuple[float, int]:
+    runs = [timed(cmd, root) for _ in range(repeat)]
     return statistics.median(r[0] for r in runs), max(r[1] for r in runs)
 
 
@@ -59,6 +59,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000], help="road segments")
     parser.add_argument("--repeat", type=int, default=3, help="runs per command (median is reported)")
     parser.add_argument("--naive-max", type=int, default=100_000, help="largest size the naive way is run at")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="DIR",
+        help="another checkout of the project (e.g. `git worktree add DIR COMMIT`) whose `geo stats` is timed too",
+    )
     args = parser.parse_args(argv)
     OUT.mkdir(exist_ok=True)
     py = sys.executable
@@ -79,6 +85,12 @@ def main(argv: list[str] | None = None) -> int:
         ours, ours_mem = median_run(
             [py, "-m", "geo", "stats", str(data), "--format", "csv", "--out", str(ours_csv)], args.repeat
         )
+        if args.baseline is not None:
+            base_csv = OUT / f"baseline_{n}.csv"
+            cmd = [py, "-m", "geo", "stats", str(data), "--format", "csv", "--out", str(base_csv)]
+            base, base_mem = median_run(cmd, args.repeat, args.baseline.resolve())
+            label = f"{n:,}: baseline `geo stats` ({args.baseline.name})"
+            print(f"| {label} | | {base:.2f} | {base / floor:.2f} | | | {base_mem} | | |")
         if n <= args.naive_max:
             naive, naive_mem = median_run([py, "-m", "bench.naive", str(data), str(naive_csv)], args.repeat)
             diff = f"{same_tables(ours_csv, naive_csv):.1e}"

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
-
+from pyproj.exceptions import ProjError
 from tqdm import tqdm
 
 from layers import CATALOGUE, LAYER_NAMES, units_layer
@@ -24,6 +24,8 @@ from layers.labels import named_rows
 
 from ._atomic import write_bytes_atomic
 from ._table import text_table
+from .coverage import check_coverage
+from .crs import reproject, source_metric_crs
 from .errors import RenewalError, SourceError, ValidationError
 from .export import (
     EXPORT_CRS,
@@ -39,8 +41,6 @@ from .importer import import_file, prepare_layer, read_foreign
 from .io import load_layers
 from .progress import load_targets, plan_progress
 from .settings import BASEMAPS, Settings
-from .coverage import check_coverage
-from .crs import reproject, source_metric_crs
 from .stats import district_stats, select_districts, stats_schema
 
 __all__ = ["build_parser", "main"]
@@ -335,6 +335,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         func(args)
     except RenewalError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except ProjError as exc:
+        if Settings.from_env().debug:
+            raise
+        reason = str(exc).splitlines()[0] if str(exc) else "no transformation between these CRSs"
+        print(f"error: cannot transform the coordinates ({reason}); check the CRS of the data", file=sys.stderr)
         return 1
     except (OSError, ValueError) as exc:
         if Settings.from_env().debug:

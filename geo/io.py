@@ -18,6 +18,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 from pyogrio.errors import DataSourceError
+from pyproj import CRS
 
 from layers import CATALOGUE, LAYER_NAMES, spec_for
 
@@ -126,16 +127,32 @@ def dataset_info(source: str | os.PathLike[str]) -> dict[str, str]:
     return dict(zip(frame["key"], frame["value"], strict=True))
 
 
+def _stored_crs(target: Path, *, besides: str) -> CRS | None:
+    """The CRS of the catalogue layers already in ``target`` other than ``besides``."""
+    for name in list_source_layers(target):
+        if name != besides and name in CATALOGUE:
+            wkt = pyogrio.read_info(target, layer=name).get("crs")
+            if wkt:
+                return CRS.from_user_input(wkt)
+    return None
+
+
 def store_layer(gdf: gpd.GeoDataFrame, layer: str, target: str | os.PathLike[str]) -> None:
     """Replace (or add) one layer of a GeoPackage, atomically.
 
     The GeoPackage is copied beside itself, the layer written into the copy and read back
     through the validating loader, and only then does the copy replace the original; a
-    failure at any step leaves ``target`` byte for byte as it was.
+    failure at any step leaves ``target`` byte for byte as it was. A layer in another CRS
+    than the target's other layers is reprojected to theirs, so a source has one CRS.
     """
     target = Path(target)
     if target.exists():
         check_gpkg_path(target)
+        crs = _stored_crs(target, besides=layer)
+        if crs is not None and gdf.crs is not None and not gdf.crs.equals(crs):
+            # One CRS per source: statistics and maps combine its layers.
+            log.info("reprojecting %s from %s to the source's %s", layer, gdf.crs.name, crs.name)
+            gdf = gdf.to_crs(crs)
     with atomic_path(target) as tmp:
         if target.exists():
             shutil.copyfile(target, tmp)

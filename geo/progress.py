@@ -20,8 +20,8 @@ from pyproj import CRS
 
 from layers import CATALOGUE
 
-from .errors import SourceError
 from .crs import reproject, source_metric_crs
+from .errors import SourceError
 
 __all__ = ["PROGRESS_COLUMNS", "Target", "load_targets", "measure_target", "plan_progress"]
 

@@ -119,9 +119,7 @@ class Settings:
             tolerance = 1.0
         lang = "en" if raw["NANGUAN_LANG"].strip().lower().startswith("en") else "zh"
         debug = raw["NANGUAN_DEBUG"].strip() == "1"
-        return cls(
-            source, targets, basemap, offline, raw["TIANDITU_KEY"].strip(), lang, max_mb, debug, tolerance
-        )
+        return cls(source, targets, basemap, offline, raw["TIANDITU_KEY"].strip(), lang, max_mb, debug, tolerance)
 
     def names(self) -> tuple[str, ...]:
         """Attribute names, for tests and documentation."""

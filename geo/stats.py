@@ -111,6 +111,11 @@ class StatColumn:
         return self.kind in ("count", "sum")
 
 
+def _unit_of(spec: LayerSpec) -> Literal["km", "ha"]:
+    """The unit a measured layer's statistics are in: km for lines, ha for polygons."""
+    return "km" if spec.measure == "length" else "ha"
+
+
 def stats_schema(catalogue: Mapping[str, LayerSpec] | None = None) -> tuple[StatColumn, ...]:
     """Every column of :func:`district_stats`, in order, derived from the catalogue.
 
@@ -125,17 +130,19 @@ def stats_schema(catalogue: Mapping[str, LayerSpec] | None = None) -> tuple[Stat
     measured = [s for s in catalogue.values() if not s.units and not s.context]
     for spec in measured:
         columns.append(StatColumn(f"{spec.name}_count", spec.name, "count"))
-        if spec.measure in _UNIT:
-            unit = _UNIT[spec.measure][0]
-            columns.append(StatColumn(f"{spec.name}_{unit}", spec.name, unit))  # type: ignore[arg-type]
+        if spec.measure != "count":
+            unit = _unit_of(spec)
+            columns.append(StatColumn(f"{spec.name}_{unit}", spec.name, unit))
         columns += [StatColumn(f, spec.name, "sum", f) for f in spec.sums]
         columns += [StatColumn(r.column(spec.name), spec.name, "pct", r.field, None, r.codes) for r in spec.ratios]
     for spec in measured:
-        unit = _UNIT[spec.measure][0] if spec.measure in _UNIT else None
         for field in spec.breakdown:
             for code in spec.field(field).codes:
-                name = f"{spec.name}_{unit}_{code}" if unit else f"{spec.name}_{code}"
-                columns.append(StatColumn(name, spec.name, unit or "count", field, code))  # type: ignore[arg-type]
+                if spec.measure == "count":
+                    columns.append(StatColumn(f"{spec.name}_{code}", spec.name, "count", field, code))
+                else:
+                    unit = _unit_of(spec)
+                    columns.append(StatColumn(f"{spec.name}_{unit}_{code}", spec.name, unit, field, code))
     names = [c.name for c in columns]
     if len(set(names)) != len(names):
         raise ValueError(f"the catalogue gives two statistics columns the same name: {names}")
@@ -254,20 +261,22 @@ def _group_starts(sorted_keys: np.ndarray) -> np.ndarray:
 
 def _pairs_within_groups(starts: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """All index pairs (p, q), p < q, of elements in the same group of a grouped array."""
-    ends = np.r_[starts[1:], n]
-    sizes = ends - starts
-    firsts, seconds = [], []
-    for start, size in zip(starts[sizes > 1], sizes[sizes > 1], strict=True):
-        i, j = np.triu_indices(int(size), k=1)
-        firsts.append(i + start)
-        seconds.append(j + start)
-    if not firsts:
-        return np.zeros(0, int), np.zeros(0, int)
-    return np.concatenate(firsts), np.concatenate(seconds)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    ends = np.repeat(np.r_[starts[1:], n], np.diff(np.r_[starts, n]))
+    after = ends - np.arange(n) - 1  # how many later elements share each one's group
+    firsts = np.repeat(np.arange(n), after)
+    offsets = np.arange(len(firsts)) - np.repeat(np.cumsum(after) - after, after)
+    return firsts, firsts + offsets + 1
 
 
 def _owners(
-    feature: np.ndarray, district: np.ndarray, share: np.ndarray, outside: np.ndarray, rank: np.ndarray, owner: np.ndarray
+    feature: np.ndarray,
+    district: np.ndarray,
+    share: np.ndarray,
+    outside: np.ndarray,
+    rank: np.ndarray,
+    owner: np.ndarray,
 ) -> None:
     """Set ``owner`` of each feature with pieces: the largest share, ties to the lowest code.
 
@@ -322,35 +331,53 @@ def apportion(features: np.ndarray, index: DistrictIndex, kind: str) -> Apportio
     inside = np.zeros(n_feat, dtype=bool)
     inside[in_f] = True
 
-    # Meeting a boundary, or outside: clip against each district met.
+    # Meeting a boundary, or outside: clip against each district met. A feature within
+    # the districts' union needs one clip fewer: its last piece follows from the others.
     rest = np.flatnonzero(~inside)
     q_f, q_d = index.tree.query(features[rest], predicate="intersects")
     q_f = rest[q_f]
     order = np.lexsort((q_d, q_f))
     q_f, q_d = q_f[order], q_d[order]
-    pieces = _parallel.intersection(features[q_f], districts[q_d])
-    shares = _measure(pieces, kind)
+    starts = _group_starts(q_f)
+    covered = np.zeros(n_feat, dtype=bool)
+    covered[rest] = shapely.contains_properly(index.union, features[rest])
+    last = np.zeros(len(q_f), dtype=bool)
+    last[np.r_[starts[1:], len(q_f)][: len(starts)] - 1] = True
+    remainder = last & covered[q_f]
+    clip = ~remainder
+    pieces = np.full(len(q_f), None, dtype=object)
+    pieces[clip] = _parallel.intersection(features[q_f[clip]], districts[q_d[clip]])
+    amounts = np.zeros(len(q_f))
+    amounts[clip] = _measure(pieces[clip], kind)
 
-    # What lies in the closure of two districts counts half to each.
-    p, q = _pairs_within_groups(_group_starts(q_f), len(q_f))
+    # What lies in the closure of two districts counts half to each (inclusion-exclusion).
+    p, q = _pairs_within_groups(starts, len(q_f))
     lo, hi = np.minimum(q_d[p], q_d[q]), np.maximum(q_d[p], q_d[q])
-    pairs = index.overlapping if kind == "area" else index.touching
-    near = np.isin(lo * n_dist + hi, pairs)
+    near = np.isin(lo * n_dist + hi, index.overlapping if kind == "area" else index.touching)
     p, q = p[near], q[near]
+    shared = np.zeros(len(p))
     if len(p):
-        shared = _measure(_parallel.intersection(pieces[p], pieces[q]), kind)
-        np.subtract.at(shares, p, shared / 2)
-        np.subtract.at(shares, q, shared / 2)
+        # p < q, so only q can be a remainder piece, whose geometry is its district's part
+        other = np.where(remainder[q], districts[q_d[q]], pieces[q])
+        shared = _measure(_parallel.intersection(pieces[p], other), kind)
+    per_feature = np.bincount(q_f[clip], weights=amounts[clip], minlength=n_feat)
+    overlaps = np.bincount(q_f[p], weights=shared, minlength=n_feat)
+    amounts[remainder] = total[q_f[remainder]] - per_feature[q_f[remainder]] + overlaps[q_f[remainder]]
+    shares = amounts.copy()
+    np.subtract.at(shares, p, shared / 2)
+    np.subtract.at(shares, q, shared / 2)
 
     outside = np.zeros(n_feat)
     met = np.zeros(n_feat, dtype=bool)
     met[q_f] = True
     loose = rest[~met[rest]]
     outside[loose] = total[loose]
-    crossing = rest[met[rest]]
+    crossing = rest[met[rest] & ~covered[rest]]
     if len(crossing):
-        crossing = crossing[~shapely.contains_properly(index.union, features[crossing])]
         outside[crossing] = _measure(shapely.difference(features[crossing], index.union), kind)
+    # Float noise of the remainder, or of a feature exactly on the outer boundary.
+    scale = np.maximum(total[q_f], 1.0)
+    shares[np.abs(shares) <= 1e-12 * scale] = 0.0
 
     keep = shares > 0
     q_f, q_d, shares = q_f[keep], q_d[keep], shares[keep]
@@ -379,7 +406,12 @@ def _layer_columns(
     ap = apportion(geoms, index, spec.measure)
     whole = _measure(geoms, spec.measure)
     for col in columns:
-        mask = np.ones(len(gdf), dtype=bool) if col.code is None else (gdf[col.field] == col.code).to_numpy(bool)
+        if col.code is None:
+            mask = np.ones(len(gdf), dtype=bool)
+        elif col.field in gdf.columns:
+            mask = (gdf[col.field] == col.code).to_numpy(bool)
+        else:  # an optional coded field the layer does not hold: nothing has that code
+            mask = np.zeros(len(gdf), dtype=bool)
         if col.kind == "count":
             values = np.bincount(ap.owner[mask], minlength=n_bins).astype(float)
             total = float(mask.sum())

@@ -33,7 +33,9 @@ def _declares_spec(path: Path) -> bool:
     """Whether the module at ``path`` assigns ``SPEC`` at its top level (read, not run)."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=path.name)
     for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        targets = (
+            node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        )
         if any(isinstance(t, ast.Name) and t.id == "SPEC" for t in targets):
             return True
     return False

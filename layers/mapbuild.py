@@ -16,7 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element, MacroElement, Template
+from branca.element import Element, Figure, MacroElement, Template
 
 from geo.chinacoord import convert_frame
 from geo.crs import source_metric_crs
@@ -359,7 +359,9 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame], options: MapOptions | None
     )
     if options.assets is None:
         m.default_js, m.default_css = [], []
-        m.get_root().header.add_child(Element(inline_tags()), name="leaflet_inline")
+        root = m.get_root()
+        assert isinstance(root, Figure)
+        root.header.add_child(Element(inline_tags()), name="leaflet_inline")
     else:
         m.default_js = [("leaflet", options.assets.js)]
         m.default_css = [("leaflet_css", options.assets.css)]

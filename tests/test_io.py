@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from geo.errors import SourceError, ValidationError
-from geo.io import list_source_layers, load_layers
+from geo.io import list_source_layers, load_layers, store_layer
 
 from .common import SAMPLE, frame, hline, square
 
@@ -59,3 +59,12 @@ def test_source_crs_is_kept(tmp_path: Path) -> None:
     path = tmp_path / "gk.gpkg"
     frame("roads", [hline(0, 0, 100)]).to_file(path, layer="roads")
     assert load_layers(path)["roads"].crs.to_epsg() == 4551
+
+
+def test_a_layer_stored_into_a_source_takes_the_sources_crs(tmp_path: Path) -> None:
+    target = tmp_path / "work.gpkg"
+    target.write_bytes(SAMPLE.read_bytes())
+    store_layer(frame("roads", [hline(0, 0, 1000)]), "roads", target)  # EPSG:4551 into a WGS 84 source
+    stored = load_layers(target)
+    assert stored["roads"].crs.to_epsg() == 4326 == stored["districts"].crs.to_epsg()
+    assert stored["roads"].to_crs(4551).length.iloc[0] == pytest.approx(1000.0, abs=1e-6)
