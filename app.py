@@ -25,7 +25,7 @@ from geo.io import check_gpkg_path, dataset_info, load_layers
 from geo.progress import load_targets, plan_progress
 from geo.settings import BASEMAPS, Settings, resolve_source
 from geo.stats import OUTSIDE, TOTAL, district_stats, select_districts
-from layers import CATALOGUE, LAYER_NAMES
+from layers import CATALOGUE, LAYER_NAMES, units_layer
 from layers.assets import AssetUrls, install_static
 from layers.labels import BASEMAP_LABELS, FORMAT_LABELS, labelled_table, progress_cards, text
 from layers.mapbuild import MapOptions, build_map
@@ -137,7 +137,7 @@ def _on_map_click() -> None:
     """A click on a district selects it (the tables follow)."""
     clicked = (st.session_state.get("map") or {}).get("last_active_drawing") or {}
     props = clicked.get("properties") or {}
-    if props.get("layer") == "districts":
+    if props.get("layer") == units_layer().name:
         st.session_state["districts"] = [props["id"]]
 
 
@@ -180,7 +180,7 @@ def render_sidebar() -> Selection:
         colour_by.append((spec.name, field))
     box = sb.expander(text("filters", lang), expanded=False)
     try:
-        districts = layers_of(source).get("districts")
+        districts = layers_of(source).get(units_layer().name)
     except RenewalError:
         districts = None
     names = {} if districts is None else dict(zip(districts["code"], districts["name"], strict=True))

@@ -158,6 +158,7 @@ def test_plan_progress_panel_shows_the_figures(page: Page) -> None:
     metrics.first.wait_for()
     text = " ".join(metrics.all_inner_texts())
     assert "96 段" in text and "38.4 公里" in text and "278 户" in text
+    assert "道路完好率" in text and "69.39 %" in text and "目标 98 %" in text
 
 
 @pytest.fixture
