@@ -1,7 +1,8 @@
 """Water monitoring sections (水体断面) of the rivers: where the water quality is sampled.
 
-The classes are those of GB 3838-2002 (地表水环境质量标准), I best to V worst; the colours
-are the ones Chinese water-quality maps use for them.
+The classes are those of GB 3838-2002 (地表水环境质量标准), I best to V, and 劣Ⅴ类 (worse
+than V) as monitoring reports give it; the colours are the ones Chinese water-quality maps
+use for them.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ SPEC = LayerSpec(
                 Choice("III", "Ⅲ类", "Class III", ("Ⅲ", "3", "3类", "III类", "三类"), "#43a047"),
                 Choice("IV", "Ⅳ类", "Class IV", ("Ⅳ", "4", "4类", "IV类", "四类"), "#fdd835"),
                 Choice("V", "Ⅴ类", "Class V", ("Ⅴ", "5", "5类", "V类", "五类"), "#fb8c00"),
+                Choice("worse_v", "劣Ⅴ类", "Worse than V", ("劣Ⅴ", "劣V类", "劣V", "劣五类", "6"), "#e53935"),
             ),
             source_names=("水质类别", "水质", "类别", "WQ", "SZLB"),
         ),

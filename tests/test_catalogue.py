@@ -69,7 +69,7 @@ def test_names_fit_a_shapefile_and_labels_exist(layer: str) -> None:
         ("districts", "kind", ("街道", "镇", "乡", "区")),
         ("roads", "condition", ("good", "minor", "severe")),
         ("rivers", "kind", ("main", "tributary")),
-        ("monitoring_points", "wq_class", ("I", "II", "III", "IV", "V")),
+        ("monitoring_points", "wq_class", ("I", "II", "III", "IV", "V", "worse_v")),
         ("areas", "kind", ("commercial", "showcase", "culture", "finance", "landmark", "waterfront", "reserve")),
     ],
 )
@@ -101,6 +101,7 @@ def test_allowed_values(layer: str, field: str, codes: tuple[str, ...]) -> None:
         ("roads", "condition", "良好", "good"),
         ("monitoring_points", "wq_class", "Ⅲ类", "III"),
         ("monitoring_points", "wq_class", "4", "IV"),
+        ("monitoring_points", "wq_class", "劣Ⅴ类", "worse_v"),
         ("areas", "kind", "商圈", "commercial"),
         ("areas", "kind", "示范区", "showcase"),
         ("areas", "kind", "储备用地", "reserve"),
