@@ -16,7 +16,7 @@ from layers.assets import AssetUrls
 from layers.mapbuild import MapOptions, build_map, map_html, tile_layers, tooltip_html
 from layers.spec import LayerSpec
 
-from .common import frame, hline
+from .common import frame, hline, square
 
 ASSETS = AssetUrls("/app/static/leaflet/leaflet.js", "/app/static/leaflet/leaflet.css", "/app/static/leaflet/images/")
 
@@ -173,3 +173,10 @@ def test_key_areas_are_labelled_clickable_and_drawn_under_the_works(sample: dict
     areas = geojson_data(build_map(sample, MapOptions(assets=ASSETS)))["areas"]["features"]
     tip = next(f["properties"]["tip"] for f in areas if f["id"] == "A08")
     assert "孔子文化园" in tip and "计划原文" in tip and "挖掘文化资源" in tip
+
+
+def test_labels_escape_hostile_names() -> None:
+    areas = frame("areas", [square(0, 0, 500)], name=["<img src=x onerror=alert(1)>"])
+    html = rendered(build_map({"areas": areas}, MapOptions(assets=ASSETS)))
+    assert "<span>&lt;img src=x onerror=alert(1)&gt;</span>" in html
+    assert "<img src=x" not in html
