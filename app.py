@@ -5,30 +5,65 @@ Run with ``streamlit run app.py``. Widgets, calls into the core, rendering; noth
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import streamlit as st
+from streamlit.errors import StreamlitSecretNotFoundError
 from streamlit_folium import st_folium
 
-from geo.chinacoord import PSEUDO_CRS
+from geo.auth import User, user_from_header, verify_password
+from geo.chinacoord import convert_frame
+from geo.conflicts import find_conflicts
 from geo.crs import source_metric_crs
+from geo.edits import edit_features
 from geo.errors import RenewalError
-from geo.export import EXPORT_CRS, EXPORT_ENCODINGS, EXPORT_FORMATS, csv_bytes, export_name, layers_bytes
+from geo.errors import message as message_of
+from geo.export import (
+    EXPORT_CRS,
+    EXPORT_ENCODINGS,
+    EXPORT_FORMATS,
+    csv_bytes,
+    export_name,
+    geojson_bytes,
+    layers_bytes,
+)
 from geo.filters import Filter, apply_filter, attribute_filter, find_features
-from geo.importer import import_to_copy
-from geo.io import check_gpkg_path, dataset_info, load_layers
-from geo.progress import load_targets, plan_progress
+from geo.history import HISTORY_COLUMNS, read_history
+from geo.impact import Impact, impact, parse_area
+from geo.importer import read_foreign
+from geo.io import check_gpkg_path, dataset_info, list_source_layers, load_layers
+from geo.measure import feature_measures
+from geo.postgis import is_database_url, mask_url
+from geo.precision import DECIMALS, column_unit, round_stats
+from geo.preview import apply_import, guess_layer, preview_import
+from geo.progress import Target, load_targets, plan_progress, source_targets, targets_beside
 from geo.settings import BASEMAPS, Settings, resolve_source
+from geo.sources import source_progress, source_stats
 from geo.stats import OUTSIDE, TOTAL, district_stats, select_districts
 from layers import CATALOGUE, LAYER_NAMES, units_layer
 from layers.assets import AssetUrls, install_static
-from layers.labels import BASEMAP_LABELS, FORMAT_LABELS, labelled_table, progress_cards, text
-from layers.mapbuild import MapOptions, build_map
+from layers.budget import Choice, View, choose
+from layers.draw import Overlay, add_overlay, conflict_table, drawn_area, impact_table
+from layers.extent import extent_svg
+from layers.labels import (
+    BASEMAP_LABELS,
+    CRS_LABELS,
+    FORMAT_LABELS,
+    labelled_table,
+    progress_cards,
+    progress_html,
+    source_title,
+    text,
+)
+from layers.mapbuild import MapOptions, base_map, layer_bounds, layer_groups, layer_payload, search_fit, to_js
 
 log = logging.getLogger("nanguan.app")
 SETTINGS = Settings.from_env()
@@ -43,6 +78,7 @@ class Selection:
 
     lang: str
     source: str
+    source_name: str
     basemap: str
     visible: tuple[str, ...]
     flt: Filter
@@ -55,14 +91,44 @@ def leaflet_assets() -> AssetUrls:
     return install_static(STATIC)
 
 
+def bureau_db() -> str:
+    """The bureau database's URL: ``NANGUAN_DB_URL``, else ``db_url`` in secrets.toml; may be empty."""
+    if SETTINGS.db_url:
+        return SETTINGS.db_url
+    try:
+        return str(st.secrets.get("db_url", ""))
+    except FileNotFoundError:
+        return ""
+
+
+def source_choices() -> list[str]:
+    """The sources a planner may choose: the sample, the bureau database, this session's uploads.
+
+    Never a typed path or URL, so a browser user cannot make the server open any file or host.
+    """
+    choices = [str(resolve_source(SETTINGS.source)), bureau_db(), *st.session_state.get("uploads", [])]
+    return list(dict.fromkeys(c for c in choices if c))
+
+
+def source_label(source: str, lang: str) -> str:
+    if is_database_url(source):
+        return f"{text('source_db', lang)} · {mask_url(source)}"
+    return Path(source).name
+
+
 def stamp(source: str) -> tuple[str, int, int]:
-    """A cache key that changes when the file does (an import replaces it)."""
+    """A cache key that changes when the data does: a file's time and size; for the database,
+    the reload count (a failed reload keeps the last good key, so the page shows that data)."""
+    if is_database_url(source):
+        pinned = st.session_state.get("db_pinned")
+        return pinned if pinned else (source, st.session_state.get("db_reloads", 0), 0)
     info = Path(source).stat() if Path(source).exists() else None
     return (source, info.st_mtime_ns if info else 0, info.st_size if info else 0)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=8)
 def _layers(key: tuple[str, int, int]) -> dict[str, gpd.GeoDataFrame]:
+    # One shared, read-only copy: at city scale, unpickling a copy on every rerun costs seconds.
     return load_layers(key[0])
 
 
@@ -72,15 +138,46 @@ def layers_of(source: str) -> dict[str, gpd.GeoDataFrame]:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def stats_of(key: tuple[str, int, int], flt: Filter) -> pd.DataFrame:
+    if is_database_url(key[0]):  # measured in the database: only the result rows travel
+        table = source_stats(key[0], flt=flt, tolerance_m2=SETTINGS.overlap_tolerance_m2)
+        return select_districts(table, flt.districts)
     layers = _layers(key)
     metric = source_metric_crs(layers)
     table = district_stats(attribute_filter(layers, flt), crs=metric, tolerance_m2=SETTINGS.overlap_tolerance_m2)
     return select_districts(table, flt.districts)
 
 
+def targets_of(source: str) -> list[Target] | None:
+    """The plan tracked for ``source``: ``NANGUAN_TARGETS`` when set, else the source's own."""
+    return load_targets(SETTINGS.targets) if SETTINGS.targets else source_targets(source)
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
-def progress_of(key: tuple[str, int, int], targets: str) -> pd.DataFrame:
-    return plan_progress(_layers(key), load_targets(targets))
+def progress_of(key: tuple[str, int, int], beside: tuple[str, int, int]) -> pd.DataFrame | None:
+    """The plan's figures; ``beside`` (the stamp of a targets file beside the source) keys the cache."""
+    targets = targets_of(key[0])
+    if targets is None:
+        return None
+    if is_database_url(key[0]):
+        return source_progress(key[0], targets)
+    return plan_progress(_layers(key), targets)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def history_of(key: tuple[str, int, int]) -> pd.DataFrame:
+    if is_database_url(key[0]):  # the change history is kept in GeoPackages only
+        return pd.DataFrame(columns=list(HISTORY_COLUMNS))
+    return read_history(key[0])
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def progress_by_month(key: tuple[str, int, int]) -> pd.DataFrame:
+    """Each target's done figure at the end of every month since the first recorded change."""
+    history, layers, plan = read_history(key[0]), _layers(key), targets_of(key[0]) or []
+    first = dt.date.fromisoformat(str(history["date"].min()))
+    ends = [*pd.date_range(first, dt.date.today(), freq="ME").date, dt.date.today()]
+    rows = {day: plan_progress(layers, plan, as_of=day, history=history)["done"] for day in ends}
+    return pd.DataFrame(rows).T
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -89,56 +186,155 @@ def shown_of(key: tuple[str, int, int], flt: Filter) -> dict[str, gpd.GeoDataFra
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def schematic_of(key: tuple[str, int, int]) -> bool:
-    return dataset_info(key[0]).get("schematic") == "true"
+def info_of(key: tuple[str, int, int]) -> dict[str, str]:
+    return dataset_info(key[0])
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def download_of(key: tuple[str, int, int], flt: Filter, names: tuple[str, ...], fmt: str, crs: str, enc: str) -> bytes:
+def download_of(
+    key: tuple[str, int, int], flt: Filter, names: tuple[str, ...], fmt: str, crs: str, enc: str, labels: bool
+) -> bytes:
     shown = shown_of(key, flt)
     metric = source_metric_crs(_layers(key))
-    return layers_bytes({n: shown[n] for n in names if n in shown}, fmt, crs=crs, encoding=enc, metric=metric)
+    chosen = {n: shown[n] for n in names if n in shown}
+    return layers_bytes(chosen, fmt, crs=crs, encoding=enc, metric=metric, labels=labels)
 
 
-def _on_import() -> None:
-    """Import the uploaded file into this session's working copy of the source."""
+def _box_source() -> str:
+    """The source chosen in the data-source box (one of :func:`source_choices`)."""
+    return str(st.session_state.get("source") or resolve_source(SETTINGS.source))
+
+
+def _effective_source() -> str:
+    """The session's working copy of the box's source when there is one, else that source."""
+    working = st.session_state.get("working")
+    return working["path"] if working and working["base"] == _box_source() else _box_source()
+
+
+def _saved_upload() -> Path | None:
+    """The uploaded file, saved in this session's folder under the name the user gave it."""
     state = st.session_state
-    upload, layer = state.get("upload"), state["import_as"]
+    upload = state.get("upload")
     if upload is None:
-        return
+        return None
     folder = Path(state.setdefault("workdir", tempfile.mkdtemp(prefix="nanguan-session-")))
     src = folder / "uploads" / Path(upload.name).name
     src.parent.mkdir(exist_ok=True)
     src.write_bytes(upload.getvalue())
+    return src
+
+
+def _choice(key: str) -> str | None:
+    return None if st.session_state.get(key, "auto") == "auto" else st.session_state[key]
+
+
+def _on_upload() -> None:
+    """A new file: forget the last preview, and guess the layer it holds."""
+    state = st.session_state
+    state.pop("preview", None)
+    src = _saved_upload()
+    if src is None:
+        return
+    try:
+        if src.suffix.lower() == ".gpkg" and len(list_source_layers(src)) > 1:
+            state["import_as"] = "source"
+            return
+        gdf = read_foreign(
+            src,
+            from_crs=_choice("import_crs"),
+            encoding=_choice("import_enc"),
+            max_unzipped_mb=SETTINGS.max_unzipped_mb,
+        )
+    except RenewalError:
+        return  # the preview will say what is wrong
+    state["import_as"] = guess_layer(gdf) or state.get("import_as", "source")
+
+
+def _on_preview() -> None:
+    """Read and check the upload; a whole GeoPackage becomes the working source at once."""
+    state = st.session_state
+    state.pop("preview", None)
+    src, layer = _saved_upload(), state["import_as"]
+    if src is None:
+        return
+    name = state["upload"].name
+    if layer != "source" and is_database_url(_box_source()):
+        state["import_msg"] = ("import_db", "")  # the bureau database is changed with `geo import`, not here
+        return
     try:
         if layer == "source":
             layers_of(str(check_gpkg_path(src)))
-            state["source"], state["import_msg"] = str(src), ("success", src.name)
+            state["working"] = {"base": _box_source(), "path": str(src)}
+            state["import_msg"] = ("source", name)
             return
-        choice = {k: None if state[k] == "auto" else state[k] for k in ("import_crs", "import_enc")}
-        copy = folder / "working.gpkg"
-        result = import_to_copy(
-            src,
-            layer,
-            base=resolve_source(state.get("source", SETTINGS.source)),
-            copy=copy,
-            from_crs=choice["import_crs"],
-            encoding=choice["import_enc"],
-            fix=state.get("import_fix", False),
-            max_unzipped_mb=SETTINGS.max_unzipped_mb,
+        state["preview"] = (
+            preview_import(
+                src,
+                layer,
+                base=_effective_source(),
+                from_crs=_choice("import_crs"),
+                encoding=_choice("import_enc"),
+                fix=state.get("import_fix", False),
+                max_unzipped_mb=SETTINGS.max_unzipped_mb,
+            ),
+            name,
         )
-        state["source"] = str(copy)
-        state["import_msg"] = ("success", f"{layer} {len(result.gdf)} {' '.join(result.repaired)}".strip())
     except RenewalError as exc:
-        state["import_msg"] = ("error", str(exc))
+        state["import_msg"] = ("error", (exc, {str(src): name}))
 
 
-def _on_map_click() -> None:
-    """A click on a district selects it (the tables follow)."""
-    clicked = (st.session_state.get("map") or {}).get("last_active_drawing") or {}
-    props = clicked.get("properties") or {}
-    if props.get("layer") == units_layer().name:
-        st.session_state["districts"] = [props["id"]]
+def _on_convert(pseudo: str) -> None:
+    st.session_state["import_crs"] = pseudo
+    _on_preview()
+
+
+def _on_apply(mode: str) -> None:
+    """Replace or append the previewed layer in this session's working copy."""
+    state = st.session_state
+    preview, name = state.pop("preview")
+    base = _effective_source()
+    copy = Path(state["workdir"]) / "work" / Path(_box_source()).name
+    copy.parent.mkdir(exist_ok=True)
+    try:
+        n = apply_import(preview, base=base, copy=copy, mode=mode, source_file=name)
+    except RenewalError as exc:
+        state["import_msg"] = ("error", (exc, {base: Path(_box_source()).name, str(copy): copy.name}))
+        return
+    state["working"] = {"base": _box_source(), "path": str(copy)}
+    state["import_msg"] = ("applied", (name, preview.layer, n))
+
+
+def _on_discard() -> None:
+    st.session_state.pop("working", None)
+
+
+def _on_map_change() -> None:
+    """What the planner did on the map: moved it, switched a layer, clicked a district.
+
+    The view is kept for the next time the map is mounted afresh; a layer switched in the
+    map's own control switches the sidebar toggle too (one state); a click on a district
+    selects it (the tables follow). Each is applied once, when it is new.
+    """
+    state = st.session_state
+    value = state.get("map") or {}
+    centre, zoom, bounds = value.get("center"), value.get("zoom"), value.get("bounds")
+    if centre and zoom is not None:
+        state["map_view"] = {"center": [centre["lat"], centre["lng"]], "zoom": int(zoom), "bounds": bounds}
+    for entry in value.get("selected_layers") or []:
+        if not isinstance(entry, dict) or "seq" not in entry:
+            continue
+        mark = [entry.get("token"), entry["seq"]]
+        if entry["seq"] and state.get("map_toggle") != mark:
+            state["map_toggle"] = mark
+            for name, on in (entry.get("on") or {}).items():
+                if name in CATALOGUE:
+                    state[f"show_{name}"] = bool(on)
+    click = value.get("last_object_clicked")
+    if click and click != state.get("map_click"):
+        state["map_click"] = click
+        props = (value.get("last_active_drawing") or {}).get("properties") or {}
+        if props.get("layer") == units_layer().name:
+            state["districts"] = [props["id"]]
 
 
 def render_sidebar() -> Selection:
@@ -152,13 +348,23 @@ def render_sidebar() -> Selection:
         index=list(languages.values()).index(SETTINGS.lang),
     )
     lang = languages[choice]
-    source = sb.text_input(text("source", lang), value=SETTINGS.source, key="source", help=text("source_help", lang))
-    source = str(resolve_source(source))
+    source = sb.selectbox(
+        text("source", lang),
+        source_choices(),
+        key="source",
+        help=text("source_help", lang),
+        format_func=lambda s: source_label(s, lang),
+    )
+    if is_database_url(source) and sb.button(text("db_refresh", lang), key="db_refresh"):
+        st.session_state["db_reloads"] = st.session_state.get("db_reloads", 0) + 1
+    source_name = source_label(source, lang)
+    source = _effective_source()
     options = ["none"] if SETTINGS.offline else list(BASEMAPS)
     basemap = sb.selectbox(
         text("basemap", lang),
         options,
         key="basemap",
+        placeholder=text("choose_option", lang),
         index=options.index(SETTINGS.basemap) if SETTINGS.basemap in options else 0,
         format_func=lambda b: BASEMAP_LABELS[b][0 if lang == "zh" else 1],
     )
@@ -168,7 +374,9 @@ def render_sidebar() -> Selection:
         sb.warning(text("basemap_disabled", lang))
         basemap = "none"
     sb.subheader(text("layers", lang))
-    visible = tuple(n for n in LAYER_NAMES if sb.checkbox(CATALOGUE[n].label(lang), value=True, key=f"show_{n}"))
+    for n in LAYER_NAMES:  # the map's layer control sets these too
+        st.session_state.setdefault(f"show_{n}", True)
+    visible = tuple(n for n in LAYER_NAMES if sb.checkbox(CATALOGUE[n].label(lang), key=f"show_{n}"))
     colour_by = []
     for spec in (s for s in CATALOGUE.values() if s.style.by_options):
         field = sb.selectbox(
@@ -200,51 +408,182 @@ def render_sidebar() -> Selection:
             default=list(f.codes),
             key=f"f_{layer}_{field}",
             format_func=lambda c, f=f: f.value_label(c, lang),
+            placeholder=text("choose_options", lang),
         )
         values.append((layer, field, tuple(picked)))
     query = sb.text_input(text("search", lang), key="query", placeholder=text("search_hint", lang))
     render_import(sb.expander(text("import", lang)), lang)
-    flt = Filter(tuple(chosen), tuple(values))
-    return Selection(lang, source, basemap, visible, flt, query.strip(), tuple(colour_by))
+    return Selection(
+        lang,
+        source,
+        source_name,
+        basemap,
+        visible,
+        Filter(tuple(chosen), tuple(values)),
+        query.strip(),
+        tuple(colour_by),
+    )
 
 
 def render_import(box: st.delta_generator.DeltaGenerator, lang: str) -> None:
-    box.file_uploader(text("import_file", lang), type=["geojson", "json", "gpkg", "zip", "kml", "csv"], key="upload")
+    box.file_uploader(
+        text("import_file", lang),
+        type=["geojson", "json", "gpkg", "zip", "kml", "csv"],
+        key="upload",
+        on_change=_on_upload,
+    )
     box.selectbox(
         text("import_as", lang),
         ["source", *LAYER_NAMES],
         key="import_as",
+        placeholder=text("choose_option", lang),
         format_func=lambda n: text("import_source", lang) if n == "source" else CATALOGUE[n].label(lang),
     )
     box.selectbox(
         text("import_crs", lang),
-        ["auto", *EXPORT_CRS, *PSEUDO_CRS],
+        list(CRS_LABELS),
         key="import_crs",
-        format_func=lambda c: text("auto", lang) if c == "auto" else c,
+        placeholder=text("choose_option", lang),
+        format_func=lambda c: CRS_LABELS[c][0 if lang == "zh" else 1],
     )
     box.selectbox(
         text("import_enc", lang),
         ["auto", "UTF-8", "GBK", "GB18030"],
         key="import_enc",
+        placeholder=text("choose_option", lang),
         format_func=lambda c: text("auto", lang) if c == "auto" else c,
     )
     box.checkbox(text("import_fix", lang), key="import_fix")
-    box.button(text("import_go", lang), key="do_import", on_click=_on_import)
-    kind, message = st.session_state.pop("import_msg", (None, ""))
-    if kind == "success":
-        box.success(text("import_done", lang, what=message))
+    box.button(text("import_preview", lang), key="do_preview", on_click=_on_preview)
+    kind, detail = st.session_state.pop("import_msg", (None, None))
+    if kind == "applied":
+        name, layer, n = detail
+        box.success(text("import_applied", lang, file=name, layer=CATALOGUE[layer].label(lang), n=n))
+    elif kind == "source":
+        box.success(text("import_source_done", lang, file=detail))
     elif kind == "error":
-        box.error(message)
+        exc, names = detail
+        box.error(message_of(exc, lang, names=names))
+    elif kind == "import_db":
+        box.error(text("import_db", lang))
+    working = st.session_state.get("working")
+    if working and working["base"] == _box_source():
+        box.caption(text("working_copy", lang))
+        path = Path(working["path"])
+        box.download_button(
+            text("working_download", lang),
+            path.read_bytes(),
+            file_name=f"{Path(_box_source()).stem}_working_{dt.date.today():%Y%m%d}.gpkg",
+            mime="application/geopackage+sqlite3",
+            key="dl_working",
+        )
+        box.button(text("working_discard", lang), key="discard", on_click=_on_discard)
 
 
-def render_map(layers: dict[str, gpd.GeoDataFrame], sel: Selection) -> None:
-    hits = find_features(layers, sel.query) if sel.query else []
+def render_preview(lang: str) -> None:
+    """The previewed import: what it holds and where, then replace, append or cancel."""
+    preview, name = st.session_state["preview"]
+    layer = CATALOGUE[preview.layer].label(lang)
+    panel = st.container(border=True, key="import_preview")
+    panel.subheader(text("preview_title", lang, file=name))
+    left, right = panel.columns([1, 2])
+    districts = layers_of(_effective_source()).get("districts")
+    left.image(extent_svg(districts, preview.gdf), caption=text("preview_map", lang))
+    west, south, east, north = preview.bounds
+    right.markdown(
+        "\n".join(
+            f"- {line}"
+            for line in (
+                text("preview_count", lang, n=preview.count, layer=layer, existing=preview.existing),
+                text("preview_crs", lang, crs=preview.crs_name),
+                text("preview_extent", lang, west=west, east=east, south=south, north=north),
+                text("preview_outside", lang, n=preview.outside),
+            )
+        )
+    )
+    if preview.shift:
+        pseudo = CRS_LABELS[preview.shift][0 if lang == "zh" else 1]
+        right.warning(text("preview_shift", lang, name=pseudo))
+        right.button(
+            text("preview_convert", lang, name=pseudo), key="convert", on_click=_on_convert, args=(preview.shift,)
+        )
+    rows = preview.rows()
+    right.dataframe(rows.rename(columns=lambda c: CATALOGUE[preview.layer].field(c).label(lang)), hide_index=True)
+    if preview.clashes:
+        right.caption(text("preview_clashes", lang, ids=", ".join(preview.clashes[:10])))
+    replace, append, cancel = panel.columns(3)
+    replace.button(text("import_replace", lang), key="replace", on_click=_on_apply, args=("replace",), type="primary")
+    append.button(
+        text("import_append", lang), key="append", on_click=_on_apply, args=("append",), disabled=bool(preview.clashes)
+    )
+    cancel.button(text("import_cancel", lang), key="cancel", on_click=lambda: st.session_state.pop("preview", None))
+
+
+def _layer_filter(flt: Filter, name: str) -> Filter:
+    """The part of a filter that decides one layer's features."""
+    return Filter(flt.districts, tuple(v for v in flt.values if v[0] == name))
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def map_layer_of(key: tuple[str, int, int], flt: Filter, name: str, gcj02: bool) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """One layer as the map draws it: filtered, in lon/lat (GCJ-02 for Amap), with each
+    feature's length or area measured in the metric CRS. Sub-districts are never filtered:
+    the map keeps the neighbours of a selected one drawn. Shared and read-only (its spatial
+    index is built once)."""
+    layers = _layers(key)
+    gdf = (
+        layers[name]
+        if name == "districts"
+        else apply_filter({n: layers[n] for n in (name, "districts") if n in layers}, flt)[name]
+    )
+    sizes = feature_measures(gdf, CATALOGUE[name].geometry, source_metric_crs(layers)).to_numpy(float)
+    wgs = gdf.to_crs(4326)
+    return (convert_frame(wgs, "wgs84", "gcj02") if gcj02 else wgs), sizes
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def map_payload_of(
+    key: tuple[str, int, int],
+    flt: Filter,
+    name: str,
+    options: MapOptions,
+    rows: np.ndarray | None,
+    tolerance: float | None,
+) -> tuple[dict[str, object], str]:
+    """One layer's payload, serialised once: a rerun that leaves a layer unchanged reuses it."""
+    gdf, sizes = map_layer_of(key, flt, name, options.basemap == "gaode")
+    payload = layer_payload(name, gdf, sizes, None if rows is None else Choice(rows, tolerance), options)
+    summary = {k: payload[k] for k in ("name", "on", "total", "shown")} | {"dict": {"label": payload["dict"]["label"]}}
+    return summary, to_js(payload)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def source_bounds(key: tuple[str, int, int]) -> list[list[float]] | None:
+    layers = _layers(key)
+    # the works, not the sub-districts nor the context areas
+    works = {n: g for n, g in layers.items() if not (CATALOGUE[n].units or CATALOGUE[n].context)}
+    return layer_bounds(works) or layer_bounds(layers)
+
+
+def _view() -> View | None:
+    """The view the map last reported, grown to a grid so that small pans change nothing."""
+    view = st.session_state.get("map_view") or {}
+    b = view.get("bounds") or {}
+    try:
+        sw, ne = b["_southWest"], b["_northEast"]
+        return View(sw["lat"], sw["lng"], ne["lat"], ne["lng"], int(view["zoom"])).snapped()
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def render_map(sel: Selection, overlay: Overlay) -> None:
+    key = stamp(sel.source)
+    hits = find_features(shown_of(key, sel.flt), sel.query) if sel.query else []
     if sel.query:
         (st.success if hits else st.warning)(
             text("search_found", sel.lang, n=len(hits)) if hits else text("search_none", sel.lang, q=sel.query)
         )
     options = MapOptions(
-        colour_by=sel.colour_by,
         lang=sel.lang,
         basemap=sel.basemap,
         tianditu_key=SETTINGS.tianditu_key,
@@ -252,14 +591,182 @@ def render_map(layers: dict[str, gpd.GeoDataFrame], sel: Selection) -> None:
         selected=sel.flt.districts,
         highlight=tuple((h.layer, h.id) for h in hits),
         assets=leaflet_assets(),
+        budget=SETTINGS.map_features,
+        colour_by=sel.colour_by,
     )
+    names = [n for n in LAYER_NAMES if n in _layers(key)]
+    flts = {n: _layer_filter(sel.flt, n) for n in names}
+    frames = {n: map_layer_of(key, flts[n], n, sel.basemap == "gaode") for n in names if n in sel.visible}
+    total = sum(len(f[0]) for f in frames.values())
+    view = _view() if total > options.budget else None
+    counts = {n: len(g) for n, g in _layers(key).items()}
+    chosen = choose(
+        {n: f[0] for n, f in frames.items()},
+        {n: f[1] for n, f in frames.items()},
+        budget=options.budget,
+        view=view,
+        counts=counts,
+    )
+    summaries, encoded = [], {}
+    for name in names:
+        # what a layer's payload depends on, and nothing else, so unchanged layers are cache hits
+        own = MapOptions(
+            lang=options.lang,
+            basemap="gaode" if options.basemap == "gaode" else "none",
+            selected=options.selected if name == "districts" else (),
+            highlight=tuple(h for h in options.highlight if h[0] == name),
+            colour_by=tuple(c for c in options.colour_by if c[0] == name),
+        )
+        pick = chosen.get(name)
+        summary, body = map_payload_of(
+            key,
+            flts[name],
+            name,
+            own,
+            None if pick is None else pick.rows,
+            None if pick is None else pick.tolerance_deg,
+        )
+        summaries.append(summary)
+        encoded[name] = body
+    m = base_map(options, source_bounds(key))
+    groups = layer_groups(
+        summaries, options, fit=search_fit({n: f[0] for n, f in frames.items()}, options), encoded=encoded
+    )
+    # A map mounted afresh (new basemap, language or source) opens where the planner was.
+    mount = json.dumps([sel.basemap, sel.lang, key])
+    restore = st.session_state.get("map_mount") != mount
+    st.session_state["map_mount"] = mount
+    last = st.session_state.get("map_view") if restore else None
     st_folium(
-        build_map(layers, options),
+        add_overlay(m, overlay),
         key="map",
         height=options.height_px,
         use_container_width=True,
-        returned_objects=["last_active_drawing"],
-        on_change=_on_map_click,
+        returned_objects=[
+            "last_active_drawing",
+            "all_drawings",
+            "last_object_clicked",
+            "selected_layers",
+            "center",
+            "zoom",
+            "bounds",
+        ],
+        center=tuple(last["center"]) if last else None,
+        zoom=last["zoom"] if last else None,
+        feature_group_to_add=groups,
+        on_change=_on_map_change,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def impact_of(key: tuple[str, int, int], area: str, name: str, gcj02: bool, buffer_m: float) -> Impact:
+    shape = parse_area(area, name=name)
+    if gcj02:  # drawn on Amap's tiles
+        shape = convert_frame(gpd.GeoDataFrame(geometry=shape), "gcj02", "wgs84").geometry
+    return impact(_layers(key), shape, buffer_m=buffer_m)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def conflicts_of(key: tuple[str, int, int]) -> gpd.GeoDataFrame:
+    return find_conflicts(_layers(key))
+
+
+def _on_area_upload() -> None:
+    upload = st.session_state.get("impact_upload")
+    if upload is not None:
+        area = upload.getvalue().decode("utf-8", errors="replace")
+        st.session_state["impact_area"] = (area, Path(upload.name).name, False)
+
+
+def _clear_area() -> None:
+    st.session_state.pop("impact_area", None)
+
+
+def render_impact(sel: Selection) -> Overlay:
+    """The impact panel for the area drawn or uploaded; returns what the map draws over the layers."""
+    lang, state, key = sel.lang, st.session_state, stamp(sel.source)
+    box = st.sidebar.expander(text("impact", lang), expanded=True)
+    buffer_m = box.number_input(
+        text("impact_buffer", lang), 0.0, 5000.0, 0.0, 10.0, key="impact_buffer", help=text("impact_buffer_help", lang)
+    )
+    drawn = drawn_area((state.get("map") or {}).get("all_drawings"))
+    if drawn is not None and drawn != state.get("impact_seen"):  # a new shape on the map
+        state["impact_seen"] = drawn
+        state["impact_area"] = (drawn, text("impact_drawn", lang), sel.basemap == "gaode")
+    st.subheader(text("impact", lang))
+    st.file_uploader(
+        text("impact_upload", lang), type=["geojson", "json"], key="impact_upload", on_change=_on_area_upload
+    )
+    result, touched = None, {}
+    if "impact_area" not in state:
+        st.caption(text("impact_hint", lang))
+    else:
+        area, name, gcj02 = state["impact_area"]
+        st.caption(text("impact_of", lang, name=name))
+        try:
+            result = impact_of(key, area, name, gcj02, float(buffer_m))
+        except RenewalError as exc:
+            st.error(str(exc))
+        st.button(text("impact_clear", lang), key="impact_clear", on_click=_clear_area)
+    if result is not None:
+        touched = result.touched(_layers(key))
+        render_impact_figures(result, lang)
+    found = conflicts_of(key)
+    rows = ((state.get("conflicts_table") or {}).get("selection") or {}).get("rows") or []
+    focus = None
+    if rows and rows[0] < len(found):  # a conflict chosen in the table below: zoom to it
+        focus = tuple(found.iloc[[rows[0]]].to_crs(4326).total_bounds)
+    return Overlay(lang, sel.basemap == "gaode", result, touched, found, focus is not None, focus)
+
+
+def render_conflicts(sel: Selection) -> None:
+    st.subheader(text("conflicts", sel.lang))
+    found = conflicts_of(stamp(sel.source))
+    if found.empty:
+        st.caption(text("conflicts_none", sel.lang))
+        return
+    st.caption(text("conflicts_hint", sel.lang))
+    st.dataframe(
+        conflict_table(found, sel.lang),
+        hide_index=True,
+        key="conflicts_table",
+        on_select="rerun",
+        selection_mode="single-row",
+    )
+
+
+def render_impact_figures(result: Impact, lang: str) -> None:
+    if not result.touches_data:
+        st.warning(text("impact_outside", lang))
+    s = result.summary()
+    label = {n: CATALOGUE[n].label(lang) for n in CATALOGUE}
+    cards = [
+        (text("impact_area_ha", lang), f"{s['area_ha']:,.2f} ha", None),
+        (label["parcels"], f"{s['parcels_count']} · {s['parcels_ha']:,.2f} ha", None),
+        (text("impact_households", lang), f"{s['households']:,}", text("impact_whole", lang, n=s["households_whole"])),
+        (text("impact_resettled", lang), f"{s['resettled']:,}", text("impact_whole", lang, n=s["resettled_whole"])),
+        (label["roads"], f"{s['roads_km']:,.3f} km", None),
+        (label["pipes"], f"{s['pipes_km']:,.3f} km", None),
+        (label["greenbelt"], f"{s['greenbelt_ha']:,.2f} ha", None),
+        (label["facilities"], f"{s['facilities_count']}", None),
+    ]
+    columns = st.columns(4)
+    for i, (name, value, note) in enumerate(cards):
+        columns[i % 4].metric(name, value, help=note)
+    if not result.features.empty:
+        st.dataframe(impact_table(result.features, lang), hide_index=True, key="impact_table")
+    left, right = st.columns(2)
+    left.download_button(
+        text("impact_download_area", lang),
+        geojson_bytes(result.area_frame(), layer="impact_area"),
+        file_name=export_name("impact_area", "geojson", "EPSG:4326"),
+        key="dl_impact_area",
+    )
+    right.download_button(
+        text("impact_download_report", lang),
+        csv_bytes(result.features),
+        file_name=export_name("impact_report", "csv", None),
+        key="dl_impact_report",
     )
 
 
@@ -269,7 +776,21 @@ def render_stats(sel: Selection) -> pd.DataFrame:
     if sel.flt.districts:
         names = "、".join(table["district_name"].iloc[:-1])
         st.caption(text("selected", sel.lang, names=names))
-    st.dataframe(labelled_table(table, sel.lang), hide_index=True, key="stats_table", height=36 * (len(table) + 1) + 2)
+    shown = labelled_table(round_stats(table), sel.lang)
+    formats = {
+        label: st.column_config.NumberColumn(format=f"%.{DECIMALS[unit]}f")
+        for column, label in zip(table.columns, shown.columns, strict=True)
+        if (unit := column_unit(column)) is not None
+    }
+    # 35 px a row and a 2 px border: the frame ends at the TOTAL row, with no blank row below
+    st.dataframe(
+        shown,
+        hide_index=True,
+        key="stats_table",
+        column_config=formats,
+        row_height=35,
+        height=35 * (len(table) + 1) + 2,
+    )
     body = table[~table.index.isin([OUTSIDE, TOTAL])].set_index("district_name")
     left, right = st.columns(2)
     left.caption(text("chart_roads", sel.lang))
@@ -280,68 +801,227 @@ def render_stats(sel: Selection) -> pd.DataFrame:
 
 
 def render_progress(sel: Selection) -> None:
+    frame = progress_of(stamp(sel.source), stamp(str(targets_beside(sel.source))))
+    if frame is None:
+        return
     st.subheader(text("progress", sel.lang))
-    frame = progress_of(stamp(sel.source), str(SETTINGS.targets))
-    columns = st.columns(5)
-    for i, card in enumerate(progress_cards(frame, sel.lang)):
-        columns[i % 5].metric(
-            card.label,
-            card.value,
-            card.delta,
-            delta_color="off" if card.met else "normal",
-            delta_arrow="off" if card.met else "auto",
-            delta_description=card.note,
-        )
+    st.markdown(progress_html(progress_cards(frame, sel.lang)), unsafe_allow_html=True)
 
 
 def render_export(sel: Selection, table: pd.DataFrame) -> None:
     st.subheader(text("export", sel.lang))
     fmt_col, crs_col, enc_col = st.columns(3)
     fmt = fmt_col.selectbox(
-        text("export_format", sel.lang), EXPORT_FORMATS, key="ex_fmt", format_func=lambda f: FORMAT_LABELS[f]
+        text("export_format", sel.lang),
+        EXPORT_FORMATS,
+        key="ex_fmt",
+        format_func=lambda f: FORMAT_LABELS[f],
+        placeholder=text("choose_option", sel.lang),
     )
-    crs = crs_col.selectbox(text("export_crs", sel.lang), EXPORT_CRS, key="ex_crs", disabled=fmt in ("csv", "xlsx"))
-    enc = enc_col.selectbox(text("export_enc", sel.lang), EXPORT_ENCODINGS, key="ex_enc", disabled=fmt != "shp")
+    crs = crs_col.selectbox(
+        text("export_crs", sel.lang),
+        EXPORT_CRS,
+        key="ex_crs",
+        disabled=fmt in ("csv", "xlsx"),
+        placeholder=text("choose_option", sel.lang),
+    )
+    enc = enc_col.selectbox(
+        text("export_enc", sel.lang),
+        EXPORT_ENCODINGS,
+        key="ex_enc",
+        disabled=fmt != "shp",
+        placeholder=text("choose_option", sel.lang),
+    )
+    labels = st.checkbox(text("export_labels", sel.lang), key="ex_labels", help=text("export_labels_help", sel.lang))
     key = stamp(sel.source)
     groups = [(n,) for n in sel.visible] + ([sel.visible] if fmt in ("gpkg", "shp", "xlsx") else [])
     columns = st.columns(4)
-    for i, names in enumerate(groups):
-        name = names[0] if len(names) == 1 else "all"
-        label = CATALOGUE[name].label(sel.lang) if name != "all" else text("all_layers", sel.lang)
-        columns[i % 4].download_button(
-            text("export_layer", sel.lang, layer=label),
-            download_of(key, sel.flt, names, fmt, crs, enc),
-            file_name=export_name(name, fmt, crs),
-            key=f"dl_{name}",
-        )
+    try:
+        for i, names in enumerate(groups):
+            name = names[0] if len(names) == 1 else "all"
+            label = CATALOGUE[name].label(sel.lang) if name != "all" else text("all_layers", sel.lang)
+            columns[i % 4].download_button(
+                text("export_layer", sel.lang, layer=label),
+                download_of(key, sel.flt, names, fmt, crs, enc, labels),
+                file_name=export_name(name, fmt, crs),
+                key=f"dl_{name}",
+            )
+    except RenewalError as exc:
+        st.error(message_of(exc, sel.lang))
+    stats_table = labelled_table(round_stats(table), "zh") if labels else round_stats(table)
     columns[len(groups) % 4].download_button(
         text("export_stats", sel.lang),
-        csv_bytes(labelled_table(table, sel.lang)),
+        csv_bytes(stats_table),
         file_name=export_name("stats", "csv", None),
         key="dl_stats",
     )
 
 
+def _secret_users() -> dict[str, dict[str, str]]:
+    """The ``[users]`` table of ``.streamlit/secrets.toml``; empty without one."""
+    try:
+        users = st.secrets.get("users", {})
+    except (FileNotFoundError, StreamlitSecretNotFoundError):
+        return {}
+    return {str(k): dict(v) for k, v in users.items()}
+
+
+def current_user(lang: str) -> User | None:
+    """The identified editor: the proxy's header, or a login against secrets.toml."""
+    by_header = user_from_header(dict(st.context.headers), SETTINGS.auth_header)
+    if by_header is not None:
+        return by_header
+    if "user" in st.session_state:
+        return User(*st.session_state["user"])
+    users = _secret_users()
+    if not users:
+        st.info(text("read_only", lang))
+        return None
+    with st.form("login"):
+        login = st.text_input(text("login", lang), key="login_name")
+        password = st.text_input(text("password", lang), type="password", key="login_password")
+        if st.form_submit_button(text("sign_in", lang)):
+            user = verify_password(users, login, password)
+            if user is None:
+                st.error(text("login_failed", lang))
+                return None
+            st.session_state["user"] = (user.login, user.name)
+            return user
+    return None
+
+
+def _plain(value: object) -> object:
+    """A pandas cell as a plain Python value (None for missing)."""
+    return None if pd.isna(value) else value.item() if hasattr(value, "item") else value
+
+
+def render_edits(sel: Selection) -> None:
+    """Change a field of one feature or a selection, recorded in the history."""
+    user = current_user(sel.lang)
+    if user is None:
+        return
+    if "edit_msg" in st.session_state:
+        st.success(st.session_state.pop("edit_msg"))
+    layers = layers_of(sel.source)
+    names = [n for n in LAYER_NAMES if n in layers]
+    layer = st.selectbox(
+        text("edit_layer", sel.lang), names, key="edit_layer", format_func=lambda n: CATALOGUE[n].label(sel.lang)
+    )
+    spec, gdf = CATALOGUE[layer], layers[layer]
+    ids = gdf[spec.id_field].astype(str).tolist()
+    labels = dict(zip(ids, gdf["name"].astype(str) if "name" in gdf else ids, strict=True))
+    chosen = st.multiselect(
+        text("edit_features", sel.lang), ids, key="edit_ids", format_func=lambda i: f"{i} {labels[i]}"
+    )
+    fields = [f for f in spec.field_names if f != spec.id_field]
+    name = st.selectbox(
+        text("edit_field", sel.lang), fields, key="edit_field", format_func=lambda f: spec.field(f).label(sel.lang)
+    )
+    f = spec.field(name)
+    if f.choices:
+        value: object = st.selectbox(
+            text("edit_value", sel.lang),
+            list(f.codes),
+            key="edit_value_code",
+            format_func=lambda c: f.value_label(c, sel.lang),
+        )
+    else:
+        value = st.text_input(text("edit_value", sel.lang), key="edit_value_text")
+    day = st.date_input(text("edit_date", sel.lang), key="edit_date")
+    note = st.text_input(text("edit_note", sel.lang), key="edit_note")
+    # The values shown when the planner chose what to edit are what the save is checked
+    # against: someone else's change in between makes the save refused, not overwritten.
+    shown = gdf.set_index(gdf[spec.id_field].astype(str))[name]
+    chosen_now = (layer, tuple(chosen), name)
+    state = st.session_state
+    if state.get("edit_sig") != chosen_now:
+        state["edit_sig"] = chosen_now
+        state["edit_seen"] = {i: {name: _plain(shown.loc[i])} for i in chosen}
+    if st.button(text("edit_save", sel.lang), key="edit_save", disabled=not chosen):
+        try:
+            changes = edit_features(
+                sel.source, layer, chosen, {name: value}, by=user.name, date=day, note=note, expected=state["edit_seen"]
+            )
+        except RenewalError as exc:
+            st.error(str(exc))
+        else:
+            state["edit_sig"] = None
+            state["edit_msg"] = text("edit_done", sel.lang, n=len(changes), who=user.name)
+            st.rerun()  # the map, progress and tables above were drawn before the change
+
+
+def render_history(sel: Selection) -> None:
+    """The latest changes, filtered, and the plan's progress month by month."""
+    history = history_of(stamp(sel.source))
+    if history.empty:
+        st.caption(text("history_none", sel.lang))
+        return
+    left, right = st.columns(2)
+    layer = left.selectbox(text("edit_layer", sel.lang), ["", *sorted(history["layer"].unique())], key="hist_layer")
+    person = right.selectbox(text("history_by", sel.lang), ["", *sorted(history["by"].unique())], key="hist_by")
+    shown = history if not layer else history[history["layer"] == layer]
+    shown = shown if not person else shown[shown["by"] == person]
+    st.dataframe(shown.iloc[::-1], hide_index=True, key="history_table")
+    plan = progress_of(stamp(sel.source), stamp(str(targets_beside(sel.source))))
+    if plan is None:
+        return
+    monthly = progress_by_month(stamp(sel.source))
+    labels = {row.Index: (row.label_zh if sel.lang == "zh" else row.label_en) for row in plan.itertuples()}
+    target = st.selectbox(
+        text("history_target", sel.lang), list(monthly.columns), key="hist_target", format_func=lambda t: labels[t]
+    )
+    st.line_chart(monthly[target], height=220)
+
+
 def render_page(sel: Selection) -> None:
     key = stamp(sel.source)
-    if schematic_of(key):
+    # Read the source before any widget: a source that fails (a database gone) fails here,
+    # so the page with the last good data can be drawn after it with the same widget keys.
+    _layers(key)
+    if info_of(key).get("schematic") == "true":
         st.info(text("schematic", sel.lang))
-    shown = shown_of(key, sel.flt)
-    render_map(shown, sel)
+    if "preview" in st.session_state:
+        render_preview(sel.lang)
+    # The plan's figures first: they are small and quick, the map of a big city is not.
     render_progress(sel)
+    above = st.container()  # the map goes above the impact panel, which decides what it shows
+    overlay = render_impact(sel)
+    with above:
+        render_map(sel, overlay)
     table = render_stats(sel)
     render_export(sel, table)
+    with st.expander(text("edits", sel.lang)):
+        render_edits(sel)
+        render_history(sel)
+    render_conflicts(sel)
 
 
 def main() -> None:
-    st.set_page_config(page_title="南关城市更新一张图", page_icon="🗺️", layout="wide")
+    st.set_page_config(page_title=text("title", SETTINGS.lang), page_icon="🗺️", layout="wide")
     sel = render_sidebar()
-    st.title(text("title", sel.lang))
-    st.caption(text("subtitle", sel.lang))
+    try:
+        title, subtitle = source_title(info_of(stamp(sel.source)), sel.source_name, sel.lang)
+    except RenewalError:
+        title, subtitle = text("title", sel.lang), ""
+    st.title(title)
+    st.caption(subtitle)
     try:
         render_page(sel)
+        if is_database_url(sel.source):
+            st.session_state["db_good"] = stamp(sel.source)
     except RenewalError as exc:
-        st.error(text("error_prefix", sel.lang) + str(exc))
+        shown = message_of(exc, sel.lang, names={sel.source: sel.source_name})
+        st.error(text("error_prefix", sel.lang) + mask_url(shown))
+        good = st.session_state.get("db_good")
+        if is_database_url(sel.source) and good and good[0] == sel.source and good != stamp(sel.source):
+            st.warning(text("db_stale", sel.lang))
+            st.session_state["db_pinned"] = good
+            try:
+                render_page(sel)
+            except RenewalError:
+                pass  # the page already says the database failed, once; nothing older to show
+            finally:
+                del st.session_state["db_pinned"]
     except Exception as exc:
         # A bug, not bad data: the server log keeps the traceback, the page one line.
         log.exception("unexpected error")

@@ -96,13 +96,13 @@ def features(rng: np.random.Generator, layer: str, geoms: np.ndarray, **columns:
     return gpd.GeoDataFrame(data, geometry=geoms, crs=METRIC)
 
 
-def city(n_roads: int, *, seed: int = 2020) -> dict[str, gpd.GeoDataFrame]:
-    """All six layers, in EPSG:4326."""
+def city(n_roads: int, *, n_districts: int = 200, seed: int = 2020) -> dict[str, gpd.GeoDataFrame]:
+    """All six layers, in EPSG:4326, with ``n_districts`` districts."""
     rng = np.random.default_rng(seed)
     n_parcels, n_green, n_pipes, n_fac = n_roads // 5, n_roads // 20, n_roads // 20, n_roads // 10
     households = rng.integers(0, 500, n_parcels)
     out = {
-        "districts": districts(rng, 200),
+        "districts": districts(rng, n_districts),
         "roads": features(rng, "roads", lines(rng, n_roads, 50, 800), project=None),
         "pipes": features(rng, "pipes", lines(rng, n_pipes, 200, 3000), diam_mm=300.0),
         "parcels": features(
@@ -121,11 +121,12 @@ def city(n_roads: int, *, seed: int = 2020) -> dict[str, gpd.GeoDataFrame]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--roads", type=int, default=100_000, help="road segments (default 100000)")
+    parser.add_argument("--districts", type=int, default=200, help="districts tiling the square (default 200)")
     parser.add_argument("--out", type=Path, required=True, help="GeoPackage to write (replaced)")
     args = parser.parse_args(argv)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.unlink(missing_ok=True)
-    for name, gdf in city(args.roads).items():
+    for name, gdf in city(args.roads, n_districts=args.districts).items():
         gdf.to_file(args.out, layer=name, driver="GPKG")
     print(f"wrote {args.out}")
     return 0

@@ -590,9 +590,27 @@ def dataset_info() -> pd.DataFrame:
     """The metadata table written beside the layers."""
     return pd.DataFrame(
         {
-            "key": ["title", "schematic", "note", "outline", "figures", "crs", "built_by"],
+            "key": [
+                "title",
+                "title_zh",
+                "title_en",
+                "subtitle_zh",
+                "subtitle_en",
+                "targets",
+                "schematic",
+                "note",
+                "outline",
+                "figures",
+                "crs",
+                "built_by",
+            ],
             "value": [
                 "南关城市更新一张图 示例数据 (Nanguan urban-renewal map, sample data)",
+                "南关城市更新一张图",
+                "Nanguan urban-renewal map",
+                "长春市南关区 2020 年城市更新工作计划",
+                "Nanguan District, Changchun — 2020 renewal work plan",
+                (HERE / "targets.toml").read_text(encoding="utf-8"),
                 "true",
                 SCHEMATIC_NOTE,
                 OUTLINE_CREDIT,

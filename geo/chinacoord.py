@@ -4,8 +4,9 @@ GCJ-02 is WGS 84 with a published, deliberately non-linear offset of a few hundr
 inside China; BD-09 adds Baidu's own offset on top of GCJ-02. The forward formulas are the
 public ones (Krasovsky ellipsoid a = 6378245 m, e² = 0.00669342162296594323); the inverses
 are solved by fixed-point iteration to better than 1e-9 degree (about 0.1 mm). Points
-outside China's rectangle (72.004E-137.8347E, 0.8293N-55.8271N) are passed through
-unchanged, as the offset is not applied there.
+outside China's rectangle, :data:`CHINA_BOUNDS` (72.004E-137.8347E, 0.8293N-55.8271N), are
+passed through unchanged, as the offset is not applied there. The same rectangle is the
+importer's "inside China" check (:func:`bounds_in_china`): the project has one China region.
 
 All functions take and return longitudes and latitudes in degrees, as floats or numpy
 arrays of any shape.
@@ -23,9 +24,11 @@ from numpy.typing import ArrayLike, NDArray
 from .errors import CRSError
 
 __all__ = [
+    "CHINA_BOUNDS",
     "PSEUDO_CRS",
     "bd09_to_gcj02",
     "bd09_to_wgs84",
+    "bounds_in_china",
     "convert_frame",
     "gcj02_to_bd09",
     "gcj02_to_wgs84",
@@ -44,10 +47,21 @@ Floats = NDArray[np.float64]
 Pair = tuple[Floats, Floats]
 
 
+#: The China region, degrees (west, south, east, north): the rectangle where GCJ-02's offset
+#: applies, as the published conversions define it, and where imported data must lie.
+CHINA_BOUNDS: tuple[float, float, float, float] = (72.004, 0.8293, 137.8347, 55.8271)
+
+
 def in_china(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
-    """Whether each point lies in the rectangle where GCJ-02 applies."""
+    """Whether each point (degrees) lies in :data:`CHINA_BOUNDS`, edges included."""
     lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
-    return (lon >= 72.004) & (lon <= 137.8347) & (lat >= 0.8293) & (lat <= 55.8271)
+    west, south, east, north = CHINA_BOUNDS
+    return (lon >= west) & (lon <= east) & (lat >= south) & (lat <= north)
+
+
+def bounds_in_china(xmin: float, ymin: float, xmax: float, ymax: float) -> bool:
+    """Whether the lon/lat box ``(xmin, ymin, xmax, ymax)`` (degrees) lies in :data:`CHINA_BOUNDS`."""
+    return bool(np.all(in_china([xmin, xmax], [ymin, ymax])))
 
 
 def _offset(lon: Floats, lat: Floats) -> Pair:
@@ -94,8 +108,33 @@ def _invert(forward: Callable[[Floats, Floats], Pair], lon: Floats, lat: Floats)
 
 
 def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> Pair:
-    """GCJ-02 to WGS 84, degrees; iterative, to better than 1e-9 degree."""
-    return _invert(wgs84_to_gcj02, *_arrays(lon, lat))
+    """GCJ-02 to WGS 84, degrees; iterative, to better than 1e-9 degree.
+
+    The point inside the region that GCJ-02 moves onto ``(lon, lat)`` solves
+    ``w = (lon, lat) - offset(w)``; the offset is smooth, so fixed-point iteration on it
+    converges everywhere. The region test comes after the iteration, never inside it: a
+    test inside would let the iterate hop across the region's edge, where the forward
+    transform jumps by the whole offset. When that solution lies in the region it is the
+    answer, so every point inside round-trips, even one the offset carries outside the
+    region; otherwise the point is one GCJ-02 leaves as it is and passes through unchanged.
+    Within the offset's reach (under 1 km) outside an edge the offset points across, a point
+    is both its own image and the image of a point inside; the point inside is returned.
+    """
+    lon, lat = _arrays(lon, lat)
+    x, y = lon.copy(), lat.copy()
+    for _ in range(_MAX_ITERATIONS):
+        dlon, dlat = _offset(x, y)
+        nx, ny = lon - dlon, lat - dlat
+        converged = np.all(np.abs(nx - x) < _TOLERANCE_DEG) and np.all(np.abs(ny - y) < _TOLERANCE_DEG)
+        x, y = nx, ny
+        if converged:
+            break
+    # a solution on the edge may land a rounding error outside: it is still the point inside
+    west, south, east, north = CHINA_BOUNDS
+    slack = 10 * _TOLERANCE_DEG
+    inside = (x >= west - slack) & (x <= east + slack) & (y >= south - slack) & (y <= north + slack)
+    x, y = np.clip(x, west, east), np.clip(y, south, north)
+    return np.where(inside, x, lon), np.where(inside, y, lat)
 
 
 def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> Pair:
@@ -141,13 +180,13 @@ def convert_frame(gdf: gpd.GeoDataFrame, source: str, target: str) -> gpd.GeoDat
     label, as GCJ-02 and BD-09 have no EPSG code. Returns a copy.
     """
     if gdf.crs is None or not gdf.crs.is_geographic:
-        raise CRSError("GCJ-02/BD-09 conversion needs lon/lat data (EPSG:4326 or EPSG:4490)")
+        raise CRSError("crs.needs_lonlat")
     if source == target:
         return gdf.copy()
     try:
         fn = _CONVERSIONS[(source, target)]
     except KeyError:
-        raise CRSError(f"cannot convert {source} to {target}; use wgs84, gcj02 or bd09") from None
+        raise CRSError("crs.unknown_pseudo", source=source, target=target) from None
 
     def move(coords: Floats) -> Floats:
         lon, lat = fn(coords[:, 0], coords[:, 1])

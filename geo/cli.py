@@ -8,14 +8,15 @@ unless ``NANGUAN_DEBUG=1`` is set.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
+from pyproj import CRS
 from pyproj.exceptions import ProjError
 from tqdm import tqdm
 
@@ -23,10 +24,12 @@ from layers import CATALOGUE, LAYER_NAMES, units_layer
 from layers.labels import named_rows
 
 from ._atomic import write_bytes_atomic
+from ._cli_edits import add_edit_commands, parse_day
 from ._table import text_table
+from .conflicts import find_conflicts
 from .coverage import check_coverage
 from .crs import reproject, source_metric_crs
-from .errors import RenewalError, SourceError, ValidationError
+from .errors import RenewalError, SourceError, ValidationError, message, problem_text
 from .export import (
     EXPORT_CRS,
     EXPORT_ENCODINGS,
@@ -34,28 +37,35 @@ from .export import (
     csv_bytes,
     export_name,
     layers_bytes,
+    output_crs,
+    write_gpkg,
     xlsx_bytes,
 )
 from .filters import Filter, apply_filter
+from .history import read_history
+from .impact import impact, read_area
 from .importer import import_file, prepare_layer, read_foreign
-from .io import load_layers
-from .progress import load_targets, plan_progress
+from .io import dataset_info, load_layers
+from .postgis import is_database_url, mask_url, publish
+from .precision import round_progress, round_stats
+from .progress import Target, load_targets, plan_progress, source_targets
 from .settings import BASEMAPS, Settings
-from .stats import district_stats, select_districts, stats_schema
+from .sources import source_progress, source_stats
+from .stats import select_districts, stats_schema
 
 __all__ = ["build_parser", "main"]
 
 log = logging.getLogger(__name__)
 
 FORMATS = ("table", "csv", "json")
+OUTSIDE_WORDS = "the area lies outside all the data: it meets no sub-district and no feature; every figure is 0"
 
 
 def _render(frame: pd.DataFrame, fmt: str, *, for_file: bool) -> bytes:
-    """``frame`` as bytes in ``fmt``; CSV files get a BOM so Excel reads the Chinese."""
+    """``frame`` as bytes in ``fmt``; CSV files get a BOM so Excel reads the Chinese, and CSV
+    text that would start a formula is neutralised as in exports."""
     if fmt == "csv":
-        buf = io.StringIO()
-        frame.to_csv(buf, index=False, lineterminator="\n")
-        return buf.getvalue().encode("utf-8-sig" if for_file else "utf-8")
+        return csv_bytes(frame, bom=for_file)
     if fmt == "json":
         records = json.loads(frame.to_json(orient="records", double_precision=15))
         return (json.dumps(records, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
@@ -73,34 +83,50 @@ def _emit(frame: pd.DataFrame, args: argparse.Namespace) -> None:
 
 def cmd_stats(args: argparse.Namespace) -> None:
     """Per-district statistics of a source."""
-    layers = load_layers(args.source)
     with tqdm(total=len(CATALOGUE) - 1, desc="measuring", unit="layer", disable=None, leave=False) as bar:
-        table = district_stats(
-            layers, crs=args.crs, tolerance_m2=args.overlap_tolerance, on_layer=lambda _name: bar.update()
+        table = source_stats(
+            args.source, crs=args.crs, tolerance_m2=args.overlap_tolerance, on_layer=lambda _name: bar.update()
         )
     for warning in table.attrs["warnings"]:
         print(f"warning: {warning}", file=sys.stderr)
-    table = named_rows(table, Settings.from_env().lang)
+    table = named_rows(round_stats(table), Settings.from_env().lang)
     if args.format == "table" and not args.wide:
         table = table[[c.name for c in stats_schema() if c.code is None]]
     _emit(table, args)
 
 
+def _targets(source: str, targets: str | None) -> list[Target]:
+    """The targets file given, else the source's own plan; SourceError when there is none."""
+    if targets:
+        return load_targets(targets)
+    found = source_targets(source)
+    if found is None:
+        raise SourceError("targets.none", file=source)
+    return found
+
+
 def cmd_progress(args: argparse.Namespace) -> None:
     """The plan's figures against a source."""
-    layers = load_layers(args.source)
-    frame = plan_progress(layers, load_targets(args.targets), crs=args.crs).reset_index()
-    _emit(frame, args)
+    targets = _targets(args.source, args.targets)
+    if is_database_url(args.source):
+        if args.as_of:
+            raise SourceError("--as-of needs a GeoPackage: the change history is kept in GeoPackages only")
+        frame = source_progress(args.source, targets, crs=args.crs)
+    else:
+        layers = load_layers(args.source)
+        history = read_history(args.source) if args.as_of else None
+        frame = plan_progress(layers, targets, crs=args.crs, as_of=args.as_of, history=history)
+    _emit(round_progress(frame).reset_index(), args)
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
     """Check a file against the catalogue; every problem on its own line."""
-    path = Path(args.file)
+    path = args.file if is_database_url(args.file) else Path(args.file)
     try:
         if args.layer is None:
             layers = load_layers(path)
             if not layers:
-                raise SourceError(f"{path}: holds none of the catalogue layers ({', '.join(LAYER_NAMES)})")
+                raise SourceError("source.no_catalogue_layer", file=str(path), layers=LAYER_NAMES)
             _check_units(layers, args.overlap_tolerance)
             summary = ", ".join(f"{name} {len(gdf)}" for name, gdf in layers.items())
         else:
@@ -115,9 +141,9 @@ def cmd_validate(args: argparse.Namespace) -> None:
             summary = f"{args.layer} {len(prepare_layer(gdf, args.layer).gdf)}"
     except ValidationError as exc:
         for problem in exc.problems:
-            print(problem)
+            print(problem_text(problem, args.message_lang))
         raise
-    print(f"ok: {path} conforms ({summary} features)")
+    print(f"ok: {mask_url(str(path))} conforms ({summary} features)")
 
 
 def _check_units(layers: dict[str, pd.DataFrame], tolerance_m2: float) -> None:
@@ -134,6 +160,8 @@ def _check_units(layers: dict[str, pd.DataFrame], tolerance_m2: float) -> None:
 
 def cmd_import(args: argparse.Namespace) -> None:
     """Replace one layer of a GeoPackage with a file's features, atomically."""
+    if not is_database_url(args.into) and not args.create and not Path(args.into).exists():
+        raise SourceError("source.into_missing", file=args.into)
     result = import_file(
         args.file,
         args.layer,
@@ -143,57 +171,126 @@ def cmd_import(args: argparse.Namespace) -> None:
         encoding=args.encoding,
         fix=args.fix,
         max_unzipped_mb=Settings.from_env().max_unzipped_mb,
+        by=args.by,
     )
     repaired = f"; repaired geometries: {', '.join(result.repaired)}" if result.repaired else ""
-    print(f"imported {len(result.gdf)} features into {args.into} as {args.layer}{repaired}")
+    print(f"imported {len(result.gdf)} features into {mask_url(args.into)} as {args.layer}{repaired}")
 
 
-def _export_bytes(args: argparse.Namespace) -> bytes:
-    fmt = args.format
-    if args.layer in ("stats", "progress"):
-        if fmt not in ("csv", "xlsx"):
-            raise SourceError(f"--layer {args.layer} is a table: use --format csv or xlsx")
-        layers = load_layers(args.source)
-        if args.layer == "stats":
-            tolerance = Settings.from_env().overlap_tolerance_m2
-            table = select_districts(district_stats(layers, tolerance_m2=tolerance), tuple(args.district))
-            table = named_rows(table, Settings.from_env().lang)
+def _export_table(args: argparse.Namespace) -> bytes:
+    """The stats or progress table as CSV or XLSX bytes."""
+    if args.format not in ("csv", "xlsx"):
+        raise SourceError("export.table_format", layer=args.layer)
+    if args.layer == "stats":
+        tolerance = Settings.from_env().overlap_tolerance_m2
+        table = round_stats(select_districts(source_stats(args.source, tolerance_m2=tolerance), tuple(args.district)))
+        if args.chinese_labels:
+            from layers.labels import labelled_table
+
+            table = labelled_table(table, "zh")
         else:
-            table = plan_progress(layers, load_targets(Settings.from_env().targets)).reset_index()
-        return csv_bytes(table) if fmt == "csv" else xlsx_bytes({args.layer: table})
+            table = named_rows(table, Settings.from_env().lang)
+    else:
+        targets = Settings.from_env().targets
+        frame = source_progress(args.source, _targets(args.source, str(targets) if targets else None))
+        table = round_progress(frame).reset_index()
+    return csv_bytes(table) if args.format == "csv" else xlsx_bytes({args.layer: table})
+
+
+def _export_layers(args: argparse.Namespace) -> tuple[dict[str, gpd.GeoDataFrame], CRS]:
+    """The layers ``--layer`` names, filtered by ``--district``, and the source's metric CRS."""
     names = LAYER_NAMES if args.layer == "all" else (args.layer,)
     source = load_layers(args.source)
     layers = apply_filter(source, Filter(districts=tuple(args.district)))
-    missing = [n for n in names if n not in layers]
-    if args.layer != "all" and missing:
-        raise SourceError(f"{args.source}: has no layer {args.layer!r}")
-    chosen = {n: layers[n] for n in names if n in layers}
-    return layers_bytes(chosen, fmt, crs=args.crs, encoding=args.encoding, metric=source_metric_crs(source))
+    if args.layer != "all" and args.layer not in layers:
+        raise SourceError("source.no_layer", file=args.source, layer=args.layer)
+    return {n: layers[n] for n in names if n in layers}, source_metric_crs(source)
 
 
 def cmd_export(args: argparse.Namespace) -> None:
     """Write a layer, all layers or a table for another GIS or a spreadsheet."""
-    data = _export_bytes(args)
-    out = args.out or export_name(args.layer, args.format, args.crs or "EPSG:4326")
-    write_bytes_atomic(out, data)
+    if args.layer in ("stats", "progress"):
+        data = _export_table(args)
+        out = args.out or export_name(args.layer, args.format, None)
+        write_bytes_atomic(out, data)
+    else:
+        chosen, metric = _export_layers(args)
+        out = args.out or export_name(args.layer, args.format, output_crs(chosen, args.format, args.crs))
+        if args.format == "gpkg" and not args.chinese_labels:
+            # straight into the temporary file beside ``out``: a large GeoPackage is not held in memory
+            write_gpkg(chosen, out, crs=args.crs)
+        else:
+            data = layers_bytes(
+                chosen, args.format, crs=args.crs, encoding=args.encoding, metric=metric, labels=args.chinese_labels
+            )
+            write_bytes_atomic(out, data)
     print(f"wrote {out}")
 
 
 def cmd_map(args: argparse.Namespace) -> None:
     """A standalone HTML map that opens with no server and no internet."""
-    from layers.labels import text
+    from layers.labels import source_title
     from layers.mapbuild import MapOptions, map_html
 
     layers = apply_filter(load_layers(args.source), Filter(districts=tuple(args.district)))
     colour_by = tuple((layer, field) for layer, field in (c.split("=", 1) for c in args.colour_by))
-    options = MapOptions(lang=args.lang, basemap=args.basemap, colour_by=colour_by)
-    page = map_html(layers, options, title=text("title", args.lang))
+    title, _ = source_title(dataset_info(args.source), Path(args.source).name, args.lang)
+    options = MapOptions(
+        lang=args.lang, basemap=args.basemap, budget=Settings.from_env().map_features, colour_by=colour_by
+    )
+    page = map_html(layers, options, title=title)
     write_bytes_atomic(args.out, page.encode("utf-8"))
     print(f"wrote {args.out}")
 
 
+def cmd_publish(args: argparse.Namespace) -> None:
+    """Validate every layer of a source and write them into a PostGIS schema."""
+    written = publish(args.source, args.url, schema=args.schema, replace=args.replace)
+    layers = ", ".join(f"{name} {n}" for name, n in written.items())
+    print(f"published {layers} into {mask_url(args.url)}{f' (schema {args.schema})' if args.schema else ''}")
+
+
+def _impact_text(summary: dict[str, object], features: pd.DataFrame) -> str:
+    """The impact report for people: one figure a line, then the touched features."""
+    lines = [f"{key}: {value}" for key, value in summary.items() if not isinstance(value, dict | list)]
+    lines += [
+        f"{key}: {json.dumps(value, ensure_ascii=False)}" for key, value in summary.items() if isinstance(value, dict)
+    ]
+    shown = features.astype(object).where(features.notna(), "")
+    return "\n".join(lines) + ("\n\n" + text_table(shown) if len(features) else "") + "\n"
+
+
+def cmd_impact(args: argparse.Namespace) -> None:
+    """What an area, a corridor or a buffered point touches."""
+    area = read_area(args.area)
+    layers = load_layers(args.source)
+    result = impact(layers, area, buffer_m=args.buffer, crs=args.crs)
+    if not result.touches_data:
+        print(OUTSIDE_WORDS, file=sys.stderr)
+    if args.format == "json":
+        data = (json.dumps(result.summary(), ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    elif args.format == "csv":
+        data = _render(result.features, "csv", for_file=bool(args.out))
+    else:
+        data = _impact_text(result.summary(), result.features).encode("utf-8")
+    if args.out:
+        write_bytes_atomic(args.out, data)
+        print(f"wrote {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+
+
+def cmd_conflicts(args: argparse.Namespace) -> None:
+    """Every plan conflict of a source: both ids, the kind and the measured overlap."""
+    found = find_conflicts(load_layers(args.source), crs=args.crs)
+    _emit(pd.DataFrame(found.drop(columns="geometry")), args)
+
+
 def _add_source(p: argparse.ArgumentParser) -> None:
-    p.add_argument("source", metavar="SOURCE", help="a GeoPackage with the catalogue layers")
+    p.add_argument(
+        "source", metavar="SOURCE", help="a GeoPackage, or a postgresql://user@host/db?schema=S URL, with the layers"
+    )
 
 
 def _add_tolerance(p: argparse.ArgumentParser, settings: Settings) -> None:
@@ -239,6 +336,13 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
         description="南关城市更新一张图 — measure, check and convert the renewal layers.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log each step to stderr")
+    parser.add_argument(
+        "--lang",
+        dest="message_lang",
+        choices=("en", "zh"),
+        default="en",
+        help="language of error messages and problems (default en)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("stats", help="lengths, areas, counts and households per sub-district")
@@ -251,7 +355,13 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     p = sub.add_parser("progress", help="the 2020 plan's figures against the data")
     _add_source(p)
     p.add_argument(
-        "--targets", metavar="FILE", default=str(settings.targets), help="targets file (default: data/targets.toml)"
+        "--targets",
+        metavar="FILE",
+        default=str(settings.targets) if settings.targets else None,
+        help="targets file (default: the source's own, from its dataset_info or <name>.targets.toml)",
+    )
+    p.add_argument(
+        "--as-of", type=parse_day, metavar="YYYY-MM-DD", help="the figures as they stood on that day (from the history)"
     )
     _add_output(p)
     p.set_defaults(func=cmd_progress)
@@ -266,10 +376,26 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     p = sub.add_parser("import", help="replace one layer of a GeoPackage with a file's features (atomically)")
     p.add_argument("file", metavar="FILE", help=".geojson, .gpkg, .zip (Shapefile), .shp, .kml or .csv")
     p.add_argument("--as", dest="layer", required=True, choices=LAYER_NAMES, help="the catalogue layer it becomes")
-    p.add_argument("--into", required=True, metavar="TARGET.gpkg", help="GeoPackage to store it in (created if new)")
+    p.add_argument(
+        "--into",
+        required=True,
+        metavar="TARGET",
+        help="GeoPackage to store it in (created if new), or a postgresql:// URL (one transaction)",
+    )
+    p.add_argument("--create", action="store_true", help="make TARGET.gpkg when it does not exist (refused otherwise)")
     _add_reading(p)
     p.add_argument("--fix", action="store_true", help="repair invalid geometries (their ids are reported)")
+    p.add_argument("--by", default="", metavar="NAME", help="who imports it, for the change history")
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("publish", help="write every layer, validated, into a PostGIS schema (one transaction)")
+    _add_source(p)
+    p.add_argument("url", metavar="URL", help="postgresql://user[:password]@host:port/db[?schema=S]")
+    p.add_argument("--schema", metavar="S", help="the schema to write (default: the URL's, else public)")
+    p.add_argument("--replace", action="store_true", help="replace the schema when it exists")
+    p.set_defaults(func=cmd_publish)
+
+    add_edit_commands(sub)
 
     p = sub.add_parser("export", help="write layers or tables for the municipal GIS or a spreadsheet")
     _add_source(p)
@@ -281,7 +407,9 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     )
     p.add_argument("--format", required=True, choices=EXPORT_FORMATS, help="output format")
     p.add_argument(
-        "--crs", choices=EXPORT_CRS, help="CRS of the output (default EPSG:4326; gpkg keeps each layer's own)"
+        "--crs",
+        choices=EXPORT_CRS,
+        help="CRS of every layer in the output (default EPSG:4326; gpkg keeps the source's)",
     )
     p.add_argument(
         "--encoding",
@@ -295,6 +423,11 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
         default=[],
         metavar="CODE",
         help="only features meeting this sub-district (repeatable)",
+    )
+    p.add_argument(
+        "--chinese-labels",
+        action="store_true",
+        help="Chinese field names and value labels (名称, 状态 = 规划) for people; default: codes for machines",
     )
     p.add_argument("--out", metavar="FILE", help="output file (default: layer_CRS_date.ext in this folder)")
     p.set_defaults(func=cmd_export)
@@ -322,6 +455,29 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
         help="colour a layer by another of its fields, e.g. roads=condition (repeatable)",
     )
     p.set_defaults(func=cmd_map)
+
+    p = sub.add_parser("impact", help="what an area, a corridor or a buffered point would touch")
+    _add_source(p)
+    p.add_argument(
+        "--area",
+        required=True,
+        metavar="AREA",
+        help="a GeoJSON file, or WKT in WGS 84 (lon/lat): polygon, line or point",
+    )
+    p.add_argument(
+        "--buffer",
+        type=float,
+        default=0.0,
+        metavar="M",
+        help="metres around the area, on each side of a line (needed for lines and points; default 0)",
+    )
+    _add_output(p)
+    p.set_defaults(func=cmd_impact)
+
+    p = sub.add_parser("conflicts", help="plan conflicts between layers, each with both ids and the overlap")
+    _add_source(p)
+    _add_output(p)
+    p.set_defaults(func=cmd_conflicts)
     return parser
 
 
@@ -334,7 +490,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         func(args)
     except RenewalError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        zh = args.message_lang == "zh"
+        line = mask_url(message(exc, args.message_lang))
+        print(f"{'错误' if zh else 'error'}{'：' if zh else ': '}{line}", file=sys.stderr)
         return 1
     except ProjError as exc:
         if Settings.from_env().debug:
@@ -345,7 +503,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         if Settings.from_env().debug:
             raise
-        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"error: {type(exc).__name__}: {mask_url(str(exc))}", file=sys.stderr)
         return 1
     return 0
 

@@ -50,9 +50,7 @@ def gk_zone_epsg(lon: float) -> int:
     """
     cm = 3 * round(lon / 3)
     if not _GK_FIRST_CM <= cm <= _GK_LAST_CM:
-        raise CRSError(
-            f"longitude {lon:.3f} is outside China's Gauss-Kruger zones (73.5E-136.5E); pass a metric CRS with --crs"
-        )
+        raise CRSError("crs.outside_zones", lon=lon)
     return _GK_FIRST_EPSG + (cm - _GK_FIRST_CM) // 3
 
 
@@ -61,25 +59,25 @@ def parse_crs(value: str | int | CRS) -> CRS:
     try:
         return CRS.from_user_input(value)
     except PyprojCRSError as exc:
-        raise CRSError(f"unknown CRS {value!r}; use an EPSG code such as EPSG:4551") from exc
+        raise CRSError("crs.unknown", value=value) from exc
 
 
 def require_crs(gdf: gpd.GeoDataFrame, what: str) -> CRS:
     """The CRS of ``gdf``; CRSError naming ``what`` when it has none."""
     if gdf.crs is None:
-        raise CRSError(f"{what} has no CRS; declare one (for example EPSG:4326) before measuring")
+        raise CRSError("crs.missing", what=what)
     return gdf.crs
 
 
 def require_metric(crs: CRS) -> CRS:
     """``crs`` when it is projected in metres; CRSError for degrees and Web Mercator."""
     if not crs.is_projected:
-        raise CRSError(f"{crs.name} is in degrees; measure in a projected CRS such as EPSG:4551")
+        raise CRSError("crs.degrees", crs=crs.name)
     unit = crs.axis_info[0].unit_name if crs.axis_info else ""
     if unit not in ("metre", "meter"):
-        raise CRSError(f"{crs.name} is in {unit}, not metres")
+        raise CRSError("crs.not_metres", crs=crs.name, unit=unit)
     if crs.to_epsg() in (3857, 900913, 3395):
-        raise CRSError(f"{crs.name} distorts lengths and areas; measure in a Gauss-Kruger CRS such as EPSG:4551")
+        raise CRSError("crs.distorts", crs=crs.name)
     return crs
 
 

@@ -1,19 +1,365 @@
-"""The exceptions of the renewal map: one root, a few children.
+"""The exceptions of the renewal map: one root, a few children, each with a code.
 
-The app shows them with ``st.error`` and the command line prints ``str(error)`` as one
-line and exits 1, so every message says what is wrong and what to do.
+An error carries a ``code`` and its ``params`` (the file, the value, the limit …), not a
+sentence: :func:`message` renders it in Chinese or English from :data:`MESSAGES`, so the
+Chinese page never shows an English sentence. ``str(error)`` is the English rendering,
+which the command line prints as one line.
+
+Parameters named ``file`` hold the path the core was given. Whoever shows the message
+may name the file differently (the app names an upload by the name the user gave it,
+never by its server path): see ``names`` in :func:`message`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
-__all__ = ["BalanceError", "CRSError", "CoverageError", "Problem", "RenewalError", "SourceError", "ValidationError"]
+__all__ = [
+    "MESSAGES",
+    "PROBLEMS",
+    "AreaError",
+    "BalanceError",
+    "CRSError",
+    "CoverageError",
+    "Problem",
+    "RenewalError",
+    "SourceError",
+    "ValidationError",
+    "message",
+    "problem_text",
+]
+
+#: code -> (English, Chinese) template, filled with ``str.format`` from the error's params.
+MESSAGES: dict[str, tuple[str, str]] = {
+    # sources and files written
+    "source.url": (
+        "{file}: not a GeoPackage path; the only URLs read are postgresql:// ones",
+        "{file}：不是 GeoPackage 路径；只接受 postgresql:// 数据库地址",
+    ),
+    "source.missing": (
+        "{file}: no such file; pass the path of a GeoPackage (.gpkg)",
+        "{file}：文件不存在，请给出 GeoPackage（.gpkg）文件",
+    ),
+    "source.folder": (
+        "{file}: is a folder; pass the path of a GeoPackage (.gpkg) file",
+        "{file}：这是文件夹，请给出 GeoPackage（.gpkg）文件",
+    ),
+    "source.not_gpkg": (
+        "{file}: not a GeoPackage (not an SQLite file); export the data as .gpkg",
+        "{file}：不是 GeoPackage 文件（不是 SQLite 数据库），请把数据导出为 .gpkg",
+    ),
+    "source.unopenable": (
+        "{file}: cannot be opened as a GeoPackage ({reason})",
+        "{file}：无法作为 GeoPackage 打开，文件可能已损坏",
+    ),
+    "source.layer_unreadable": (
+        "{file}: cannot read layer {layer!r} ({reason})",
+        "{file}：无法读取图层“{layer}”，文件可能已损坏",
+    ),
+    "source.layer_unwritable": (
+        "{file}: cannot write layer {layer!r} ({reason})",
+        "{file}：无法写入图层“{layer}”，磁盘可能已满或文件只读",
+    ),
+    "source.no_catalogue_layer": (
+        "{file}: holds none of the catalogue layers ({layers})",
+        "{file}：不含任何目录图层（{layers}）",
+    ),
+    "source.no_layer": ("{file}: has no layer {layer!r}", "{file}：没有图层“{layer}”"),
+    "source.into_missing": (
+        "{file}: no such GeoPackage; pass --create to make a new one",
+        "{file}：目标 GeoPackage 不存在；要新建请加 --create",
+    ),
+    "out.no_folder": (
+        "{file}: folder {folder} does not exist; create it or choose another --out",
+        "{file}：文件夹 {folder} 不存在，请先创建或换一个输出位置",
+    ),
+    "out.unwritable": (
+        "{file}: cannot write ({reason}); choose another --out",
+        "{file}：无法写入，请换一个输出位置",
+    ),
+    # statistics and plan targets
+    "stats.no_units": (
+        "the source has no {layer!r} layer; statistics need the sub-district boundaries",
+        "数据源没有“{layer}”图层，分街道统计需要街道边界",
+    ),
+    "targets.none": (
+        "{file}: names no plan targets (no 'targets' in its dataset_info, no .targets.toml beside it); "
+        "pass --targets FILE",
+        "{file}：数据源没有计划指标（dataset_info 中没有 targets，旁边也没有 .targets.toml），请用 --targets 指定",
+    ),
+    "targets.unreadable": (
+        "{file}: cannot read the targets file ({reason})",
+        "{file}：无法读取计划指标文件",
+    ),
+    "targets.not_toml": ("{file}: not valid TOML ({reason})", "{file}：不是有效的 TOML 文件"),
+    "targets.malformed": ("{file}: target #{index} is malformed ({reason})", "{file}：第 {index} 个指标格式有误"),
+    "targets.unknown_layer": (
+        "{file}: target {target!r} names unknown layer {layer!r}",
+        "{file}：指标“{target}”引用了未知图层“{layer}”",
+    ),
+    "targets.unknown_measure": (
+        "{file}: target {target!r}: unknown measure {measure!r}; use count, km, ha, sum:<field> or pct:<ratio>",
+        "{file}：指标“{target}”：未知的度量“{measure}”，可用 count、km、ha、sum:<字段> 或 pct:<比率>",
+    ),
+    "targets.unknown_ratio": (
+        "{file}: target {target!r}: layer {layer!r} has no ratio {measure!r} (it has: {known})",
+        "{file}：指标“{target}”：图层“{layer}”没有比率“{measure}”（可用：{known}）",
+    ),
+    "targets.unknown_field": (
+        "{file}: target {target!r}: {kind} names unknown field {field!r}",
+        "{file}：指标“{target}”的 {kind} 引用了未知字段“{field}”",
+    ),
+    "targets.unknown_code": (
+        "{file}: target {target!r}: {kind} {field} = {value!r} is not one of {codes}",
+        "{file}：指标“{target}”的 {kind} {field} = “{value}”不是允许的取值（{codes}）",
+    ),
+    # exports
+    "export.unencodable": (
+        "{layer}.{column}: {value!r} has {char!r}, which cannot be written in {encoding}; export in UTF-8",
+        "{layer}.{column}：“{value}”中的“{char}”无法用 {encoding} 写出，请用 UTF-8 导出",
+    ),
+    "export.labels_too_long": (
+        "{layer}: Chinese field names {fields} do not fit a Shapefile's 10 bytes in {encoding}; export in GBK",
+        "{layer}：中文字段名 {fields} 用 {encoding} 编码超出 Shapefile 字段名的 10 字节，请选择 GBK 编码",
+    ),
+    "export.encoding": (
+        "unsupported Shapefile encoding {encoding!r}; use {allowed}",
+        "不支持的 Shapefile 编码 {encoding}，可选 {allowed}",
+    ),
+    "export.needs_openpyxl": (
+        "XLSX export needs openpyxl: pip install openpyxl",
+        "导出 XLSX 需要安装 openpyxl（命令 `pip install openpyxl`）",
+    ),
+    "export.one_layer": ("{format} holds one layer: name it with --layer", "{format} 只能容纳一个图层，请指定图层"),
+    "export.unknown_format": ("unknown format {format!r}; use {allowed}", "未知格式 {format}，可选 {allowed}"),
+    "export.table_format": (
+        "--layer {layer} is a table: use --format csv or xlsx",
+        "{layer} 是表格，请用 csv 或 xlsx 格式导出",
+    ),
+    # coordinate reference systems
+    "crs.outside_zones": (
+        "longitude {lon:.3f} is outside China's Gauss-Kruger zones (73.5E-136.5E); pass a metric CRS with --crs",
+        "经度 {lon:.3f} 不在中国的高斯-克吕格分带（73.5°E–136.5°E）内，请指定米制坐标系（--crs）",
+    ),
+    "crs.unknown": (
+        "unknown CRS {value!r}; use an EPSG code such as EPSG:4551",
+        "未知坐标系“{value}”，请用 EPSG 代码，例如 EPSG:4551",
+    ),
+    "crs.missing": (
+        "{what} has no CRS; declare one (for example EPSG:4326) before measuring",
+        "{what} 没有坐标系，请先声明（例如 EPSG:4326）再量算",
+    ),
+    "crs.degrees": (
+        "{crs} is in degrees; measure in a projected CRS such as EPSG:4551",
+        "{crs} 以度为单位，请用投影坐标系量算，例如 EPSG:4551",
+    ),
+    "crs.not_metres": ("{crs} is in {unit}, not metres", "{crs} 的单位是 {unit}，不是米"),
+    "crs.distorts": (
+        "{crs} distorts lengths and areas; measure in a Gauss-Kruger CRS such as EPSG:4551",
+        "{crs} 会使长度和面积变形，请用高斯-克吕格坐标系量算，例如 EPSG:4551",
+    ),
+    "crs.needs_lonlat": (
+        "GCJ-02/BD-09 conversion needs lon/lat data (EPSG:4326 or EPSG:4490)",
+        "GCJ-02/BD-09 转换只适用于经纬度数据（EPSG:4326 或 EPSG:4490）",
+    ),
+    "crs.unknown_pseudo": (
+        "cannot convert {source} to {target}; use wgs84, gcj02 or bd09",
+        "无法从 {source} 转换到 {target}，可用 wgs84、gcj02 或 bd09",
+    ),
+    # reading what the bureaus send
+    "import.no_file": ("{file}: no such file", "{file}：文件不存在"),
+    "import.folder": ("{file}: is a folder; pass a file", "{file}：这是文件夹，请给出文件"),
+    "import.unknown_format": (
+        "{file}: unknown format {ext}; use {allowed}",
+        "{file}：不支持的格式 {ext}，可用 {allowed}",
+    ),
+    "import.empty": ("{file}: the file is empty", "{file}：文件是空的"),
+    "import.no_features": ("{file}: holds no features", "{file}：不含任何要素"),
+    "import.unreadable": (
+        "{file}: cannot be read as {format} ({reason})",
+        "{file}：无法按 {ext} 格式读取，文件可能已损坏或不完整",
+    ),
+    "import.not_encoding": (
+        "{file}: the text is not {encoding}; pass --encoding GBK",
+        "{file}：文字不是 {encoding} 编码，请选择 GBK 编码（命令行 --encoding GBK）",
+    ),
+    "import.dbf_not_utf8": (
+        "{file}: the attribute text is not UTF-8 and there is no .cpg to say what it is; "
+        "pass --encoding GBK (or choose GBK in the app) for files from older ArcGIS/SuperMap",
+        "{file}：属性文字不是 UTF-8 编码，也没有 .cpg 文件说明编码；旧版 ArcGIS/SuperMap 导出的文件"
+        "请选择 GBK 编码（命令行 --encoding GBK）",
+    ),
+    "import.bad_zip": ("{file}: not a valid zip archive ({reason})", "{file}：不是有效的 zip 压缩包"),
+    "import.zip_slip": (
+        "{file}: the archive member {member!r} points outside the archive; refusing to extract it",
+        "{file}：压缩包中的“{member}”指向包外的路径，拒绝解压",
+    ),
+    "import.zip_too_big": (
+        "{file}: the archive unpacks to {size_mb:,.0f} MB, more than the {limit_mb:,.0f} MB limit "
+        "(NANGUAN_MAX_UNZIPPED_MB); split it or raise the limit",
+        "{file}：压缩包解压后有 {size_mb:,.0f} MB，超过 {limit_mb:,.0f} MB 的上限"
+        "（NANGUAN_MAX_UNZIPPED_MB），请拆分文件或提高上限",
+    ),
+    "import.zip_no_shp": (
+        "{file}: the archive has no .shp (it holds {members})",
+        "{file}：压缩包里没有 .shp 文件（包内有：{members}）",
+    ),
+    "import.zip_no_named_shp": (
+        "{file}: the archive has no .shp named {table} (it holds {members})",
+        "{file}：压缩包里没有名为 {table} 的 .shp 文件（包内有：{members}）",
+    ),
+    "import.zip_many_shp": (
+        "{file}: the archive holds several Shapefiles ({names}); choose one with --table",
+        "{file}：压缩包里有多个 Shapefile（{names}），请用 --table 指定一个",
+    ),
+    "import.shp_part_missing": (
+        "{file}: {shp}.shp comes without its {ext} file; zip the .shp, .shx, .dbf and .prj together",
+        "{file}：{shp}.shp 缺少配套的 {ext} 文件，请把 .shp、.shx、.dbf、.prj 一起打包",
+    ),
+    "import.csv_unreadable": ("{file}: not a readable CSV ({reason})", "{file}：无法按 CSV 读取"),
+    "import.not_wkt": (
+        "{file}: column {column!r} holds text that is not WKT ({reason})",
+        "{file}：“{column}”列含有不是 WKT 的文字",
+    ),
+    "import.no_geometry_column": (
+        "{file}: no geometry column; give a WKT column (wkt) or lon and lat columns (the file has: {columns})",
+        "{file}：没有几何列，请提供 WKT 列（wkt）或经度、纬度两列（文件中的列：{columns}）",
+    ),
+    "import.not_numbers": (
+        "{file}: columns {lon!r}/{lat!r} hold values that are not numbers",
+        "{file}：“{lon}”/“{lat}”列含有不是数字的值",
+    ),
+    "import.no_table": ("{file}: no table {table!r}; it has {tables}", "{file}：没有表“{table}”，其中的表有：{tables}"),
+    "import.many_tables": (
+        "{file}: holds several tables ({tables}); choose one with --table",
+        "{file}：含有多个表（{tables}），请用 --table 指定一个",
+    ),
+    "import.no_crs": (
+        "{file}: declares no CRS; name it with --from-crs (EPSG:4326, EPSG:4490, EPSG:4551, gcj02 or bd09)",
+        "{file}：文件没有声明坐标系，请指定（EPSG:4326、EPSG:4490、EPSG:4551、GCJ-02 或 BD-09）",
+    ),
+    "import.pseudo_projected": (
+        "{file}: {name} coordinates are lon/lat, but the file declares {crs}",
+        "{file}：{name} 坐标是经纬度，但文件声明的是 {crs}",
+    ),
+    "import.crs_conflict": (
+        "{file}: the file declares {declared} but --from-crs says {named}; drop --from-crs or fix the file's .prj",
+        "{file}：文件声明的坐标系是 {declared}，而指定的是 {named}；请改为“自动”或修正文件的 .prj",
+    ),
+    "import.swapped": (
+        "{file}: longitude and latitude look swapped (x {xmin:.3f}-{xmax:.3f} reads like a latitude in China); "
+        "swap the columns or axes and import again",
+        "{file}：经度和纬度似乎颠倒了（x 为 {xmin:.3f}–{xmax:.3f}，像是中国的纬度），请交换两列后重新导入",
+    ),
+    "import.not_degrees": (
+        "{file}: coordinates reach ({xmin:,.0f}, {ymin:,.0f}) - ({xmax:,.0f}, {ymax:,.0f}), which are not degrees "
+        "although {crs} is lon/lat; the data is probably projected: pass its CRS with --from-crs",
+        "{file}：坐标达到 ({xmin:,.0f}, {ymin:,.0f}) – ({xmax:,.0f}, {ymax:,.0f})，不是度数，而 {crs} 是经纬度"
+        "坐标系；数据应是投影坐标，请指定它的坐标系",
+    ),
+    "import.outside_china": (
+        "{file}: lon/lat ({xmin:.3f}, {ymin:.3f}) - ({xmax:.3f}, {ymax:.3f}) lie outside China; "
+        "check the CRS (--from-crs)",
+        "{file}：经纬度 ({xmin:.3f}, {ymin:.3f}) – ({xmax:.3f}, {ymax:.3f}) 在中国境外，请检查坐标系",
+    ),
+    "import.degrees_as_metres": (
+        "{file}: coordinates look like degrees but {crs} is projected in metres; "
+        "pass --from-crs EPSG:4326 (or EPSG:4490)",
+        "{file}：坐标像是经纬度，但 {crs} 是以米为单位的投影坐标系，请指定 EPSG:4326（或 EPSG:4490）",
+    ),
+    "import.projected_outside": (
+        "{file}: in {crs} the data falls outside China; the CRS is probably wrong "
+        "(a Gauss-Kruger zone with or without zone prefix, e.g. EPSG:4530 vs EPSG:4551?)",
+        "{file}：按 {crs} 解读，数据落在中国境外；坐标系可能有误（高斯-克吕格坐标带号前缀的有无，"
+        "如 EPSG:4530 与 EPSG:4551？）",
+    ),
+    "import.id_clash": (
+        "{file}: ids already in {layer}: {ids}; replace the layer instead, or give the new features other ids",
+        "{file}：编号已存在于“{layer}”：{ids}；请改为替换图层，或给新要素换编号",
+    ),
+    # errors raised with a sentence instead of a code (shown as written)
+    "text": ("{text}", "{text}"),
+    # validation
+    "validation.problems": ("{count} problem{plural} found: {shown}{more}", "发现 {count} 个问题：{shown}{more}"),
+    "validation.file_problems": (
+        "{file}: {count} problem{plural} found: {shown}{more}",
+        "{file}：发现 {count} 个问题：{shown}{more}",
+    ),
+}
+
+#: Problems of one feature or layer: code -> (English, Chinese).
+PROBLEMS: dict[str, tuple[str, str]] = {
+    "missing_value": ("required value is missing", "必填值缺失"),
+    "not_number": ("{value!r} is not a number", "“{value}”不是数字"),
+    "not_whole": ("{value!r} is not a whole number", "“{value}”不是整数"),
+    "below_minimum": ("{value!r} is below the minimum {minimum:g}", "“{value}”小于最小值 {minimum:g}"),
+    "not_date": ("{value!r} is not a date (YYYY-MM-DD)", "“{value}”不是日期（应为 YYYY-MM-DD）"),
+    "not_allowed": (
+        "{value!r} is not one of {codes} (or their Chinese names)",
+        "“{value}”不是允许的取值（{labels}）",
+    ),
+    "no_crs": ("has no CRS; name one (for example EPSG:4326)", "没有坐标系，请指定（例如 EPSG:4326）"),
+    "empty_geometry": ("geometry is empty", "几何为空"),
+    "wrong_geometry": ("is a {found}; this layer takes {allowed}", "几何是{found}，本图层只接受{allowed}"),
+    "invalid_geometry": ("invalid geometry: {reason}", "几何无效：{reason}"),
+    "field_missing": ("required field is missing", "缺少必填字段"),
+    "duplicate_id": ("duplicate id", "编号重复"),
+    "above_limit": (
+        "{field} ({value:g}) exceeds {limit} ({limit_value:g})",
+        "{field}（{value:g}）超过{limit}（{limit_value:g}）",
+    ),
+    "no_geometry_column": ("table has no geometry column", "表中没有几何列"),
+    "no_column": (
+        "no column for it (tried {tried}); the file has: {columns}",
+        "文件中没有对应的列（尝试了 {tried}）；文件中的列：{columns}",
+    ),
+}
+
+_GEOMETRY_ZH = {
+    "Point": "点",
+    "MultiPoint": "多点",
+    "LineString": "线",
+    "MultiLineString": "多线",
+    "Polygon": "面",
+    "MultiPolygon": "多面",
+    "GeometryCollection": "几何集合",
+    "LinearRing": "环",
+}
+#: GEOS's reasons for an invalid geometry, in Chinese (the location follows in brackets).
+_REASONS_ZH = {
+    "Self-intersection": "自相交",
+    "Ring Self-intersection": "环自相交",
+    "Too few points in geometry component": "点数过少",
+    "Hole lies outside shell": "内环在外环之外",
+    "Holes are nested": "内环嵌套",
+    "Interior is disconnected": "内部不连通",
+    "Nested shells": "外环嵌套",
+    "Duplicate Rings": "环重复",
+    "Invalid Coordinate": "坐标无效",
+    "Ring is not closed": "环未闭合",
+}
 
 
 class RenewalError(Exception):
-    """Root of every error this tool raises on purpose."""
+    """Root of every error this tool raises on purpose.
+
+    Parameters
+    ----------
+    code : str
+        A key of :data:`MESSAGES`.
+    **params
+        The values its templates name.
+    """
+
+    def __init__(self, code: str, /, **params: Any) -> None:
+        if code not in MESSAGES:
+            # A sentence rather than a code: shown as it is, in English only.
+            code, params = "text", {"text": code}
+        self.code = code
+        self.params: dict[str, Any] = params
+        super().__init__(message(self, "en"))
 
 
 @dataclass(frozen=True)
@@ -29,22 +375,25 @@ class Problem:
         problem of the whole layer.
     field : str or None
         Field name, ``"geometry"``, or None.
-    message : str
-        What is wrong.
+    code : str
+        A key of :data:`PROBLEMS`.
+    params : mapping
+        The values its templates name.
     """
 
     layer: str
     feature: str | None
     field: str | None
-    message: str
+    code: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        """What is wrong, in English."""
+        return _problem_template(self)[0].format(**_lists(_problem_params(self), "en"))
 
     def __str__(self) -> str:
-        where = self.layer
-        if self.feature is not None:
-            where += f" {self.feature}"
-        if self.field is not None:
-            where += f" [{self.field}]"
-        return f"{where}: {self.message}"
+        return problem_text(self, "en")
 
 
 class ValidationError(RenewalError, ValueError):
@@ -54,17 +403,16 @@ class ValidationError(RenewalError, ValueError):
     ----------
     problems : sequence of Problem
         All problems, in the order found.
+    file : str, optional
+        The file they were found in, when one was read.
     """
 
-    def __init__(self, problems: Sequence[Problem]) -> None:
+    def __init__(self, problems: Sequence[Problem], *, file: str | None = None) -> None:
         self.problems: tuple[Problem, ...] = tuple(problems)
-        super().__init__(self._summary())
-
-    def _summary(self) -> str:
-        n = len(self.problems)
-        shown = "; ".join(str(p) for p in self.problems[:5])
-        more = f"; and {n - 5} more" if n > 5 else ""
-        return f"{n} problem{'s' if n != 1 else ''} found: {shown}{more}"
+        if file is None:
+            super().__init__("validation.problems", count=len(self.problems))
+        else:
+            super().__init__("validation.file_problems", count=len(self.problems), file=file)
 
     @classmethod
     def collect(cls, problems: Iterable[Problem]) -> None:
@@ -82,6 +430,106 @@ class SourceError(RenewalError, OSError):
     """A data source that cannot be read or written (path, format, encoding)."""
 
 
+def _layer_label(layer: str, lang: str) -> str:
+    from layers import CATALOGUE
+
+    return CATALOGUE[layer].label(lang) if layer in CATALOGUE else layer
+
+
+def _field_label(layer: str, name: str, lang: str) -> str:
+    from layers import CATALOGUE
+
+    if name == "geometry":
+        return "几何" if lang == "zh" else name
+    spec = CATALOGUE.get(layer)
+    if spec is None or name not in spec.field_names:
+        return name
+    return spec.field(name).label(lang) if lang == "zh" else name
+
+
+def _lists(params: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    """Tuple and list parameters (field names, ids …) joined as ``lang`` lists them."""
+    sep = "、" if lang == "zh" else ", "
+    return {k: sep.join(map(str, v)) if isinstance(v, tuple | list) else v for k, v in params.items()}
+
+
+def _zh_params(layer: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameters as the Chinese templates show them: geometry types, GEOS reasons and
+    field names in Chinese."""
+    out = _lists(params, "zh")
+    for key in ("found", "allowed"):
+        if key in out:
+            out[key] = "或".join(_GEOMETRY_ZH.get(t, t) for t in str(out[key]).split(" or "))
+    if "reason" in out:
+        reason, _, where = str(out["reason"]).partition("[")
+        out["reason"] = _REASONS_ZH.get(reason.strip(), "几何不合规") + (
+            f"（位置 {where.rstrip(']')}）" if where else ""
+        )
+    for key in ("field", "limit"):
+        if key in out:
+            out[key] = _field_label(layer, str(out[key]), "zh")
+    return out
+
+
+def problem_text(problem: Problem, lang: str = "en") -> str:
+    """``layer feature [field]: what is wrong`` in ``lang``, with the labels of that language."""
+    zh = lang == "zh"
+    where = _layer_label(problem.layer, lang) if zh else problem.layer
+    if problem.feature is not None:
+        where += f" {problem.feature}"
+    if problem.field is not None:
+        where += f" [{_field_label(problem.layer, problem.field, lang)}]"
+    en, cn = _problem_template(problem)
+    if zh:
+        return f"{where}：{cn.format(**_zh_params(problem.layer, _problem_params(problem)))}"
+    return f"{where}: {en.format(**_lists(_problem_params(problem), 'en'))}"
+
+
+def _problem_template(problem: Problem) -> tuple[str, str]:
+    return PROBLEMS.get(problem.code, ("{text}", "{text}"))
+
+
+def _problem_params(problem: Problem) -> Mapping[str, Any]:
+    """A problem's params; one made with a sentence instead of a code shows that sentence."""
+    return problem.params if problem.code in PROBLEMS else {"text": problem.code}
+
+
+def _shown(value: Any, names: Mapping[str, str]) -> Any:
+    if not isinstance(value, str) or not names:
+        return value
+    if value in names:
+        return names[value]
+    for path, name in names.items():
+        value = value.replace(path, name)
+    return value
+
+
+def message(error: RenewalError, lang: str = "en", *, names: Mapping[str, str] | None = None) -> str:
+    """``error`` as one line in ``lang`` (``"zh"`` or ``"en"``).
+
+    Parameters
+    ----------
+    error : RenewalError
+        The error.
+    lang : str
+        ``"zh"`` or ``"en"``.
+    names : mapping of str to str, optional
+        How to name the paths the error holds: a server path (an upload's temporary copy)
+        becomes the name the user knows it by. Paths inside longer texts are replaced too.
+    """
+    names = {str(k): v for k, v in (names or {}).items()}
+    params = {k: _shown(v, names) for k, v in _lists(error.params, lang).items()}
+    if "layer" in params and lang == "zh":
+        params["layer"] = _layer_label(str(params["layer"]), "zh")
+    if isinstance(error, ValidationError):
+        shown = ("；" if lang == "zh" else "; ").join(problem_text(p, lang) for p in error.problems[:5])
+        n = len(error.problems)
+        more = "" if n <= 5 else (f"；另有 {n - 5} 个" if lang == "zh" else f"; and {n - 5} more")
+        params.update(shown=_shown(shown, names), more=more, plural="" if n == 1 else "s")
+    en, zh = MESSAGES[error.code]
+    return (zh if lang == "zh" else en).format(**params)
+
+
 class CoverageError(ValidationError):
     """Statistics units that overlap: a feature there would be counted twice."""
 
@@ -91,3 +539,7 @@ class BalanceError(RenewalError, ArithmeticError):
 
     Raised, never shown as a figure: a table whose rows do not add up is wrong.
     """
+
+
+class AreaError(RenewalError, ValueError):
+    """An area to analyse that is empty, invalid, not a geometry or has no extent."""

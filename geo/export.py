@@ -10,21 +10,20 @@ import datetime as dt
 import io
 import logging
 import os
-import tempfile
 import zipfile
 from collections.abc import Mapping
-from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import pyogrio
 import shapely
+from pyogrio.errors import DataSourceError
 from pyproj import CRS
 
 from layers import CATALOGUE
 
-from ._atomic import atomic_path
-from .crs import parse_crs, source_metric_crs
+from ._atomic import atomic_path, scratch_dir
+from .crs import check_layers_crs, parse_crs, source_metric_crs
 from .errors import SourceError
 from .measure import feature_measures
 
@@ -32,13 +31,16 @@ __all__ = [
     "EXPORT_CRS",
     "EXPORT_ENCODINGS",
     "EXPORT_FORMATS",
+    "FORMULA_STARTS",
     "attribute_table",
     "crs_tag",
     "csv_bytes",
     "export_name",
+    "formula_safe",
     "geojson_bytes",
     "gpkg_bytes",
     "layers_bytes",
+    "output_crs",
     "shapefile_zip_bytes",
     "write_gpkg",
     "xlsx_bytes",
@@ -62,7 +64,10 @@ def crs_tag(crs: str | CRS | None) -> str:
 
 
 def export_name(layer: str, fmt: str, crs: str | CRS | None, day: dt.date | None = None) -> str:
-    """File name carrying layer, CRS and date: ``roads_EPSG4326_20201231.geojson``."""
+    """File name carrying layer, CRS and date: ``roads_EPSG4326_20201231.geojson``.
+
+    ``crs`` is the CRS every layer in the file is in (see :func:`output_crs`).
+    """
     day = day or dt.date.today()
     if fmt in ("csv", "xlsx"):
         # tables carry geometry as WGS 84 lon/lat whatever CRS was asked for
@@ -70,6 +75,19 @@ def export_name(layer: str, fmt: str, crs: str | CRS | None, day: dt.date | None
     else:
         tag = f"_{crs_tag(crs)}"
     return f"{layer}{tag}_{day:%Y%m%d}.{_SUFFIX[fmt]}"
+
+
+def output_crs(layers: Mapping[str, gpd.GeoDataFrame], fmt: str, crs: str | CRS | None = None) -> CRS | None:
+    """The CRS every layer has in the file :func:`layers_bytes` writes with these arguments.
+
+    ``crs`` when given; otherwise EPSG:4326, except for a GeoPackage, which keeps the CRS
+    its layers share (CRSError when they differ); ``None`` only for no layers at all.
+    """
+    if crs is not None:
+        return parse_crs(crs)
+    if fmt != "gpkg":
+        return parse_crs("EPSG:4326")
+    return check_layers_crs(layers)
 
 
 def _to(gdf: gpd.GeoDataFrame, crs: str | CRS | None) -> gpd.GeoDataFrame:
@@ -101,17 +119,22 @@ def write_gpkg(
     layers: Mapping[str, gpd.GeoDataFrame], out: str | os.PathLike[str], *, crs: str | CRS | None = None
 ) -> None:
     """All ``layers`` into a new GeoPackage at ``out`` (replaced atomically), each in ``crs``
-    or, by default, its own CRS."""
+    or, by default, the CRS they share (checked first: CRSError when they differ)."""
+    check_layers_crs(layers)
     with atomic_path(out) as tmp:
         for name, gdf in layers.items():
-            pyogrio.write_dataframe(_to(gdf, crs), tmp, layer=name, driver="GPKG")
+            try:
+                pyogrio.write_dataframe(_to(gdf, crs), tmp, layer=name, driver="GPKG")
+            except (DataSourceError, OSError) as exc:
+                reason = str(exc).replace(str(tmp), str(out))
+                raise SourceError(f"{out}: cannot write layer {name!r} ({reason})") from exc
     log.info("GeoPackage %s: %s", out, ", ".join(layers))
 
 
 def gpkg_bytes(layers: Mapping[str, gpd.GeoDataFrame], *, crs: str | CRS | None = None) -> bytes:
     """:func:`write_gpkg` as bytes, for a download."""
-    with tempfile.TemporaryDirectory(prefix="nanguan-export-") as tmp:
-        path = Path(tmp) / "export.gpkg"
+    with scratch_dir("nanguan-export-") as tmp:
+        path = tmp / "export.gpkg"
         write_gpkg(layers, path, crs=crs)
         return path.read_bytes()
 
@@ -127,7 +150,7 @@ def _check_encodable(gdf: gpd.GeoDataFrame, layer: str, encoding: str) -> None:
             except UnicodeEncodeError as exc:
                 bad = exc.object[exc.start : exc.end]
                 raise SourceError(
-                    f"{layer}.{column}: {value!r} has {bad!r}, which cannot be written in {encoding}; export in UTF-8"
+                    "export.unencodable", layer=layer, column=column, value=value, char=bad, encoding=encoding
                 ) from exc
 
 
@@ -141,19 +164,19 @@ def shapefile_zip_bytes(
     Chinese names alike.
     """
     if encoding.upper() not in EXPORT_ENCODINGS:
-        raise SourceError(f"unsupported Shapefile encoding {encoding!r}; use {' or '.join(EXPORT_ENCODINGS)}")
+        raise SourceError("export.encoding", encoding=encoding, allowed=" / ".join(EXPORT_ENCODINGS))
     buf = io.BytesIO()
     with (
-        tempfile.TemporaryDirectory(prefix="nanguan-shp-") as tmp,
+        scratch_dir("nanguan-shp-") as tmp,
         zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive,
     ):
         for name, gdf in layers.items():
-            path = Path(tmp) / f"{name}.shp"
+            path = tmp / f"{name}.shp"
             _check_encodable(gdf, name, encoding)
             pyogrio.write_dataframe(_to(gdf, crs), path, driver="ESRI Shapefile", encoding=encoding.upper())
             # Esri tools read code page numbers most reliably: 936 is GBK; GDAL reads it too.
             path.with_suffix(".cpg").write_text(_CPG[encoding.upper()], encoding="ascii")
-            for part in sorted(Path(tmp).glob(f"{name}.*")):
+            for part in sorted(tmp.glob(f"{name}.*")):
                 archive.write(part, part.name)
     log.info("Shapefile zip: %s in %s, %s", ", ".join(layers), crs, encoding)
     return buf.getvalue()
@@ -181,22 +204,66 @@ def attribute_table(
     return table
 
 
-def csv_bytes(table: pd.DataFrame) -> bytes:
-    """A table as CSV in UTF-8 with a byte-order mark, so Excel shows the Chinese."""
-    return table.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
+#: First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+FORMULA_STARTS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _defused(value: object) -> object:
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def formula_safe(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with every text cell that a spreadsheet would run as a formula prefixed by ``'``.
+
+    As OWASP recommends against CSV injection: a name such as ``=HYPERLINK("http://x","点击")``
+    (or one starting with ``+``, ``-``, ``@``, a tab or a carriage return) is shown as the text
+    it is, not evaluated. Only text is touched: numbers, a negative one included, stay numbers.
+    Returns a copy; for CSV and XLSX only, as GeoJSON, GeoPackage and Shapefile keep values exact.
+    """
+    out = table.copy()
+    for column in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[column]):
+            out[column] = out[column].map(_defused)
+    return out
+
+
+def csv_bytes(table: pd.DataFrame, *, bom: bool = True) -> bytes:
+    """A table as CSV (RFC 4180) in UTF-8, by default with a byte-order mark so Excel shows
+    the Chinese; text that would start a formula is neutralised (:func:`formula_safe`).
+
+    Lines end in CRLF, so a carriage return inside a value is quoted like a line feed.
+    """
+    text = formula_safe(table).to_csv(index=False, lineterminator="\r\n")
+    return text.encode("utf-8-sig" if bom else "utf-8")
 
 
 def xlsx_bytes(sheets: Mapping[str, pd.DataFrame]) -> bytes:
-    """Tables as an Excel workbook, one sheet each (sheet names cut to Excel's 31 characters)."""
+    """Tables as an Excel workbook, one sheet each (sheet names cut to Excel's 31 characters);
+    text that would start a formula is neutralised (:func:`formula_safe`)."""
     try:
         import openpyxl  # noqa: F401 - the engine pandas uses
     except ImportError as exc:
-        raise SourceError("XLSX export needs openpyxl: pip install openpyxl") from exc
+        raise SourceError("export.needs_openpyxl") from exc
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
         for name, frame in sheets.items():
-            frame.to_excel(writer, sheet_name=name[:31], index=False)
+            formula_safe(frame).to_excel(writer, sheet_name=name[:31], index=False)
     return buf.getvalue()
+
+
+def _labelled_layers(layers: Mapping[str, gpd.GeoDataFrame], fmt: str, encoding: str) -> dict[str, gpd.GeoDataFrame]:
+    from layers.labels import localised_layer
+
+    out = {name: localised_layer(gdf, name, "zh") for name, gdf in layers.items()}
+    if fmt == "shp":
+        # A .dbf field name holds 10 bytes: 5 Chinese characters in GBK, only 3 in UTF-8.
+        for name, gdf in out.items():
+            long = [c for c in gdf.columns if c != gdf.geometry.name and len(str(c).encode(encoding)) > 10]
+            if long:
+                raise SourceError("export.labels_too_long", layer=name, fields=tuple(long), encoding=encoding)
+    return out
 
 
 def layers_bytes(
@@ -205,19 +272,35 @@ def layers_bytes(
     *,
     crs: str | None = None,
     encoding: str = "UTF-8",
+    labels: bool = False,
     metric: CRS | None = None,
 ) -> bytes:
     """Layers in one of :data:`EXPORT_FORMATS`, as the app downloads and the CLI writes them.
 
     GeoJSON and CSV hold one layer; GeoPackage, zipped Shapefile and XLSX hold any number.
-    ``crs`` defaults to EPSG:4326, except that a GeoPackage keeps each layer's own CRS.
+    ``crs`` defaults to EPSG:4326, except that a GeoPackage keeps the CRS its layers share.
     Tables measure lengths and areas in ``metric``, the source's metric CRS (default: the
     one :func:`geo.crs.source_metric_crs` chooses for ``layers``). Every layer must have a
     CRS, all the same one (CRSError otherwise).
+    ``labels`` writes Chinese field names and value labels (名称, 状态 = 规划 …) for people's
+    attribute tables instead of the codes machines read back; a Shapefile then needs GBK,
+    as a .dbf field name holds 10 bytes.
     """
     metric = source_metric_crs(layers) if metric is None else metric
+    if labels and fmt in ("csv", "xlsx"):
+        from layers.labels import localised_layer
+
+        shape = "wkt" if fmt == "csv" else "lonlat"
+        tables = {
+            n: localised_layer(attribute_table(g, n, geometry=shape, metric=metric), n, "zh") for n, g in layers.items()
+        }
+        if fmt == "csv" and len(tables) != 1:
+            raise SourceError("export.one_layer", format="CSV")
+        return csv_bytes(next(iter(tables.values()))) if fmt == "csv" else xlsx_bytes(tables)
+    if labels:
+        layers = _labelled_layers(layers, fmt, encoding)
     if fmt in ("geojson", "csv") and len(layers) != 1:
-        raise SourceError(f"{'GeoJSON' if fmt == 'geojson' else 'CSV'} holds one layer: name it with --layer")
+        raise SourceError("export.one_layer", format="GeoJSON" if fmt == "geojson" else "CSV")
     if fmt == "geojson":
         ((name, gdf),) = layers.items()
         return geojson_bytes(gdf, layer=name, crs=crs or "EPSG:4326")
@@ -226,7 +309,7 @@ def layers_bytes(
     if fmt == "shp":
         return shapefile_zip_bytes(layers, crs=crs or "EPSG:4326", encoding=encoding)
     if fmt not in ("csv", "xlsx"):
-        raise SourceError(f"unknown format {fmt!r}; use {', '.join(EXPORT_FORMATS)}")
+        raise SourceError("export.unknown_format", format=fmt, allowed=EXPORT_FORMATS)
     shape = "wkt" if fmt == "csv" else "lonlat"
     tables = {n: attribute_table(g, n, geometry=shape, metric=metric) for n, g in layers.items()}
     return csv_bytes(next(iter(tables.values()))) if fmt == "csv" else xlsx_bytes(tables)

@@ -13,7 +13,6 @@ import logging
 import os
 import shutil
 import struct
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -28,8 +27,8 @@ from pyogrio.errors import DataLayerError, DataSourceError
 
 from layers import CATALOGUE, LayerSpec
 
-from ._atomic import atomic_path
-from .chinacoord import PSEUDO_CRS, convert_frame
+from ._atomic import atomic_path, scratch_dir
+from .chinacoord import PSEUDO_CRS, bounds_in_china, convert_frame
 from .crs import parse_crs
 from .errors import CRSError, Problem, SourceError, ValidationError
 from .validate import inspect
@@ -41,6 +40,7 @@ __all__ = [
     "import_file",
     "import_to_copy",
     "map_fields",
+    "prepare_file_layer",
     "prepare_layer",
     "read_foreign",
     "safe_zip_members",
@@ -62,8 +62,6 @@ FORMATS: dict[str, str] = {
 _WKT_COLUMNS = ("wkt", "geometry", "geom", "the_geom", "shape", "几何")
 _LON_COLUMNS = ("lon", "lng", "long", "longitude", "x", "经度")
 _LAT_COLUMNS = ("lat", "latitude", "y", "纬度")
-#: Lon/lat rectangle of China, degrees, with a margin.
-_CHINA = (73.0, 3.0, 136.0, 54.0)
 
 
 # --------------------------------------------------------------------------- archives
@@ -83,13 +81,10 @@ def safe_zip_members(archive: zipfile.ZipFile, *, max_unzipped_mb: float) -> lis
         name = m.filename.replace("\\", "/")
         parts = PurePosixPath(name).parts
         if name.startswith("/") or ".." in parts or (parts and parts[0].endswith(":")):
-            raise SourceError(f"the archive member {m.filename!r} points outside the archive; refusing to extract it")
+            raise SourceError("import.zip_slip", file=str(archive.filename), member=m.filename)
     total_mb = sum(m.file_size for m in members) / 1e6
     if total_mb > max_unzipped_mb:
-        raise SourceError(
-            f"the archive unpacks to {total_mb:,.0f} MB, more than the {max_unzipped_mb:,.0f} MB limit "
-            "(NANGUAN_MAX_UNZIPPED_MB); split it or raise the limit"
-        )
+        raise SourceError("import.zip_too_big", file=str(archive.filename), size_mb=total_mb, limit_mb=max_unzipped_mb)
     return members
 
 
@@ -98,20 +93,19 @@ def _extract_shapefile(path: Path, folder: Path, *, table: str | None, max_unzip
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile as exc:
-        raise SourceError(f"{path}: not a valid zip archive ({exc})") from exc
+        raise SourceError("import.bad_zip", file=str(path), reason=str(exc)) from exc
     with archive:
         members = safe_zip_members(archive, max_unzipped_mb=max_unzipped_mb)
         shps = [m for m in members if m.filename.lower().endswith(".shp")]
         if table:
             shps = [m for m in shps if PurePosixPath(m.filename).stem == table]
         if not shps:
-            listed = ", ".join(m.filename for m in members) or "nothing"
-            raise SourceError(
-                f"{path}: the archive has no .shp{f' named {table}' if table else ''} (it holds {listed})"
-            )
+            listed = tuple(m.filename for m in members) or ("-",)
+            code = "import.zip_no_named_shp" if table else "import.zip_no_shp"
+            raise SourceError(code, file=str(path), table=table, members=listed)
         if len(shps) > 1:
-            names = ", ".join(PurePosixPath(m.filename).stem for m in shps)
-            raise SourceError(f"{path}: the archive holds several Shapefiles ({names}); choose one with --table")
+            names = tuple(PurePosixPath(m.filename).stem for m in shps)
+            raise SourceError("import.zip_many_shp", file=str(path), names=names)
         stem = shps[0].filename[:-4]
         wanted = {
             stem + ext: m
@@ -121,10 +115,7 @@ def _extract_shapefile(path: Path, folder: Path, *, table: str | None, max_unzip
         }
         for ext in (".shx", ".dbf"):
             if stem + ext not in wanted:
-                raise SourceError(
-                    f"{path}: {PurePosixPath(stem).name}.shp comes without its {ext} file; "
-                    f"zip the .shp, .shx, .dbf and .prj together"
-                )
+                raise SourceError("import.shp_part_missing", file=str(path), shp=PurePosixPath(stem).name, ext=ext)
         for name, member in wanted.items():
             target = folder / PurePosixPath(name).name
             with archive.open(member) as src, target.open("wb") as dst:
@@ -150,17 +141,14 @@ def _dbf_text_is_utf8(dbf: Path) -> bool:
     return True
 
 
-def _shapefile_encoding(shp: Path, encoding: str | None) -> str | None:
+def _shapefile_encoding(shp: Path, encoding: str | None, shown: Path) -> str | None:
     """The encoding to read a Shapefile's text with; None lets GDAL follow its .cpg."""
     if encoding:
         return encoding
     if shp.with_suffix(".cpg").exists():
         return None
     if not _dbf_text_is_utf8(shp.with_suffix(".dbf")):
-        raise SourceError(
-            f"{shp.name}: the attribute text is not UTF-8 and there is no .cpg to say what it is; "
-            "pass --encoding GBK (or choose GBK in the app) for files from older ArcGIS/SuperMap"
-        )
+        raise SourceError("import.dbf_not_utf8", file=str(shown))
     return "UTF-8"
 
 
@@ -177,61 +165,38 @@ def check_coordinates(gdf: gpd.GeoDataFrame, *, where: str) -> None:
         return
     xmin, ymin, xmax, ymax = gdf.total_bounds
     crs = gdf.crs
+    box = {"xmin": xmin, "ymin": ymin, "xmax": xmax, "ymax": ymax}
     if crs.is_geographic:
-        if _inside_china(ymin, xmin, ymax, xmax) and not _inside_china(xmin, ymin, xmax, ymax):
-            raise CRSError(
-                f"{where}: longitude and latitude look swapped (x {xmin:.3f}-{xmax:.3f} reads like a "
-                "latitude in China); swap the columns or axes and import again"
-            )
+        if bounds_in_china(ymin, xmin, ymax, xmax) and not bounds_in_china(xmin, ymin, xmax, ymax):
+            raise CRSError("import.swapped", file=where, **box)
         if not (-180 <= xmin and xmax <= 180 and -90 <= ymin and ymax <= 90):
-            raise CRSError(
-                f"{where}: coordinates reach ({xmin:,.0f}, {ymin:,.0f}) - ({xmax:,.0f}, {ymax:,.0f}), which are not "
-                f"degrees although {crs.name} is lon/lat; the data is probably projected: pass its CRS with --from-crs"
-            )
-        if not _inside_china(xmin, ymin, xmax, ymax):
-            raise CRSError(
-                f"{where}: lon/lat ({xmin:.3f}, {ymin:.3f}) - ({xmax:.3f}, {ymax:.3f}) lie outside China; "
-                "check the CRS (--from-crs)"
-            )
+            raise CRSError("import.not_degrees", file=where, crs=crs.name, **box)
+        if not bounds_in_china(xmin, ymin, xmax, ymax):
+            raise CRSError("import.outside_china", file=where, **box)
         return
     if max(abs(xmin), abs(xmax)) <= 180 and max(abs(ymin), abs(ymax)) <= 90:
-        raise CRSError(
-            f"{where}: coordinates look like degrees but {crs.name} is projected in metres; "
-            "pass --from-crs EPSG:4326 (or EPSG:4490)"
-        )
+        raise CRSError("import.degrees_as_metres", file=where, crs=crs.name)
     lon_lat = gdf.to_crs(4326).total_bounds
-    if not np.all(np.isfinite(lon_lat)) or not _inside_china(*lon_lat):
-        raise CRSError(
-            f"{where}: in {crs.name} the data falls outside China; the CRS is probably wrong "
-            "(a Gauss-Kruger zone with or without zone prefix, e.g. EPSG:4530 vs EPSG:4551?)"
-        )
-
-
-def _inside_china(xmin: float, ymin: float, xmax: float, ymax: float) -> bool:
-    return bool(_CHINA[0] <= xmin and xmax <= _CHINA[2] and _CHINA[1] <= ymin and ymax <= _CHINA[3])
+    if not np.all(np.isfinite(lon_lat)) or not bounds_in_china(*lon_lat):
+        raise CRSError("import.projected_outside", file=where, crs=crs.name)
 
 
 def _apply_from_crs(gdf: gpd.GeoDataFrame, from_crs: str | None, where: str) -> gpd.GeoDataFrame:
     """Set or convert the CRS as the user named it; refuse data that declares none."""
     if from_crs is None:
         if gdf.crs is None:
-            raise CRSError(
-                f"{where}: declares no CRS; name it with --from-crs (EPSG:4326, EPSG:4490, EPSG:4551, gcj02 or bd09)"
-            )
+            raise CRSError("import.no_crs", file=where)
         return gdf
     name = from_crs.strip().lower()
     if name in PSEUDO_CRS:
         if gdf.crs is not None and not gdf.crs.is_geographic:
-            raise CRSError(f"{where}: {name} coordinates are lon/lat, but the file declares {gdf.crs.name}")
+            raise CRSError("import.pseudo_projected", file=where, name=name, crs=gdf.crs.name)
         lonlat = gdf.set_crs(4326, allow_override=True)
         check_coordinates(lonlat, where=where)
         return convert_frame(lonlat, name, "wgs84")
     named = parse_crs(from_crs)
     if gdf.crs is not None and not gdf.crs.equals(named):
-        raise CRSError(
-            f"{where}: the file declares {gdf.crs.name} but --from-crs says {named.name}; "
-            "drop --from-crs or fix the file's .prj"
-        )
+        raise CRSError("import.crs_conflict", file=where, declared=gdf.crs.name, named=named.name)
     return gdf.set_crs(named, allow_override=True)
 
 
@@ -242,29 +207,26 @@ def _read_csv(path: Path, encoding: str | None) -> gpd.GeoDataFrame:
     try:
         frame = pd.read_csv(path, encoding=encoding or "utf-8-sig", dtype=str, keep_default_na=False)
     except UnicodeDecodeError as exc:
-        raise SourceError(f"{path}: the text is not {encoding or 'UTF-8'}; pass --encoding GBK") from exc
+        raise SourceError("import.not_encoding", file=str(path), encoding=encoding or "UTF-8") from exc
     except pd.errors.EmptyDataError as exc:
-        raise SourceError(f"{path}: the file is empty") from exc
+        raise SourceError("import.empty", file=str(path)) from exc
     except pd.errors.ParserError as exc:
-        raise SourceError(f"{path}: not a readable CSV ({exc})") from exc
+        raise SourceError("import.csv_unreadable", file=str(path), reason=str(exc)) from exc
     lower = {c.strip().lower(): c for c in frame.columns}
     wkt = next((lower[c] for c in _WKT_COLUMNS if c in lower), None)
     if wkt is not None:
         try:
             geoms = shapely.from_wkt(frame[wkt].replace("", None))
         except shapely.errors.GEOSException as exc:
-            raise SourceError(f"{path}: column {wkt!r} holds text that is not WKT ({exc})") from exc
+            raise SourceError("import.not_wkt", file=str(path), column=wkt, reason=str(exc)) from exc
         return gpd.GeoDataFrame(frame.drop(columns=[wkt]), geometry=geoms)
     lon = next((lower[c] for c in _LON_COLUMNS if c in lower), None)
     lat = next((lower[c] for c in _LAT_COLUMNS if c in lower), None)
     if lon is None or lat is None:
-        raise SourceError(
-            f"{path}: no geometry column; give a WKT column (wkt) or lon and lat columns "
-            f"(the file has: {', '.join(frame.columns)})"
-        )
+        raise SourceError("import.no_geometry_column", file=str(path), columns=tuple(map(str, frame.columns)))
     x, y = pd.to_numeric(frame[lon], errors="coerce"), pd.to_numeric(frame[lat], errors="coerce")
     if x.isna().any() or y.isna().any():
-        raise SourceError(f"{path}: columns {lon!r}/{lat!r} hold values that are not numbers")
+        raise SourceError("import.not_numbers", file=str(path), lon=lon, lat=lat)
     return gpd.GeoDataFrame(frame.drop(columns=[lon, lat]), geometry=gpd.points_from_xy(x, y))
 
 
@@ -276,22 +238,22 @@ def _read_ogr(
         return pyogrio.read_dataframe(path, layer=layer, encoding=encoding)
     except (DataSourceError, DataLayerError) as exc:
         reason = str(exc).splitlines()[0].replace(str(path), path.name)
-        raise SourceError(f"{shown}: cannot be read as {what} ({reason})") from exc
+        raise SourceError("import.unreadable", file=str(shown), format=what, ext=shown.suffix, reason=reason) from exc
     except (UnicodeDecodeError, LookupError) as exc:
-        raise SourceError(f"{shown}: the text is not {encoding or 'UTF-8'}; pass --encoding GBK") from exc
+        raise SourceError("import.not_encoding", file=str(shown), encoding=encoding or "UTF-8") from exc
 
 
 def _gpkg_table(path: Path, table: str | None, layer: str | None) -> str:
     tables = [str(name) for name, geom in pyogrio.list_layers(path) if geom is not None]
     if table:
         if table not in tables:
-            raise SourceError(f"{path}: no table {table!r}; it has {', '.join(tables) or 'no spatial table'}")
+            raise SourceError("import.no_table", file=str(path), table=table, tables=tuple(tables) or ("-",))
         return table
     if len(tables) == 1:
         return tables[0]
     if layer in tables:
         return layer
-    raise SourceError(f"{path}: holds several tables ({', '.join(tables)}); choose one with --table")
+    raise SourceError("import.many_tables", file=str(path), tables=tuple(tables))
 
 
 def read_foreign(
@@ -328,39 +290,36 @@ def read_foreign(
     """
     path = Path(path)
     if not path.exists():
-        raise SourceError(f"{path}: no such file")
+        raise SourceError("import.no_file", file=str(path))
     if path.is_dir():
-        raise SourceError(f"{path}: is a folder; pass a file")
+        raise SourceError("import.folder", file=str(path))
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
-        raise SourceError(f"{path}: unknown format {suffix or '(no ending)'}; use {', '.join(sorted(FORMATS))}")
+        raise SourceError("import.unknown_format", file=str(path), ext=suffix or "-", allowed=tuple(sorted(FORMATS)))
     if path.stat().st_size == 0:
-        raise SourceError(f"{path}: the file is empty")
+        raise SourceError("import.empty", file=str(path))
     what = FORMATS[suffix]
-    with tempfile.TemporaryDirectory(prefix="nanguan-import-") as tmp:
+    with scratch_dir("nanguan-import-") as tmp:
         if suffix == ".csv":
             gdf = _read_csv(path, encoding)
         elif suffix in (".zip", ".shp"):
             shp = (
-                _extract_shapefile(path, Path(tmp), table=table, max_unzipped_mb=max_unzipped_mb)
+                _extract_shapefile(path, tmp, table=table, max_unzipped_mb=max_unzipped_mb)
                 if suffix == ".zip"
                 else path
             )
             if suffix == ".shp":
                 for ext in (".shx", ".dbf"):
                     if not shp.with_suffix(ext).exists():
-                        raise SourceError(f"{path}: {shp.stem}.shp comes without its {ext} file")
-            try:
-                text_encoding = _shapefile_encoding(shp, encoding)
-            except SourceError as exc:
-                raise SourceError(f"{path}: {exc}") from exc
+                        raise SourceError("import.shp_part_missing", file=str(path), shp=shp.stem, ext=ext)
+            text_encoding = _shapefile_encoding(shp, encoding, path)
             gdf = _read_ogr(shp, layer=None, encoding=text_encoding, what=what, shown=path)
         elif suffix == ".gpkg":
             gdf = _read_ogr(path, layer=_gpkg_table(path, table, layer), encoding=None, what=what)
         else:
             gdf = _read_ogr(path, layer=table, encoding=encoding, what=what)
     if gdf.empty:
-        raise SourceError(f"{path}: holds no features")
+        raise SourceError("import.no_features", file=str(path))
     gdf = _apply_from_crs(gdf, from_crs, str(path))
     check_coordinates(gdf, where=str(path))
     log.info("read %d features from %s (%s, %s)", len(gdf), path, what, gdf.crs.name if gdf.crs else "no CRS")
@@ -390,15 +349,9 @@ def map_fields(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
                 break
         else:
             if f.required:
-                missing.append(
-                    Problem(
-                        spec.name,
-                        None,
-                        f.name,
-                        f"no column for it (tried {', '.join((f.name, *f.source_names))}); "
-                        f"the file has: {', '.join(map(str, columns)) or 'no attribute columns'}",
-                    )
-                )
+                tried = (f.name, *f.source_names)
+                has = tuple(map(str, columns)) or ("-",)
+                missing.append(Problem(spec.name, None, f.name, "no_column", {"tried": tried, "columns": has}))
     ValidationError.collect(missing)
     keep = [*renames, gdf.geometry.name]
     return gdf[keep].rename(columns=renames)
@@ -445,6 +398,14 @@ def prepare_layer(gdf: gpd.GeoDataFrame, layer: str, *, fix: bool = False) -> Im
     return ImportResult(normal, repaired)
 
 
+def prepare_file_layer(gdf: gpd.GeoDataFrame, layer: str, *, fix: bool, file: str) -> ImportResult:
+    """:func:`prepare_layer` for the features of ``file``: its problems name the file."""
+    try:
+        return prepare_layer(gdf, layer, fix=fix)
+    except ValidationError as exc:
+        raise ValidationError(exc.problems, file=file) from None
+
+
 def import_file(
     path: str | os.PathLike[str],
     layer: str,
@@ -455,19 +416,21 @@ def import_file(
     encoding: str | None = None,
     fix: bool = False,
     max_unzipped_mb: float = 500.0,
+    by: str = "",
 ) -> ImportResult:
     """Read ``path``, check it as catalogue layer ``layer`` and store it in GeoPackage ``into``.
 
     The whole path of ``python -m geo import`` and the app's import: a failure at any step
-    leaves ``into`` untouched (see :func:`geo.io.store_layer`).
+    leaves ``into`` untouched (see :func:`geo.io.store_layer`). The import is recorded in
+    ``into``'s change history with ``by`` and the file's name.
     """
     from .io import store_layer
 
     gdf = read_foreign(
         path, table=table, layer=layer, from_crs=from_crs, encoding=encoding, max_unzipped_mb=max_unzipped_mb
     )
-    result = prepare_layer(gdf, layer, fix=fix)
-    store_layer(result.gdf, layer, into)
+    result = prepare_file_layer(gdf, layer, fix=fix, file=str(path))
+    store_layer(result.gdf, layer, into, by=by, origin=Path(path).name)
     return result
 
 

@@ -1,8 +1,9 @@
 """Reading the layers of a data source, validated against the catalogue.
 
 A source is a GeoPackage path with one table per catalogue layer (``districts``,
-``roads`` …). Every layer read passes :func:`geo.validate.inspect`; problems from all
-layers are raised together.
+``roads`` …), or a ``postgresql://`` URL of a PostGIS schema laid out the same way
+(:mod:`geo.postgis`). Every layer read passes :func:`geo.validate.inspect`; problems from
+all layers are raised together.
 """
 
 from __future__ import annotations
@@ -22,11 +23,21 @@ from pyproj import CRS
 
 from layers import CATALOGUE, LAYER_NAMES, spec_for
 
+from . import postgis
 from ._atomic import atomic_path
 from .errors import Problem, SourceError, ValidationError
+from .postgis import is_database_url, parse_url
 from .validate import inspect
 
-__all__ = ["check_gpkg_path", "dataset_info", "list_source_layers", "load_layers", "read_layer", "store_layer"]
+__all__ = [
+    "check_gpkg_path",
+    "dataset_info",
+    "list_source_layers",
+    "load_layers",
+    "read_layer",
+    "set_dataset_info",
+    "store_layer",
+]
 
 log = logging.getLogger(__name__)
 
@@ -35,42 +46,46 @@ def check_gpkg_path(source: str | os.PathLike[str]) -> Path:
     """``source`` as a Path when it is a readable GeoPackage; SourceError otherwise."""
     text = str(source)
     if "://" in text:
-        raise SourceError(f"{text}: database URLs are not a supported source here; pass a GeoPackage (.gpkg) path")
+        raise SourceError("source.url", file=text)
     path = Path(text)
     if not path.exists():
-        raise SourceError(f"{path}: no such file; pass the path of a GeoPackage (.gpkg)")
+        raise SourceError("source.missing", file=text)
     if path.is_dir():
-        raise SourceError(f"{path}: is a folder; pass the path of a GeoPackage (.gpkg) file")
+        raise SourceError("source.folder", file=text)
     with path.open("rb") as fh:
         head = fh.read(16)
     if head != b"SQLite format 3\x00":
-        raise SourceError(f"{path}: not a GeoPackage (not an SQLite file); export the data as .gpkg")
+        raise SourceError("source.not_gpkg", file=text)
     return path
 
 
 def list_source_layers(source: str | os.PathLike[str]) -> list[str]:
-    """Names of the tables of a GeoPackage, spatial or not."""
+    """Names of the tables of a GeoPackage or PostGIS schema, spatial or not."""
+    if is_database_url(source):
+        return postgis.list_tables(parse_url(str(source)))
     path = check_gpkg_path(source)
     try:
         return [str(name) for name, _ in pyogrio.list_layers(path)]
     except DataSourceError as exc:
-        raise SourceError(f"{path}: cannot be opened as a GeoPackage ({exc})") from exc
+        raise SourceError("source.unopenable", file=str(path), reason=str(exc)) from exc
 
 
 def read_layer(source: str | os.PathLike[str], layer: str) -> gpd.GeoDataFrame:
-    """One table of a GeoPackage as read, before validation."""
+    """One table of a source as read, before validation."""
+    if is_database_url(source):
+        return postgis.read_layer(parse_url(str(source)), layer)
     path = check_gpkg_path(source)
     try:
         return pyogrio.read_dataframe(path, layer=layer, use_arrow=True)
     except (DataSourceError, ValueError) as exc:
-        raise SourceError(f"{path}: cannot read layer {layer!r} ({exc})") from exc
+        raise SourceError("source.layer_unreadable", file=str(path), layer=layer, reason=str(exc)) from exc
 
 
 def _read_checked(source: str | os.PathLike[str], name: str) -> tuple[gpd.GeoDataFrame | None, list[Problem]]:
     """One layer read and inspected against its spec."""
     gdf = read_layer(source, name)
     if not isinstance(gdf, gpd.GeoDataFrame):
-        return None, [Problem(name, None, "geometry", "table has no geometry column")]
+        return None, [Problem(name, None, "geometry", "no_geometry_column")]
     return inspect(gdf, CATALOGUE[name])
 
 
@@ -81,8 +96,8 @@ def load_layers(
 
     Parameters
     ----------
-    source : path-like
-        A GeoPackage.
+    source : path-like or str
+        A GeoPackage, or a ``postgresql://`` URL.
     layers : tuple of str, optional
         Only these layers (default: every catalogue layer present).
 
@@ -99,6 +114,8 @@ def load_layers(
     ValidationError
         Any layer breaks its spec; the problems of all layers together.
     """
+    if is_database_url(source):
+        return postgis.load_layers(parse_url(str(source)), layers=layers)
     wanted = LAYER_NAMES if layers is None else tuple(spec_for(n).name for n in layers)
     present = set(list_source_layers(source))
     found: list[Problem] = []
@@ -117,7 +134,9 @@ def load_layers(
 
 
 def dataset_info(source: str | os.PathLike[str]) -> dict[str, str]:
-    """The key/value metadata table (``dataset_info``) of a GeoPackage; empty when absent."""
+    """The key/value metadata table (``dataset_info``) of a source; empty when absent."""
+    if is_database_url(source):
+        return postgis.dataset_info(parse_url(str(source)))
     path = check_gpkg_path(source)
     try:
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
@@ -125,6 +144,18 @@ def dataset_info(source: str | os.PathLike[str]) -> dict[str, str]:
     except (sqlite3.Error, pd.errors.DatabaseError):
         return {}
     return dict(zip(frame["key"], frame["value"], strict=True))
+
+
+def set_dataset_info(target: str | os.PathLike[str], values: dict[str, str]) -> None:
+    """Set keys of a GeoPackage's ``dataset_info`` table in place (made when absent).
+
+    Meant for a staged copy (see :func:`geo._atomic.atomic_path`), not a user's file."""
+    info = {**dataset_info(target), **values}
+    frame = pd.DataFrame({"key": list(info), "value": list(info.values())})
+    try:
+        pyogrio.write_dataframe(frame, target, layer="dataset_info", driver="GPKG", layer_options={"OVERWRITE": "YES"})
+    except (DataSourceError, OSError) as exc:
+        raise SourceError("source.layer_unwritable", file=str(target), layer="dataset_info", reason=str(exc)) from exc
 
 
 def _stored_crs(target: Path, *, besides: str) -> CRS | None:
@@ -137,14 +168,42 @@ def _stored_crs(target: Path, *, besides: str) -> CRS | None:
     return None
 
 
-def store_layer(gdf: gpd.GeoDataFrame, layer: str, target: str | os.PathLike[str]) -> None:
-    """Replace (or add) one layer of a GeoPackage, atomically.
+def _feature_count(target: Path, layer: str) -> int | None:
+    """How many features ``layer`` of ``target`` holds; None when it has no such layer."""
+    if layer not in list_source_layers(target):
+        return None
+    return int(pyogrio.read_info(target, layer=layer)["features"])
+
+
+def _record(path: Path, layer: str, *, by: str, origin: str, before: int | None, after: int) -> None:
+    from .edits import record_import  # edits reads sources through this module
+
+    con = sqlite3.connect(path, isolation_level=None)
+    try:
+        con.execute("BEGIN")
+        record_import(con, layer, by=by, origin=origin or "(unnamed)", before=before, after=after)
+        con.execute("COMMIT")
+    finally:
+        con.close()
+
+
+def store_layer(
+    gdf: gpd.GeoDataFrame, layer: str, target: str | os.PathLike[str], *, by: str = "", origin: str = ""
+) -> None:
+    """Replace (or add) one layer of a GeoPackage or PostGIS schema, atomically.
 
     The GeoPackage is copied beside itself, the layer written into the copy and read back
     through the validating loader, and only then does the copy replace the original; a
     failure at any step leaves ``target`` byte for byte as it was. A layer in another CRS
     than the target's other layers is reprojected to theirs, so a source has one CRS.
+    The replacement is recorded in the target's change history (who: ``by``, what file:
+    ``origin``, how many features), in the same copy, so the record and the data land together.
+    In PostGIS the table is replaced in one transaction (:func:`geo.postgis.store_layer`),
+    reprojected likewise; the change history is kept in GeoPackages only.
     """
+    if is_database_url(target):
+        postgis.store_layer(gdf, layer, parse_url(str(target)))
+        return
     target = Path(target)
     if target.exists():
         check_gpkg_path(target)
@@ -153,12 +212,14 @@ def store_layer(gdf: gpd.GeoDataFrame, layer: str, target: str | os.PathLike[str
             # One CRS per source: statistics and maps combine its layers.
             log.info("reprojecting %s from %s to the source's %s", layer, gdf.crs.name, crs.name)
             gdf = gdf.to_crs(crs)
+    before = _feature_count(target, layer) if target.exists() else None
     with atomic_path(target) as tmp:
         if target.exists():
             shutil.copyfile(target, tmp)
         try:
             pyogrio.write_dataframe(gdf, tmp, layer=layer, driver="GPKG", layer_options={"OVERWRITE": "YES"})
         except (DataSourceError, OSError) as exc:
-            raise SourceError(f"{target}: cannot write layer {layer!r} ({exc})") from exc
+            raise SourceError("source.layer_unwritable", file=str(target), layer=layer, reason=str(exc)) from exc
         load_layers(tmp, layers=(layer,))
+        _record(tmp, layer, by=by, origin=origin, before=before, after=len(gdf))
     log.info("stored %d features as %s in %s", len(gdf), layer, target)

@@ -1,14 +1,22 @@
-"""The plan's figures against what the data holds.
+"""How far the plan really is: each figure of the plan against what is done, under way and planned.
 
-Targets come from a TOML file (``data/targets.toml``), one ``[[target]]`` table each; see
-that file for the keys. :func:`plan_progress` measures each one in a metric CRS.
+Targets are TOML, one ``[[target]]`` table each (see ``data/targets.toml`` for the keys).
+A source carries its own: the ``targets`` entry of its ``dataset_info`` table (the TOML
+text), or a file ``<name>.targets.toml`` beside the GeoPackage; a source with neither has
+no plan to track (:func:`source_targets`). A target measures a selection of one layer (``where``,
+``name_has``) and says which of it counts as **done** and which as **under way** (by
+status); the rest of the selection is **planned**. A target without ``done`` filters
+counts all it measures as done (a sum such as resettled households). Lengths and areas
+are measured in the source's metric CRS, the one the statistics use.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +31,16 @@ from layers import CATALOGUE
 from .crs import reproject, source_metric_crs
 from .errors import SourceError
 
-__all__ = ["PROGRESS_COLUMNS", "Target", "load_targets", "measure_target", "plan_progress"]
+__all__ = [
+    "PROGRESS_COLUMNS",
+    "Target",
+    "load_targets",
+    "measure_target",
+    "parse_targets",
+    "plan_progress",
+    "source_targets",
+    "targets_beside",
+]
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +49,16 @@ PROGRESS_COLUMNS: tuple[str, ...] = (
     "label_en",
     "unit_zh",
     "unit_en",
+    "measure",
     "target",
-    "actual",
-    "difference",
-    "percent",
+    "in_data",
+    "done",
+    "under_way",
+    "planned",
+    "percent_done",
 )
+
+Filters = dict[str, str | list[str]]
 
 
 @dataclass(frozen=True)
@@ -57,9 +79,12 @@ class Target:
     value : float
         The plan's figure, in the measure's unit.
     where : dict
-        Field filters: a code or a list of codes per field.
+        Field filters of what the target is about: a code or a list of codes per field.
     name_has : str
         Text the feature name must contain; empty for no filter.
+    done, under_way : dict
+        Field filters of what counts as done and as under way. Without ``done`` all of
+        the selection counts as done.
     """
 
     id: str
@@ -70,80 +95,176 @@ class Target:
     value: float
     unit_zh: str = ""
     unit_en: str = ""
-    where: dict[str, str | list[str]] = field(default_factory=dict)
+    where: Filters = field(default_factory=dict)
     name_has: str = ""
     quote: str = ""
+    done: Filters = field(default_factory=dict)
+    under_way: Filters = field(default_factory=dict)
+
+
+def _check_filters(path: Path, target: Target) -> None:
+    spec = CATALOGUE[target.layer]
+    for kind, filters in (("where", target.where), ("done", target.done), ("under_way", target.under_way)):
+        for name, wanted in filters.items():
+            if name not in spec.field_names:
+                raise SourceError("targets.unknown_field", file=str(path), target=target.id, kind=kind, field=name)
+            codes = spec.field(name).codes
+            unknown = [w for w in ([wanted] if isinstance(wanted, str) else wanted) if codes and w not in codes]
+            if unknown:
+                raise SourceError(
+                    "targets.unknown_code",
+                    file=str(path),
+                    target=target.id,
+                    kind=kind,
+                    field=name,
+                    value=unknown[0],
+                    codes=codes,
+                )
+    if target.measure.startswith("pct:"):
+        ratios = tuple(r.name for r in spec.ratios)
+        if target.measure[4:] not in ratios:
+            known = ", ".join(f"pct:{r}" for r in ratios) or "-"
+            raise SourceError(
+                "targets.unknown_ratio",
+                file=str(path),
+                target=target.id,
+                layer=target.layer,
+                measure=target.measure,
+                known=known,
+            )
+    elif not (target.measure in ("count", "km", "ha") or target.measure.startswith("sum:")):
+        raise SourceError("targets.unknown_measure", file=str(path), target=target.id, measure=target.measure)
 
 
 def load_targets(path: str | os.PathLike[str]) -> list[Target]:
     """Read the targets file; SourceError naming the file and the problem."""
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise SourceError(f"{path}: cannot read the targets file ({exc.strerror})") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SourceError(f"{path}: not valid TOML ({exc})") from exc
+        raise SourceError("targets.unreadable", file=str(path), reason=exc.strerror) from exc
+    except UnicodeDecodeError as exc:
+        raise SourceError("targets.not_toml", file=str(path), reason=str(exc)) from exc
+    return parse_targets(text, where=str(path))
+
+
+def parse_targets(text: str, *, where: str) -> list[Target]:
+    """Targets from TOML ``text``; ``where`` names its origin in errors."""
+    path = where
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SourceError("targets.not_toml", file=str(path), reason=str(exc)) from exc
     targets = []
     for i, entry in enumerate(raw.get("target", []), 1):
         try:
             target = Target(**entry)
         except TypeError as exc:
-            raise SourceError(f"{path}: target #{i} is malformed ({exc})") from exc
+            raise SourceError("targets.malformed", file=str(path), index=i, reason=str(exc)) from exc
         if target.layer not in CATALOGUE:
-            raise SourceError(f"{path}: target {target.id!r} names unknown layer {target.layer!r}")
+            raise SourceError("targets.unknown_layer", file=str(path), target=target.id, layer=target.layer)
+        _check_filters(path, target)
         targets.append(target)
     return targets
 
 
-def _selected(gdf: gpd.GeoDataFrame, target: Target) -> gpd.GeoDataFrame:
+def source_targets(source: str | os.PathLike[str]) -> list[Target] | None:
+    """The plan a GeoPackage carries, or None when it names none.
+
+    The ``targets`` entry of its ``dataset_info`` table (TOML text, so it travels with
+    copies of the file) comes first, then a ``<name>.targets.toml`` file beside it.
+    """
+    from .io import dataset_info
+    from .postgis import is_database_url, mask_url
+
+    inline = dataset_info(source).get("targets")
+    if inline:
+        where = mask_url(str(source)) if is_database_url(source) else str(source)
+        return parse_targets(inline, where=f"{where} (dataset_info)")
+    if is_database_url(source):
+        return None
+    source = Path(source)
+    beside = targets_beside(source)
+    return load_targets(beside) if beside.exists() else None
+
+
+def targets_beside(source: str | os.PathLike[str]) -> Path:
+    """Where a source's targets file would lie: ``city.gpkg`` -> ``city.targets.toml``."""
+    source = Path(source)
+    return source.with_name(f"{source.stem}.targets.toml")
+
+
+def _matching(gdf: gpd.GeoDataFrame, filters: Filters) -> np.ndarray:
     mask = np.ones(len(gdf), dtype=bool)
-    for column, wanted in target.where.items():
+    for column, wanted in filters.items():
         allowed = [wanted] if isinstance(wanted, str) else list(wanted)
         mask &= gdf[column].isin(allowed).to_numpy()
+    return mask
+
+
+def _selected(gdf: gpd.GeoDataFrame, target: Target) -> np.ndarray:
+    mask = _matching(gdf, target.where)
     if target.name_has:
         mask &= gdf["name"].astype(str).str.contains(target.name_has, regex=False).to_numpy()
-    return gdf[mask]
+    return mask
 
 
-def measure_target(layers: dict[str, gpd.GeoDataFrame], target: Target, *, crs: str | int | CRS | None = None) -> float:
-    """What the data holds for ``target``, in the target's unit (0 when the layer is absent).
+def _amounts(gdf: gpd.GeoDataFrame, target: Target, metric: CRS) -> np.ndarray:
+    """Each feature's contribution to ``target``, in the target's unit."""
+    if target.measure == "count":
+        return np.ones(len(gdf))
+    if target.measure.startswith("sum:"):
+        return pd.to_numeric(gdf[target.measure[4:]]).fillna(0).to_numpy(dtype=float)
+    geoms = reproject(gdf.geometry.to_numpy(), gdf.crs, metric)
+    if target.measure == "km":
+        return shapely.length(geoms) / 1000.0
+    return shapely.area(geoms) / 10_000.0
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One target measured: what the data holds, and how much of it is done or under way."""
+
+    in_data: float
+    done: float
+    under_way: float
+
+    @property
+    def planned(self) -> float:
+        """What is neither done nor under way."""
+        rest = self.in_data - self.done - self.under_way
+        return max(rest, 0.0) if rest == rest else 0.0  # a rate with nothing surveyed: NaN, nothing planned
+
+
+def measure_target(
+    layers: Mapping[str, gpd.GeoDataFrame], target: Target, *, crs: str | int | CRS | None = None
+) -> Measured:
+    """What the data holds for ``target``, in the target's unit (zeros when the layer is absent).
 
     Lengths and areas are measured in ``crs`` when given, else in the source's metric CRS
     (:func:`geo.crs.source_metric_crs`), the one the statistics use.
     """
     gdf = layers.get(target.layer)
     if gdf is None or gdf.empty:
-        return 0.0
-    chosen = _selected(gdf, target)
-    if target.measure == "count":
-        return float(len(chosen))
-    if target.measure in ("km", "ha"):
-        metric = source_metric_crs(layers, crs)
-        geoms = reproject(chosen.geometry.to_numpy(), gdf.crs, metric)
-        if target.measure == "km":
-            return float(shapely.length(geoms).sum() / 1000.0)
-        return float(shapely.area(geoms).sum() / 10_000.0)
-    if target.measure.startswith("sum:"):
-        return float(pd.to_numeric(chosen[target.measure[4:]]).fillna(0).sum())
+        return Measured(0.0, 0.0, 0.0)
+    metric = source_metric_crs(layers, crs)
+    chosen = gdf[_selected(gdf, target)]
     if target.measure.startswith("pct:"):
-        return _ratio(layers, chosen, target, crs)
-    raise SourceError(
-        f"target {target.id!r}: unknown measure {target.measure!r}; use count, km, ha, sum:<field> or pct:<ratio>"
-    )
+        rate = _ratio(chosen, target, metric)
+        return Measured(rate, rate, 0.0)
+    amounts = _amounts(chosen, target, metric)
+    done = _matching(chosen, target.done) if target.done else np.ones(len(chosen), dtype=bool)
+    under_way = _matching(chosen, target.under_way) & ~done if target.under_way else np.zeros(len(chosen), bool)
+    return Measured(float(amounts.sum()), float(amounts[done].sum()), float(amounts[under_way].sum()))
 
 
-def _ratio(
-    layers: dict[str, gpd.GeoDataFrame], chosen: gpd.GeoDataFrame, target: Target, crs: str | int | CRS | None
-) -> float:
+def _ratio(chosen: gpd.GeoDataFrame, target: Target, metric: CRS) -> float:
     """A catalogue ratio of the chosen features (``pct:intact``), in %; NaN when its field is empty."""
     spec = CATALOGUE[target.layer]
-    name = target.measure[4:]
-    ratio = next((r for r in spec.ratios if r.name == name), None)
-    if ratio is None:
-        known = ", ".join(f"pct:{r.name}" for r in spec.ratios) or "none"
-        raise SourceError(f"target {target.id!r}: layer {target.layer!r} has no ratio {name!r} (it has: {known})")
-    geoms = reproject(chosen.geometry.to_numpy(), chosen.crs, source_metric_crs(layers, crs))
+    ratio = next(r for r in spec.ratios if r.name == target.measure[4:])
+    if ratio.field not in chosen.columns:
+        return float("nan")
+    geoms = reproject(chosen.geometry.to_numpy(), chosen.crs, metric)
     amount = shapely.length(geoms) if spec.measure == "length" else shapely.area(geoms)
     values = chosen[ratio.field]
     whole = float(amount[values.notna().to_numpy(bool)].sum())
@@ -152,23 +273,52 @@ def _ratio(
 
 
 def plan_progress(
-    layers: dict[str, gpd.GeoDataFrame], targets: list[Target], *, crs: str | int | CRS | None = None
+    layers: Mapping[str, gpd.GeoDataFrame],
+    targets: list[Target],
+    *,
+    crs: str | int | CRS | None = None,
+    as_of: dt.date | None = None,
+    history: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Each target against the data.
+    """Each target against the data: in the data, done, under way, planned.
+
+    Parameters
+    ----------
+    layers : mapping of str to GeoDataFrame
+        The source's layers, as they are now.
+    targets : list of Target
+        The plan's figures.
+    crs : CRS-like, optional
+        Metric CRS to measure in (default: the source's).
+    as_of : date, optional
+        Give the figures as they stood on this day, rebuilt from ``history`` (see
+        :func:`geo.history.values_as_of`).
+    history : DataFrame, optional
+        The source's change history (:func:`geo.history.read_history`); needed with ``as_of``.
 
     Returns
     -------
     DataFrame
-        Indexed by target id, columns :data:`PROGRESS_COLUMNS`: the plan's ``target``, the
-        ``actual`` figure measured, ``difference`` = actual - target, and ``percent`` =
-        100 * actual / target (NaN for a zero target).
+        Indexed by target id, columns :data:`PROGRESS_COLUMNS`: the target's ``measure``
+        (``count``, ``km``, ``ha`` or ``sum:<field>``), the plan's ``target``, what
+        the data holds (``in_data``), ``done``, ``under_way`` and ``planned`` in the
+        target's unit, and ``percent_done`` = 100 * done / target (NaN for a zero target).
     """
+    if as_of is not None:
+        from .history import values_as_of
+
+        layers = values_as_of(layers, history if history is not None else pd.DataFrame(), as_of)
     metric = source_metric_crs(layers, crs)
     rows = []
     for t in targets:
-        actual = measure_target(layers, t, crs=metric)
-        percent = 100.0 * actual / t.value if t.value else float("nan")
-        rows.append((t.id, t.zh, t.en, t.unit_zh, t.unit_en, float(t.value), actual, actual - t.value, percent))
+        m = measure_target(layers, t, crs=metric)
+        percent = 100.0 * m.done / t.value if t.value else float("nan")
+        rows.append(
+            (
+                *(t.id, t.zh, t.en, t.unit_zh, t.unit_en, t.measure, float(t.value)),
+                *(m.in_data, m.done, m.under_way, m.planned, percent),
+            )
+        )
     frame = pd.DataFrame(rows, columns=["id", *PROGRESS_COLUMNS]).set_index("id")
-    log.info("plan progress: %d targets", len(frame))
+    log.info("plan progress: %d targets%s", len(frame), f" as of {as_of}" if as_of else "")
     return frame

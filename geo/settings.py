@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 __all__ = ["BASEMAPS", "PROJECT_ROOT", "SETTINGS", "Setting", "Settings", "resolve_source"]
@@ -35,7 +35,16 @@ SETTINGS: tuple[Setting, ...] = (
         str(Path("data") / "nanguan.gpkg"),
         "Data source shown first: a GeoPackage path (relative paths from the working or project folder).",
     ),
-    Setting("NANGUAN_TARGETS", str(Path("data") / "targets.toml"), "The plan's figures to track."),
+    Setting(
+        "NANGUAN_DB_URL",
+        "",
+        "The bureau's PostGIS database offered as a source in the app (else db_url in .streamlit/secrets.toml).",
+    ),
+    Setting(
+        "NANGUAN_TARGETS",
+        "",
+        "A targets file for every source; empty: each source's own (its dataset_info or <name>.targets.toml).",
+    ),
     Setting("NANGUAN_BASEMAP", "osm", f"Basemap shown first: one of {', '.join(BASEMAPS)}."),
     Setting(
         "NANGUAN_OFFLINE",
@@ -44,7 +53,18 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("TIANDITU_KEY", "", "Key of the 天地图 (Tianditu) tile service; its basemaps are disabled without one."),
     Setting("NANGUAN_LANG", "zh", "Interface language first shown: zh or en."),
+    Setting(
+        "NANGUAN_MAP_FEATURES",
+        "20000",
+        "Most features the map draws at once; above it the map draws what is in view, simplified for the zoom.",
+    ),
     Setting("NANGUAN_DEBUG", "0", "1: the command line shows tracebacks of unexpected errors."),
+    Setting(
+        "NANGUAN_AUTH_HEADER",
+        "",
+        "Name of the request header in which the intranet's reverse proxy passes the signed-in user "
+        "(editing is then allowed as that user); empty: off.",
+    ),
     Setting(
         "NANGUAN_OVERLAP_TOLERANCE_M2",
         "1",
@@ -66,8 +86,8 @@ class Settings:
     ----------
     source : str
         Default data source, as written (see :func:`resolve_source`).
-    targets : Path
-        The plan-target file.
+    targets : Path or None
+        A plan-target file overriding every source's own; None to use the source's.
     basemap : str
         First basemap shown; ``"none"`` when offline.
     offline : bool
@@ -80,12 +100,19 @@ class Settings:
         Archive size limit in MB.
     overlap_tolerance_m2 : float
         Largest overlap of two sub-districts accepted, m².
+    auth_header : str
+        Request header naming the signed-in user, set by a trusted reverse proxy; empty: off.
+    map_features : int
+        The map's feature budget: most features drawn at once.
     debug : bool
         Whether the command line shows tracebacks of unexpected errors.
+    db_url : str
+        The bureau database's URL, empty when not configured. Holds a password: never show
+        it unmasked.
     """
 
     source: str
-    targets: Path
+    targets: Path | None
     basemap: str
     offline: bool
     tianditu_key: str
@@ -93,6 +120,9 @@ class Settings:
     max_unzipped_mb: float
     debug: bool = False
     overlap_tolerance_m2: float = 1.0
+    auth_header: str = ""
+    map_features: int = 20_000
+    db_url: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -106,8 +136,8 @@ class Settings:
         if offline:
             basemap = "none"
         source = raw["NANGUAN_SOURCE"]
-        targets = Path(raw["NANGUAN_TARGETS"])
-        if not targets.is_absolute():
+        targets = Path(raw["NANGUAN_TARGETS"]) if raw["NANGUAN_TARGETS"].strip() else None
+        if targets is not None and not targets.is_absolute():
             targets = PROJECT_ROOT / targets
         try:
             max_mb = float(raw["NANGUAN_MAX_UNZIPPED_MB"])
@@ -119,7 +149,24 @@ class Settings:
             tolerance = 1.0
         lang = "en" if raw["NANGUAN_LANG"].strip().lower().startswith("en") else "zh"
         debug = raw["NANGUAN_DEBUG"].strip() == "1"
-        return cls(source, targets, basemap, offline, raw["TIANDITU_KEY"].strip(), lang, max_mb, debug, tolerance)
+        try:
+            map_features = max(1, int(raw["NANGUAN_MAP_FEATURES"]))
+        except ValueError:
+            map_features = 20_000
+        return cls(
+            source,
+            targets,
+            basemap,
+            offline,
+            raw["TIANDITU_KEY"].strip(),
+            lang,
+            max_mb,
+            debug,
+            overlap_tolerance_m2=tolerance,
+            auth_header=raw["NANGUAN_AUTH_HEADER"].strip(),
+            db_url=raw["NANGUAN_DB_URL"].strip(),
+            map_features=map_features,
+        )
 
     def names(self) -> tuple[str, ...]:
         """Attribute names, for tests and documentation."""

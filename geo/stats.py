@@ -210,8 +210,10 @@ class DistrictIndex:
     union : shapely geometry
         Their union, prepared: what lies outside it lies outside every district.
     touching : ndarray of int
-        Keys ``i * n + j`` (i < j) of the district pairs that share an edge or overlap:
-        the only pairs whose pieces of one feature can overlap in length.
+        Sorted keys ``i * n + j`` (i < j) of the district pairs that share an edge or
+        overlap: the only pairs whose pieces of one feature can overlap in length.
+    shared : ndarray of shapely geometries
+        What each pair of ``touching`` shares: its edge, or the sliver where it overlaps.
     overlapping : ndarray of int
         Keys of the pairs that overlap in area (slivers within the tolerance).
     """
@@ -221,6 +223,7 @@ class DistrictIndex:
     tree: shapely.STRtree
     union: shapely.Geometry
     touching: np.ndarray
+    shared: np.ndarray
     overlapping: np.ndarray
 
     @classmethod
@@ -236,14 +239,17 @@ class DistrictIndex:
         shared = shapely.intersection(geoms[a], geoms[b]) if len(a) else np.zeros(0, dtype=object)
         area = shapely.area(shared)
         line = shapely.length(shared)
-        touching = np.sort(a[(line > 0) | (area > 0)] * n + b[(line > 0) | (area > 0)])
+        near = (line > 0) | (area > 0)
+        keys = a[near] * n + b[near]
+        order = np.argsort(keys)
+        touching, shared = keys[order], shared[near][order]
         overlapping = np.sort(a[area > 0] * n + b[area > 0])
         # The general union, not coverage_union_all: real boundaries are seldom noded alike
         # (a vertex on a neighbour's edge), and then a coverage union is undefined.
         union = shapely.union_all(geoms) if n else shapely.Polygon()
         shapely.prepare(geoms)
         shapely.prepare(union)
-        return cls(geoms, rank, tree, union, touching, overlapping)
+        return cls(geoms, rank, tree, union, touching, shared, overlapping)
 
     @classmethod
     def copy_of(cls, geoms: np.ndarray, rank: np.ndarray | None = None) -> DistrictIndex:
@@ -352,14 +358,15 @@ def apportion(features: np.ndarray, index: DistrictIndex, kind: str) -> Apportio
 
     # What lies in the closure of two districts counts half to each (inclusion-exclusion).
     p, q = _pairs_within_groups(starts, len(q_f))
-    lo, hi = np.minimum(q_d[p], q_d[q]), np.maximum(q_d[p], q_d[q])
-    near = np.isin(lo * n_dist + hi, index.overlapping if kind == "area" else index.touching)
-    p, q = p[near], q[near]
+    keys = np.minimum(q_d[p], q_d[q]) * n_dist + np.maximum(q_d[p], q_d[q])
+    near = np.isin(keys, index.overlapping if kind == "area" else index.touching)
+    p, q, keys = p[near], q[near], keys[near]
     shared = np.zeros(len(p))
     if len(p):
-        # p < q, so only q can be a remainder piece, whose geometry is its district's part
-        other = np.where(remainder[q], districts[q_d[q]], pieces[q])
-        shared = _measure(_parallel.intersection(pieces[p], other), kind)
+        # P_p ∩ P_q = f ∩ d ∩ j = P_p ∩ (what d and j share): a short edge, not a district.
+        # p < q, so p is never a remainder piece and its geometry is at hand.
+        between = index.shared[np.searchsorted(index.touching, keys)]
+        shared = _measure(_parallel.intersection(pieces[p], between), kind)
     per_feature = np.bincount(q_f[clip], weights=amounts[clip], minlength=n_feat)
     overlaps = np.bincount(q_f[p], weights=shared, minlength=n_feat)
     amounts[remainder] = total[q_f[remainder]] - per_feature[q_f[remainder]] + overlaps[q_f[remainder]]
@@ -510,7 +517,7 @@ def district_stats(
     catalogue = CATALOGUE if catalogue is None else catalogue
     units = units_layer(dict(catalogue))
     if units.name not in layers:
-        raise SourceError(f"the source has no {units.name!r} layer; statistics need the sub-district boundaries")
+        raise SourceError("stats.no_units", layer=units.name)
     present = {n: g for n, g in layers.items() if n in catalogue}
     metric = source_metric_crs(present, crs)
     districts_gdf = layers[units.name]

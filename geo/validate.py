@@ -104,9 +104,9 @@ class _Ids:
         return str(value).strip() if _is_present(value) else f"#{i + 1}"
 
 
-def _show(value: object) -> str:
-    """A value as a message quotes it."""
-    return repr(value.item() if isinstance(value, np.generic) else value)
+def _value(value: object) -> object:
+    """A value as a message quotes it: a plain Python value."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def normalise_values(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
@@ -133,30 +133,34 @@ def _check_field(values: pd.Series, f: FieldSpec, spec: LayerSpec, ids: _Ids) ->
     present = values.notna().to_numpy(dtype=bool) if f.dtype == "str" else _present_mask(values)
     if f.required:
         for i in np.flatnonzero(~present):
-            yield Problem(spec.name, ids[i], f.name, "required value is missing")
+            yield Problem(spec.name, ids[i], f.name, "missing_value")
     if f.dtype in ("int", "float"):
         numbers = pd.to_numeric(values.where(present), errors="coerce").to_numpy(dtype=float)
         for i in np.flatnonzero(present & np.isnan(numbers)):
-            yield Problem(spec.name, ids[i], f.name, f"{_show(values.iloc[i])} is not a number")
+            yield Problem(spec.name, ids[i], f.name, "not_number", {"value": _value(values.iloc[i])})
         ok = present & ~np.isnan(numbers)
         if f.dtype == "int":
             for i in np.flatnonzero(ok & (np.floor(numbers) != numbers)):
-                yield Problem(spec.name, ids[i], f.name, f"{_show(values.iloc[i])} is not a whole number")
+                yield Problem(spec.name, ids[i], f.name, "not_whole", {"value": _value(values.iloc[i])})
         if f.minimum is not None:
             for i in np.flatnonzero(ok & (numbers < f.minimum)):
-                yield Problem(spec.name, ids[i], f.name, f"{_show(values.iloc[i])} is below the minimum {f.minimum:g}")
+                yield Problem(
+                    spec.name, ids[i], f.name, "below_minimum", {"value": _value(values.iloc[i]), "minimum": f.minimum}
+                )
     if f.date:
         for i in np.flatnonzero(present):
             if not _is_iso_date(str(values.iloc[i])):
-                yield Problem(spec.name, ids[i], f.name, f"{_show(values.iloc[i])} is not a date (YYYY-MM-DD)")
+                yield Problem(spec.name, ids[i], f.name, "not_date", {"value": _value(values.iloc[i])})
     if f.choices:
         allowed = values.isin(f.codes).to_numpy(dtype=bool)
+        labels = tuple(c.zh for c in f.choices)
         for i in np.flatnonzero(present & ~allowed):
             yield Problem(
                 spec.name,
                 ids[i],
                 f.name,
-                f"{_show(values.iloc[i])} is not one of {', '.join(f.codes)} (or their Chinese names)",
+                "not_allowed",
+                {"value": _value(values.iloc[i]), "codes": f.codes, "labels": labels},
             )
 
 
@@ -170,30 +174,31 @@ def problems(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> list[Problem]:
     """
     found: list[Problem] = []
     if gdf.crs is None:
-        found.append(Problem(spec.name, None, None, "has no CRS; name one (for example EPSG:4326)"))
+        found.append(Problem(spec.name, None, None, "no_crs"))
     ids = _Ids(gdf, spec)
     geoms = gdf.geometry.array
     missing = shapely.is_missing(geoms)
     empty = shapely.is_empty(geoms) & ~missing
     types = shapely.get_type_id(geoms)
     for i in np.flatnonzero(missing | empty):
-        found.append(Problem(spec.name, ids[i], "geometry", "geometry is empty"))
+        found.append(Problem(spec.name, ids[i], "geometry", "empty_geometry"))
     present = ~(missing | empty)
     allowed = [_TYPE_IDS[t] for t in spec.geom_types]
     for i in np.flatnonzero(present & ~np.isin(types, allowed)):
         name = geoms[i].geom_type
+        allowed_types = " or ".join(spec.geom_types)
         found.append(
-            Problem(spec.name, ids[i], "geometry", f"is a {name}; this layer takes {' or '.join(spec.geom_types)}")
+            Problem(spec.name, ids[i], "geometry", "wrong_geometry", {"found": name, "allowed": allowed_types})
         )
     valid = shapely.is_valid(geoms)
     for i in np.flatnonzero(present & ~valid):
         reason = shapely.is_valid_reason(geoms[i])
-        found.append(Problem(spec.name, ids[i], "geometry", f"invalid geometry: {reason}"))
+        found.append(Problem(spec.name, ids[i], "geometry", "invalid_geometry", {"reason": reason}))
 
     for f in spec.fields:
         if f.name not in gdf.columns:
             if f.required:
-                found.append(Problem(spec.name, None, f.name, "required field is missing"))
+                found.append(Problem(spec.name, None, f.name, "field_missing"))
             continue
         found.extend(_check_field(gdf[f.name], f, spec, ids))
 
@@ -201,7 +206,7 @@ def problems(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> list[Problem]:
         col = gdf[spec.id_field]
         dup = col[col.notna().to_numpy() & col.duplicated(keep="first").to_numpy()]
         for v in dict.fromkeys(dup.astype(str)):
-            found.append(Problem(spec.name, v, spec.id_field, "duplicate id"))
+            found.append(Problem(spec.name, v, spec.id_field, "duplicate_id"))
 
     for rule in spec.rules:
         if {rule.field, rule.limit} <= set(gdf.columns):
@@ -213,7 +218,13 @@ def problems(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> list[Problem]:
                         spec.name,
                         ids[i],
                         rule.field,
-                        f"{rule.field} ({value.iloc[i]:g}) exceeds {rule.limit} ({limit.iloc[i]:g})",
+                        "above_limit",
+                        {
+                            "field": rule.field,
+                            "value": value.iloc[i],
+                            "limit": rule.limit,
+                            "limit_value": limit.iloc[i],
+                        },
                     )
                 )
     return found

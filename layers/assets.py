@@ -18,11 +18,13 @@ from pathlib import Path
 
 import xstatic.pkg.leaflet as xleaflet
 
-__all__ = ["LEAFLET_DIR", "LEAFLET_VERSION", "AssetUrls", "inline_tags", "install_static", "served_urls"]
+__all__ = ["LEAFLET_DIR", "LEAFLET_VERSION", "SCRIPT", "AssetUrls", "inline_tags", "install_static", "served_urls"]
 
 LEAFLET_DIR = Path(xleaflet.BASE_DIR)
 LEAFLET_VERSION: str = xleaflet.VERSION
 _FILES = ("leaflet.js", "leaflet.css")
+#: The project's own map script, copied beside Leaflet (``static/nanguan/map.js``).
+SCRIPT = Path(__file__).resolve().parent / "map.js"
 
 
 @dataclass(frozen=True)
@@ -48,12 +50,14 @@ def served_urls(prefix: str = "/app/static/leaflet") -> AssetUrls:
 
 
 def install_static(static_dir: Path) -> AssetUrls:
-    """Copy Leaflet into ``static_dir/leaflet`` (once; unchanged files are not rewritten)."""
+    """Copy Leaflet into ``static_dir/leaflet`` and the map script into ``static_dir/nanguan``
+    (once; unchanged files are not rewritten)."""
     target = static_dir / "leaflet"
     (target / "images").mkdir(parents=True, exist_ok=True)
+    (static_dir / "nanguan").mkdir(exist_ok=True)
     sources = [LEAFLET_DIR / name for name in _FILES] + sorted((LEAFLET_DIR / "images").glob("*.png"))
-    for src in sources:
-        dst = target / src.relative_to(LEAFLET_DIR)
+    copies = [(src, target / src.relative_to(LEAFLET_DIR)) for src in sources]
+    for src, dst in [*copies, (SCRIPT, static_dir / "nanguan" / "map.js")]:
         if not dst.exists() or not filecmp.cmp(src, dst, shallow=False):
             shutil.copyfile(src, dst)
     return served_urls()

@@ -1,15 +1,27 @@
-"""Building the interactive Folium map of the renewal layers: a pure function of its inputs.
+"""Building the interactive Folium map of the renewal layers: pure functions of their inputs.
 
-The app and the standalone HTML export both call :func:`build_map`. Every value taken from
-the data is HTML-escaped before it reaches a tooltip or the legend, because imported data
-is not trusted and Leaflet tooltips render HTML.
+The map sends each layer as compact geometry (:mod:`layers.encode`) and columnar
+attributes with one dictionary per layer (labels, colours, value names in the chosen
+language) taken from the catalogue; the project's script ``layers/map.js`` (served by the
+app from ``static/nanguan/``) draws
+them on one canvas as Leaflet paths, builds tooltips, legend and layer control in the
+browser, and sets every text taken from the data as text, never as HTML.
+
+The app sends the map in two parts so that a rerun changes only what changed: a small
+base map (:func:`base_map`: Leaflet, tiles, the script) whose script stays the same while
+the basemap and language do, and one feature group per layer (:func:`layer_groups`)
+built from cached payloads (:func:`layer_payload`). The standalone page
+(:func:`map_html`) puts both into one file.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -17,21 +29,54 @@ import numpy as np
 import pandas as pd
 import shapely
 from branca.element import Element, Figure, MacroElement, Template
+from folium.elements import JSCSSMixin
 
 from geo.chinacoord import convert_frame
 from geo.crs import source_metric_crs
 from geo.measure import feature_measures
 
 from . import CATALOGUE, LAYER_NAMES
-from .assets import AssetUrls, inline_tags
+from .assets import SCRIPT, AssetUrls, inline_tags
+from .budget import Choice, View, choose
+from .encode import encode_geometry
 from .labels import text
 from .spec import NO_VALUE_COLOR, LayerSpec
 
-__all__ = ["MapOptions", "build_map", "layer_bounds", "map_html", "tile_layers", "tooltip_html"]
+__all__ = [
+    "MapOptions",
+    "base_map",
+    "budget_message",
+    "build_map",
+    "layer_bounds",
+    "layer_dictionary",
+    "layer_groups",
+    "layer_payload",
+    "map_html",
+    "plan_layers",
+    "search_fit",
+    "tile_layers",
+    "to_js",
+]
 
-_SELECTED_COLOR = "#d32f2f"
-_HIGHLIGHT_COLOR = "#00e5ff"
 _DEFAULT_CENTRE = (43.80, 125.40)
+_CSS = """
+.ng-legend { background: rgba(255,255,255,0.93); padding: 4px 9px; border-radius: 4px;
+             font: 12px/1.35 "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; max-width: 240px;
+             max-height: 60vh; overflow-y: auto; }
+.ng-legend summary { cursor: pointer; font-weight: bold; }
+.ng-legend h4 { margin: 5px 0 2px; font-size: 12px; }
+.ng-legend .ng-item { display: inline-flex; align-items: center; margin-right: 8px; white-space: nowrap; }
+.ng-legend svg { margin-right: 4px; }
+.ng-tip table { border-collapse: collapse; margin-top: 3px; }
+.ng-tip th { text-align: left; padding-right: 8px; font-weight: normal; color: #555; }
+.ng-tip { max-width: 360px; white-space: normal; }
+.ng-tip td { white-space: normal; }
+.ng-message { background: #fff8e1; border: 1px solid #f9a825; border-radius: 4px; padding: 5px 9px;
+              font: 12px/1.4 "Noto Sans CJK SC", sans-serif; max-width: 320px; }
+.ng-label span { font: bold 12px "Noto Sans CJK SC", sans-serif; color: #283593; white-space: nowrap;
+                 text-shadow: 0 0 3px #fff, 0 0 3px #fff; transform: translate(-50%, -50%); display: block; }
+.ng-label.ng-context span { font-weight: normal; color: #37474f; }
+"""
 
 
 @dataclass(frozen=True)
@@ -48,15 +93,20 @@ class MapOptions:
     tianditu_key : str
         Key for the Tianditu tiles.
     visible : tuple of str
-        Layers shown at first; the others stay in the layer control, switched off.
+        Layers switched on; the others stay in the layer control, switched off, and their
+        features are not sent.
     selected : tuple of str
-        District codes drawn highlighted.
+        District codes drawn highlighted (the other districts are dimmed).
     highlight : tuple of (layer, id)
-        Features drawn highlighted (search results); the map zooms to them.
+        Features drawn highlighted (search results); the map fits them.
     assets : AssetUrls or None
         Where the browser loads Leaflet from; None inlines it (standalone HTML).
     height_px : int
         Map height, CSS pixels.
+    budget : int
+        Largest number of features drawn; above it the map draws what meets ``view``.
+    view : View or None
+        The part of the map on screen, when known.
     colour_by : tuple of (layer, field)
         Layers coloured by another of their coded fields than the default, one the layer
         offers in ``Style.by_options`` (``("roads", "condition")``: roads by condition).
@@ -70,6 +120,8 @@ class MapOptions:
     highlight: tuple[tuple[str, str], ...] = ()
     assets: AssetUrls | None = None
     height_px: int = 640
+    budget: int = 20_000
+    view: View | None = None
     colour_by: tuple[tuple[str, str], ...] = ()
 
     def colour_field(self, spec: LayerSpec) -> str:
@@ -87,6 +139,7 @@ def tile_layers(basemap: str, tianditu_key: str = "") -> list[folium.TileLayer]:
                 attr="© OpenStreetMap contributors",
                 name="OpenStreetMap",
                 max_zoom=19,
+                control=False,
             )
         ]
     if basemap in ("tianditu_vec", "tianditu_img") and tianditu_key:
@@ -116,86 +169,10 @@ def tile_layers(basemap: str, tianditu_key: str = "") -> list[folium.TileLayer]:
                 name="高德地图",
                 subdomains="1234",
                 max_zoom=18,
+                control=False,
             )
         ]
     return []
-
-
-def _format_measure(spec: LayerSpec, value: float, lang: str) -> str:
-    if spec.measure == "length":
-        label = text("length", lang)
-        return f"<tr><th>{label}</th><td>{value / 1000:,.3f} km</td></tr>"
-    if spec.measure == "area":
-        label = text("area", lang)
-        return f"<tr><th>{label}</th><td>{value:,.0f} m² ({value / 10_000:,.2f} ha)</td></tr>"
-    return ""
-
-
-def tooltip_html(spec: LayerSpec, row: Mapping[str, object], measure: float, lang: str) -> str:
-    """The tooltip of one feature: its name, labelled attributes and measure, all escaped."""
-    name = html.escape(str(row.get("name") or row.get(spec.id_field) or ""))
-    rows = []
-    for f in spec.fields:
-        if f.name == "name":
-            continue
-        value = row.get(f.name)
-        if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-            continue
-        shown = f.value_label(value, lang) + (f" {f.unit}" if f.unit else "")
-        rows.append(f"<tr><th>{html.escape(f.label(lang))}</th><td>{html.escape(shown)}</td></tr>")
-    if not np.isnan(measure):
-        rows.append(_format_measure(spec, measure, lang))
-    return f'<div class="ng-tip"><b>{name}</b><table>{"".join(rows)}</table></div>'
-
-
-def _present(value: object) -> object:
-    """``value``, or None for a missing one (NaN, NA), so the GeoJSON holds ``null``."""
-    return None if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)) else value
-
-
-def _style(
-    spec: LayerSpec, props: Mapping[str, object], *, by: str, selected: bool, highlighted: bool
-) -> dict[str, object]:
-    color = spec.color_of(props.get(by), by)
-    style: dict[str, object] = {
-        "color": color,
-        "weight": spec.style.weight,
-        "opacity": 0.9,
-        "fillColor": color,
-        "fillOpacity": spec.style.fill_opacity,
-        "className": f"ng-layer ng-{spec.name}",
-    }
-    status = props.get("status")
-    if status in spec.style.dash_by and spec.geometry != "point":
-        style["dashArray"] = "8 6"
-    style["fillOpacity"] = dict(spec.style.status_opacity).get(str(status), spec.style.fill_opacity)
-    if selected:
-        style.update(color=_SELECTED_COLOR, weight=3.5, fillOpacity=0.12)
-    if highlighted:
-        style.update(color=_HIGHLIGHT_COLOR, weight=spec.style.weight + 3, opacity=1.0)
-    return style
-
-
-def _feature_collection(
-    gdf: gpd.GeoDataFrame, spec: LayerSpec, measures: pd.Series, options: MapOptions
-) -> dict[str, object]:
-    """GeoJSON of a layer with only what the map needs: the id, style fields and tooltip."""
-    selected = set(options.selected) if spec.units else set()
-    highlighted = {fid for layer, fid in options.highlight if layer == spec.name}
-    by = options.colour_field(spec)
-    features = []
-    for (_, row), geom, measure in zip(gdf.iterrows(), gdf.geometry, measures, strict=True):
-        fid = str(row[spec.id_field])
-        props = {
-            "id": fid,
-            "layer": spec.name,
-            by: _present(row.get(by)),
-            "status": _present(row.get("status")),
-            "tip": tooltip_html(spec, row, float(measure), options.lang),
-        }
-        props["style"] = _style(spec, props, by=by, selected=fid in selected, highlighted=fid in highlighted)
-        features.append({"type": "Feature", "id": fid, "properties": props, "geometry": geom.__geo_interface__})
-    return {"type": "FeatureCollection", "features": features}
 
 
 def layer_bounds(layers: Mapping[str, gpd.GeoDataFrame]) -> list[list[float]] | None:
@@ -207,214 +184,396 @@ def layer_bounds(layers: Mapping[str, gpd.GeoDataFrame]) -> list[list[float]] | 
     return [[float(b[:, 1].min()), float(b[:, 0].min())], [float(b[:, 3].max()), float(b[:, 2].max())]]
 
 
-class _Legend(MacroElement):
-    """A legend that lists the layers switched on, following the layer control."""
+def layer_dictionary(spec: LayerSpec, lang: str, by: str | None = None) -> dict[str, Any]:
+    """Everything the browser needs to label and style one layer, once per layer.
 
-    _template = Template(
-        """
-        {% macro html(this, kwargs) %}{% endmacro %}
-        {% macro script(this, kwargs) %}
-        (function() {
-            var legend = L.control({position: "bottomleft"});
-            legend.onAdd = function() {
-                var div = L.DomUtil.create("div", "ng-legend");
-                div.innerHTML = {{ this.body|tojson }};
-                L.DomEvent.disableClickPropagation(div);
-                return div;
-            };
-            legend.addTo({{ this._parent.get_name() }});
-            var names = {{ this.groups|tojson }};
-            function show(name, on) {
-                var el = document.querySelector('.ng-legend [data-layer="' + names[name] + '"]');
-                if (el) { el.style.display = on ? "" : "none"; }
-            }
-            {{ this._parent.get_name() }}.on("overlayadd", function(e) { show(e.name, true); });
-            {{ this._parent.get_name() }}.on("overlayremove", function(e) { show(e.name, false); });
-        })();
-        {% endmacro %}
-        """
+    Field labels, units and value names in ``lang``; colours by code of the field the
+    layer is coloured by (``by``, default the style's; a feature with no value in it is
+    :data:`~layers.spec.NO_VALUE_COLOR`); how status is drawn (dash, depth of fill);
+    whether names are written on the map (``labels``: ``"fit"`` where the feature is
+    large enough on screen, ``"always"``) and whether a click opens a popup.
+    """
+    fields: list[dict[str, object]] = []
+    for f in spec.fields:
+        if f.name == spec.id_field:
+            continue
+        if f.choices:
+            fields.append(
+                {
+                    "name": f.name,
+                    "label": f.label(lang),
+                    "kind": "code",
+                    "names": [f.value_label(c, lang) for c in f.codes],
+                }
+            )
+        elif f.dtype in ("int", "float"):
+            digits = 0 if f.dtype == "int" else 1
+            fields.append({"name": f.name, "label": f.label(lang), "kind": "num", "unit": f.unit, "digits": digits})
+        else:
+            fields.append({"name": f.name, "label": f.label(lang), "kind": "text"})
+    colour = spec.field(by or spec.style.by)
+    out: dict[str, Any] = {
+        "label": spec.label(lang),
+        "units": spec.units,
+        "family": spec.geometry,
+        "measure": spec.measure,
+        "fields": fields,
+        "by": colour.name,
+        "byNames": [c.zh if lang == "zh" else c.en for c in colour.choices],
+        "byColors": [c.color for c in colour.choices],
+        "noValue": NO_VALUE_COLOR,
+        "labels": "fit" if spec.units else ("always" if spec.style.label else ""),
+        "popup": spec.style.popup,
+        "style": {
+            "weight": spec.style.weight,
+            "fillOpacity": spec.style.fill_opacity,
+            "radius": spec.style.radius,
+            "dash": list(spec.style.dash_by),
+            "statusOpacity": dict(spec.style.status_opacity),
+            "lineDash": spec.style.line_dash,
+        },
+    }
+    if "status" in spec.field_names:
+        status = spec.field("status")
+        out["statusCodes"] = list(status.codes)
+        out["statusNames"] = [status.value_label(c, lang) for c in status.codes]
+    return out
+
+
+def _code_column(values: pd.Series, codes: Sequence[str]) -> list[int]:
+    index = {c: i for i, c in enumerate(codes)}
+    return [index.get(str(v), -1) if v is not None and v == v else -1 for v in values]
+
+
+def _columns(gdf: pd.DataFrame, spec: LayerSpec) -> dict[str, list[Any]]:
+    cols: dict[str, list[Any]] = {}
+    for f in spec.fields:
+        if f.name == spec.id_field or f.name not in gdf.columns:
+            continue
+        series = gdf[f.name]
+        if f.choices:
+            cols[f.name] = _code_column(series, f.codes)
+        elif f.dtype in ("int", "float"):
+            numbers = pd.to_numeric(series, errors="coerce").astype(float)
+            cols[f.name] = [None if np.isnan(v) else float(v) for v in numbers]
+        else:
+            cols[f.name] = [None if v is None or v != v else str(v) for v in series]
+    return cols
+
+
+def _present(gdf: pd.DataFrame, spec: LayerSpec, field: str) -> list[int]:
+    if field not in gdf.columns:
+        return []
+    codes = spec.field(field).codes
+    seen = set(gdf[field].dropna().astype(str))
+    return [i for i, c in enumerate(codes) if c in seen]
+
+
+def _measures(values: np.ndarray, measure: str) -> list[float | None] | None:
+    if measure == "count":
+        return None
+    digits = 1 if measure == "length" else 0
+    return [None if np.isnan(v) else round(float(v), digits) for v in values]
+
+
+def plan_layers(
+    layers: Mapping[str, gpd.GeoDataFrame], options: MapOptions
+) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, np.ndarray], dict[str, Choice]]:
+    """The layers switched on in lon/lat (shifted to GCJ-02 for Amap), each feature's
+    measure (m or m², on the full geometry in the source's metric CRS, the one the
+    statistics use), and what is drawn of each. Layers must share one CRS."""
+    on = [n for n in LAYER_NAMES if n in layers and n in options.visible]
+    metric = source_metric_crs(layers)
+    shown, sizes = {}, {}
+    for name in on:
+        gdf = layers[name].to_crs(4326)
+        shown[name] = gdf if options.basemap != "gaode" else convert_frame(gdf, "wgs84", "gcj02")
+        sizes[name] = feature_measures(layers[name], CATALOGUE[name].geometry, metric).to_numpy(float)
+    return shown, sizes, choose(shown, sizes, budget=options.budget, view=options.view)
+
+
+def layer_payload(
+    name: str,
+    gdf: gpd.GeoDataFrame,
+    sizes: np.ndarray,
+    choice: Choice | None,
+    options: MapOptions,
+) -> dict[str, Any]:
+    """What the browser receives for one layer: compact geometry, columns, dictionary.
+
+    Parameters
+    ----------
+    name : str
+        Catalogue layer.
+    gdf : GeoDataFrame
+        The layer's features (after filters) in EPSG:4326 (or GCJ-02 for Amap).
+    sizes : ndarray of float
+        Each feature's length (m) or area (m²), measured on the full geometry.
+    choice : Choice or None
+        What to draw (see :func:`layers.budget.choose`); None: the layer is switched off
+        and only its name and count are sent.
+    options : MapOptions
+
+    Returns
+    -------
+    dict
+        JSON-ready; ``key`` identifies the drawn content, so the browser can keep a layer
+        whose content did not change.
+    """
+    spec = CATALOGUE[name]
+    payload: dict[str, Any] = {
+        "name": name,
+        "on": choice is not None,
+        "total": len(gdf),
+        "shown": 0,
+        "dict": layer_dictionary(spec, options.lang, options.colour_field(spec)),
+    }
+    if choice is None:
+        return payload
+    drawn = gdf.iloc[choice.rows]
+    geoms = drawn.geometry.to_numpy()
+    if choice.tolerance_deg is not None:
+        geoms = shapely.simplify(geoms, choice.tolerance_deg, preserve_topology=True)
+    content: dict[str, Any] = {
+        "geometry": encode_geometry(geoms, spec.geometry).as_dict() if len(drawn) else {},
+        "ids": [str(v) for v in drawn[spec.id_field]],
+        "cols": _columns(drawn, spec),
+        "measure": _measures(np.asarray(sizes)[choice.rows], spec.measure),
+    }
+    if (spec.units or spec.style.label) and len(drawn):
+        content["labels"] = encode_geometry(_label_points(drawn.geometry.to_numpy()), "point").as_dict()
+    key = hashlib.sha1(json.dumps(content, ensure_ascii=False).encode()).hexdigest()[:16]
+    ids = content["ids"]
+    by = options.colour_field(spec)
+    selected = set(options.selected) if spec.units else set()
+    hits = {fid for layer, fid in options.highlight if layer == name}
+    payload.update(
+        content,
+        key=key,
+        shown=len(drawn),
+        present=_present(gdf, spec, by),
+        missing=by not in gdf.columns or bool(gdf[by].isna().any()),
+        statusPresent=_present(gdf, spec, "status") if "status" in spec.field_names else [],
+        selected=[i for i, fid in enumerate(ids) if fid in selected],
+        highlight=[i for i, fid in enumerate(ids) if fid in hits],
     )
-
-    def __init__(self, body: str, groups: dict[str, str]) -> None:
-        super().__init__()
-        self._name = "Legend"
-        self.body = body
-        self.groups = groups
+    return payload
 
 
-class _Setup(MacroElement):
-    """Page set-up run after Leaflet loads: the default icon path and the page's CSS."""
+def _label_points(geoms: np.ndarray) -> np.ndarray:
+    """Where a feature's name is written: inside a polygon, at the middle of a line."""
+    points = shapely.point_on_surface(geoms)
+    lines = np.isin(shapely.get_type_id(geoms), (1, 5))
+    points[lines] = shapely.line_interpolate_point(geoms[lines], 0.5, normalized=True)
+    return points
+
+
+def budget_message(payloads: Sequence[Mapping[str, Any]], options: MapOptions) -> str:
+    """The note on the map when not every feature of the layers switched on is drawn.
+
+    ``payloads`` need only ``on``, ``shown`` and ``total``.
+    """
+    on = [p for p in payloads if p["on"]]
+    shown, total = sum(p["shown"] for p in on), sum(p["total"] for p in on)
+    if shown >= total:
+        return ""
+    return text("map_budget", options.lang, shown=f"{shown:,}", total=f"{total:,}", budget=f"{options.budget:,}")
+
+
+_MARKS = {"{": "\x01", "}": "\x02", "%": "\x03", "#": "\x04", "<": "\x05"}
+_MARK_TABLE = {ord(k): v for k, v in _MARKS.items()}
+
+
+def _hide_marks(value: object) -> object:
+    if isinstance(value, str):
+        return value.translate(_MARK_TABLE) if any(c in value for c in _MARKS) else value
+    if isinstance(value, dict):
+        return {k: _hide_marks(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_hide_marks(v) for v in value]
+    return value
+
+
+def to_js(value: object) -> str:
+    """A JSON value safe inside a ``<script>`` element and inside a Jinja template.
+
+    Folium renders an element's script as a template a second time, so text from the data
+    must hold no ``{{``, ``{%`` or ``{#``: braces, ``%``, ``#`` and ``<`` in strings are
+    written as ``\\u`` escapes, and closing braces of the structure are kept apart.
+    """
+    out = json.dumps(_hide_marks(value), ensure_ascii=False, separators=(",", ":"))
+    for mark, hidden in _MARKS.items():
+        out = out.replace(f"\\u{ord(hidden):04x}", f"\\u{ord(mark):04x}")
+    while "}}" in out:
+        out = out.replace("}}", "} }")
+    return out
+
+
+class _Setup(JSCSSMixin, MacroElement):
+    """Page set-up: the map's CSS and script, Leaflet's icon path, the basemap watch."""
 
     _template = Template(
         """
-        {% macro header(this, kwargs) %}
-        <style>
-        .ng-legend { background: rgba(255,255,255,0.92); padding: 6px 9px; border-radius: 4px;
-                     font: 12px/1.35 "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; max-width: 230px;
-                     max-height: 70vh; overflow-y: auto; }
-        .ng-legend div div { display: inline-block; margin-right: 8px; white-space: nowrap; }
-        .ng-legend h4 { margin: 4px 0 2px; font-size: 12px; }
-        .ng-legend i { display: inline-block; width: 12px; height: 12px; margin-right: 5px;
-                       vertical-align: -2px; border-radius: 2px; }
-        .ng-legend i.ng-dash { height: 0; border-top: 2px dashed #555; border-radius: 0; vertical-align: 3px; }
-        .ng-tip table { border-collapse: collapse; margin-top: 3px; }
-        .ng-tip th { text-align: left; padding-right: 8px; font-weight: normal; color: #555; }
-        .ng-tip { max-width: 360px; }
-        .ng-tip td { white-space: normal; }
-        .ng-label span { position: absolute; transform: translate(-50%, -50%); white-space: nowrap;
-                         font: 12px "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; color: #37474f;
-                         text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff; pointer-events: none; }
-        </style>
-        {% endmacro %}
+        {% macro header(this, kwargs) %}<style>{{ this.css }}</style>{% endmacro %}
         {% macro script(this, kwargs) %}
         {% if this.images %}L.Icon.Default.imagePath = {{ this.images|tojson }};{% endif %}
+        nanguan.watchTiles({{ this._parent.get_name() }}, {{ this.words }});
         {% endmacro %}
         """
     )
 
-    def __init__(self, images: str | None) -> None:
+    def __init__(self, options: MapOptions) -> None:
         super().__init__()
         self._name = "Setup"
-        self.images = images
+        self.css = _CSS
+        self.images = options.assets.images if options.assets else None
+        self.words = to_js({"tiles": text("map_tiles", options.lang)})
+        static = options.assets.js.rsplit("/leaflet/", 1)[0] if options.assets else ""
+        self.default_js = [("nanguan_map", f"{static}/nanguan/map.js")] if options.assets else []
+        self.default_css = []
 
 
-def _status_legend(spec: LayerSpec, statuses: set[str], lang: str, by: str) -> list[str]:
-    """Legend entries for how status is drawn: depth of fill, dashed outlines (unless the
-    layer is coloured by its status, field ``by``)."""
-    status = spec.field("status")
-    items = [
-        f'<div><i style="background:rgba(90,90,90,{opacity})"></i>{html.escape(status.value_label(code, lang))}</div>'
-        for code, opacity in spec.style.status_opacity
-        if code in statuses
-    ]
-    dashed = [c for c in spec.style.dash_by if c in statuses and spec.geometry != "point" and by != "status"]
-    if dashed:
-        words = "、".join(status.value_label(c, lang) for c in dashed)
-        items.append(f'<div><i class="ng-dash"></i>{html.escape(words)}</div>')
-    return items
+class _LayerData(MacroElement):
+    """One layer's payload, handed to ``nanguan.layer`` with its feature group."""
 
-
-def _legend_body(layers: Mapping[str, gpd.GeoDataFrame], options: MapOptions) -> str:
-    parts = []
-    for name, gdf in layers.items():
-        spec = CATALOGUE[name]
-        by = spec.field(options.colour_field(spec))
-        values = gdf[by.name] if by.name in gdf.columns else pd.Series([None] * len(gdf), dtype=object)
-        present = set(values.dropna().astype(str))
-        items = [
-            f'<div><i style="background:{c.color}"></i>{html.escape(c.zh if options.lang == "zh" else c.en)}</div>'
-            for c in by.choices
-            if c.code in present
-        ]
-        if values.isna().any():
-            items.append(f'<div><i style="background:{NO_VALUE_COLOR}"></i>{html.escape(text("no_value", options.lang))}</div>')
-        if "status" in spec.field_names and "status" in gdf.columns:
-            items += _status_legend(spec, set(gdf["status"].dropna().astype(str)), options.lang, by.name)
-        hidden = "" if name in options.visible else ' style="display:none"'
-        parts.append(
-            f'<div data-layer="{name}"{hidden}><h4>{html.escape(spec.label(options.lang))}</h4>{"".join(items)}</div>'
-        )
-    return "".join(parts)
-
-
-def _add_labels(group: folium.FeatureGroup, gdf: gpd.GeoDataFrame) -> None:
-    """Write each feature's name on the map, in ``group`` so it toggles with the layer.
-
-    Polygons are labelled at a point inside them, lines at their middle. The labels take
-    no clicks: the feature under them does.
-    """
-    geoms = gdf.geometry.to_numpy()
-    lines = shapely.get_type_id(geoms) == 1
-    points = shapely.point_on_surface(geoms)
-    points[lines] = shapely.line_interpolate_point(geoms[lines], 0.5, normalized=True)
-    for name, point in zip(gdf["name"].astype(str), points, strict=True):
-        folium.Marker(
-            [point.y, point.x],
-            icon=folium.DivIcon(html=f'<span>{html.escape(name)}</span>', icon_size=(0, 0), class_name="ng-label"),
-            interactive=False,
-            keyboard=False,
-        ).add_to(group)
-
-
-def build_map(layers: Mapping[str, gpd.GeoDataFrame], options: MapOptions | None = None) -> folium.Map:
-    """The map of ``layers`` (catalogue layers, any CRS), one toggle per layer.
-
-    Lengths and areas in the tooltips are measured in the source's metric CRS (the one the
-    statistics use) before any shift to GCJ-02, so they are the same on every basemap.
-    Layers must share one CRS (CRSError otherwise).
-    """
-    options = options or MapOptions()
-    metric = source_metric_crs(layers)
-    # Fit the works, not the rural township that holds few of them.
-    works = {
-        n: g for n, g in layers.items() if not (CATALOGUE[n].units or CATALOGUE[n].context) and n in options.visible
-    }
-    bounds = layer_bounds(works) or layer_bounds(layers)
-    m = folium.Map(
-        location=_DEFAULT_CENTRE,
-        zoom_start=11,
-        tiles=None,
-        control_scale=True,
-        height=options.height_px,
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        nanguan.layer({{ this._parent._parent.get_name() }}, {{ this._parent.get_name() }}, {{ this.payload }});
+        {% endmacro %}
+        """
     )
+
+    def __init__(self, payload: str) -> None:
+        super().__init__()
+        self._name = "LayerData"
+        self.payload = payload
+
+
+class _Finish(MacroElement):
+    """After every layer: layer control, legend, budget note, and the fit of search hits."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        nanguan.finish({{ this._parent._parent.get_name() }}, {{ this.meta }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, meta: str) -> None:
+        super().__init__()
+        self._name = "Finish"
+        self.meta = meta
+
+
+def base_map(options: MapOptions, bounds: list[list[float]] | None) -> folium.Map:
+    """The map without data: Leaflet, the tiles, the project's script; fits ``bounds``."""
+    m = folium.Map(location=_DEFAULT_CENTRE, zoom_start=11, tiles=None, control_scale=True, height=options.height_px)
     if options.assets is None:
         m.default_js, m.default_css = [], []
         root = m.get_root()
         assert isinstance(root, Figure)
         root.header.add_child(Element(inline_tags()), name="leaflet_inline")
+        script = SCRIPT.read_text(encoding="utf-8")
+        root.header.add_child(Element("{% raw %}<script>" + script + "</script>{% endraw %}"), name="nanguan")
     else:
         m.default_js = [("leaflet", options.assets.js)]
         m.default_css = [("leaflet_css", options.assets.css)]
-    m.add_child(_Setup(options.assets.images if options.assets else None))
+    m.add_child(_Setup(options))
     for tiles in tile_layers(options.basemap, options.tianditu_key):
         tiles.add_to(m)
-
-    groups: dict[str, str] = {}
-    highlight_bounds = []
-    ordered = [n for n in LAYER_NAMES if n in layers]
-    for name in ordered:
-        spec = CATALOGUE[name]
-        gdf = layers[name].to_crs(4326)
-        measures = feature_measures(layers[name], spec.geometry, metric)
-        shown = gdf if options.basemap != "gaode" else convert_frame(gdf, "wgs84", "gcj02")
-        label = f"{spec.label(options.lang)} ({len(gdf)})"
-        groups[label] = name
-        group = folium.FeatureGroup(name=label, show=name in options.visible)
-        group.add_to(m)
-        if gdf.empty:
-            continue
-        data = _feature_collection(shown, spec, measures, options)
-        geojson = folium.GeoJson(
-            data,
-            name=label,
-            style_function=lambda feature: feature["properties"]["style"],
-            highlight_function=lambda feature: {"weight": 6, "fillOpacity": 0.6},
-            tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True),
-            popup=folium.GeoJsonPopup(fields=["tip"], labels=False) if spec.style.popup else None,
-            marker=folium.CircleMarker(radius=spec.style.radius, fill=True) if spec.geometry == "point" else None,
-            zoom_on_click=False,
-        )
-        geojson.add_to(group)
-        if spec.style.label:
-            _add_labels(group, shown)
-        ids = {fid for layer, fid in options.highlight if layer == name}
-        if ids:
-            hits = shown[shown[spec.id_field].astype(str).isin(ids)]
-            highlight_bounds.append(hits.total_bounds)
-    folium.LayerControl(collapsed=False).add_to(m)
-    m.add_child(_Legend(_legend_body({n: layers[n] for n in ordered}, options), groups))
-    if highlight_bounds:
-        b = np.array(highlight_bounds)
-        m.fit_bounds([[b[:, 1].min(), b[:, 0].min()], [b[:, 3].max(), b[:, 2].max()]], max_zoom=16)
-    elif bounds is not None:
+    if bounds is not None:
         m.fit_bounds(bounds)
     return m
 
 
-def map_html(layers: Mapping[str, gpd.GeoDataFrame], options: MapOptions | None = None, *, title: str = "") -> str:
-    """A complete HTML page of the map that opens with no server and no internet."""
+def search_fit(layers: Mapping[str, gpd.GeoDataFrame], options: MapOptions) -> dict[str, Any] | None:
+    """Where a search moves the view: the bounds of its hits, with an id naming the search."""
+    boxes = []
+    for layer, fid in options.highlight:
+        gdf = layers.get(layer)
+        if gdf is not None and len(gdf):
+            hits = gdf[gdf[CATALOGUE[layer].id_field].astype(str) == fid]
+            if len(hits):
+                boxes.append(hits.total_bounds)
+    if not boxes:
+        return None
+    b = np.array(boxes)
+    bounds = [[float(b[:, 1].min()), float(b[:, 0].min())], [float(b[:, 3].max()), float(b[:, 2].max())]]
+    return {"id": hashlib.sha1(repr(options.highlight).encode()).hexdigest()[:12], "bounds": bounds}
+
+
+def layer_groups(
+    payloads: Sequence[Mapping[str, Any]],
+    options: MapOptions,
+    *,
+    fit: Any = None,
+    encoded: Mapping[str, str] | None = None,
+) -> list[folium.FeatureGroup]:
+    """One feature group per payload, the last one finishing the map (control, legend).
+
+    ``encoded`` may hold each payload already serialised (by layer name), so that a cached
+    layer is not serialised again.
+    """
+    groups = []
+    for p in payloads:
+        group = folium.FeatureGroup(name=p["dict"]["label"], control=False)
+        body = (encoded or {}).get(p["name"]) or to_js(p)
+        group.add_child(_LayerData(body))
+        groups.append(group)
+    meta = {
+        "order": [p["name"] for p in payloads],
+        "words": {
+            "legend": text("map_legend", options.lang),
+            "loading": text("map_loading", options.lang),
+            "length": text("length", options.lang),
+            "area": text("area", options.lang),
+            "noValue": text("no_value", options.lang),
+        },
+        "message": budget_message(payloads, options),
+        "fit": fit,
+    }
+    if groups:
+        groups[-1].add_child(_Finish(to_js(meta)))
+    return groups
+
+
+def build_map(layers: Mapping[str, gpd.GeoDataFrame], options: MapOptions | None = None) -> folium.Map:
+    """The whole map of ``layers`` (catalogue layers, any CRS) as one Folium map.
+
+    Lengths and areas in the tooltips are measured in the metric CRS on the full geometry,
+    before any shift to GCJ-02 or simplification, so they are the same on every basemap.
+    """
     options = options or MapOptions()
-    m = build_map(layers, replace(options, assets=None))
+    # Fit the works, not the rural township that holds few of them nor the context areas.
+    works = {
+        n: g for n, g in layers.items() if not (CATALOGUE[n].units or CATALOGUE[n].context) and n in options.visible
+    }
+    m = base_map(options, layer_bounds(works) or layer_bounds(layers))
+    shown, sizes, chosen = plan_layers(layers, options)
+    payloads = []
+    for name in (n for n in LAYER_NAMES if n in layers):
+        if name in shown:
+            payloads.append(layer_payload(name, shown[name], sizes[name], chosen[name], options))
+        else:
+            payloads.append(layer_payload(name, layers[name], np.array([]), None, options))
+    for group in layer_groups(payloads, options, fit=search_fit(shown, options)):
+        group.add_to(m)
+    return m
+
+
+def map_html(layers: Mapping[str, gpd.GeoDataFrame], options: MapOptions | None = None, *, title: str = "") -> str:
+    """A complete HTML page of the map that opens with no server and no internet.
+
+    The map fills the window; the page has a title.
+    """
+    options = options or MapOptions()
+    m = build_map(layers, replace(options, assets=None, height_px=0))
     page = m.get_root().render()
     head = f"<title>{html.escape(title)}</title>" if title else ""
-    return page.replace("<head>", '<head>\n<meta charset="utf-8">' + head, 1)
+    fill = (
+        "<style>html, body {width: 100%; height: 100%; margin: 0; padding: 0;} "
+        ".folium-map {height: 100vh !important;}</style>"
+    )
+    return page.replace("<head>", '<head>\n<meta charset="utf-8">' + head + fill, 1)

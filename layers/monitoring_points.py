@@ -20,9 +20,7 @@ SPEC = LayerSpec(
     id_field="mon_id",
     fields=(
         c.id_field("mon_id"),
-        FieldSpec(
-            "name", "str", "断面名称", "Section", source_names=("断面名称", "断面", "名称", "NAME", "DMMC")
-        ),
+        FieldSpec("name", "str", "断面名称", "Section", source_names=("断面名称", "断面", "名称", "NAME", "DMMC")),
         FieldSpec("river", "str", "所在河流", "River", source_names=("所在河流", "河流", "河流名称", "RIVER", "HLMC")),
         FieldSpec(
             "wq_class",

@@ -42,7 +42,7 @@ SPEC = LayerSpec(
             source_names=("管径", "管径mm", "DIAMETER", "GJ"),
         ),
     ),
-    style=Style(by="utility", weight=3.0),
+    style=Style(by="utility", weight=2.5, line_dash="10 4 2 4"),
     measure="length",
     unit_zh="条",
     z=40,

@@ -52,14 +52,14 @@ SPEC = LayerSpec(
         FieldSpec(
             "surveyed",
             "str",
-            "路况调查日期",
+            "调查日期",  # a Shapefile field name in GBK: at most 10 bytes
             "Surveyed",
             required=False,
             date=True,
             source_names=("调查日期", "检测日期", "巡查日期", "路况日期", "SURVEYED", "DCRQ"),
         ),
     ),
-    style=Style(by="status", weight=4.0, by_options=("condition",)),
+    style=Style(by="status", weight=4.5, by_options=("condition",)),
     measure="length",
     unit_zh="条段",
     z=30,

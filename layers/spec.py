@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 __all__ = [
+    "NO_VALUE_COLOR",
     "Choice",
     "Dtype",
     "FieldSpec",
     "LayerSpec",
     "Measure",
-    "NO_VALUE_COLOR",
     "NotAbove",
     "Ratio",
     "Style",
@@ -162,6 +162,10 @@ class Style:
     popup : bool
         Whether clicking a feature opens its details (name, attributes, the plan's
         sentence) in a popup that stays.
+    line_dash : str
+        Dash pattern of every line of the layer (Leaflet's ``dashArray``, CSS pixels), so
+        that a layer reads apart from another drawn in similar colours; empty draws solid
+        lines. Where set, ``dash_by`` statuses are drawn faint instead of dashed.
     """
 
     by: str
@@ -173,6 +177,7 @@ class Style:
     by_options: tuple[str, ...] = ()
     label: bool = False
     popup: bool = False
+    line_dash: str = ""
 
 
 @dataclass(frozen=True)

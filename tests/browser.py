@@ -11,8 +11,7 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
-import time
+import threading
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,11 +48,33 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _ready_when_served(
+    proc: subprocess.Popen[bytes], url: str, log: list[str]
+) -> tuple[threading.Event, threading.Thread]:
+    """An event set when the server prints that it serves ``url`` (or stops), and the thread
+    that keeps reading its output into ``log`` so the pipe never fills."""
+    ready = threading.Event()
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for raw in proc.stdout:
+            line = raw.decode(errors="replace")
+            log.append(line)
+            if url in line:
+                ready.set()
+        ready.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    return ready, reader
+
+
 @contextmanager
 def streamlit_server(**env: str) -> Iterator[str]:
-    """``streamlit run app.py`` on a free loopback port with extra environment; yields its URL."""
+    """``streamlit run app.py`` on a free loopback port with extra environment; yields its URL
+    once the server says it serves it and answers its health check."""
     port = free_port()
-    environ = {**os.environ, "NANGUAN_BASEMAP": "none", **env}
+    environ = {**os.environ, "NANGUAN_BASEMAP": "none", "PYTHONUNBUFFERED": "1", **env}
     cmd = [
         sys.executable,
         "-m",
@@ -67,21 +88,16 @@ def streamlit_server(**env: str) -> Iterator[str]:
         "--server.address",
         "127.0.0.1",
     ]
-    log = tempfile.TemporaryFile()
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
+    log: list[str] = []
+    ready, reader = _ready_when_served(proc, url, log)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    raise RuntimeError(f"streamlit did not start: {log.read().decode(errors='replace')}") from None
-                time.sleep(0.3)
+        served = ready.wait(timeout=120)
+        if not served or proc.poll() is not None:
+            raise RuntimeError(f"streamlit did not start: {''.join(log)}")
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=10) as r:
+            assert r.status == 200, f"streamlit is not healthy: {r.status}"
         yield url
     finally:
         proc.terminate()
@@ -90,4 +106,6 @@ def streamlit_server(**env: str) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        log.close()
+        reader.join(timeout=10)
+        if proc.stdout is not None:
+            proc.stdout.close()

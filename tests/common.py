@@ -94,3 +94,16 @@ def frame(
 def lonlat(x: float, y: float) -> tuple[float, float]:
     """Longitude and latitude of a point ``(x, y)`` metres from the origin."""
     return Transformer.from_crs(METRIC, 4326, always_xy=True).transform(X0 + x, Y0 + y)
+
+
+def write_city(path: Path, *, roads: int, districts: int, targets: bool) -> Path:
+    """A generated city (``bench.generate``) as a GeoPackage at ``path``; with ``targets``,
+    the sample's plan copied beside it as ``<name>.targets.toml``."""
+    from bench.generate import city
+
+    for name, gdf in city(roads, n_districts=districts).items():
+        gdf.to_file(path, layer=name, driver="GPKG")
+    if targets:
+        text = (ROOT / "data" / "targets.toml").read_text(encoding="utf-8")
+        path.with_name(f"{path.stem}.targets.toml").write_text(text, encoding="utf-8")
+    return path

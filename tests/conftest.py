@@ -8,6 +8,9 @@ import pytest
 from geo.io import load_layers
 
 from .common import SAMPLE
+from .pg import db_url, free_port, schema_url
+
+__all__ = ["db_url", "free_port", "sample", "schema_url"]
 
 
 @pytest.fixture(scope="session")

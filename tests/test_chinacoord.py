@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
 from pyproj import Geod
 
 from geo.chinacoord import (
+    CHINA_BOUNDS,
     bd09_to_gcj02,
     bd09_to_wgs84,
     convert_frame,
     gcj02_to_bd09,
     gcj02_to_wgs84,
+    in_china,
     wgs84_to_bd09,
     wgs84_to_gcj02,
 )
@@ -83,3 +86,76 @@ def test_whole_frames_are_converted_and_keep_attributes() -> None:
 def test_frames_must_be_lon_lat() -> None:
     with pytest.raises(CRSError, match="needs lon/lat data"):
         convert_frame(frame("roads", [hline(0, 0, 10)]), "wgs84", "gcj02")
+
+
+WEST, SOUTH, EAST, NORTH = CHINA_BOUNDS
+#: Sweeps across each edge of the region: along the edge at three places, across it ±0.03°
+#: (2-3 km, beyond the offset's reach) in steps of 1e-5° (about 1 m).
+ACROSS = np.arange(-0.03, 0.03, 1e-5)
+SWEEPS = {
+    f"{edge} at {along}": (np.full_like(ACROSS, fixed) + ACROSS, np.full_like(ACROSS, along))
+    if edge in ("west", "east")
+    else (np.full_like(ACROSS, along), np.full_like(ACROSS, fixed) + ACROSS)
+    for edge, fixed, places in (
+        ("west", WEST, (10.0, 40.0, 55.0)),
+        ("east", EAST, (10.0, 40.0, 55.0)),
+        ("south", SOUTH, (80.0, 110.0, 135.0)),
+        ("north", NORTH, (80.0, 110.0, 135.0)),
+    )
+    for along in places
+}
+
+
+@pytest.mark.parametrize("key", SWEEPS)
+def test_points_inside_round_trip_across_the_edge(key: str) -> None:
+    lon, lat = SWEEPS[key]
+    inside = in_china(lon, lat)
+    assert 0 < inside.sum() < len(lon)
+    for forward, inverse in ((wgs84_to_gcj02, gcj02_to_wgs84), (wgs84_to_bd09, bd09_to_wgs84)):
+        back_lon, back_lat = inverse(*forward(lon, lat))
+        _, _, dist = GEOD.inv(lon[inside], lat[inside], back_lon[inside], back_lat[inside])
+        assert dist.max() < 0.01, forward.__name__
+
+
+@pytest.mark.parametrize("key", SWEEPS)
+def test_points_outside_pass_unchanged_across_the_edge(key: str) -> None:
+    lon, lat = SWEEPS[key]
+    outside = ~in_china(lon, lat)
+    gcj_lon, gcj_lat = wgs84_to_gcj02(lon, lat)
+    assert np.array_equal(gcj_lon[outside], lon[outside]) and np.array_equal(gcj_lat[outside], lat[outside])
+    # beyond the offset's reach (under 0.012°) nothing could have moved onto them
+    far = outside & (np.abs(ACROSS) > 0.012)
+    back_lon, back_lat = gcj02_to_wgs84(lon, lat)
+    assert far.sum() > 1000
+    assert np.array_equal(back_lon[far], lon[far]) and np.array_equal(back_lat[far], lat[far])
+
+
+@pytest.mark.parametrize("key", SWEEPS)
+def test_inverse_is_continuous_across_the_edge(key: str) -> None:
+    # GCJ-02 inputs swept across the edge: the inverse moves with its input, except for one
+    # step where it leaves the image of the inside for the untouched outside, no larger
+    # than the offset itself; every output maps back onto its input, or is a point GCJ-02
+    # cannot produce (inside the edge, in the gap the offset opens) passed through unchanged.
+    lon, lat = SWEEPS[key]
+    back_lon, back_lat = gcj02_to_wgs84(lon, lat)
+    _, _, steps = GEOD.inv(back_lon[:-1], back_lat[:-1], back_lon[1:], back_lat[1:])
+    _, _, input_steps = GEOD.inv(lon[:-1], lat[:-1], lon[1:], lat[1:])
+    jumps = steps > 1.5 * input_steps
+    assert jumps.sum() <= 1
+    assert steps.max() < 1000
+    again_lon, again_lat = wgs84_to_gcj02(back_lon, back_lat)
+    _, _, miss = GEOD.inv(lon, lat, again_lon, again_lat)
+    unchanged = (back_lon == lon) & (back_lat == lat)
+    assert np.all((miss < 0.01) | (unchanged & in_china(lon, lat)))
+
+
+def test_importer_and_conversion_share_one_region() -> None:
+    from geo.importer import check_coordinates
+
+    inside = gpd.GeoDataFrame(geometry=[shapely.Point(EAST - 0.001, 45.0)], crs="EPSG:4326")
+    check_coordinates(inside, where="t.csv")
+    assert float(wgs84_to_gcj02(EAST - 0.001, 45.0)[0]) != EAST - 0.001
+    outside = gpd.GeoDataFrame(geometry=[shapely.Point(EAST + 0.001, 45.0)], crs="EPSG:4326")
+    with pytest.raises(CRSError, match="outside China"):
+        check_coordinates(outside, where="t.csv")
+    assert float(wgs84_to_gcj02(EAST + 0.001, 45.0)[0]) == EAST + 0.001

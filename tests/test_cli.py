@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from geo.stats import stats_columns
+from layers import LAYER_NAMES
 
 from .common import ROOT, SAMPLE, frame, hline
 
@@ -95,8 +96,21 @@ def test_stats_with_an_explicit_crs() -> None:
 def test_progress() -> None:
     result = run("progress", str(SAMPLE), "--format", "csv")
     rows = {r["id"]: r for r in csv.DictReader(io.StringIO(result.stdout))}
-    assert float(rows["road_segments"]["actual"]) == 96
-    assert float(rows["resettled"]["difference"]) == 0
+    assert list(rows["road_segments"]) == [
+        "id",
+        "label_zh",
+        "label_en",
+        "unit_zh",
+        "unit_en",
+        "measure",
+        "target",
+        "in_data",
+        "done",
+        "under_way",
+        "planned",
+        "percent_done",
+    ]
+    assert [float(rows["road_segments"][k]) for k in ("done", "under_way", "planned")] == [32, 24, 40]
 
 
 @pytest.mark.parametrize(
@@ -196,10 +210,38 @@ def test_import_fix_reports_repaired_ids(tmp_path: Path) -> None:
     src = tmp_path / "green.gpkg"
     gdf.to_file(src, layer="greenbelt")
     target = tmp_path / "t.gpkg"
-    refused = run("import", str(src), "--as", "greenbelt", "--into", str(target))
+    refused = run("import", str(src), "--as", "greenbelt", "--into", str(target), "--create")
     assert refused.returncode == 1 and "invalid geometry" in refused.stderr and not target.exists()
-    fixed = run("import", str(src), "--as", "greenbelt", "--into", str(target), "--fix")
+    fixed = run("import", str(src), "--as", "greenbelt", "--into", str(target), "--fix", "--create")
     assert fixed.returncode == 0 and fixed.stdout.endswith("repaired geometries: G1\n")
+
+
+def test_import_into_a_missing_file_needs_create(tmp_path: Path) -> None:
+    src = tmp_path / "new_roads.geojson"
+    frame("roads", [hline(0, 0, 1000)], seg_id=["N1"]).to_crs(4326).to_file(src)
+    target = tmp_path / "typo.gpkg"
+    refused = run("import", str(src), "--as", "roads", "--into", str(target))
+    assert (refused.returncode, refused.stderr) == (
+        1,
+        f"error: {target}: no such GeoPackage; pass --create to make a new one\n",
+    )
+    assert not target.exists()
+    made = run("import", str(src), "--as", "roads", "--into", str(target), "--create")
+    assert made.returncode == 0, made.stderr
+    assert made.stdout == f"imported 1 features into {target} as roads\n"
+
+
+def test_errors_in_chinese() -> None:
+    result = run("--lang", "zh", "stats", "missing.gpkg")
+    assert (result.returncode, result.stderr) == (1, "错误：missing.gpkg：文件不存在，请给出 GeoPackage（.gpkg）文件\n")
+
+
+def test_problems_in_chinese(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.geojson"
+    frame("roads", [hline(0, 0, 10), hline(0, 5, 10)], status=["规划", "demolished"]).to_crs(4326).to_file(bad)
+    result = run("--lang", "zh", "validate", str(bad), "--layer", "roads")
+    assert result.stdout == "道路 R2 [状态]：“demolished”不是允许的取值（规划、在建、已通车）\n"
+    assert result.stderr.startswith("错误：发现 1 个问题：道路 R2 [状态]")
 
 
 @pytest.mark.parametrize(
@@ -286,6 +328,126 @@ def test_map_colours_roads_by_condition(tmp_path: Path) -> None:
     result = run("map", str(SAMPLE), "--out", str(out), "--colour-by", "roads=condition")
     assert result.returncode == 0, result.stderr
     page = re.sub(r"\\u([0-9a-fA-F]{4})", lambda x: chr(int(x.group(1), 16)), out.read_text(encoding="utf-8"))
-    assert "严重破损" in page and '"color": "#c62828"' in page
+    # roads coloured by condition: its names and colours, 严重破损 red
+    assert (
+        '"by":"condition","byNames":["完好","轻度破损","严重破损"],"byColors":["#2e7d32","#f9a825","#c62828"]' in page
+    )
     wrong = run("map", str(SAMPLE), "--out", str(out), "--colour-by", "roads=kind")
     assert wrong.returncode == 2 and "choose from 'roads=condition'" in wrong.stderr
+
+
+def _layer_epsg(path: Path) -> dict[str, int]:
+    """EPSG code of each layer's SRS as GDAL's ogrinfo reads it from the file."""
+    from .gdal import ogrinfo
+
+    listing = ogrinfo("-so", "-al", str(path))
+    blocks = listing.split("\nLayer name: ")[1:]
+    return {b.split("\n", 1)[0]: int(re.findall(r'ID\["EPSG",(\d+)\]', b)[-1]) for b in blocks}
+
+
+@pytest.fixture(scope="module")
+def gk_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample with every layer in EPSG:4551, as a city's GIS keeps it."""
+    import geopandas as gpd
+
+    from geo.io import load_layers
+
+    path = tmp_path_factory.mktemp("gk") / "gk.gpkg"
+    for name, gdf in load_layers(SAMPLE).items():
+        gpd.GeoDataFrame(gdf).to_crs(4551).to_file(path, layer=name, driver="GPKG")
+    return path
+
+
+@pytest.mark.parametrize(("crs", "epsg"), [((), 4551), (("--crs", "EPSG:4326"), 4326), (("--crs", "EPSG:4530"), 4530)])
+def test_geopackage_name_says_the_crs_of_every_layer(tmp_path: Path, gk_source: Path, crs: tuple, epsg: int) -> None:
+    result = run("export", str(gk_source), "--layer", "all", "--format", "gpkg", *crs, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    name = result.stdout.removeprefix("wrote ").strip()
+    assert re.fullmatch(rf"all_EPSG{epsg}_\d{{8}}\.gpkg", name)
+    srs = _layer_epsg(tmp_path / name)
+    assert set(srs) == set(LAYER_NAMES)
+    assert set(srs.values()) == {epsg}
+
+
+def test_geopackage_of_layers_in_different_crss_is_refused(tmp_path: Path, gk_source: Path) -> None:
+    import geopandas as gpd
+
+    mixed = tmp_path / "mixed.gpkg"
+    for name in ("districts", "roads"):
+        gdf = gpd.read_file(gk_source, layer=name)
+        gdf.to_crs(4490 if name == "roads" else 4551).to_file(mixed, layer=name, driver="GPKG")
+    result = run("export", str(mixed), "--layer", "all", "--format", "gpkg", cwd=tmp_path)
+    assert result.returncode == 1 and "layer 'roads' is in EPSG:4490" in result.stderr, result.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["mixed.gpkg"]
+
+
+FORMULA_NAME = '=HYPERLINK("http://x","点击")'
+
+
+@pytest.fixture(scope="module")
+def formula_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample with two sub-districts named like spreadsheet formulas."""
+    import geopandas as gpd
+
+    from geo.io import load_layers
+
+    path = tmp_path_factory.mktemp("formula") / "formula.gpkg"
+    for name, gdf in load_layers(SAMPLE).items():
+        if name == "districts":
+            gdf = gdf.copy()
+            gdf.loc[gdf.index[:2], "name"] = [FORMULA_NAME, "-1"]
+        gpd.GeoDataFrame(gdf).to_file(path, layer=name, driver="GPKG")
+    return path
+
+
+def test_stats_csv_neutralises_formulas(tmp_path: Path, formula_source: Path) -> None:
+    out = tmp_path / "stats.csv"
+    for result, text in (
+        (run("stats", str(formula_source), "--format", "csv"), None),
+        (run("stats", str(formula_source), "--format", "csv", "--out", str(out)), "file"),
+        (run("export", str(formula_source), "--layer", "stats", "--format", "csv", "--out", str(out)), "file"),
+    ):
+        assert result.returncode == 0, result.stderr
+        body = out.read_text(encoding="utf-8-sig") if text else result.stdout
+        rows = list(csv.DictReader(io.StringIO(body)))
+        assert [r["district_name"] for r in rows[:2]] == ["'" + FORMULA_NAME, "'-1"]
+        assert float(rows[-1]["roads_km"]) == pytest.approx(38.4, abs=0.05)
+    records = json.loads(run("stats", str(formula_source), "--format", "json").stdout)
+    assert [r["district_name"] for r in records[:2]] == [FORMULA_NAME, "-1"]
+
+
+def test_stats_xlsx_cells_are_text(tmp_path: Path, formula_source: Path) -> None:
+    import openpyxl
+
+    out = tmp_path / "stats.xlsx"
+    result = run("export", str(formula_source), "--layer", "stats", "--format", "xlsx", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    sheet = openpyxl.load_workbook(out)["stats"]
+    header = [c.value for c in sheet[1]]
+    name, km = header.index("district_name") + 1, header.index("roads_km") + 1
+    cells = [sheet.cell(row=r, column=name) for r in (2, 3)]
+    assert [c.value for c in cells] == ["'" + FORMULA_NAME, "'-1"]
+    assert [c.data_type for c in cells] == ["s", "s"]
+    assert sheet.cell(row=2, column=km).data_type == "n"
+
+
+def test_history_csv_neutralises_formulas(tmp_path: Path) -> None:
+    work = tmp_path / "work.gpkg"
+    work.write_bytes(SAMPLE.read_bytes())
+    edit = run("edit", str(work), "parcels", "D02", "resettled=70", "--by", "@admin", "--note", FORMULA_NAME)
+    assert edit.returncode == 0, edit.stderr
+    rows = list(csv.DictReader(io.StringIO(run("history", str(work), "--format", "csv").stdout)))
+    assert (rows[-1]["by"], rows[-1]["note"], rows[-1]["new"]) == ("'@admin", "'" + FORMULA_NAME, "70")
+    records = json.loads(run("history", str(work), "--format", "json").stdout)
+    assert (records[-1]["by"], records[-1]["note"]) == ("@admin", FORMULA_NAME)
+
+
+def test_export_with_chinese_labels(tmp_path: Path) -> None:
+    out = tmp_path / "stats.csv"
+    result = run("export", str(SAMPLE), "--layer", "stats", "--format", "csv", "--chinese-labels", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    assert rows[0][:4] == ["区划代码", "街道乡镇", "绿地数", "绿地 (ha)"]
+    assert rows[-1][:3] == ["", "合计", "10"]
+    plain = run("export", str(SAMPLE), "--layer", "stats", "--format", "csv", "--out", str(out))
+    assert plain.returncode == 0 and out.read_text(encoding="utf-8-sig").splitlines()[-1].startswith("TOTAL,")

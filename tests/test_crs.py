@@ -95,7 +95,7 @@ def test_a_source_straddling_a_zone_edge_is_measured_in_one_zone() -> None:
     target = Target("km", "路", "road", "roads", "km", 1.0)
     by_stats = stats.loc["TOTAL", "roads_km"] * 1000
     assert by_stats == pytest.approx(table["length_m"].iloc[0], abs=1e-3)
-    assert by_stats == pytest.approx(plan_progress(layers, [target]).loc["km", "actual"] * 1000, rel=1e-12)
+    assert by_stats == pytest.approx(plan_progress(layers, [target]).loc["km", "in_data"] * 1000, rel=1e-12)
     assert stats.attrs["crs"] == "EPSG:4551"
     assert abs(by_stats / in_4550 - 1) > 2e-5  # the zones differ enough for this test to fail
 

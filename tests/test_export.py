@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import json
@@ -12,6 +13,7 @@ import geopandas as gpd
 import numpy as np
 import openpyxl
 import pandas as pd
+import pyogrio
 import pytest
 import shapely
 
@@ -29,7 +31,7 @@ from geo.export import (
 from geo.importer import prepare_layer, read_foreign
 from layers import CATALOGUE
 
-from .common import frame, square
+from .common import frame, hline, square
 from .gdal import feature_count, ogrinfo
 
 pytestmark = pytest.mark.gdal
@@ -176,7 +178,7 @@ def test_plan_layers_round_trip_through_gis_formats(
     sample: dict[str, gpd.GeoDataFrame], tmp_path: Path, layer: str, fmt: str, encoding: str
 ) -> None:
     orig = sample[layer]
-    path = tmp_path / f"{layer}.{ {'shp': 'zip'}.get(fmt, fmt)}"
+    path = tmp_path / f"{layer}.{ {'shp': 'zip'}.get(fmt, fmt) }"
     path.write_bytes(layers_bytes({layer: orig}, fmt, crs="EPSG:4551", encoding=encoding))
     source = f"/vsizip/{path}/{layer}.shp" if fmt == "shp" else str(path)
     summary = ogrinfo("-so", "-al", source)
@@ -206,3 +208,75 @@ def test_plan_layers_as_csv_and_xlsx_tables(sample: dict[str, gpd.GeoDataFrame],
     rows = [[c.value for c in row][: len(header) - 2] for row in sheet.iter_rows(min_row=2)]
     fields = len(CATALOGUE[layer].field_names)
     assert [r[:fields] for r in rows] == _values(orig, layer)
+
+
+HOSTILE = ['=HYPERLINK("http://x","点击")', "+86 431", "-1", "@SUM(A1)", "\t=1", "\r=1", "甲一路"]
+#: What a spreadsheet must show for each of HOSTILE: the text, never a formula's result.
+SHOWN = ['\'=HYPERLINK("http://x","点击")', "'+86 431", "'-1", "'@SUM(A1)", "'\t=1", "'\r=1", "甲一路"]
+
+
+@pytest.fixture
+def hostile_roads() -> gpd.GeoDataFrame:
+    n = len(HOSTILE)
+    return frame("roads", [hline(0, 100 * i, 1000) for i in range(n)], name=HOSTILE)
+
+
+def test_csv_cells_never_start_a_formula(hostile_roads: gpd.GeoDataFrame) -> None:
+    text = csv_bytes(attribute_table(hostile_roads, "roads")).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert text.count("\r\n") == len(HOSTILE) + 1
+    assert [r["name"] for r in rows] == SHOWN
+    assert [r["length_m"] for r in rows] == ["1000.0"] * len(HOSTILE)
+    assert '"\'=HYPERLINK(""http://x"",""点击"")"' in text
+
+
+def test_xlsx_cells_are_text_not_formulas(hostile_roads: gpd.GeoDataFrame) -> None:
+    table = attribute_table(hostile_roads, "roads", geometry="lonlat")
+    table["change_m"] = -12.5  # a negative number is a number, not text to defuse
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes({"roads": table})))["roads"]
+    names = [sheet.cell(row=r, column=2) for r in range(2, len(HOSTILE) + 2)]
+    # XML reads a carriage return back as a line feed (XML 1.0, end-of-line handling)
+    assert [c.value for c in names] == [v.replace("\r", "\n") for v in SHOWN]
+    assert {c.data_type for c in names} == {"s"}
+    change = sheet.cell(row=2, column=[c.value for c in sheet[1]].index("change_m") + 1)
+    assert change.value == -12.5 and change.data_type == "n"
+
+
+def test_geographic_formats_keep_values_exact(hostile_roads: gpd.GeoDataFrame, tmp_path: Path) -> None:
+    path = tmp_path / "roads.geojson"
+    path.write_bytes(geojson_bytes(hostile_roads, layer="roads"))
+    assert pyogrio.read_dataframe(path)["name"].tolist() == HOSTILE
+    assert 'name (String) = =HYPERLINK("http://x","点击")' in ogrinfo("-al", "-q", str(path))
+    gpkg = tmp_path / "roads.gpkg"
+    gpkg.write_bytes(gpkg_bytes({"roads": hostile_roads}))
+    assert pyogrio.read_dataframe(gpkg, layer="roads")["name"].tolist() == HOSTILE
+    shp = tmp_path / "roads.zip"
+    shp.write_bytes(shapefile_zip_bytes({"roads": hostile_roads}))
+    assert pyogrio.read_dataframe(f"/vsizip/{shp}/roads.shp")["name"].tolist() == HOSTILE
+
+
+def test_chinese_labels_in_a_gbk_shapefile(sample: dict[str, gpd.GeoDataFrame], tmp_path: Path) -> None:
+    from geo.export import layers_bytes
+
+    path = tmp_path / "roads.zip"
+    path.write_bytes(layers_bytes({"roads": sample["roads"]}, "shp", encoding="GBK", labels=True))
+    listing = ogrinfo("-al", "-q", f"/vsizip/{path}/roads.shp")
+    assert "道路等级 (String) = 主干路" in listing and "状态 (String) = 在建" in listing
+    with pytest.raises(SourceError, match=r"roads: Chinese field names 道路等级, 所属项目 do not fit"):
+        layers_bytes({"roads": sample["roads"]}, "shp", encoding="UTF-8", labels=True)
+
+
+def test_chinese_labels_in_csv_and_geopackage(sample: dict[str, gpd.GeoDataFrame], tmp_path: Path) -> None:
+    from geo.export import layers_bytes
+
+    table = pd.read_csv(
+        io.BytesIO(layers_bytes({"parcels": sample["parcels"]}, "csv", labels=True)), encoding="utf-8-sig"
+    )
+    assert table.columns.tolist()[:6] == ["编号", "名称", "类型", "状态", "户数", "回迁户数"]
+    assert table.columns.tolist()[6:] == ["面积_平方米", "wkt"]
+    assert set(table["类型"]) == {"征收", "棚户区", "老旧小区"} and table["回迁户数"].sum() == 278
+    path = tmp_path / "all.gpkg"
+    path.write_bytes(layers_bytes({"roads": sample["roads"]}, "gpkg", labels=True))
+    assert "状态 (String) = 在建" in ogrinfo("-q", str(path), "roads")
+    plain = pd.read_csv(io.BytesIO(layers_bytes({"roads": sample["roads"]}, "csv")), encoding="utf-8-sig")
+    assert plain.columns[0] == "seg_id" and "open" in set(plain["status"])  # default: machine codes

@@ -50,15 +50,34 @@ def test_progress_cards() -> None:
 
     frame = pd.DataFrame(
         [
-            ("路", "Roads", "公里", "km", 38.4, 38.4 + 5e-13, 5e-13, 100.0),
-            ("户", "HH", "户", "hh", 278, 250, -28, 89.9),
+            ("路", "Roads", "公里", "km", "km", 38.4, 38.4, 13.0812, 8.6, 16.7188, 34.065),
+            ("户", "HH", "户", "hh", "sum:resettled", 278, 1240120, 1240120, 0, 0, 446086.3),
+            ("井", "Wells", "口", "wells", "count", 0, 0, 0, 0, 0, float("nan")),
+            ("段", "Segments", "段", "segments", "count", 96, 50_000, 50_000, 0, 0, 52_083.3),
         ],
-        columns=["label_zh", "label_en", "unit_zh", "unit_en", "target", "actual", "difference", "percent"],
+        columns=[
+            "label_zh",
+            "label_en",
+            "unit_zh",
+            "unit_en",
+            "measure",
+            "target",
+            "in_data",
+            "done",
+            "under_way",
+            "planned",
+            "percent_done",
+        ],
     )
-    met, short = progress_cards(frame, "zh")
-    assert (met.value, met.delta, met.met, met.note) == ("38.4 公里", "+0", True, "目标 38.4 · 100%")
-    assert (short.value, short.delta, short.met) == ("250 户", "-28", False)
+    roads, households, wells, segments = progress_cards(frame, "zh")
+    assert (roads.value, roads.delta, roads.met) == ("13.1 公里", "34%", False)
+    assert roads.note == "目标 38.4 公里 · 在建 8.6 · 规划 16.7"
+    assert (households.value, households.delta, households.met) == ("1,240,120 户", "446,086%", True)
+    assert households.note == "目标 278 户"
+    assert wells.delta == "—"
+    assert (segments.value, segments.delta) == ("50,000 段", "52,083%")
     assert progress_cards(frame, "en")[0].label == "Roads"
+    assert progress_cards(frame, "en")[0].note == "Target 38.4 km · under way 8.6 · planned 16.7"
 
 
 def test_a_rate_target_is_a_floor_shown_in_percent() -> None:
@@ -66,14 +85,34 @@ def test_a_rate_target_is_a_floor_shown_in_percent() -> None:
 
     from layers.labels import progress_cards
 
+    columns = ["label_zh", "label_en", "unit_zh", "unit_en", "measure", "target", "in_data", "done", "under_way"]
     frame = pd.DataFrame(
         [
-            ("道路完好率", "Road intact rate", "%", "%", 98.0, 69.39, -28.61, 70.8),
-            ("道路完好率", "Road intact rate", "%", "%", 98.0, 99.1, 1.1, 101.1),
+            ("道路完好率", "Road intact rate", "%", "%", "pct:intact", 98.0, 69.39, 69.39, 0.0, 0.0, 70.8),
+            ("道路完好率", "Road intact rate", "%", "%", "pct:intact", 98.0, 99.1, 99.1, 0.0, 0.0, 101.1),
+            ("道路完好率", "Road intact rate", "%", "%", "pct:intact", 98.0, float("nan"), float("nan"), 0, 0, 0),
         ],
-        columns=["label_zh", "label_en", "unit_zh", "unit_en", "target", "actual", "difference", "percent"],
+        columns=[*columns, "planned", "percent_done"],
     )
-    below, above = progress_cards(frame, "zh")
-    assert (below.value, below.delta, below.met, below.note) == ("69.39 %", "-28.61", False, "目标 98 %")
-    assert above.met and above.note == "目标 98 %"
-    assert progress_cards(frame, "en")[0].note == "Target 98 %"
+    below, above, unsurveyed = progress_cards(frame, "zh")
+    assert (below.value, below.delta, below.met, below.note) == ("69.4 %", "-28.6", False, "目标 98.0 %")
+    assert (above.value, above.delta, above.met) == ("99.1 %", "+1.1", True)
+    assert (unsurveyed.value, unsurveyed.delta, unsurveyed.met) == ("—", "—", False)
+    assert progress_cards(frame, "en")[0].note == "Target 98.0 %"
+
+
+def test_progress_html_escapes_and_wraps() -> None:
+    from layers.labels import Card, progress_html
+
+    page = progress_html([Card("x", "<b>路</b>", "1 段", "100%", True, "目标 1 段")])
+    assert "&lt;b&gt;路&lt;/b&gt;" in page and "<b>" not in page
+    assert "overflow-wrap:anywhere" in page and 'data-state="met"' in page
+
+
+def test_source_title() -> None:
+    from layers.labels import source_title
+
+    info = {"title_zh": "南关城市更新一张图", "subtitle_zh": "2020 年计划"}
+    assert source_title(info, "nanguan.gpkg", "zh") == ("南关城市更新一张图", "2020 年计划")
+    assert source_title({}, "city.gpkg", "zh") == ("城市更新一张图", "city.gpkg")
+    assert source_title(info, "nanguan.gpkg", "en") == ("Urban-renewal map", "nanguan.gpkg")

@@ -84,7 +84,7 @@ shown = apply_filter(layers, Filter(values=(("wells", "kind", ("shallow",)),)))
 assert shown["wells"]["well_id"].tolist() == ["W2"]
 html = build_map(layers, MapOptions(basemap="none")).get_root().render()
 has = lambda words: words in html or json.dumps(words)[1:-1] in html
-assert has("水井 (3)") and has("一号井"), "the map lacks the wells"
+assert has('"label":"水井"') and has('"name":"wells","on":true,"total":3') and has("一号井"), "the map lacks the wells"
 back = pyogrio.read_dataframe(io.BytesIO(layers_bytes({"wells": wells}, "gpkg")), layer="wells")
 assert back["well_id"].tolist() == ["W1", "W2", "W3"]
 app = AppTest.from_file(sys.argv[1], default_timeout=120).run()

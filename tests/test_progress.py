@@ -1,35 +1,40 @@
-"""The plan's figures against the data."""
+"""How far the plan really is: done, under way and planned, now and on a past day."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 
 from geo.errors import SourceError
-from geo.progress import Target, load_targets, plan_progress
+from geo.progress import PROGRESS_COLUMNS, Target, load_targets, plan_progress
 
 from .common import ROOT, frame, hline, square
+from .common import SAMPLE as SAMPLE_PATH
 
 TARGETS = ROOT / "data" / "targets.toml"
 
 
-def test_sample_meets_every_2020_figure(sample: dict[str, gpd.GeoDataFrame]) -> None:
+def test_sample_roads_done_are_the_open_segments(sample: dict[str, gpd.GeoDataFrame]) -> None:
+    roads = sample["roads"]
+    open_km = roads[roads["status"] == "open"].to_crs(4551).length.sum() / 1000
+    building_km = roads[roads["status"] == "under_construction"].to_crs(4551).length.sum() / 1000
     table = plan_progress(sample, load_targets(TARGETS))
-    assert table.loc["road_segments", "actual"] == 96
-    assert table.loc["road_km", "actual"] == pytest.approx(38.4, abs=0.05)
-    assert table.loc["pipe_km", "actual"] == pytest.approx(15.5, abs=0.05)
-    assert table.loc["resettled", "actual"] == 278
-    assert table.loc["renmin_green_ha", "actual"] == pytest.approx(70, rel=0.005)
-    assert table.loc["pump_stations", "actual"] == 109
-    assert table.loc["schools", "actual"] == 3
-    assert table.loc["rivers", "actual"] == 2
-    figures = table.drop(index="road_intact")
-    assert figures["percent"].round(1).eq(100.0).all()
+    assert list(table.columns) == list(PROGRESS_COLUMNS)
+    assert table.loc["road_segments", ["done", "under_way", "planned"]].tolist() == [32, 24, 40]
+    assert table.loc["road_km", "done"] == pytest.approx(open_km, rel=1e-9)
+    assert table.loc["road_km", "under_way"] == pytest.approx(building_km, rel=1e-9)
+    assert table.loc["road_km", "percent_done"] == pytest.approx(100 * open_km / 38.4, rel=1e-9)
+    assert table.loc["road_segments", "percent_done"] == pytest.approx(100 * 32 / 96)
+    assert table.loc["rivers", ["in_data", "done"]].tolist() == [2, 2]
     # The intact rate is the plan's goal for the year, not yet met: 东岭南街 and 清明街 await renovation.
-    assert table.loc["road_intact", "target"] == 98
-    assert 60 < table.loc["road_intact", "actual"] < 98
+    intact = table.loc["road_intact"]
+    assert intact["target"] == 98 and intact["measure"] == "pct:intact"
+    assert 60 < intact["done"] < 98 and intact["in_data"] == intact["done"]
+    assert (intact["under_way"], intact["planned"]) == (0, 0)
 
 
 def test_intact_rate_target_by_length() -> None:
@@ -41,25 +46,63 @@ def test_intact_rate_target_by_length() -> None:
     target = Target("intact", "道路完好率", "Intact", "roads", "pct:intact", 98)
     table = plan_progress({"roads": roads}, [target])
     # (600 + 300) / (600 + 300 + 100); the unsurveyed 1000 m is not in the rate.
-    assert table.loc["intact", ["actual", "difference"]].tolist() == pytest.approx([90.0, -8.0])
-    with pytest.raises(SourceError, match="has no ratio 'smooth'"):
-        plan_progress({"roads": roads}, [Target("x", "x", "x", "roads", "pct:smooth", 1)])
+    assert table.loc["intact", ["in_data", "done", "planned"]].tolist() == pytest.approx([90.0, 90.0, 0.0])
+    assert table.loc["intact", "percent_done"] == pytest.approx(100 * 90 / 98)
+    unsurveyed = frame("roads", [hline(0, 0, 600)], condition=[None])
+    assert pd.isna(plan_progress({"roads": unsurveyed}, [target]).loc["intact", "done"])
 
 
-def test_difference_and_percent() -> None:
-    roads = frame("roads", [hline(0, 0, 1500), hline(0, 10, 500)], status=["open", "planned"])
-    parcels = frame("parcels", [square(0, 0, 100)], households=[40], resettled=[30])
+def test_done_under_way_planned_by_hand() -> None:
+    roads = frame(
+        "roads",
+        [hline(0, 0, 1500), hline(0, 10, 500), hline(0, 20, 250)],
+        status=["open", "planned", "under_construction"],
+    )
+    parcels = frame("parcels", [square(0, 0, 100), square(200, 0, 100)], households=[40, 20], resettled=[30, 5])
     targets = [
-        Target("km", "路", "Road", "roads", "km", 4.0),
-        Target("open", "通车", "Open", "roads", "count", 2, where={"status": "open"}),
-        Target("rs", "回迁", "Resettled", "parcels", "sum:resettled", 60),
-        Target("green", "绿地", "Green", "greenbelt", "ha", 70),
+        Target(
+            "km", "路", "Road", "roads", "km", 4.0, done={"status": "open"}, under_way={"status": "under_construction"}
+        ),
+        Target("rs", "回迁", "Resettled", "parcels", "sum:resettled", 70),
+        Target("green", "绿地", "Green", "greenbelt", "ha", 70, done={"status": "existing"}),
     ]
     table = plan_progress({"roads": roads, "parcels": parcels}, targets)
-    assert table.loc["km", ["target", "actual", "difference", "percent"]].tolist() == pytest.approx([4, 2, -2, 50])
-    assert table.loc["open", "actual"] == 1
-    assert table.loc["rs", "percent"] == pytest.approx(50)
-    assert table.loc["green", "actual"] == 0
+    km = table.loc["km"]
+    assert [km["target"], km["in_data"], km["done"], km["under_way"], km["planned"]] == pytest.approx(
+        [4, 2.25, 1.5, 0.25, 0.5]
+    )
+    assert km["percent_done"] == pytest.approx(37.5)
+    assert table.loc["rs", ["in_data", "done", "percent_done"]].tolist() == pytest.approx([35, 35, 50])
+    assert table.loc["green", ["in_data", "done", "percent_done"]].tolist() == [0, 0, 0]
+
+
+def test_as_of_rebuilds_the_values_from_the_history() -> None:
+    roads = frame("roads", [hline(0, 0, 1000), hline(0, 10, 400)], status=["open", "open"])
+    history = pd.DataFrame(
+        {
+            "change_id": [1, 2, 3],
+            "recorded_at": ["2020-10-01T00:00:00Z"] * 3,
+            "date": ["2020-09-30", "2020-11-15", "2020-12-01"],
+            "by": ["张三", "李四", "李四"],
+            "layer": ["roads"] * 3,
+            "id": ["R1", "R2", "R2"],
+            "field": ["status"] * 3,
+            "old": ["under_construction", "planned", "under_construction"],
+            "new": ["open", "under_construction", "open"],
+            "note": [""] * 3,
+        }
+    )
+    target = [
+        Target(
+            "km", "路", "Road", "roads", "km", 2.0, done={"status": "open"}, under_way={"status": "under_construction"}
+        )
+    ]
+    now = plan_progress({"roads": roads}, target).loc["km"]
+    before = plan_progress({"roads": roads}, target, as_of=dt.date(2020, 9, 29), history=history).loc["km"]
+    middle = plan_progress({"roads": roads}, target, as_of=dt.date(2020, 11, 20), history=history).loc["km"]
+    assert (now["done"], now["under_way"]) == pytest.approx((1.4, 0))
+    assert (before["done"], before["under_way"], before["planned"]) == pytest.approx((0, 1.0, 0.4))
+    assert (middle["done"], middle["under_way"]) == pytest.approx((1.0, 0.4))
 
 
 def test_bad_targets_file(tmp_path: Path) -> None:
@@ -67,8 +110,31 @@ def test_bad_targets_file(tmp_path: Path) -> None:
     bad.write_text("[[target]]\nid = 'x'\nlayer = \n", encoding="utf-8")
     with pytest.raises(SourceError, match="not valid TOML"):
         load_targets(bad)
-    bad.write_text("[[target]]\nid='x'\nzh='a'\nen='b'\nlayer='lakes'\nmeasure='count'\nvalue=2\n", encoding="utf-8")
+    head = "[[target]]\nid='x'\nzh='a'\nen='b'\nmeasure='count'\nvalue=2\n"
+    bad.write_text(head + "layer='lakes'\n", encoding="utf-8")
     with pytest.raises(SourceError, match="unknown layer 'lakes'"):
+        load_targets(bad)
+    bad.write_text(head + "layer='roads'\ndone = { status = 'finished' }\n", encoding="utf-8")
+    with pytest.raises(SourceError, match="done status = 'finished' is not one of planned, under_construction, open"):
+        load_targets(bad)
+    bad.write_text(head.replace("'count'", "'pct:smooth'") + "layer='roads'\n", encoding="utf-8")
+    with pytest.raises(SourceError, match=r"layer 'roads' has no ratio 'pct:smooth' \(it has: pct:intact\)"):
         load_targets(bad)
     with pytest.raises(SourceError, match="cannot read the targets file"):
         load_targets(tmp_path / "missing.toml")
+
+
+def test_the_sample_carries_its_plan() -> None:
+    from geo.progress import source_targets
+
+    assert source_targets(SAMPLE_PATH) == load_targets(TARGETS)
+
+
+def test_targets_beside_a_source_or_none(tmp_path: Path) -> None:
+    from geo.progress import source_targets
+
+    source = tmp_path / "city.gpkg"
+    frame("roads", [hline(0, 0, 10)]).to_file(source, layer="roads")
+    assert source_targets(source) is None
+    (tmp_path / "city.targets.toml").write_text(TARGETS.read_text(encoding="utf-8"), encoding="utf-8")
+    assert [t.id for t in source_targets(source)][:2] == ["road_segments", "road_km"]

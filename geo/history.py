@@ -1,0 +1,154 @@
+"""The change history of a source: what changed, who changed it, when, and the data as it stood.
+
+Every attribute edit and every layer import is one or more rows of the history table
+(``change_history``, in the same GeoPackage): change id, when it was recorded (UTC), the
+date it happened in reality, who, layer, feature id, field, old and new value (as text),
+and a note. An import is recorded with the field ``(import)``, the old and new feature
+counts, and the file's name in the note.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import sqlite3
+from collections.abc import Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from layers import CATALOGUE
+
+from .errors import SourceError
+
+__all__ = [
+    "HISTORY_COLUMNS",
+    "HISTORY_TABLE",
+    "IMPORT_FIELD",
+    "ensure_history_table",
+    "read_history",
+    "values_as_of",
+]
+
+log = logging.getLogger(__name__)
+
+HISTORY_TABLE = "change_history"
+IMPORT_FIELD = "(import)"
+HISTORY_COLUMNS: tuple[str, ...] = (
+    "change_id",
+    "recorded_at",
+    "date",
+    "by",
+    "layer",
+    "id",
+    "field",
+    "old",
+    "new",
+    "note",
+)
+
+_DDL = f"""
+CREATE TABLE IF NOT EXISTS "{HISTORY_TABLE}" (
+    change_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    recorded_at TEXT NOT NULL,
+    date TEXT NOT NULL,
+    "by" TEXT NOT NULL,
+    layer TEXT NOT NULL,
+    id TEXT,
+    field TEXT NOT NULL,
+    old TEXT,
+    new TEXT,
+    note TEXT NOT NULL DEFAULT ''
+)
+"""
+
+
+def ensure_history_table(con: sqlite3.Connection) -> None:
+    """Create the history table in an open GeoPackage transaction, registered as attributes.
+
+    Registering it in ``gpkg_contents`` lets GDAL, QGIS and ArcGIS list the table.
+    """
+    con.execute(_DDL)
+    con.execute(
+        "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description) "
+        "VALUES (?, 'attributes', ?, ?)",
+        (HISTORY_TABLE, HISTORY_TABLE, "南关城市更新一张图: change history / 修改记录"),
+    )
+
+
+def read_history(
+    source: str | os.PathLike[str], *, layer: str | None = None, feature: str | None = None
+) -> pd.DataFrame:
+    """The history of a GeoPackage source, oldest first (empty with the columns when none).
+
+    Parameters
+    ----------
+    source : path
+        The GeoPackage.
+    layer, feature : str, optional
+        Keep only the changes of this layer, and of this feature id.
+    """
+    path = Path(source)
+    if not path.is_file():
+        raise SourceError(f"{path.name}: no such file")
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
+            exists = con.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (HISTORY_TABLE,)
+            ).fetchone()
+            if not exists:
+                return pd.DataFrame(columns=list(HISTORY_COLUMNS))
+            where, params = [], []
+            if layer is not None:
+                where.append("layer = ?")
+                params.append(layer)
+            if feature is not None:
+                where.append("id = ?")
+                params.append(feature)
+            sql = f'SELECT change_id, recorded_at, date, "by", layer, id, field, old, new, note FROM "{HISTORY_TABLE}"'
+            sql += (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY change_id"
+            rows = con.execute(sql, params).fetchall()
+    except sqlite3.Error as exc:
+        raise SourceError(f"{path.name}: cannot read the change history ({exc})") from exc
+    return pd.DataFrame(rows, columns=list(HISTORY_COLUMNS))
+
+
+def _typed(value: object, dtype: str) -> object:
+    """A history value (text or None) as the field's type."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    if dtype == "int":
+        return int(float(str(value)))
+    if dtype == "float":
+        return float(str(value))
+    return str(value)
+
+
+def values_as_of(
+    layers: Mapping[str, gpd.GeoDataFrame], history: pd.DataFrame, day: dt.date
+) -> dict[str, gpd.GeoDataFrame]:
+    """The layers' attribute values as they stood at the end of ``day``.
+
+    The value on a day is the old value of the first change made in reality after that
+    day (by date, then by change id), else the current value. Geometries and features
+    added or removed by imports are not rebuilt: imports replace whole layers.
+    """
+    out = dict(layers)
+    if history.empty:
+        return out
+    later = history[(history["field"] != IMPORT_FIELD) & (history["date"].astype(str) > day.isoformat())]
+    later = later.sort_values(["date", "change_id"], kind="stable")
+    first = later.drop_duplicates(["layer", "id", "field"], keep="first")
+    for (name, fld), changes in first.groupby(["layer", "field"], sort=False):
+        if name not in out or name not in CATALOGUE or fld not in CATALOGUE[name].field_names:
+            continue
+        spec = CATALOGUE[name]
+        gdf = out[name].copy()
+        ids = gdf[spec.id_field].astype(str)
+        dtype = spec.field(fld).dtype
+        for fid, old in zip(changes["id"].astype(str), changes["old"], strict=True):
+            gdf.loc[(ids == fid).to_numpy(), fld] = _typed(old, dtype)
+        out[name] = gdf
+    return out

@@ -1,0 +1,542 @@
+"""PostGIS as a source: the bureau's shared database, read and written like a GeoPackage.
+
+A source is a URL ``postgresql://user[:password]@host:port/db?schema=renewal`` (schema
+``public`` when not given); one table per catalogue layer, a ``geom`` column typed and in
+the layer's CRS, and the ``dataset_info`` key/value table. :func:`publish` writes every
+layer in one transaction, with the catalogue's rules as constraints; :func:`store_layer`
+replaces one layer in one transaction.
+
+Safety: schema and table names are catalogue names or checked against
+:data:`IDENTIFIER` and quoted with :class:`psycopg.sql.Identifier`; every value is a
+bound parameter (constraint literals in DDL, which takes no parameters, are quoted by
+psycopg). The password never appears in a message or a log line: URLs are shown through
+:func:`mask_url`.
+
+SQLAlchemy (engine, URL parsing, pooling) and psycopg 3 (the driver) are optional
+dependencies, imported on first use.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import re
+import secrets
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from layers import CATALOGUE, LAYER_NAMES, LayerSpec, spec_for
+
+from . import _parallel
+from .errors import Problem, SourceError, ValidationError
+from .validate import inspect
+
+if TYPE_CHECKING:
+    import psycopg
+    from sqlalchemy.engine import Engine
+
+__all__ = [
+    "CONNECT_TIMEOUT_S",
+    "GEOMETRY_COLUMN",
+    "IDENTIFIER",
+    "INFO_TABLE",
+    "Database",
+    "check_identifier",
+    "connect",
+    "dataset_info",
+    "is_database_url",
+    "list_tables",
+    "load_layers",
+    "mask_url",
+    "parse_url",
+    "publish",
+    "publish_layers",
+    "read_layer",
+    "store_layer",
+]
+
+log = logging.getLogger(__name__)
+
+IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+GEOMETRY_COLUMN = "geom"
+INFO_TABLE = "dataset_info"
+_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
+_URL_PASSWORD = re.compile(r"(postgres(?:ql)?(?:\+\w+)?://[^:/@\s]*):[^\s/]*@")
+_PG_TYPES = {"str": "text", "int": "bigint", "float": "double precision"}
+_GEOM_TYPES = {"point": "Point", "line": "LineString", "polygon": "Polygon"}
+_MULTI = {"point": shapely.MultiPoint, "line": shapely.MultiLineString, "polygon": shapely.MultiPolygon}
+#: Seconds to wait for a server before saying it cannot be reached.
+CONNECT_TIMEOUT_S = 5
+
+
+def _drivers() -> tuple[Any, Any]:
+    """SQLAlchemy and psycopg, imported on first use."""
+    try:
+        import psycopg
+        import sqlalchemy
+    except ImportError as exc:
+        raise SourceError(
+            f"PostGIS sources need SQLAlchemy and psycopg: pip install 'sqlalchemy>=2' 'psycopg[binary]' ({exc.name})"
+        ) from exc
+    return sqlalchemy, psycopg
+
+
+def is_database_url(source: object) -> bool:
+    """Whether ``source`` is a PostgreSQL URL rather than a file path."""
+    return isinstance(source, str) and source.strip().lower().startswith(_SCHEMES)
+
+
+def mask_url(text: str) -> str:
+    """``text`` with the password of every PostgreSQL URL in it replaced by ``***``."""
+    return _URL_PASSWORD.sub(r"\1:***@", text)
+
+
+def check_identifier(name: str, what: str) -> str:
+    """``name`` when it is a plain lower-case SQL identifier; SourceError otherwise."""
+    if not IDENTIFIER.fullmatch(name):
+        raise SourceError(
+            f"{what} {name!r} is not allowed: use lower-case letters, digits and _ "
+            "(at most 63, not starting with a digit)"
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class Database:
+    """A PostGIS source: where to connect and which schema holds the layers.
+
+    Attributes
+    ----------
+    url : str
+        The connection URL without the ``schema`` parameter (may hold a password: never
+        show it; use :attr:`masked`).
+    schema : str
+        The schema of the layers, a checked identifier.
+    """
+
+    url: str
+    schema: str
+
+    @property
+    def masked(self) -> str:
+        """The URL as messages show it: password hidden, schema included."""
+        shown = mask_url(self.url).replace("postgresql+psycopg://", "postgresql://", 1)
+        return f"{shown} (schema {self.schema})"
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine of :attr:`url`, one per URL per process."""
+        return _engine(self.url)
+
+
+def parse_url(source: str, *, schema: str | None = None) -> Database:
+    """A :class:`Database` from a ``postgresql://`` URL.
+
+    Parameters
+    ----------
+    source : str
+        ``postgresql://user[:password]@host[:port]/db[?schema=name]``; ``postgres://`` and
+        ``postgresql+psycopg://`` are accepted too.
+    schema : str, optional
+        Overrides the URL's ``schema`` parameter (default ``public``).
+    """
+    sqlalchemy, _ = _drivers()
+    try:
+        url = sqlalchemy.engine.make_url(source.strip())
+    except sqlalchemy.exc.ArgumentError as exc:
+        raise SourceError(f"{mask_url(source)}: not a database URL ({mask_url(str(exc))})") from None
+    query = dict(url.query)
+    given = query.pop("schema", None)
+    chosen = schema or (given if isinstance(given, str) else None) or "public"
+    check_identifier(chosen, "schema")
+    url = url.set(drivername="postgresql+psycopg", query=query)
+    if not url.database:
+        raise SourceError(f"{mask_url(source)}: the URL names no database (postgresql://user@host:port/DATABASE)")
+    return Database(url.render_as_string(hide_password=False), chosen)
+
+
+@functools.lru_cache(maxsize=8)
+def _engine(url: str) -> Engine:
+    sqlalchemy, _ = _drivers()
+    return sqlalchemy.create_engine(
+        url, pool_pre_ping=True, pool_size=_parallel.workers(), connect_args={"connect_timeout": CONNECT_TIMEOUT_S}
+    )
+
+
+def _reason(exc: BaseException) -> str:
+    """The driver's message on one line, without the repeated address, password hidden."""
+    text = " ".join(ln.strip() for ln in str(exc).splitlines() if ln.strip()) or type(exc).__name__
+    text = re.sub(r"^(connection failed: )?connection to server at [^,]+, port \d+ failed: ", "", text)
+    return mask_url(text.replace("FATAL:  ", "").strip())
+
+
+def _fault(db: Database, exc: BaseException) -> SourceError:
+    """One clear line for a driver error."""
+    reason = _reason(exc)
+    low = reason.lower()
+    if "password authentication failed" in low or "no password supplied" in low:
+        hint = "; check the user and password"
+    elif "connection refused" in low or "timeout expired" in low or "resolve host" in low:
+        reason, hint = reason.split(" Is the server running")[0], "; is the database server running and reachable?"
+    elif "server closed the connection" in low or "connection is lost" in low or "terminating connection" in low:
+        reason, hint = f"the connection was lost ({reason})", "; try again"
+    else:
+        hint = ""
+    return SourceError(f"{db.masked}: {reason}{hint}")
+
+
+@contextlib.contextmanager
+def connect(db: Database, *, read_only: bool = True, snapshot: str | None = None) -> Iterator[psycopg.Connection]:
+    """A psycopg connection inside one transaction, committed when the block ends.
+
+    A read-only transaction is ``REPEATABLE READ``, so every query in it sees one snapshot
+    of the data; ``snapshot`` (from ``pg_export_snapshot()`` in another such transaction)
+    makes it see that one, so several connections can share the work of one reading.
+    Driver errors become a :class:`SourceError` of one line naming the masked URL; an
+    error inside the block rolls everything back.
+    """
+    _, psycopg = _drivers()
+    from psycopg import sql
+
+    try:
+        with db.engine.connect() as sa_conn:
+            raw = sa_conn.connection.driver_connection
+            raw.rollback()
+            if read_only:
+                raw.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                if snapshot is not None:
+                    raw.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
+            yield raw
+            raw.commit()
+    except psycopg.Error as exc:
+        raise _fault(db, exc) from None
+    except _sqlalchemy_errors() as exc:
+        raise _fault(db, getattr(exc, "orig", None) or exc) from None
+
+
+def _sqlalchemy_errors() -> tuple[type[BaseException], ...]:
+    sqlalchemy, _ = _drivers()
+    return (sqlalchemy.exc.DBAPIError,)
+
+
+def _schema_exists(conn: psycopg.Connection, schema: str) -> bool:
+    return conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone() is not None
+
+
+def _require_schema(conn: psycopg.Connection, db: Database) -> None:
+    if not _schema_exists(conn, db.schema):
+        raise SourceError(
+            f"{db.masked}: schema {db.schema!r} does not exist; publish the layers into it with python -m geo publish"
+        )
+
+
+def _tables(conn: psycopg.Connection, schema: str) -> list[str]:
+    rows = conn.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = %s ORDER BY table_name", (schema,)
+    )
+    return [str(r[0]) for r in rows]
+
+
+def list_tables(db: Database) -> list[str]:
+    """Names of the tables in the source's schema."""
+    with connect(db) as conn:
+        _require_schema(conn, db)
+        return _tables(conn, db.schema)
+
+
+def _srid(conn: psycopg.Connection, schema: str, table: str) -> int:
+    row = conn.execute(
+        "SELECT srid FROM geometry_columns WHERE f_table_schema = %s AND f_table_name = %s AND f_geometry_column = %s",
+        (schema, table, GEOMETRY_COLUMN),
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _read(conn: psycopg.Connection, db: Database, layer: str) -> gpd.GeoDataFrame:
+    """One layer's table as read: the catalogue's fields (those present) and the geometry."""
+    from psycopg import sql
+
+    spec = spec_for(layer)
+    table = check_identifier(spec.name, "layer")
+    columns = [
+        str(r[0])
+        for r in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s"
+            " ORDER BY ordinal_position",
+            (db.schema, table),
+        )
+    ]
+    if GEOMETRY_COLUMN not in columns:
+        raise SourceError(f"{db.masked}: table {table!r} has no {GEOMETRY_COLUMN!r} geometry column")
+    fields = [f for f in spec.field_names if f in columns]
+    query = sql.SQL('SELECT {fields}, ST_AsBinary({geom}) FROM {table} ORDER BY {id} COLLATE "C"').format(
+        fields=sql.SQL(", ").join(sql.Identifier(f) for f in fields),
+        geom=sql.Identifier(GEOMETRY_COLUMN),
+        table=sql.Identifier(db.schema, table),
+        id=sql.Identifier(spec.id_field if spec.id_field in columns else fields[0]),
+    )
+    rows = conn.execute(query).fetchall()
+    srid = _srid(conn, db.schema, table)
+    frame = pd.DataFrame([r[:-1] for r in rows], columns=fields) if rows else pd.DataFrame(columns=fields)
+    geoms = shapely.from_wkb(np.array([None if r[-1] is None else bytes(r[-1]) for r in rows], dtype=object))
+    return gpd.GeoDataFrame(frame, geometry=geoms, crs=CRS.from_epsg(srid) if srid else None)
+
+
+def read_layer(db: Database, layer: str) -> gpd.GeoDataFrame:
+    """One layer of the source as read, before validation."""
+    with connect(db) as conn:
+        _require_schema(conn, db)
+        return _read(conn, db, layer)
+
+
+def load_layers(db: Database, *, layers: tuple[str, ...] | None = None) -> dict[str, gpd.GeoDataFrame]:
+    """The catalogue layers the schema holds, validated (see :func:`geo.io.load_layers`)."""
+    wanted = LAYER_NAMES if layers is None else tuple(spec_for(n).name for n in layers)
+    found: list[Problem] = []
+    out: dict[str, gpd.GeoDataFrame] = {}
+    with connect(db) as conn:
+        _require_schema(conn, db)
+        present = set(_tables(conn, db.schema))
+        raw = {name: _read(conn, db, name) for name in wanted if name in present}
+    for name, gdf in raw.items():
+        normal, problems = inspect(gdf, CATALOGUE[name])
+        out[name] = normal
+        found.extend(problems)
+    ValidationError.collect(found)
+    log.info("loaded %s from %s", ", ".join(f"{k} ({len(v)})" for k, v in out.items()), db.masked)
+    return out
+
+
+def dataset_info(db: Database) -> dict[str, str]:
+    """The key/value ``dataset_info`` table of the schema; empty when absent."""
+    from psycopg import sql
+
+    with connect(db) as conn:
+        if INFO_TABLE not in _tables(conn, db.schema):
+            return {}
+        rows = conn.execute(sql.SQL("SELECT key, value FROM {}").format(sql.Identifier(db.schema, INFO_TABLE)))
+        return {str(k): str(v) for k, v in rows}
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _epsg(gdf: gpd.GeoDataFrame, layer: str) -> int:
+    epsg = gdf.crs.to_epsg() if gdf.crs is not None else None
+    if epsg is None:
+        raise SourceError(f"{layer}: its CRS has no EPSG code; PostGIS columns are typed by EPSG code")
+    return int(epsg)
+
+
+def _geometry_type(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> str:
+    """``LineString`` when every feature is single, ``MultiLineString`` when any is multi."""
+    single = _GEOM_TYPES[spec.geometry]
+    return f"Multi{single}" if (gdf.geom_type != single).any() else single
+
+
+def _choices_text(spec: LayerSpec, name: str) -> str:
+    f = spec.field(name)
+    text = f"{f.zh} {f.en}"
+    if f.unit:
+        text += f" ({f.unit})"
+    if f.choices:
+        text += ": " + ", ".join(f"{c.code}={c.zh}" for c in f.choices)
+    return text
+
+
+def _table_ddl(schema: str, spec: LayerSpec, geom_type: str, srid: int) -> list[Any]:
+    """CREATE TABLE, constraints and comments of one layer."""
+    from psycopg import sql
+
+    table = sql.Identifier(schema, check_identifier(spec.name, "layer"))
+    columns = []
+    for f in spec.fields:
+        parts = [sql.Identifier(f.name), sql.SQL(_PG_TYPES[f.dtype])]
+        if f.name == spec.id_field:
+            parts.append(sql.SQL("PRIMARY KEY"))
+        elif f.required:
+            parts.append(sql.SQL("NOT NULL"))
+        if f.choices:
+            parts.append(
+                sql.SQL("CONSTRAINT {} CHECK ({} IN ({}))").format(
+                    sql.Identifier(f"{spec.name}_{f.name}_allowed"),
+                    sql.Identifier(f.name),
+                    sql.SQL(", ").join(sql.Literal(c) for c in f.codes),
+                )
+            )
+        if f.minimum is not None:
+            parts.append(
+                sql.SQL("CONSTRAINT {} CHECK ({} >= {})").format(
+                    sql.Identifier(f"{spec.name}_{f.name}_minimum"), sql.Identifier(f.name), sql.Literal(f.minimum)
+                )
+            )
+        columns.append(sql.SQL(" ").join(parts))
+    columns.append(
+        sql.SQL("{} geometry({}, {}) NOT NULL").format(
+            sql.Identifier(GEOMETRY_COLUMN), sql.SQL(geom_type), sql.Literal(srid)
+        )
+    )
+    for rule in spec.rules:
+        columns.append(
+            sql.SQL("CONSTRAINT {} CHECK ({} <= {})").format(
+                sql.Identifier(f"{spec.name}_{rule.field}_not_above_{rule.limit}"),
+                sql.Identifier(rule.field),
+                sql.Identifier(rule.limit),
+            )
+        )
+    statements: list[Any] = [sql.SQL("CREATE TABLE {} ({})").format(table, sql.SQL(", ").join(columns))]
+    statements.append(
+        sql.SQL("CREATE INDEX {} ON {} USING gist ({})").format(
+            sql.Identifier(f"{spec.name}_{GEOMETRY_COLUMN}_gist"), table, sql.Identifier(GEOMETRY_COLUMN)
+        )
+    )
+    statements.append(sql.SQL("COMMENT ON TABLE {} IS {}").format(table, sql.Literal(f"{spec.zh} {spec.en}")))
+    for f in spec.fields:
+        statements.append(
+            sql.SQL("COMMENT ON COLUMN {}.{} IS {}").format(
+                table, sql.Identifier(f.name), sql.Literal(_choices_text(spec, f.name))
+            )
+        )
+    return statements
+
+
+def _write_layer(conn: psycopg.Connection, schema: str, gdf: gpd.GeoDataFrame, layer: str) -> None:
+    """Create one layer's table in ``schema`` and copy its features in."""
+    from psycopg import sql
+
+    spec = spec_for(layer)
+    srid = _epsg(gdf, layer)
+    geom_type = _geometry_type(gdf, spec)
+    for statement in _table_ddl(schema, spec, geom_type, srid):
+        conn.execute(statement)
+    geoms = gdf.geometry.to_numpy()
+    if geom_type.startswith("Multi"):
+        multi = _MULTI[spec.geometry]
+        geoms = np.array([g if isinstance(g, multi) else multi([g]) for g in geoms], dtype=object)
+    ewkb = shapely.to_wkb(shapely.set_srid(geoms, srid), hex=True, include_srid=True)
+    names = list(spec.field_names)
+    copy_sql = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(schema, spec.name),
+        sql.SQL(", ").join(sql.Identifier(n) for n in [*names, GEOMETRY_COLUMN]),
+    )
+    values = [gdf[n].astype(object).where(gdf[n].notna(), None).to_numpy() for n in names]
+    with conn.cursor() as cur, cur.copy(copy_sql) as copy:
+        for i in range(len(gdf)):
+            copy.write_row([*(v[i] for v in values), ewkb[i]])
+    log.info("wrote %d features of %s (%s, EPSG:%d)", len(gdf), layer, geom_type, srid)
+
+
+def _write_info(conn: psycopg.Connection, schema: str, info: Mapping[str, str]) -> None:
+    from psycopg import sql
+
+    table = sql.Identifier(schema, INFO_TABLE)
+    conn.execute(sql.SQL("CREATE TABLE {} (key text PRIMARY KEY, value text NOT NULL)").format(table))
+    conn.execute(sql.SQL("COMMENT ON TABLE {} IS {}").format(table, sql.Literal("数据说明 Dataset information")))
+    with conn.cursor() as cur:
+        cur.executemany(sql.SQL("INSERT INTO {} (key, value) VALUES (%s, %s)").format(table), list(info.items()))
+
+
+def _failed(db: Database, exc: BaseException, doing: str) -> SourceError:
+    fault = _fault(db, exc)
+    return SourceError(f"{fault}; {doing} failed, nothing was changed")
+
+
+def publish_layers(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    db: Database,
+    *,
+    info: Mapping[str, str] | None = None,
+    replace: bool = False,
+) -> None:
+    """Write validated ``layers`` into ``db.schema`` in one transaction.
+
+    The layers are written into a new schema of a random name, which then takes the
+    target's name (the old schema dropped first when ``replace``); all of it in one
+    transaction, so a failure at any step, or a killed process, leaves the database as it
+    was. Readers of the old schema are blocked only for the final swap.
+
+    Parameters
+    ----------
+    layers : mapping of str to GeoDataFrame
+        Catalogue layers, already validated (:func:`geo.io.load_layers`); the database's
+        constraints check them once more.
+    db : Database
+        Where to write.
+    info : mapping of str to str, optional
+        The ``dataset_info`` rows.
+    replace : bool
+        Replace an existing schema; without it an existing schema is an error.
+    """
+    _, psycopg = _drivers()
+    from psycopg import sql
+
+    staging = f"_stage_{secrets.token_hex(6)}"
+    with connect(db, read_only=False) as conn:
+        exists = _schema_exists(conn, db.schema)
+        if exists and not replace:
+            raise SourceError(f"{db.masked}: schema {db.schema!r} exists; pass --replace to replace it")
+        try:
+            conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(staging)))
+            for name in LAYER_NAMES:
+                if name in layers:
+                    _write_layer(conn, staging, layers[name], name)
+            _write_info(conn, staging, info or {})
+            if exists:
+                conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(db.schema)))
+            conn.execute(
+                sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(sql.Identifier(staging), sql.Identifier(db.schema))
+            )
+        except psycopg.Error as exc:
+            conn.rollback()
+            raise _failed(db, exc, "publish") from None
+    log.info("published %s into %s", ", ".join(layers), db.masked)
+
+
+def publish(source: str, url: str, *, schema: str | None = None, replace: bool = False) -> dict[str, int]:
+    """Validate every layer of ``source`` and publish them into a PostGIS schema.
+
+    Returns
+    -------
+    dict of str to int
+        Features written per layer.
+    """
+    from .io import dataset_info as source_info
+    from .io import load_layers as load_source
+
+    db = parse_url(url, schema=schema)
+    layers = load_source(source)
+    if not layers:
+        raise SourceError(f"{mask_url(source)}: holds none of the catalogue layers ({', '.join(LAYER_NAMES)})")
+    publish_layers(layers, db, info=source_info(source), replace=replace)
+    return {name: len(gdf) for name, gdf in layers.items()}
+
+
+def store_layer(gdf: gpd.GeoDataFrame, layer: str, db: Database) -> None:
+    """Replace (or add) one layer's table in one transaction; a failure changes nothing."""
+    _, psycopg = _drivers()
+    from psycopg import sql
+
+    spec = spec_for(layer)
+    with connect(db, read_only=False) as conn:
+        _require_schema(conn, db)
+        others = [_srid(conn, db.schema, n) for n in _tables(conn, db.schema) if n in CATALOGUE and n != spec.name]
+        srid = next((s for s in others if s), None)
+        if srid is not None and gdf.crs is not None and gdf.crs.to_epsg() != srid:
+            # One CRS per source: statistics and maps combine its layers.
+            log.info("reprojecting %s from %s to the schema's EPSG:%d", layer, gdf.crs.name, srid)
+            gdf = gdf.to_crs(srid)
+        try:
+            conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(db.schema, spec.name)))
+            _write_layer(conn, db.schema, gdf, layer)
+        except psycopg.Error as exc:
+            conn.rollback()
+            raise _failed(db, exc, "import") from None
+    log.info("stored %d features as %s in %s", len(gdf), layer, db.masked)

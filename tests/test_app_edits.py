@@ -1,0 +1,97 @@
+"""Editing in the app: identity required, values checked, a stale save refused with a name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from geo.auth import hash_password
+from geo.history import read_history
+from geo.io import load_layers
+
+from .common import ROOT, SAMPLE
+
+USERS = {
+    "zhang": {"name": "张三", "password_hash": hash_password("zhang-pw")},
+    "li": {"name": "李四", "password_hash": hash_password("li-pw")},
+}
+
+
+@pytest.fixture
+def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "bureau.gpkg"
+    path.write_bytes(SAMPLE.read_bytes())
+    monkeypatch.setenv("NANGUAN_BASEMAP", "none")
+    monkeypatch.setenv("NANGUAN_SOURCE", str(path))
+    return path
+
+
+def session(users: dict[str, dict[str, str]] | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    if users is not None:
+        at.secrets["users"] = users
+    return at.run()
+
+
+def sign_in(at: AppTest, login: str, password: str) -> AppTest:
+    at.text_input(key="login_name").input(login)
+    at.text_input(key="login_password").input(password)
+    next(b for b in at.button if b.label in ("登录", "Sign in")).click()
+    return at.run()
+
+
+def choose(at: AppTest, layer: str, ids: list[str], field: str) -> AppTest:
+    at.selectbox(key="edit_layer").set_value(layer).run()
+    at.multiselect(key="edit_ids").set_value(ids).run()
+    at.selectbox(key="edit_field").set_value(field).run()
+    return at
+
+
+def test_without_editors_the_app_is_read_only(work: Path) -> None:
+    at = session()
+    assert any("只读" in i.value for i in at.info)
+    assert "edit_save" not in {b.key for b in at.button}
+
+
+def test_a_wrong_password_is_refused(work: Path) -> None:
+    at = sign_in(session(USERS), "zhang", "guess")
+    assert [e.value for e in at.error] == ["用户名或密码不正确"]
+    assert "edit_save" not in {b.key for b in at.button}
+
+
+def test_two_planners_editing_one_parcel(work: Path) -> None:
+    first, second = sign_in(session(USERS), "zhang", "zhang-pw"), sign_in(session(USERS), "li", "li-pw")
+    for at in (first, second):
+        choose(at, "parcels", ["D05"], "status")
+    first.selectbox(key="edit_value_code").set_value("resettled").run()
+    second.selectbox(key="edit_value_code").set_value("expropriating").run()
+    first.button(key="edit_save").click().run()
+    assert not first.error and any("张三" in s.value for s in first.success)
+    second.button(key="edit_save").click().run()
+    assert len(second.error) == 1 and "张三" in second.error[0].value
+    assert load_layers(work, layers=("parcels",))["parcels"].set_index("parcel_id").loc["D05", "status"] == "resettled"
+    assert read_history(work)[["by", "id", "new"]].values.tolist() == [["张三", "D05", "resettled"]]
+
+
+def test_a_refused_value_says_why_and_changes_nothing(work: Path) -> None:
+    at = choose(sign_in(session(USERS), "zhang", "zhang-pw"), "parcels", ["D01"], "resettled")
+    at.text_input(key="edit_value_text").input("500").run()
+    before = work.read_bytes()
+    at.button(key="edit_save").click().run()
+    assert "resettled (500) exceeds households (96)" in at.error[0].value
+    assert work.read_bytes() == before
+
+
+def test_the_progress_panel_follows_an_edit(work: Path) -> None:
+    at = choose(sign_in(session(USERS), "zhang", "zhang-pw"), "roads", ["R001"], "status")
+    assert {m.label: m.value for m in at.metric}["存量路网条段"] == "32 段"
+    at.selectbox(key="edit_value_code").set_value("open").run()
+    at.button(key="edit_save").click().run()
+    assert {m.label: m.value for m in at.metric}["存量路网条段"] == "33 段"
+    assert any("张三" in s.value for s in at.success)
+    history = next(d.value for d in at.dataframe if "change_id" in d.value.columns)
+    assert history[["by", "layer", "id", "old", "new"]].values.tolist() == [
+        ["张三", "roads", "R001", "under_construction", "open"]
+    ]

@@ -1,0 +1,60 @@
+"""The impact panel and the conflicts table through AppTest, with a shape as the map reports it."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from .common import ROOT
+
+#: A rectangle over the south of the sample, as streamlit-folium reports a drawn shape.
+DRAWN = {
+    "type": "Feature",
+    "properties": {},
+    "geometry": {
+        "type": "Polygon",
+        "coordinates": [[[125.30, 43.78], [125.35, 43.78], [125.35, 43.83], [125.30, 43.83], [125.30, 43.78]]],
+    },
+}
+
+
+@pytest.fixture
+def app(monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setenv("NANGUAN_BASEMAP", "none")
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_no_area_shows_the_hint_and_the_conflicts(app: AppTest) -> None:
+    assert not app.exception
+    assert any("按钮画面、线或点" in c.value for c in app.caption)
+    conflicts = next(d.value for d in app.dataframe if "冲突" in d.value.columns)
+    assert conflicts["编号 A"].tolist() == ["D10", "F091", "R089"]
+
+
+def test_a_drawn_area_fills_the_panel_and_stays(app: AppTest) -> None:
+    app.session_state["map"] = {"all_drawings": [DRAWN], "last_active_drawing": DRAWN}
+    app.run()
+    shown = metrics(app)
+    # the same figures as `python -m geo impact` gives for this rectangle
+    assert shown["范围面积"] == "2,235.34 ha"
+    assert shown["涉及户数（按面积比例）"] == "9" and shown["更新地块"] == "1 · 15.00 ha"
+    assert any(b.key == "dl_impact_area" for b in app.get("download_button"))
+    app.session_state["map"] = {"all_drawings": [], "last_active_drawing": None}  # the map redrawn
+    app.run()
+    assert metrics(app)["范围面积"] == "2,235.34 ha"
+    app.button(key="impact_clear").click().run()
+    assert "范围面积" not in metrics(app)
+
+
+def test_a_line_needs_a_buffer(app: AppTest) -> None:
+    geometry = {"type": "LineString", "coordinates": [[125.30, 43.80], [125.35, 43.80]]}
+    line = {"type": "Feature", "properties": {}, "geometry": geometry}
+    app.session_state["map"] = {"all_drawings": [line], "last_active_drawing": line}
+    app.run()
+    assert "give a buffer" in app.error[0].value
+    app.number_input(key="impact_buffer").set_value(40.0).run()
+    assert not app.error and metrics(app)["范围面积"].endswith(" ha")
