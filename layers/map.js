@@ -216,6 +216,7 @@
         // A popup of the map, not bound to the layer: it stays open while a rerun re-adds the layer.
         var details = tooltip(fg, map);
         fg.on("click", function (e) {
+          if (L.DomUtil.hasClass(map.getContainer(), "ng-drawing")) return;  // a click placing a vertex
           L.popup({maxWidth: 380, className: "ng-popup"}).setLatLng(e.latlng).setContent(details(e.layer)).openOn(map);
         });
       }

@@ -12,6 +12,7 @@ from geo.history import read_history
 from geo.io import load_layers
 
 from .common import ROOT, SAMPLE
+from .test_app import cards
 
 USERS = {
     "zhang": {"name": "张三", "password_hash": hash_password("zhang-pw")},
@@ -86,10 +87,10 @@ def test_a_refused_value_says_why_and_changes_nothing(work: Path) -> None:
 
 def test_the_progress_panel_follows_an_edit(work: Path) -> None:
     at = choose(sign_in(session(USERS), "zhang", "zhang-pw"), "roads", ["R001"], "status")
-    assert {m.label: m.value for m in at.metric}["存量路网条段"] == "32 段"
+    assert cards(at)["存量路网条段"][0] == "32 段"
     at.selectbox(key="edit_value_code").set_value("open").run()
     at.button(key="edit_save").click().run()
-    assert {m.label: m.value for m in at.metric}["存量路网条段"] == "33 段"
+    assert cards(at)["存量路网条段"][0] == "33 段"
     assert any("张三" in s.value for s in at.success)
     history = next(d.value for d in at.dataframe if "change_id" in d.value.columns)
     assert history[["by", "layer", "id", "old", "new"]].values.tolist() == [

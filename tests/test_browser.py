@@ -298,9 +298,9 @@ def test_hovering_a_road_shows_its_tooltip(page: Page) -> None:
 
 
 def test_plan_progress_panel_shows_the_figures(page: Page) -> None:
-    metrics = page.page.locator('[data-testid="stMetric"]')
+    metrics = page.page.locator(".ng-card")
     # done against the plan: 32 of 96 segments open, 24 under way, 40 planned
-    for figure in ("32 段", "目标 96 · 在建 24 · 规划 40", "278 户"):
+    for figure in ("32 段", "目标 96 段 · 在建 24 · 规划 40", "278 户"):
         expect(metrics.filter(has_text=figure).first).to_be_visible()
     # the intact rate against its 98 % floor
     for figure in ("道路完好率", "69.4 %", "目标 98.0 %"):
@@ -366,7 +366,8 @@ def test_over_the_budget_the_map_says_how_many_it_shows(budget_page: Page) -> No
     note = budget_page.map.locator(".ng-message", has_text="显示")
     note.wait_for(timeout=30_000)
     drawn = sum(budget_page.drawn().values())
-    assert note.inner_text() == f"显示 {drawn} / {sum(EXPECTED.values())} 个要素（上限 100）：放大或移动地图以查看其余要素"
+    total = sum(EXPECTED.values())
+    assert note.inner_text() == f"显示 {drawn} / {total} 个要素（上限 100）：放大或移动地图以查看其余要素"
     assert budget_page.count("districts") == 14 and drawn <= 100
 
 
@@ -384,9 +385,11 @@ def test_import_an_uploaded_layer(browser: object, tmp_path: Path) -> None:
         expect(sidebar.get_by_text("new_roads.geojson")).to_be_visible()
         page.choose(sidebar, "导入为", "道路")
         with page.rerun():
-            sidebar.get_by_role("button", name="导入", exact=True).click()
-        expect(sidebar.get_by_text("已导入：roads 1")).to_be_visible()
-        metric = page.page.locator('[data-testid="stMetric"]', has_text="存量路网条段")
+            sidebar.get_by_role("button", name="预览", exact=True).click()
+        with page.rerun():  # the preview shows; replace the layer in the session's copy
+            page.page.get_by_role("button", name="替换图层", exact=True).click()
+        expect(sidebar.get_by_text("已导入 new_roads.geojson：“道路”现有 1 个要素")).to_be_visible()
+        metric = page.page.locator(".ng-card", has_text="存量路网条段")
         expect(metric.get_by_text("1 段")).to_be_visible()
         expect(page.map.get_by_text("道路 (1)")).to_be_visible()
         page.settled()
@@ -470,8 +473,8 @@ def test_the_legend_lists_each_value_once_and_folds_away(browser: object, tmp_pa
     page = _standalone(browser, tmp_path)
     legend = page.locator(".ng-legend")
     sections = legend.locator(".ng-legend-layer")
-    assert sections.count() == 6
-    for i in range(6):
+    assert sections.count() == len(EXPECTED)
+    for i in range(len(EXPECTED)):
         items = sections.nth(i).locator(".ng-item").all_inner_texts()
         assert items and len(items) == len(set(items)), items
     parcels = legend.locator('[data-layer="parcels"] .ng-item').all_inner_texts()
