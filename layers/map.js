@@ -157,7 +157,9 @@
   }
 
   function makePaths(ld, map) {
-    var st = state(map), fg = L.featureGroup(), feats = decodeGeometry(ld.geometry, ld.dict.family);
+    var st = state(map), fg = L.featureGroup();
+    // a layer switched on with none of its features within the budget sends no geometry
+    var feats = ld.shown ? decodeGeometry(ld.geometry, ld.dict.family) : [];
     var opts = {renderer: st.canvas, bubblingMouseEvents: true};
     feats.forEach(function (parts, i) {
       var path, o = L.extend(styleOf(ld, i, map), opts, {ngLayer: ld.name});

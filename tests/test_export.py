@@ -262,7 +262,7 @@ def test_chinese_labels_in_a_gbk_shapefile(sample: dict[str, gpd.GeoDataFrame], 
     path.write_bytes(layers_bytes({"roads": sample["roads"]}, "shp", encoding="GBK", labels=True))
     listing = ogrinfo("-al", "-q", f"/vsizip/{path}/roads.shp")
     assert "道路等级 (String) = 主干路" in listing and "状态 (String) = 在建" in listing
-    with pytest.raises(SourceError, match=r"roads: Chinese field names 道路等级, 所属项目 do not fit"):
+    with pytest.raises(SourceError, match=r"roads: Chinese field names 道路等级, 所属项目, 调查日期 do not fit"):
         layers_bytes({"roads": sample["roads"]}, "shp", encoding="UTF-8", labels=True)
 
 
