@@ -232,6 +232,7 @@ def _on_upload() -> None:
     """A new file: forget the last preview, and guess the layer it holds."""
     state = st.session_state
     state.pop("preview", None)
+    state.pop("import_msg", None)
     src = _saved_upload()
     if src is None:
         return
@@ -254,6 +255,7 @@ def _on_preview() -> None:
     """Read and check the upload; a whole GeoPackage becomes the working source at once."""
     state = st.session_state
     state.pop("preview", None)
+    state.pop("import_msg", None)  # shown until the next import action, whatever reruns the map makes
     src, layer = _saved_upload(), state["import_as"]
     if src is None:
         return
@@ -306,6 +308,7 @@ def _on_apply(mode: str) -> None:
 
 def _on_discard() -> None:
     st.session_state.pop("working", None)
+    st.session_state.pop("import_msg", None)
 
 
 def _on_map_change() -> None:
@@ -455,7 +458,7 @@ def render_import(box: st.delta_generator.DeltaGenerator, lang: str) -> None:
     )
     box.checkbox(text("import_fix", lang), key="import_fix")
     box.button(text("import_preview", lang), key="do_preview", on_click=_on_preview)
-    kind, detail = st.session_state.pop("import_msg", (None, None))
+    kind, detail = st.session_state.get("import_msg", (None, None))
     if kind == "applied":
         name, layer, n = detail
         box.success(text("import_applied", lang, file=name, layer=CATALOGUE[layer].label(lang), n=n))
@@ -875,7 +878,7 @@ def current_user(lang: str) -> User | None:
         return User(*st.session_state["user"])
     users = _secret_users()
     if not users:
-        st.info(text("read_only", lang))
+        st.caption(text("read_only", lang))
         return None
     with st.form("login"):
         login = st.text_input(text("login", lang), key="login_name")
@@ -991,9 +994,33 @@ def render_page(sel: Selection) -> None:
     table = render_stats(sel)
     render_export(sel, table)
     with st.expander(text("edits", sel.lang)):
-        render_edits(sel)
-        render_history(sel)
+        if is_database_url(sel.source):
+            st.caption(text("edits_db", sel.lang))  # the change history lives in GeoPackages
+        else:
+            render_edits(sel)
+            render_history(sel)
     render_conflicts(sel)
+
+
+def _database_ready(sel: Selection) -> bool:
+    """Check the bureau database before drawing anything; on a fault, show the last good data.
+
+    Returns whether the page can be drawn (from fresh data, or pinned to the last data read
+    with a warning that it may be stale).
+    """
+    try:
+        stats_of(stamp(sel.source), sel.flt)
+    except RenewalError as exc:
+        shown = message_of(exc, sel.lang, names={sel.source: sel.source_name})
+        st.error(text("error_prefix", sel.lang) + mask_url(shown))
+        good = st.session_state.get("db_good")
+        if not (good and good[0] == sel.source and good != stamp(sel.source)):
+            return False
+        st.warning(text("db_stale", sel.lang))
+        st.session_state["db_pinned"] = good
+        return True
+    st.session_state["db_good"] = stamp(sel.source)
+    return True
 
 
 def main() -> None:
@@ -1006,26 +1033,17 @@ def main() -> None:
     st.title(title)
     st.caption(subtitle)
     try:
-        render_page(sel)
-        if is_database_url(sel.source):
-            st.session_state["db_good"] = stamp(sel.source)
+        if not is_database_url(sel.source) or _database_ready(sel):
+            render_page(sel)
     except RenewalError as exc:
         shown = message_of(exc, sel.lang, names={sel.source: sel.source_name})
         st.error(text("error_prefix", sel.lang) + mask_url(shown))
-        good = st.session_state.get("db_good")
-        if is_database_url(sel.source) and good and good[0] == sel.source and good != stamp(sel.source):
-            st.warning(text("db_stale", sel.lang))
-            st.session_state["db_pinned"] = good
-            try:
-                render_page(sel)
-            except RenewalError:
-                pass  # the page already says the database failed, once; nothing older to show
-            finally:
-                del st.session_state["db_pinned"]
     except Exception as exc:
         # A bug, not bad data: the server log keeps the traceback, the page one line.
         log.exception("unexpected error")
         st.error(text("internal_error", sel.lang, error=f"{type(exc).__name__}: {exc}"))
+    finally:
+        st.session_state.pop("db_pinned", None)
 
 
 main()

@@ -35,6 +35,7 @@ from pathlib import Path
 
 import folium
 import geopandas as gpd
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from geo.io import load_layers
 from layers import CATALOGUE
@@ -203,7 +204,7 @@ def app_run(browser: object, label: str, root: Path, source: Path, ours: bool) -
                         try:
                             if f.evaluate(condition, total):
                                 return
-                        except Exception:
+                        except Exception:  # a frame replaced by a rerun
                             pass
                 page.wait_for_timeout(100)
             raise TimeoutError(condition)
@@ -225,10 +226,19 @@ def app_run(browser: object, label: str, root: Path, source: Path, ours: bool) -
         received[0] = 0
         start = time.perf_counter()
         box = page.get_by_role("combobox", name="格式")
-        box.click()
-        page.get_by_role("option", name="CSV", exact=True).click()
-        page.get_by_role("button", name="下载统计表 CSV").wait_for(timeout=900_000)
-        page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=900_000)
+        box.evaluate("e => e.scrollIntoView({block: 'center', behavior: 'instant'})")
+        for _ in range(10):  # a rerun may redraw the box while it opens
+            box.click()
+            try:
+                page.get_by_role("option", name="CSV", exact=True).click(timeout=5_000)
+                break
+            except PlaywrightTimeout:
+                continue
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=\"stApp\"]')"
+            "?.getAttribute('data-test-script-state') === 'notRunning'",
+            timeout=900_000,
+        )
         other = time.perf_counter() - start
         print(
             f"| {label} | {first:.1f} | {first_bytes / 1e6:.2f} | {change:.1f} | {change_bytes / 1e6:.2f} | "

@@ -32,7 +32,7 @@ def _assignments(pairs: list[str]) -> dict[str, str]:
     for pair in pairs:
         field, sep, value = pair.partition("=")
         if not sep or not field.strip():
-            raise EditError(f"{pair!r} is not FIELD=VALUE")
+            raise EditError("edit.not_pair", pair=pair)
         values[field.strip()] = value
     return values
 

@@ -118,7 +118,16 @@ def check_coverage(
     refused = [i for i in issues if i.kind == "overlap" and i.area_m2 > tolerance_m2]
     if refused:
         raise CoverageError(
-            [Problem(layer, None, None, f"{i} (more than the {tolerance_m2:g} m² tolerated)") for i in refused]
+            [
+                Problem(
+                    layer,
+                    None,
+                    None,
+                    "overlap",
+                    {"a": i.codes[0], "b": i.codes[1], "area_m2": i.area_m2, "tolerance_m2": tolerance_m2},
+                )
+                for i in refused
+            ]
         )
     for issue in issues:
         log.warning("%s: %s", layer, issue)

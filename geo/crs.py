@@ -125,10 +125,7 @@ def check_layers_crs(layers: Mapping[str, gpd.GeoDataFrame]) -> CRS | None:
         if first is None:
             first = (name, crs)
         elif not crs.equals(first[1]):
-            raise CRSError(
-                f"layer {name!r} is in {_crs_name(crs)} but layer {first[0]!r} is in {_crs_name(first[1])}; "
-                "bring all layers of a source to one CRS (an import into the source reprojects for you)"
-            )
+            raise CRSError("crs.mixed", layer=name, crs=_crs_name(crs), first=first[0], first_crs=_crs_name(first[1]))
     return None if first is None else first[1]
 
 
@@ -179,7 +176,9 @@ def _transformer(source: CRS, target: CRS) -> Transformer:
     try:
         chosen = Transformer.from_crs(source, target, always_xy=True)
     except ProjError as exc:
-        raise CRSError(f"no transformation from {_crs_name(source)} to {_crs_name(target)}: {exc}") from exc
+        raise CRSError(
+            "crs.no_transformation", source=_crs_name(source), target=_crs_name(target), reason=str(exc)
+        ) from exc
     definition = chosen.definition
     if definition.startswith("proj=") and "unavailable" not in definition:
         try:
@@ -209,7 +208,9 @@ def reproject(geoms: np.ndarray, source: CRS, target: CRS) -> np.ndarray:
         return shapely.transform(geoms, move)
     except ProjError as exc:
         reason = str(exc).splitlines()[0] if str(exc) else "transformation failed"
-        raise CRSError(f"cannot transform from {_crs_name(source)} to {_crs_name(target)}: {reason}") from exc
+        raise CRSError(
+            "crs.transform_failed", source=_crs_name(source), target=_crs_name(target), reason=reason
+        ) from exc
 
 
 def same_crs(*frames: gpd.GeoDataFrame) -> bool:

@@ -72,7 +72,7 @@ def _parse(spec: LayerSpec, name: str, value: object) -> object:
     f = spec.field(name)
     if value is None or (isinstance(value, str) and not value.strip()):
         if f.required:
-            raise EditError(f"{spec.name} [{name}]: a value is required")
+            raise EditError("edit.value_required", layer=spec.name, field=name)
         return None
     if f.dtype == "str":
         text = str(value).strip()
@@ -80,10 +80,10 @@ def _parse(spec: LayerSpec, name: str, value: object) -> object:
     try:
         number = float(str(value).strip())
     except ValueError:
-        raise EditError(f"{spec.name} [{name}]: {value!r} is not a number") from None
+        raise EditError("edit.not_number", layer=spec.name, field=name, value=value) from None
     if f.dtype == "int":
         if not number.is_integer():
-            raise EditError(f"{spec.name} [{name}]: {value!r} is not a whole number")
+            raise EditError("edit.not_whole", layer=spec.name, field=name, value=value)
         return int(number)
     return number
 
@@ -167,32 +167,30 @@ def edit_features(
     """
     path = Path(source)
     if layer not in CATALOGUE:
-        raise EditError(f"unknown layer {layer!r}; layers: {', '.join(CATALOGUE)}")
+        raise EditError("edit.unknown_layer", layer=layer, layers=tuple(CATALOGUE))
     spec = CATALOGUE[layer]
     if not by.strip():
-        raise EditError("say who makes the change (--by NAME)")
+        raise EditError("edit.no_author")
     editable = [f for f in spec.field_names if f != spec.id_field]
     for name in values:
         if name not in editable:
-            raise EditError(f"{layer} has no editable field {name!r}; editable fields: {', '.join(editable)}")
+            raise EditError("edit.not_editable", layer=layer, field=name, fields=tuple(editable))
     if not ids:
-        raise EditError("name at least one feature id")
+        raise EditError("edit.no_ids")
     new = {name: _parse(spec, name, value) for name, value in values.items()}
     gdf = load_layers(path, layers=(layer,)).get(layer)
     if gdf is None:
-        raise SourceError(f"{path.name}: has no layer {layer!r}")
+        raise SourceError("source.no_layer", file=path.name, layer=layer)
     current = gdf.set_index(gdf[spec.id_field].astype(str), drop=False)
     missing = [i for i in ids if i not in current.index]
     if missing:
-        raise EditError(f"{layer} has no feature {missing[0]!r}")
+        raise EditError("edit.no_feature", layer=layer, id=missing[0])
     after = current.loc[list(ids)].copy()
     for name, value in new.items():
         after[name] = value
     found = problems(normalise_values(after, spec), spec)
     if found:
-        raise EditError(
-            f"refused, nothing changed: {found[0]}" + (f" (and {len(found) - 1} more)" if len(found) > 1 else "")
-        )
+        raise EditError("edit.refused", first=found[0], more=len(found) - 1)
 
     stamp, day = _now(), (date or dt.datetime.now(dt.UTC).date()).isoformat()
     columns = ", ".join(f'"{n}"' for n in new)
@@ -202,7 +200,7 @@ def edit_features(
         for fid in ids:
             row = con.execute(f'SELECT {columns} FROM "{layer}" WHERE "{spec.id_field}" = ?', (fid,)).fetchone()
             if row is None:
-                raise EditError(f"{layer} has no feature {fid!r}")
+                raise EditError("edit.no_feature", layer=layer, id=fid)
             stored = dict(zip(new, row, strict=True))
             for name, shown in (expected or {}).get(fid, {}).items():
                 if _as_text(stored.get(name)) != _as_text(shown):
@@ -249,10 +247,10 @@ def undo_change(source: str | os.PathLike[str], change_id: int, *, by: str, note
         except sqlite3.OperationalError:
             row = None
     if row is None:
-        raise EditError(f"{path.name}: no change #{change_id}")
+        raise EditError("edit.no_change", file=path.name, change=change_id)
     layer, fid, field, old, new = row
     if field == IMPORT_FIELD:
-        raise EditError(f"change #{change_id} is an import; import the previous file again to undo it")
+        raise EditError("edit.undo_import", change=change_id)
     return edit_features(
         path, layer, [fid], {field: old}, by=by, note=note or f"undo #{change_id}", expected={fid: {field: new}}
     )

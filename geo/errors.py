@@ -12,8 +12,9 @@ never by its server path): see ``names`` in :func:`message`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
@@ -83,6 +84,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "stats.no_units": (
         "the source has no {layer!r} layer; statistics need the sub-district boundaries",
         "数据源没有“{layer}”图层，分街道统计需要街道边界",
+    ),
+    "stats.unbalanced": (
+        "internal error in column {column}: the sub-districts and OUTSIDE add up to {got!r} but the layer "
+        "holds {total!r}; the table is withheld rather than shown wrong (please report the data)",
+        "程序内部错误（{column} 列）：各街道与区外合计 {got!r}，而图层总计 {total!r}；为免显示错误，统计表不予显示"
+        "（请报告所用数据）",
     ),
     "targets.none": (
         "{file}: names no plan targets (no 'targets' in its dataset_info, no .targets.toml beside it); "
@@ -159,6 +166,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "crs.distorts": (
         "{crs} distorts lengths and areas; measure in a Gauss-Kruger CRS such as EPSG:4551",
         "{crs} 会使长度和面积变形，请用高斯-克吕格坐标系量算，例如 EPSG:4551",
+    ),
+    "crs.mixed": (
+        "layer {layer!r} is in {crs} but layer {first!r} is in {first_crs}; "
+        "bring all layers of a source to one CRS (an import into the source reprojects for you)",
+        "图层“{layer}”的坐标系是 {crs}，而图层“{first}”是 {first_crs}；请把数据源的所有图层统一到一个坐标系"
+        "（导入数据源时会自动转换）",
+    ),
+    "crs.no_transformation": (
+        "no transformation from {source} to {target}: {reason}",
+        "没有从 {source} 到 {target} 的坐标转换",
+    ),
+    "crs.transform_failed": (
+        "cannot transform from {source} to {target}: {reason}",
+        "无法从 {source} 转换到 {target}，请检查数据的坐标系",
     ),
     "crs.needs_lonlat": (
         "GCJ-02/BD-09 conversion needs lon/lat data (EPSG:4326 or EPSG:4490)",
@@ -279,6 +300,29 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{file}: ids already in {layer}: {ids}; replace the layer instead, or give the new features other ids",
         "{file}：编号已存在于“{layer}”：{ids}；请改为替换图层，或给新要素换编号",
     ),
+    # edits and their history
+    "edit.value_required": ("{layer} [{field}]: a value is required", "{layer} [{field}]：必须填写一个值"),
+    "edit.not_number": ("{layer} [{field}]: {value!r} is not a number", "{layer} [{field}]：“{value}”不是数字"),
+    "edit.not_whole": ("{layer} [{field}]: {value!r} is not a whole number", "{layer} [{field}]：“{value}”不是整数"),
+    "edit.unknown_layer": ("unknown layer {layer!r}; layers: {layers}", "未知图层“{layer}”；图层有：{layers}"),
+    "edit.no_author": ("say who makes the change (--by NAME)", "请写明修改人（--by 姓名）"),
+    "edit.not_editable": (
+        "{layer} has no editable field {field!r}; editable fields: {fields}",
+        "“{layer}”没有可修改的字段“{field}”；可修改的字段：{fields}",
+    ),
+    "edit.no_ids": ("name at least one feature id", "请至少给出一个要素编号"),
+    "edit.no_feature": ("{layer} has no feature {id!r}", "“{layer}”中没有要素“{id}”"),
+    "edit.refused": ("refused, nothing changed: {first}{more_text}", "已拒绝，未作任何修改：{first}{more_text}"),
+    "edit.no_change": ("{file}: no change #{change}", "{file}：没有第 {change} 号修改"),
+    "edit.undo_import": (
+        "change #{change} is an import; import the previous file again to undo it",
+        "第 {change} 号修改是一次导入；要撤销，请重新导入之前的文件",
+    ),
+    "edit.not_pair": ("{pair!r} is not FIELD=VALUE", "“{pair}”不是 字段=值 的形式"),
+    "history.unreadable": (
+        "{file}: cannot read the change history ({reason})",
+        "{file}：无法读取修改记录",
+    ),
     # errors raised with a sentence instead of a code (shown as written)
     "text": ("{text}", "{text}"),
     # validation
@@ -311,6 +355,10 @@ PROBLEMS: dict[str, tuple[str, str]] = {
         "{field}（{value:g}）超过{limit}（{limit_value:g}）",
     ),
     "no_geometry_column": ("table has no geometry column", "表中没有几何列"),
+    "overlap": (
+        "districts {a} and {b} overlap by {area_m2:,.2f} m² (more than the {tolerance_m2:g} m² tolerated)",
+        "街道 {a} 与 {b} 重叠 {area_m2:,.2f} 平方米（超过允许的 {tolerance_m2:g} 平方米）",
+    ),
     "no_column": (
         "no column for it (tried {tried}); the file has: {columns}",
         "文件中没有对应的列（尝试了 {tried}）；文件中的列：{columns}",
@@ -385,7 +433,7 @@ class Problem:
     feature: str | None
     field: str | None
     code: str
-    params: Mapping[str, Any] = field(default_factory=dict)
+    params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def message(self) -> str:
@@ -519,6 +567,12 @@ def message(error: RenewalError, lang: str = "en", *, names: Mapping[str, str] |
     """
     names = {str(k): v for k, v in (names or {}).items()}
     params = {k: _shown(v, names) for k, v in _lists(error.params, lang).items()}
+    for key, value in error.params.items():
+        if isinstance(value, Problem):
+            params[key] = problem_text(value, lang)
+    if "more" in params and error.code == "edit.refused":
+        n = int(params["more"])
+        params["more_text"] = "" if n < 1 else (f"（另有 {n} 个）" if lang == "zh" else f" (and {n} more)")
     if "layer" in params and lang == "zh":
         params["layer"] = _layer_label(str(params["layer"]), "zh")
     if isinstance(error, ValidationError):

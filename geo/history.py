@@ -92,7 +92,7 @@ def read_history(
     """
     path = Path(source)
     if not path.is_file():
-        raise SourceError(f"{path.name}: no such file")
+        raise SourceError("import.no_file", file=path.name)
     try:
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
             exists = con.execute(
@@ -111,7 +111,7 @@ def read_history(
             sql += (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY change_id"
             rows = con.execute(sql, params).fetchall()
     except sqlite3.Error as exc:
-        raise SourceError(f"{path.name}: cannot read the change history ({exc})") from exc
+        raise SourceError("history.unreadable", file=path.name, reason=str(exc)) from exc
     return pd.DataFrame(rows, columns=list(HISTORY_COLUMNS))
 
 

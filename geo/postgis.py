@@ -209,6 +209,7 @@ def connect(db: Database, *, read_only: bool = True, snapshot: str | None = None
     try:
         with db.engine.connect() as sa_conn:
             raw = sa_conn.connection.driver_connection
+            assert raw is not None  # a live SQLAlchemy connection holds its driver connection
             raw.rollback()
             if read_only:
                 raw.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")

@@ -102,7 +102,7 @@ class Target:
     under_way: Filters = field(default_factory=dict)
 
 
-def _check_filters(path: Path, target: Target) -> None:
+def _check_filters(path: Path | str, target: Target) -> None:
     spec = CATALOGUE[target.layer]
     for kind, filters in (("where", target.where), ("done", target.done), ("under_way", target.under_way)):
         for name, wanted in filters.items():

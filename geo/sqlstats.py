@@ -149,7 +149,7 @@ def _aggregates(columns: Sequence[StatColumn], part: str, params: _Params, measu
     items: list[sql.Composable] = []
     for c in columns:
         cond = (
-            sql.SQL(" FILTER (WHERE f.{} = {})").format(sql.Identifier(c.field), params.add(c.code))
+            sql.SQL(" FILTER (WHERE f.{} = {})").format(sql.Identifier(c.field or ""), params.add(c.code))
             if c.code is not None
             else sql.SQL("")
         )
@@ -159,7 +159,7 @@ def _aggregates(columns: Sequence[StatColumn], part: str, params: _Params, measu
         elif c.kind == "count" and part in ("owner", "total"):
             items.append(sql.SQL("count(*){}::float8").format(cond))
         elif c.kind == "sum" and part in ("owner", "total"):
-            items.append(sql.SQL("sum(f.{})::float8").format(sql.Identifier(c.field)))
+            items.append(sql.SQL("sum(f.{})::float8").format(sql.Identifier(c.field or "")))
         else:
             items.append(sql.SQL("NULL::float8"))
     return sql.SQL(", ").join(items)
@@ -331,7 +331,7 @@ def district_stats(
         if units.name not in present:
             raise SourceError(f"the source has no {units.name!r} layer; statistics need the sub-district boundaries")
         metric = source_metric_srid(conn, db, present, crs)
-        srid = int(metric.to_epsg())
+        srid = int(metric.to_epsg() or 0)
         districts = _districts(conn, db, flt)
         warnings = check_coverage(
             reproject(districts.geometry.to_numpy(), districts.crs, metric),
@@ -353,7 +353,7 @@ def district_stats(
             ).fetchall()
         )
         jobs.sort(key=lambda job: -float(sizes.get(job[0].name, 0)))
-        snapshot = str(conn.execute("SELECT pg_export_snapshot()").fetchone()[0])
+        snapshot = str(_one(conn.execute("SELECT pg_export_snapshot()"))[0])
 
         def measure(spec: LayerSpec, columns: list[StatColumn]) -> list[tuple[Any, ...]]:
             # Each layer on its own connection, all reading the snapshot of this transaction.
@@ -363,7 +363,7 @@ def district_stats(
                 # rather than in temporary files (a third faster at 100,000 roads).
                 worker.execute("SET LOCAL work_mem = '256MB'")
                 query, params = _layer_query(db, spec, columns, srid, present, flt)
-                return worker.execute(query, params).fetchall()
+                return worker.execute(query, params).fetchall()  # type: ignore[call-overload]
 
         sums: dict[str, dict[str, float]] = {key: {} for key in [*codes, OUTSIDE, TOTAL]}
         with ThreadPoolExecutor(_parallel.workers()) as pool:
@@ -430,6 +430,7 @@ def _target_query(db: Database, target: Target, metric: int) -> tuple[sql.Compos
     done = _matching(spec, target.done, params, target)
     under_way = _matching(spec, target.under_way, params, target) if target.under_way else sql.SQL("FALSE")
     geom = sql.SQL("ST_Transform({}, {})").format(sql.Identifier(GEOMETRY_COLUMN), params.add(metric))
+    amount: sql.Composable
     if target.measure.startswith("pct:"):
         # A ratio (the road intact rate), in %: NULL (NaN) when nothing has a value in its field.
         ratio = next(r for r in spec.ratios if r.name == target.measure[4:])
@@ -459,17 +460,25 @@ def _target_query(db: Database, target: Target, metric: int) -> tuple[sql.Compos
     return query, params.values
 
 
+def _one(cursor: Any) -> tuple[Any, ...]:
+    """The one row a query returns."""
+    row = cursor.fetchone()
+    if row is None:
+        raise SourceError("the database returned no row where one was expected")
+    return tuple(row)
+
+
 def plan_progress(db: Database, targets: list[Target], *, crs: str | int | CRS | None = None) -> pd.DataFrame:
     """:func:`geo.progress.plan_progress` of a PostGIS source, measured in the database."""
     rows = []
     with connect(db) as conn:
         present = _present(conn, db)
-        metric = int(source_metric_srid(conn, db, present, crs).to_epsg())
+        metric = int(source_metric_srid(conn, db, present, crs).to_epsg() or 0)
         for t in targets:
             in_data = done = under_way = 0.0
             if t.layer in present:
                 query, params = _target_query(db, t, metric)
-                values = conn.execute(query, params).fetchone()
+                values = _one(conn.execute(query, params))  # type: ignore[call-overload]
                 in_data, under_way = (float("nan") if v is None else float(v) for v in (values[0], values[2]))
                 # a ratio's "done" is the rate itself
                 done = in_data if values[1] is None else float(values[1])

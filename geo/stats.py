@@ -459,10 +459,7 @@ def _check_balance(name: str, values: np.ndarray, total: float, *, integer: bool
     got = float(values.sum())
     ok = got == total if integer else abs(got - total) <= BALANCE_RTOL * max(abs(total), 1e-9)
     if not ok:
-        raise BalanceError(
-            f"internal error in column {name}: the sub-districts and OUTSIDE add up to {got!r} but the layer "
-            f"holds {total!r}; the table is withheld rather than shown wrong (please report the data)"
-        )
+        raise BalanceError("stats.unbalanced", column=name, got=got, total=total)
 
 
 def district_stats(

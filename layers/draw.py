@@ -47,7 +47,7 @@ class DrawControl(MacroElement):
         .ng-draw a { font: bold 16px/30px sans-serif; text-align: center; cursor: pointer; }
         .ng-draw a.ng-on { background: #ffe0d6; color: #bf360c; }
         .leaflet-container.ng-drawing, .ng-drawing .leaflet-grab { cursor: crosshair; }
-        .ng-drawing .leaflet-interactive { pointer-events: none !important; }
+        .ng-drawing .leaflet-interactive, .ng-drawing .leaflet-overlay-pane canvas { pointer-events: none !important; }
         </style>
         {% endmacro %}
         {% macro script(this, kwargs) %}
@@ -306,6 +306,26 @@ def _conflict_group(overlay: Overlay) -> folium.FeatureGroup | None:
     return group
 
 
+class _InLayerControl(MacroElement):
+    """Lists a folium group in a small layer control of its own, beside the map's."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function (map, group, label) {
+            if (!map._ngExtraControl) {
+                map._ngExtraControl = L.control.layers(null, {}, {collapsed: false}).addTo(map);
+            }
+            map._ngExtraControl.addOverlay(group, label);
+        })({{ this.map_name }}, {{ this.group_name }}, {{ this.label|tojson }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self, m: folium.Map, group: folium.FeatureGroup, label: str) -> None:
+        super().__init__()
+        self._name = "InLayerControl"
+        self.map_name, self.group_name, self.label = m.get_name(), group.get_name(), label
+
+
 def add_overlay(m: folium.Map, overlay: Overlay) -> folium.Map:
     """``m`` with the drawing control, the analysed area, touched features and conflicts.
 
@@ -317,6 +337,7 @@ def add_overlay(m: folium.Map, overlay: Overlay) -> folium.Map:
     for group in (_conflict_group(overlay), _impact_group(overlay)):
         if group is not None:
             group.add_to(m)
+            m.add_child(_InLayerControl(m, group, group.layer_name))
     # The layer control's script names every layer, so it must run after theirs.
     for key in [k for k, child in m._children.items() if isinstance(child, folium.LayerControl)]:
         m._children.move_to_end(key)

@@ -28,6 +28,7 @@
 
   /* Features as nested arrays of L.LatLng: feature -> parts -> (rings ->) vertices. */
   function decodeGeometry(g, family) {
+    if (!g || g.coords === undefined) return []; /* a layer with no feature to draw */
     var d = decodeInts(g.coords), parts = decodeInts(g.parts);
     var sizes = family === "point" ? null : decodeInts(g.sizes);
     var rings = family === "polygon" ? decodeInts(g.rings) : null;
@@ -412,7 +413,7 @@
       report(map);
       if (meta.fit && meta.fit.id !== st.fitted) {
         st.fitted = meta.fit.id;
-        map.fitBounds(meta.fit.bounds, {maxZoom: 16});
+        map.fitBounds(meta.fit.bounds, {maxZoom: 16, animate: false});  /* the first view, not a move */
       }
       st.ready = true;
     }, 0);

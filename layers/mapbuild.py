@@ -335,7 +335,7 @@ def layer_payload(
     if choice.tolerance_deg is not None:
         geoms = shapely.simplify(geoms, choice.tolerance_deg, preserve_topology=True)
     content: dict[str, Any] = {
-        "geometry": encode_geometry(geoms, spec.geometry).as_dict() if len(drawn) else {},
+        "geometry": encode_geometry(geoms, spec.geometry).as_dict(),
         "ids": [str(v) for v in drawn[spec.id_field]],
         "cols": _columns(drawn, spec),
         "measure": _measures(np.asarray(sizes)[choice.rows], spec.measure),
@@ -484,7 +484,9 @@ def base_map(options: MapOptions, bounds: list[list[float]] | None) -> folium.Ma
     for tiles in tile_layers(options.basemap, options.tianditu_key):
         tiles.add_to(m)
     if bounds is not None:
-        m.fit_bounds(bounds)
+        fit = folium.FitBounds(bounds)
+        fit.options["animate"] = False  # the first view is not a move: nothing to animate
+        m.add_child(fit)
     return m
 
 

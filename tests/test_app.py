@@ -128,6 +128,7 @@ def test_the_bureau_database_is_measured_in_place_and_its_faults_keep_the_last_d
     assert not app.exception and not app.error, [e.value for e in app.error]
     assert stats(app).iloc[-1]["道路数"] == 96
     assert cards(app)["回迁安置户数"][0] == "278 户"
+    assert cards(app)["存量路网条段"] == ("32 段", "33%", "目标 96 段 · 在建 24 · 规划 40")  # progress in SQL
     with psycopg.connect(make_url(schema_url).set(drivername="postgresql", query={}).render_as_string(False)) as conn:
         conn.execute(f"DROP SCHEMA {postgis.parse_url(schema_url).schema} CASCADE")
     app.button(key="db_refresh").click().run()

@@ -52,7 +52,7 @@ def choose(at: AppTest, layer: str, ids: list[str], field: str) -> AppTest:
 
 def test_without_editors_the_app_is_read_only(work: Path) -> None:
     at = session()
-    assert any("只读" in i.value for i in at.info)
+    assert any("只读" in c.value for c in at.caption)
     assert "edit_save" not in {b.key for b in at.button}
 
 

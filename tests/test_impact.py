@@ -142,7 +142,7 @@ def test_parse_area_reads_geojson_and_wkt() -> None:
     feature = '{"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [125.3, 43.8]}}'
     assert parse_area(feature).iloc[0].equals(shapely.Point(125.3, 43.8))
     assert parse_area("LINESTRING (125.3 43.8, 125.31 43.8)").iloc[0].geom_type == "LineString"
-    with pytest.raises(AreaError, match="zone.geojson: is not a geometry"):
+    with pytest.raises(AreaError, match=r"zone\.geojson: is not a geometry"):
         parse_area('{"name": "x"}', name="zone.geojson")
     with pytest.raises(AreaError, match="is not a geometry"):
         parse_area("hello")
@@ -151,7 +151,7 @@ def test_parse_area_reads_geojson_and_wkt() -> None:
 
 
 def test_read_area_names_the_missing_file(tmp_path) -> None:
-    with pytest.raises(SourceError, match="nope.geojson: no such file"):
+    with pytest.raises(SourceError, match=r"nope\.geojson: no such file"):
         read_area("nope.geojson")
 
 
