@@ -238,8 +238,11 @@ def cmd_map(args: argparse.Namespace) -> None:
     from layers.mapbuild import MapOptions, map_html
 
     layers = apply_filter(load_layers(args.source), Filter(districts=tuple(args.district)))
+    colour_by = tuple((layer, field) for layer, field in (c.split("=", 1) for c in args.colour_by))
     title, _ = source_title(dataset_info(args.source), Path(args.source).name, args.lang)
-    options = MapOptions(lang=args.lang, basemap=args.basemap, budget=Settings.from_env().map_features)
+    options = MapOptions(
+        lang=args.lang, basemap=args.basemap, budget=Settings.from_env().map_features, colour_by=colour_by
+    )
     page = map_html(layers, options, title=title)
     write_bytes_atomic(args.out, page.encode("utf-8"))
     print(f"wrote {args.out}")
@@ -447,6 +450,14 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
         default=[],
         metavar="CODE",
         help="only features meeting this sub-district (repeatable)",
+    )
+    p.add_argument(
+        "--colour-by",
+        action="append",
+        default=[],
+        choices=[f"{s.name}={f}" for s in CATALOGUE.values() for f in s.style.by_options],
+        metavar="LAYER=FIELD",
+        help="colour a layer by another of its fields, e.g. roads=condition (repeatable)",
     )
     p.set_defaults(func=cmd_map)
 
