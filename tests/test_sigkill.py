@@ -77,13 +77,15 @@ def driver(tmp_path: Path) -> Driver:
 
 
 def kill_points(steps: list[str], most: int = MOST_KILLS) -> list[int]:
-    """Step numbers (1-based) to kill before: the first and last, the first of each kind of
-    primitive, and evenly spread ones up to ``most``."""
-    chosen = {1, len(steps)}
-    chosen |= {steps.index(kind) + 1 for kind in dict.fromkeys(steps)}
-    spread = max(1, len(steps) // max(1, most - len(chosen)))
-    chosen |= set(range(1, len(steps) + 1, spread))
-    return sorted(chosen)[:most] if len(chosen) > most else sorted(chosen)
+    """Step numbers (1-based) to kill before: the first and the last, the first of each kind
+    of primitive, and others evenly spread over the rest, ``most`` in all (more when the
+    kinds alone are more)."""
+    chosen = {1, len(steps)} | {steps.index(kind) + 1 for kind in dict.fromkeys(steps)}
+    rest = [n for n in range(1, len(steps) + 1) if n not in chosen]
+    room = min(len(rest), max(0, most - len(chosen)))
+    if room:
+        chosen |= {rest[round(i * (len(rest) - 1) / max(1, room - 1))] for i in range(room)}
+    return sorted(chosen)
 
 
 def kill_everywhere(
