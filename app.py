@@ -23,7 +23,7 @@ from geo.auth import User, user_from_header, verify_password
 from geo.chinacoord import convert_frame
 from geo.conflicts import find_conflicts
 from geo.crs import source_metric_crs
-from geo.edits import edit_features
+from geo.edits import EditConflict, edit_features
 from geo.errors import RenewalError
 from geo.errors import message as message_of
 from geo.export import (
@@ -873,6 +873,12 @@ def _plain(value: object) -> object:
     return None if pd.isna(value) else value.item() if hasattr(value, "item") else value
 
 
+def _reread(source: str) -> None:
+    """Make the next run read the database again (a file's stamp follows its changes by itself)."""
+    if is_database_url(source):
+        st.session_state["db_reloads"] = st.session_state.get("db_reloads", 0) + 1
+
+
 def render_edits(sel: Selection) -> None:
     """Change a field of one feature or a selection, recorded in the history."""
     user = current_user(sel.lang)
@@ -921,8 +927,11 @@ def render_edits(sel: Selection) -> None:
                 sel.source, layer, chosen, {name: value}, by=user.name, date=day, note=note, expected=state["edit_seen"]
             )
         except RenewalError as exc:
+            if isinstance(exc, EditConflict):
+                _reread(sel.source)  # the next run shows the values as they are now
             st.error(str(exc))
         else:
+            _reread(sel.source)
             state["edit_sig"] = None
             state["edit_msg"] = text("edit_done", sel.lang, n=len(changes), who=user.name)
             st.rerun()  # the map, progress and tables above were drawn before the change
@@ -966,11 +975,8 @@ def render_page(sel: Selection) -> None:
     table = render_stats(sel)
     render_export(sel, table)
     with st.expander(text("edits", sel.lang)):
-        if is_database_url(sel.source):
-            st.caption(text("edits_db", sel.lang))  # the change history lives in GeoPackages
-        else:
-            render_edits(sel)
-            render_history(sel)
+        render_edits(sel)
+        render_history(sel)
     render_conflicts(sel)
 
 

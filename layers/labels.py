@@ -81,11 +81,6 @@ UI: dict[str, tuple[str, str]] = {
     "progress": ("计划进度", "Plan progress"),
     "target": ("目标", "Target"),
     "edits": ("编辑与修改记录", "Edits and history"),
-    "edits_db": (
-        "局数据库在页面中只读；编辑和修改记录适用于 GeoPackage 数据源（命令行 geo edit）。",
-        "The bureau database is read-only on this page; edits and their history work on GeoPackage sources "
-        "(geo edit on the command line).",
-    ),
     "read_only": (
         "只读：要编辑，请在 .streamlit/secrets.toml 中列出编辑人员（[users]），或设置 NANGUAN_AUTH_HEADER。",
         "Read-only: to edit, list the editors in .streamlit/secrets.toml ([users]) or set NANGUAN_AUTH_HEADER.",
