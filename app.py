@@ -36,7 +36,7 @@ from geo.export import (
     layers_bytes,
 )
 from geo.filters import Filter, apply_filter, attribute_filter, find_features
-from geo.history import read_history
+from geo.history import IMPORT_FIELD, read_history
 from geo.impact import Impact, impact, parse_area
 from geo.importer import read_foreign
 from geo.io import check_gpkg_path, dataset_info, list_source_layers, load_layers
@@ -950,7 +950,9 @@ def render_history(sel: Selection) -> None:
     shown = shown if not person else shown[shown["by"] == person]
     st.dataframe(shown.iloc[::-1], hide_index=True, key="history_table")
     plan = progress_of(stamp(sel.source), stamp(str(targets_beside(sel.source))))
-    if plan is None:
+    if plan is None or (history["field"] == IMPORT_FIELD).all():
+        # Imports and publishes replace layers and are not rebuilt: without an edit the line
+        # is flat, and for a database it would cost reading every layer into the page.
         return
     monthly = progress_by_month(stamp(sel.source))
     labels = {row.Index: (row.label_zh if sel.lang == "zh" else row.label_en) for row in plan.itertuples()}
