@@ -84,19 +84,13 @@ def ensure_history_table(conn: psycopg.Connection, schema: str) -> None:
     log.info("created %s.%s", schema, HISTORY_TABLE)
 
 
-def _insert(conn: psycopg.Connection, schema: str, change: Mapping[str, object], *, with_id: bool) -> int:
+def _insert(conn: psycopg.Connection, schema: str, change: Mapping[str, object]) -> int:
     from psycopg import sql
 
-    statement = sql.SQL(
-        _INSERT.format(
-            table="{table}",
-            columns="change_id, " if with_id else "",
-            values="%s, " if with_id else "",
-        )
-        + " RETURNING change_id"
-    ).format(table=sql.Identifier(schema, HISTORY_TABLE))
-    names = ("change_id", *HISTORY_COLUMNS[1:]) if with_id else HISTORY_COLUMNS[1:]
-    row = conn.execute(statement, [change[n] for n in names]).fetchone()
+    statement = sql.SQL(_INSERT.format(table="{table}", columns="", values="") + " RETURNING change_id").format(
+        table=sql.Identifier(schema, HISTORY_TABLE)
+    )
+    row = conn.execute(statement, [change[n] for n in HISTORY_COLUMNS[1:]]).fetchone()
     assert row is not None  # INSERT … RETURNING gives the row
     return int(row[0])
 
@@ -104,10 +98,15 @@ def _insert(conn: psycopg.Connection, schema: str, change: Mapping[str, object],
 def write_history(conn: psycopg.Connection, schema: str, history: pd.DataFrame) -> None:
     """Copy ``history`` (a GeoPackage's, from :func:`geo.history.read_history`) into ``schema``,
     keeping its change ids; later changes are numbered after them."""
+    from psycopg import sql
+
     ensure_history_table(conn, schema)
     rows = history.astype(object).where(history.notna(), None).to_dict(orient="records")
-    for change in rows:
-        _insert(conn, schema, change, with_id=True)
+    statement = sql.SQL(_INSERT.format(table="{table}", columns="change_id, ", values="%s, ")).format(
+        table=sql.Identifier(schema, HISTORY_TABLE)
+    )
+    with conn.cursor() as cur:
+        cur.executemany(statement, [[change[n] for n in HISTORY_COLUMNS] for change in rows])
     if rows:
         table = f'"{schema}"."{HISTORY_TABLE}"'
         last = max(int(str(change["change_id"])) for change in rows)
@@ -195,7 +194,7 @@ class PgStore:
     def insert(self, change: Mapping[str, object]) -> int:
         """Add one history row; its change id."""
         ensure_history_table(self.conn, self.db.schema)
-        return _insert(self.conn, self.db.schema, change, with_id=False)
+        return _insert(self.conn, self.db.schema, change)
 
 
 @contextlib.contextmanager

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -126,7 +126,7 @@ def _waiting(url: str, statement: str) -> list[int]:
     ]
 
 
-def _until(condition, what: str) -> None:  # type: ignore[no-untyped-def]
+def _until(condition: Callable[[], object], what: str) -> None:
     for _ in range(6000):  # polls at most about 10 minutes on a loaded machine
         if condition():
             return
@@ -191,10 +191,11 @@ def test_an_editor_killed_mid_transaction_leaves_value_and_history_together(publ
         _until(lambda: _waiting(published, "INSERT INTO") or proc.poll() is not None, "the editor waits to record")
         assert proc.poll() is None
         (pid,) = _waiting(published, "INSERT INTO")
-        updated = sql_rows(
-            published, "SELECT count(*) FROM pg_locks WHERE pid = %s AND mode = 'RowExclusiveLock'", (pid,)
+        held = (
+            "SELECT count(*) FROM pg_locks WHERE pid = %s AND granted AND mode = 'RowExclusiveLock' "
+            "AND relation = %s::regclass"
         )
-        assert updated[0][0] >= 1  # it has updated the roads
+        assert sql_rows(published, held, (pid, f"{schema}.roads")) == [(1,)]  # it has updated the roads
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         holder.rollback()
