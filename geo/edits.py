@@ -27,6 +27,7 @@ import pandas as pd
 
 from layers import CATALOGUE, LayerSpec
 
+from . import pghistory
 from ._gpkg import register_gpkg_functions
 from .errors import RenewalError, SourceError
 from .history import HISTORY_TABLE, IMPORT_FIELD, ensure_history_table, import_change, now_utc, read_history
@@ -165,8 +166,6 @@ def _insert(con: sqlite3.Connection, change: Mapping[str, object]) -> int:
 def _transaction(source: str | os.PathLike[str]) -> Iterator[_Store]:
     """The store of ``source`` in one write transaction, committed when the block ends."""
     if is_database_url(source):
-        from . import pghistory
-
         with pghistory.transaction(parse_url(str(source))) as store:
             yield store
         return
