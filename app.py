@@ -37,7 +37,7 @@ from geo.export import (
 )
 from geo.filters import Filter, apply_filter, attribute_filter, find_features
 from geo.history import HISTORY_COLUMNS, read_history
-from geo.impact import Impact, impact, parse_area
+from geo.impact import Impact, feature_area, impact, parse_area
 from geo.importer import read_foreign
 from geo.io import check_gpkg_path, dataset_info, list_source_layers, load_layers
 from geo.measure import feature_measures
@@ -683,6 +683,27 @@ def _on_area_upload() -> None:
 
 def _clear_area() -> None:
     st.session_state.pop("impact_area", None)
+    st.session_state.pop("impact_feature", None)
+
+
+def _on_feature_area(layers: dict[str, gpd.GeoDataFrame], names: dict[str, str]) -> None:
+    """A context area (a key area of the plan) chosen as the area to analyse."""
+    ref = st.session_state.get("impact_feature")
+    if ref:
+        area = feature_area(layers, ref).to_crs(4326)
+        st.session_state["impact_area"] = (area.iloc[:1].to_json(), names[ref], False)
+
+
+def _context_areas(layers: dict[str, gpd.GeoDataFrame], lang: str) -> dict[str, str]:
+    """The context polygons a planner can take as the area (``areas:A04`` → 重庆路商圈), by name."""
+    out: dict[str, str] = {}
+    for spec in CATALOGUE.values():
+        gdf = layers.get(spec.name)
+        if spec.context and spec.geometry == "polygon" and gdf is not None:
+            names = gdf["name"] if "name" in gdf else gdf[spec.id_field]
+            for fid, name in zip(gdf[spec.id_field].astype(str), names.astype(str), strict=True):
+                out[f"{spec.name}:{fid}"] = f"{spec.label(lang)} · {name}"
+    return out
 
 
 def render_impact(sel: Selection) -> Overlay:
@@ -700,6 +721,18 @@ def render_impact(sel: Selection) -> Overlay:
     st.file_uploader(
         text("impact_upload", lang), type=["geojson", "json"], key="impact_upload", on_change=_on_area_upload
     )
+    choices = _context_areas(_layers(key), lang)
+    if choices:
+        st.selectbox(
+            text("impact_key_area", lang),
+            list(choices),
+            index=None,
+            format_func=choices.__getitem__,
+            key="impact_feature",
+            on_change=_on_feature_area,
+            args=(_layers(key), choices),
+            placeholder=text("impact_key_area_none", lang),
+        )
     result, touched = None, {}
     if "impact_area" not in state:
         st.caption(text("impact_hint", lang))

@@ -43,7 +43,7 @@ from .export import (
 )
 from .filters import Filter, apply_filter
 from .history import read_history
-from .impact import impact, read_area
+from .impact import feature_area, impact, is_feature_ref, read_area
 from .importer import import_file, prepare_layer, read_foreign
 from .io import dataset_info, load_layers
 from .postgis import is_database_url, mask_url, publish
@@ -262,8 +262,12 @@ def _impact_text(summary: dict[str, object], features: pd.DataFrame) -> str:
 
 def cmd_impact(args: argparse.Namespace) -> None:
     """What an area, a corridor or a buffered point touches."""
-    area = read_area(args.area)
-    layers = load_layers(args.source)
+    if is_feature_ref(args.area):  # a feature of the source itself, e.g. a key area
+        layers = load_layers(args.source)
+        area = feature_area(layers, args.area)
+    else:
+        area = read_area(args.area)
+        layers = load_layers(args.source)
     result = impact(layers, area, buffer_m=args.buffer, crs=args.crs)
     if not result.touches_data:
         print(OUTSIDE_WORDS, file=sys.stderr)
@@ -462,7 +466,7 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
         "--area",
         required=True,
         metavar="AREA",
-        help="a GeoJSON file, or WKT in WGS 84 (lon/lat): polygon, line or point",
+        help="a GeoJSON file, WKT in WGS 84 (lon/lat), or a feature of the source as LAYER:ID (areas:A04)",
     )
     p.add_argument(
         "--buffer",

@@ -180,6 +180,8 @@ UI: dict[str, tuple[str, str]] = {
         "Distance around the area, on each side of a line (40 m makes an 80 m corridor). Lines and points need one.",
     ),
     "impact_upload": ("上传范围（GeoJSON）", "Upload an area (GeoJSON)"),
+    "impact_key_area": ("或以重点区域为范围", "Or take a key area as the area"),
+    "impact_key_area_none": ("选择重点区域", "Choose a key area"),
     "impact_drawn": ("地图上绘制的范围", "the shape drawn on the map"),
     "impact_of": ("范围：{name}", "Area: {name}"),
     "impact_outside": (
