@@ -31,7 +31,7 @@ from .postgis import Database, _require_schema, check_identifier, connect
 if TYPE_CHECKING:
     import psycopg
 
-__all__ = ["PgStore", "ensure_history_table", "read_history", "transaction", "write_history"]
+__all__ = ["PgStore", "carry_over", "ensure_history_table", "read_history", "transaction", "write_history"]
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +111,40 @@ def write_history(conn: psycopg.Connection, schema: str, history: pd.DataFrame) 
         table = f'"{schema}"."{HISTORY_TABLE}"'
         last = max(int(str(change["change_id"])) for change in rows)
         conn.execute("SELECT setval(pg_get_serial_sequence(%s, 'change_id'), %s)", (table, last))
+
+
+def carry_over(conn: psycopg.Connection, old_schema: str, new_schema: str, incoming: pd.DataFrame) -> int:
+    """Append to ``new_schema``'s history the changes of ``old_schema`` that ``incoming`` lacks.
+
+    A ``publish --replace`` brings the file's history; the schema it replaces may hold
+    changes the file never saw (edits made in the database since it was pulled). Their
+    record is kept: they follow the file's changes, oldest first, with new change ids, and
+    the publish rows written after them say that their values were replaced. A change is
+    the same when all its columns but the id are equal.
+
+    Returns
+    -------
+    int
+        How many changes were carried over.
+    """
+    from psycopg import sql
+
+    if not _exists(conn, old_schema):
+        return 0
+    query = sql.SQL("SELECT {} FROM {} ORDER BY change_id").format(
+        sql.SQL(_COLUMNS_SQL), sql.Identifier(old_schema, HISTORY_TABLE)
+    )
+    rows = [list(r) for r in conn.execute(query).fetchall()]
+    seen = {
+        tuple(None if pd.isna(v) else str(v) for v in change[1:])
+        for change in incoming.reindex(columns=list(HISTORY_COLUMNS)).astype(object).to_numpy().tolist()
+    }
+    kept = [r for r in rows if tuple(None if v is None else str(v) for v in r[1:]) not in seen]
+    for change in kept:
+        _insert(conn, new_schema, dict(zip(HISTORY_COLUMNS, change, strict=True)))
+    if kept:
+        log.info("kept %d changes of %s.%s that the published file lacked", len(kept), old_schema, HISTORY_TABLE)
+    return len(kept)
 
 
 def read_history(db: Database, *, layer: str | None = None, feature: str | None = None) -> pd.DataFrame:

@@ -490,7 +490,8 @@ def publish_layers(
         Replace an existing schema; without it an existing schema is an error.
     history : DataFrame, optional
         The change history the layers come with (:func:`geo.history.read_history`), kept
-        with its change ids in the schema's ``change_history``.
+        with its change ids in the schema's ``change_history``. With ``replace``, the
+        changes of the replaced schema that this history lacks follow it (new ids).
     by, origin : str
         Who publishes, and from what file: each layer written is recorded in the history
         as replaced (with the feature counts before and after).
@@ -513,7 +514,10 @@ def publish_layers(
                     _write_layer(conn, staging, layers[name], name)
             _write_info(conn, staging, info or {})
             before = _counts(conn, db.schema) if exists else {}
-            pghistory.write_history(conn, staging, history if history is not None else pd.DataFrame())
+            incoming = history if history is not None else pd.DataFrame()
+            pghistory.write_history(conn, staging, incoming)
+            if exists:  # the replaced schema's own edits stay on record, before the publish rows
+                pghistory.carry_over(conn, db.schema, staging, incoming)
             for name in LAYER_NAMES:
                 if name in layers:
                     change = import_change(

@@ -317,3 +317,25 @@ def test_history_survives_publish_and_pull(schema_url: str, tmp_path: Path) -> N
     assert third.returncode == 0 and f"recorded #{len(read_history(schema_url)) + 1}:" in third.stdout
     again = run("pull", schema_url, str(back))
     assert again.returncode == 1 and "exists; pass --replace" in again.stderr
+
+
+def test_republishing_an_older_file_keeps_the_database_edits_on_record(schema_url: str, tmp_path: Path) -> None:
+    work = tmp_path / "work.gpkg"
+    work.write_bytes(SAMPLE.read_bytes())
+    assert run("edit", str(work), "roads", "R001", "status=已通车", "--by", "张三").returncode == 0
+    base, schema = schema_url.split("?")[0], parse_url(schema_url).schema
+    assert run("publish", str(work), base, "--schema", schema, "--by", "李四").returncode == 0
+    edited = run("edit", schema_url, "roads", "R002", "status=open", "--by", "王五", "--date", "2020-10-15")
+    assert edited.returncode == 0, edited.stderr
+    # the file never saw 王五's edit: publishing it again replaces the value, not the record
+    again = run("publish", str(work), base, "--schema", schema, "--by", "李四", "--replace")
+    assert again.returncode == 0, again.stderr
+    history = read_history(schema_url)
+    assert status_of(schema_url, "R002") != "open"  # the file's value is back
+    rows = history[["by", "layer", "id", "field", "new"]].values.tolist()
+    edit = ["王五", "roads", "R002", "status", "open"]
+    assert rows.count(edit) == 1 and rows.count(["张三", "roads", "R001", "status", "open"]) == 1
+    after = rows[rows.index(edit) + 1 :]
+    # then the second publish, which replaced it: one row per layer, the roads' among them
+    assert [(r[2] is None or pd.isna(r[2]), r[3]) for r in after] == [(True, "(import)")] * len(load_layers(work))
+    assert history["change_id"].is_monotonic_increasing and history["change_id"].is_unique
