@@ -23,7 +23,7 @@ from geo.auth import User, user_from_header, verify_password
 from geo.chinacoord import convert_frame
 from geo.conflicts import find_conflicts
 from geo.crs import source_metric_crs
-from geo.edits import edit_features
+from geo.edits import EditConflict, edit_features
 from geo.errors import RenewalError
 from geo.errors import message as message_of
 from geo.export import (
@@ -36,8 +36,8 @@ from geo.export import (
     layers_bytes,
 )
 from geo.filters import Filter, apply_filter, attribute_filter, find_features
-from geo.history import HISTORY_COLUMNS, read_history
-from geo.impact import Impact, impact, parse_area
+from geo.history import IMPORT_FIELD, read_history
+from geo.impact import Impact, feature_area, impact, parse_area
 from geo.importer import read_foreign
 from geo.io import check_gpkg_path, dataset_info, list_source_layers, load_layers
 from geo.measure import feature_measures
@@ -166,8 +166,6 @@ def progress_of(key: tuple[str, int, int], beside: tuple[str, int, int]) -> pd.D
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def history_of(key: tuple[str, int, int]) -> pd.DataFrame:
-    if is_database_url(key[0]):  # the change history is kept in GeoPackages only
-        return pd.DataFrame(columns=list(HISTORY_COLUMNS))
     return read_history(key[0])
 
 
@@ -685,6 +683,27 @@ def _on_area_upload() -> None:
 
 def _clear_area() -> None:
     st.session_state.pop("impact_area", None)
+    st.session_state.pop("impact_feature", None)
+
+
+def _on_feature_area(layers: dict[str, gpd.GeoDataFrame], names: dict[str, str]) -> None:
+    """A context area (a key area of the plan) chosen as the area to analyse."""
+    ref = st.session_state.get("impact_feature")
+    if ref:
+        area = feature_area(layers, ref).to_crs(4326)
+        st.session_state["impact_area"] = (area.iloc[:1].to_json(), names[ref], False)
+
+
+def _context_areas(layers: dict[str, gpd.GeoDataFrame], lang: str) -> dict[str, str]:
+    """The context polygons a planner can take as the area (``areas:A04`` → 重庆路商圈), by name."""
+    out: dict[str, str] = {}
+    for spec in CATALOGUE.values():
+        gdf = layers.get(spec.name)
+        if spec.context and spec.geometry == "polygon" and gdf is not None:
+            names = gdf["name"] if "name" in gdf else gdf[spec.id_field]
+            for fid, name in zip(gdf[spec.id_field].astype(str), names.astype(str), strict=True):
+                out[f"{spec.name}:{fid}"] = f"{spec.label(lang)} · {name}"
+    return out
 
 
 def render_impact(sel: Selection) -> Overlay:
@@ -702,6 +721,18 @@ def render_impact(sel: Selection) -> Overlay:
     st.file_uploader(
         text("impact_upload", lang), type=["geojson", "json"], key="impact_upload", on_change=_on_area_upload
     )
+    choices = _context_areas(_layers(key), lang)
+    if choices:
+        st.selectbox(
+            text("impact_key_area", lang),
+            list(choices),
+            index=None,
+            format_func=choices.__getitem__,
+            key="impact_feature",
+            on_change=_on_feature_area,
+            args=(_layers(key), choices),
+            placeholder=text("impact_key_area_none", lang),
+        )
     result, touched = None, {}
     if "impact_area" not in state:
         st.caption(text("impact_hint", lang))
@@ -900,6 +931,12 @@ def _plain(value: object) -> object:
     return None if pd.isna(value) else value.item() if hasattr(value, "item") else value
 
 
+def _reread(source: str) -> None:
+    """Make the next run read the database again (a file's stamp follows its changes by itself)."""
+    if is_database_url(source):
+        st.session_state["db_reloads"] = st.session_state.get("db_reloads", 0) + 1
+
+
 def render_edits(sel: Selection) -> None:
     """Change a field of one feature or a selection, recorded in the history."""
     user = current_user(sel.lang)
@@ -948,8 +985,11 @@ def render_edits(sel: Selection) -> None:
                 sel.source, layer, chosen, {name: value}, by=user.name, date=day, note=note, expected=state["edit_seen"]
             )
         except RenewalError as exc:
+            if isinstance(exc, EditConflict):
+                _reread(sel.source)  # the next run shows the values as they are now
             st.error(str(exc))
         else:
+            _reread(sel.source)
             state["edit_sig"] = None
             state["edit_msg"] = text("edit_done", sel.lang, n=len(changes), who=user.name)
             st.rerun()  # the map, progress and tables above were drawn before the change
@@ -957,7 +997,11 @@ def render_edits(sel: Selection) -> None:
 
 def render_history(sel: Selection) -> None:
     """The latest changes, filtered, and the plan's progress month by month."""
-    history = history_of(stamp(sel.source))
+    try:
+        history = history_of(stamp(sel.source))
+    except RenewalError as exc:  # e.g. a database role that may not read the history: the rest of the page stays
+        st.warning(mask_url(message_of(exc, sel.lang, names={sel.source: sel.source_name})))
+        return
     if history.empty:
         st.caption(text("history_none", sel.lang))
         return
@@ -968,7 +1012,9 @@ def render_history(sel: Selection) -> None:
     shown = shown if not person else shown[shown["by"] == person]
     st.dataframe(shown.iloc[::-1], hide_index=True, key="history_table")
     plan = progress_of(stamp(sel.source), stamp(str(targets_beside(sel.source))))
-    if plan is None:
+    if plan is None or (history["field"] == IMPORT_FIELD).all():
+        # Imports and publishes replace layers and are not rebuilt: without an edit the line
+        # is flat, and for a database it would cost reading every layer into the page.
         return
     monthly = progress_by_month(stamp(sel.source))
     labels = {row.Index: (row.label_zh if sel.lang == "zh" else row.label_en) for row in plan.itertuples()}
@@ -996,11 +1042,8 @@ def render_page(sel: Selection) -> None:
     table = render_stats(sel)
     render_export(sel, table)
     with st.expander(text("edits", sel.lang)):
-        if is_database_url(sel.source):
-            st.caption(text("edits_db", sel.lang))  # the change history lives in GeoPackages
-        else:
-            render_edits(sel)
-            render_history(sel)
+        render_edits(sel)
+        render_history(sel)
     render_conflicts(sel)
 
 

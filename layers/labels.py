@@ -81,11 +81,6 @@ UI: dict[str, tuple[str, str]] = {
     "progress": ("计划进度", "Plan progress"),
     "target": ("目标", "Target"),
     "edits": ("编辑与修改记录", "Edits and history"),
-    "edits_db": (
-        "局数据库在页面中只读；编辑和修改记录适用于 GeoPackage 数据源（命令行 geo edit）。",
-        "The bureau database is read-only on this page; edits and their history work on GeoPackage sources "
-        "(geo edit on the command line).",
-    ),
     "read_only": (
         "只读：要编辑，请在 .streamlit/secrets.toml 中列出编辑人员（[users]），或设置 NANGUAN_AUTH_HEADER。",
         "Read-only: to edit, list the editors in .streamlit/secrets.toml ([users]) or set NANGUAN_AUTH_HEADER.",
@@ -180,6 +175,8 @@ UI: dict[str, tuple[str, str]] = {
         "Distance around the area, on each side of a line (40 m makes an 80 m corridor). Lines and points need one.",
     ),
     "impact_upload": ("上传范围（GeoJSON）", "Upload an area (GeoJSON)"),
+    "impact_key_area": ("或以重点区域为范围", "Or take a key area as the area"),
+    "impact_key_area_none": ("选择重点区域", "Choose a key area"),
     "impact_drawn": ("地图上绘制的范围", "the shape drawn on the map"),
     "impact_of": ("范围：{name}", "Area: {name}"),
     "impact_outside": (
