@@ -301,6 +301,17 @@ def _staging_schemas(db_url: str) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
+def publish_afresh(db_url: str, schema: str) -> None:
+    """The sample published into a new ``schema``: the same state however often it is made
+    (a publish over an existing schema keeps that schema's history, which would grow)."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+    publish(str(SAMPLE), db_url, schema=schema)
+
+
 @pytest.fixture
 def pg_schema() -> Iterator[tuple[str, str]]:
     """The test server's URL and a fresh schema name, dropped afterwards."""
@@ -325,7 +336,7 @@ def test_a_publish_killed_at_any_step_leaves_the_schema(pg_schema: tuple[str, st
     stray_before = _staging_schemas(db_url)
 
     def setup() -> None:
-        publish(str(SAMPLE), db_url, schema=schema, replace=True)
+        publish_afresh(db_url, schema)
         state["content"] = _content(url)
 
     def intact(where: str) -> None:
@@ -350,7 +361,7 @@ def test_an_import_into_postgis_killed_at_any_step_leaves_the_table(
     state: dict[str, str] = {}
 
     def setup() -> None:
-        publish(str(SAMPLE), db_url, schema=schema, replace=True)
+        publish_afresh(db_url, schema)
         state["content"] = _content(url)
 
     def intact(where: str) -> None:
@@ -375,12 +386,12 @@ def test_a_frozen_publish_does_not_keep_the_readers_waiting(
     db_url, schema = pg_schema
     shutil.copyfile(SAMPLE, work)
     edit_features(work, "roads", ["R001"], {"name": "人民大街"}, by="张三")
-    publish(str(SAMPLE), db_url, schema=schema, replace=True)
+    publish_afresh(db_url, schema)
     url = f"{db_url}?schema={schema}"
     before = _content(url)
     args = ["publish", str(work), db_url, "--schema", schema, "--replace"]
     listing = driver(args)
-    publish(str(SAMPLE), db_url, schema=schema, replace=True)
+    publish_afresh(db_url, schema)
     assert listing.steps[-1] == "psycopg.commit"
     monkeypatch.setenv("NANGUAN_DB_WRITE_IDLE_S", "1")
     steps = driver.logs / "frozen.txt"
