@@ -455,6 +455,8 @@ def test_amap_coordinates_are_flagged_and_converted(browser: object, tmp_path: P
     with streamlit_server() as url:
         page = Page(browser, url)
         sidebar = _upload(page, upload)
+        # the layer is guessed from the file (a run of its own): preview only once it shows
+        expect(sidebar.get_by_role("combobox", name="导入为")).to_have_value("道路")
         with page.rerun():
             sidebar.get_by_role("button", name="预览", exact=True).click()
         warning = page.page.get_by_text("这些坐标看起来是高德/腾讯 GCJ-02 经纬度坐标")
