@@ -241,7 +241,7 @@ def _on_upload() -> None:
             src,
             from_crs=_choice("import_crs"),
             encoding=_choice("import_enc"),
-            max_unzipped_mb=SETTINGS.max_unzipped_mb,
+            limits=SETTINGS.limits,
         )
     except RenewalError:
         return  # the preview will say what is wrong
@@ -274,7 +274,7 @@ def _on_preview() -> None:
                 from_crs=_choice("import_crs"),
                 encoding=_choice("import_enc"),
                 fix=state.get("import_fix", False),
-                max_unzipped_mb=SETTINGS.max_unzipped_mb,
+                limits=SETTINGS.limits,
             ),
             name,
         )

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pyarrow as pa
 import pyogrio
 from pyogrio.errors import DataSourceError
 from pyproj import CRS
@@ -76,9 +77,23 @@ def read_layer(source: str | os.PathLike[str], layer: str) -> gpd.GeoDataFrame:
         return postgis.read_layer(parse_url(str(source)), layer)
     path = check_gpkg_path(source)
     try:
-        return pyogrio.read_dataframe(path, layer=layer, use_arrow=True)
+        gdf = pyogrio.read_dataframe(path, layer=layer, use_arrow=True)
     except (DataSourceError, ValueError) as exc:
         raise SourceError("source.layer_unreadable", file=str(path), layer=layer, reason=str(exc)) from exc
+    _check_text(gdf, path, layer)
+    return gdf
+
+
+def _check_text(gdf: pd.DataFrame, path: Path, layer: str) -> None:
+    """Refuse text that is not UTF-8: Arrow hands such bytes over unchecked, and they would
+    fail the first string operation on them."""
+    for column in gdf.columns:
+        if column != getattr(gdf, "_geometry_column_name", None) and pd.api.types.is_string_dtype(gdf[column]):
+            try:
+                pa.array(gdf[column]).validate(full=True)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError) as exc:
+                reason = f"column {column!r}: {(str(exc).splitlines() or ['-'])[0]}"
+                raise SourceError("source.layer_unreadable", file=str(path), layer=layer, reason=reason) from exc
 
 
 def _read_checked(source: str | os.PathLike[str], name: str) -> tuple[gpd.GeoDataFrame | None, list[Problem]]:
@@ -128,7 +143,8 @@ def load_layers(
         if gdf is not None:
             out[name] = gdf
         found.extend(layer_problems)
-    ValidationError.collect(found)
+    if found:
+        raise ValidationError(found, file=str(source))
     log.info("loaded %s from %s", ", ".join(f"{k} ({len(v)})" for k, v in out.items()), source)
     return out
 
@@ -220,6 +236,9 @@ def store_layer(
             pyogrio.write_dataframe(gdf, tmp, layer=layer, driver="GPKG", layer_options={"OVERWRITE": "YES"})
         except (DataSourceError, OSError) as exc:
             raise SourceError("source.layer_unwritable", file=str(target), layer=layer, reason=str(exc)) from exc
-        load_layers(tmp, layers=(layer,))
+        try:
+            load_layers(tmp, layers=(layer,))
+        except ValidationError as exc:  # the staged copy is named as the file it stands for
+            raise ValidationError(exc.problems, file=str(target)) from None
         _record(tmp, layer, by=by, origin=origin, before=before, after=len(gdf))
     log.info("stored %d features as %s in %s", len(gdf), layer, target)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
+import pyogrio
 import pytest
 
-from geo.errors import SourceError, ValidationError
+from geo.errors import SourceError, ValidationError, message
 from geo.io import list_source_layers, load_layers, store_layer
 
 from .common import SAMPLE, frame, hline, square
@@ -68,3 +70,25 @@ def test_a_layer_stored_into_a_source_takes_the_sources_crs(tmp_path: Path) -> N
     stored = load_layers(target)
     assert stored["roads"].crs.to_epsg() == 4326 == stored["districts"].crs.to_epsg()
     assert stored["roads"].to_crs(4551).length.iloc[0] == pytest.approx(1000.0, abs=1e-6)
+
+
+def test_text_that_is_not_utf8_is_one_error(tmp_path: Path) -> None:
+    """Arrow hands undecodable text over unchecked; validation then failed with ArrowInvalid (found by fuzzing)."""
+    path = tmp_path / "broken.gpkg"
+    # no spatial index: its triggers call functions that only GDAL's SQLite provides
+    pyogrio.write_dataframe(frame("roads", [hline(0, 0, 100)]), path, layer="roads", SPATIAL_INDEX="NO")
+    with sqlite3.connect(path) as con:
+        con.execute("UPDATE roads SET name = CAST(X'E4B8' AS TEXT)")
+    with pytest.raises(SourceError, match=r"broken\.gpkg: cannot read layer 'roads' \(column 'name': .*UTF8"):
+        load_layers(path)
+
+
+def test_a_sources_problems_name_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "上传.gpkg"
+    frame("roads", [hline(0, 0, 100)], name=[" "]).to_file(path, layer="roads")
+    with pytest.raises(ValidationError) as exc:
+        load_layers(path)
+    assert (
+        message(exc.value, "zh", names={str(path): "上传.gpkg"})
+        == "上传.gpkg：发现 1 个问题：道路 R1 [名称]：必填值缺失"
+    )
