@@ -40,6 +40,7 @@ from geo.history import read_history
 from geo.impact import Impact, impact, parse_area
 from geo.importer import read_foreign
 from geo.io import check_gpkg_path, dataset_info, list_source_layers, load_layers
+from geo.limits import check_source_file
 from geo.measure import feature_measures
 from geo.postgis import is_database_url, mask_url
 from geo.precision import DECIMALS, column_unit, round_stats
@@ -262,7 +263,8 @@ def _on_preview() -> None:
         return
     try:
         if layer == "source":
-            layers_of(str(check_gpkg_path(src)))
+            check_source_file(check_gpkg_path(src), SETTINGS.limits)
+            layers_of(str(src))
             state["working"] = {"base": _box_source(), "path": str(src)}
             state["import_msg"] = ("source", name)
             return

@@ -214,9 +214,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{file}：压缩包中的“{member}”指向包外的路径，拒绝解压",
     ),
     "import.zip_too_big": (
-        "{file}: the archive unpacks to {size_mb:,.0f} MB, more than the {limit_mb:,.0f} MB limit "
+        "{file}: the archive unpacks to {size_mb:,.0f} MB, more than the {limit_mb:,g} MB limit "
         "(NANGUAN_MAX_UNZIPPED_MB); split it or raise the limit",
-        "{file}：压缩包解压后有 {size_mb:,.0f} MB，超过 {limit_mb:,.0f} MB 的上限"
+        "{file}：压缩包解压后有 {size_mb:,.0f} MB，超过 {limit_mb:,g} MB 的上限"
         "（NANGUAN_MAX_UNZIPPED_MB），请拆分文件或提高上限",
     ),
     "import.zip_ratio": (
@@ -226,9 +226,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "（NANGUAN_MAX_ZIP_RATIO），疑似压缩炸弹，不予解压",
     ),
     "import.too_big": (
-        "{file}: the file is {size_mb:,.1f} MB, more than the {limit_mb:,.0f} MB limit (NANGUAN_MAX_UPLOAD_MB); "
+        "{file}: the file is {size_mb:,.1f} MB, more than the {limit_mb:,g} MB limit (NANGUAN_MAX_UPLOAD_MB); "
         "split it or raise the limit",
-        "{file}：文件有 {size_mb:,.1f} MB，超过 {limit_mb:,.0f} MB 的上限（NANGUAN_MAX_UPLOAD_MB），"
+        "{file}：文件有 {size_mb:,.1f} MB，超过 {limit_mb:,g} MB 的上限（NANGUAN_MAX_UPLOAD_MB），"
         "请拆分文件或提高上限",
     ),
     "import.too_many_features": (

@@ -31,6 +31,7 @@ from pyogrio.errors import DataLayerError, DataSourceError
 from layers import CATALOGUE, LayerSpec
 
 from ._atomic import atomic_path, scratch_dir
+from ._remarks import gdal_remarks
 from .chinacoord import PSEUDO_CRS, bounds_in_china, convert_frame
 from .crs import parse_crs
 from .errors import CRSError, Problem, SourceError, ValidationError
@@ -81,6 +82,19 @@ _LAT_COLUMNS = ("lat", "latitude", "y", "纬度")
 # --------------------------------------------------------------------------- archives
 
 
+#: What :mod:`zipfile` raises on a damaged archive: a bad header, an unknown version or
+#: compression, a name in the UTF-8 flag that is not UTF-8, an offset past the end.
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    EOFError,
+    ValueError,
+    NotImplementedError,
+    OSError,
+    struct.error,
+)
+
+
 def safe_zip_members(archive: zipfile.ZipFile, *, limits: Limits, shown: str) -> list[zipfile.ZipInfo]:
     """The archive's file members, refused whole when one could escape or it is too large.
 
@@ -105,7 +119,7 @@ def _extract_shapefile(path: Path, folder: Path, *, table: str | None, limits: L
     """Extract the one Shapefile of a zip into ``folder``; the path of its .shp."""
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, EOFError, ValueError) as exc:
+    except _ZIP_ERRORS as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise SourceError("import.bad_zip", file=str(path), reason=reason) from exc
     with archive:
@@ -299,8 +313,7 @@ def _read_ogr(
     not parse as JSON) is logged, not printed: the outcome is the layer or one error.
     """
     shown = shown or path
-    with warnings.catch_warnings(record=True) as remarks:
-        warnings.simplefilter("always")
+    with gdal_remarks(log, path, shown=shown.name):
         try:
             count = pyogrio.read_info(path, layer=layer, encoding=encoding, force_feature_count=True)["features"]
             check_feature_count(int(count), limits, shown=str(shown))
@@ -310,9 +323,6 @@ def _read_ogr(
             raise _unreadable(exc, path, shown, what) from exc
         except (UnicodeDecodeError, LookupError) as exc:
             raise SourceError("import.not_encoding", file=str(shown), encoding=encoding or "UTF-8") from exc
-        finally:
-            for remark in dict.fromkeys(str(w.message) for w in remarks):
-                log.info("%s: %s", shown.name, remark.replace(str(path), path.name))
     # Properties holding JSON (lists, objects) become text, parsed by pyogrio or not.
     return _json_as_text(gdf)
 

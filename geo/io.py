@@ -19,13 +19,14 @@ import geopandas as gpd
 import pandas as pd
 import pyarrow as pa
 import pyogrio
-from pyogrio.errors import DataSourceError
+from pyogrio.errors import DataLayerError, DataSourceError
 from pyproj import CRS
 
 from layers import CATALOGUE, LAYER_NAMES, spec_for
 
 from . import postgis
 from ._atomic import atomic_path
+from ._remarks import gdal_remarks
 from .errors import Problem, SourceError, ValidationError
 from .postgis import is_database_url, parse_url
 from .validate import inspect
@@ -78,7 +79,7 @@ def read_layer(source: str | os.PathLike[str], layer: str) -> gpd.GeoDataFrame:
     path = check_gpkg_path(source)
     try:
         gdf = pyogrio.read_dataframe(path, layer=layer, use_arrow=True)
-    except (DataSourceError, ValueError) as exc:
+    except (DataSourceError, DataLayerError, ValueError, OSError) as exc:  # Arrow's I/O errors are OSErrors
         raise SourceError("source.layer_unreadable", file=str(path), layer=layer, reason=str(exc)) from exc
     _check_text(gdf, path, layer)
     return gdf
@@ -132,13 +133,15 @@ def load_layers(
     if is_database_url(source):
         return postgis.load_layers(parse_url(str(source)), layers=layers)
     wanted = LAYER_NAMES if layers is None else tuple(spec_for(n).name for n in layers)
-    present = set(list_source_layers(source))
     found: list[Problem] = []
     out: dict[str, gpd.GeoDataFrame] = {}
-    names = [name for name in wanted if name in present]
-    # Layers are read and checked side by side: GDAL and Arrow release the GIL.
-    with ThreadPoolExecutor(min(len(names), os.cpu_count() or 1) or 1) as pool:
-        checked = list(pool.map(lambda name: _read_checked(source, name), names))
+    # GDAL's remarks on a damaged file are logged here, in the calling thread, for the workers too.
+    with gdal_remarks(log, Path(source), shown=str(source)):
+        present = set(list_source_layers(source))
+        names = [name for name in wanted if name in present]
+        # Layers are read and checked side by side: GDAL and Arrow release the GIL.
+        with ThreadPoolExecutor(min(len(names), os.cpu_count() or 1) or 1) as pool:
+            checked = list(pool.map(lambda name: _read_checked(source, name), names))
     for name, (gdf, layer_problems) in zip(names, checked, strict=True):
         if gdf is not None:
             out[name] = gdf

@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pyogrio
 import shapely
+from pyogrio.errors import DataLayerError, DataSourceError
 
 from .errors import SourceError
 
@@ -32,6 +34,7 @@ __all__ = [
     "check_archive_size",
     "check_feature_count",
     "check_file_size",
+    "check_source_file",
     "check_vertices",
     "copy_limited",
     "count_csv_rows",
@@ -99,7 +102,10 @@ def copy_limited(archive: zipfile.ZipFile, member: zipfile.ZipInfo, target: Path
                 if written > budget:
                     raise SourceError("import.zip_too_big", file=shown, size_mb=written / _MB, limit_mb=budget / _MB)
                 dst.write(chunk)
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+    except SourceError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError, RuntimeError, OSError) as exc:
+        # a damaged or encrypted member (RuntimeError), or one whose data ends early
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise SourceError("import.bad_zip", file=shown, reason=reason) from exc
     return written
@@ -137,3 +143,16 @@ def check_vertices(geoms: np.ndarray, limits: Limits, *, shown: str) -> None:
         raise SourceError(
             "import.too_many_vertices", file=shown, feature=f"#{i + 1}", count=int(counts[i]), limit=limits.vertices
         )
+
+
+def check_source_file(path: Path, limits: Limits) -> None:
+    """Refuse a whole GeoPackage given as a source (the app's "use as source" upload) that
+    is above ``limits.upload_mb`` or holds a table of more than ``limits.features`` features,
+    before any table is read. A file GDAL cannot open is left to the reader to report."""
+    check_file_size(path, limits, shown=str(path))
+    try:
+        tables = [str(name) for name, _ in pyogrio.list_layers(path)]
+        for table in tables:
+            check_feature_count(int(pyogrio.read_info(path, layer=table)["features"]), limits, shown=str(path))
+    except (DataSourceError, DataLayerError):
+        return

@@ -356,6 +356,16 @@ def _oversized(folder: Path) -> Path:
     return folder / "big.zip"
 
 
+def _zip_version(folder: Path, version: int) -> Path:
+    """A zipped Shapefile whose central directory asks for a zip version Python cannot read."""
+    archive = _shapefile_zip(folder, encoding="UTF-8", keep=(".shp", ".shx", ".dbf", ".prj"))
+    data = bytearray(archive.read_bytes())
+    at = data.find(b"PK\x01\x02")  # the first central directory entry; "version needed" at +6
+    data[at + 6] = version
+    archive.write_bytes(bytes(data))
+    return archive
+
+
 BAD_INPUTS = {
     "empty file": (lambda d: _write(d, "e.geojson", b""), "the file is empty"),
     "truncated JSON": (_truncated, "cannot be read as GeoJSON"),
@@ -404,6 +414,7 @@ BAD_INPUTS = {
         ),
         "cannot be read as GeoJSON (IllegalArgumentException: Points of LinearRing do not form a closed linestring)",
     ),
+    "zip of an unknown version": (lambda d: _zip_version(d, 64), "not a valid zip archive (zip file version 6.4)"),
     "CSV row longer than its header": (
         lambda d: _write(d, "long.csv", b"seg_id,WKT\nR1,POINT (125.35 43.85),,,,\n"),
         "not a readable CSV (Length of header or names does not match length of data",

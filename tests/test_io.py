@@ -92,3 +92,23 @@ def test_a_sources_problems_name_the_file(tmp_path: Path) -> None:
         message(exc.value, "zh", names={str(path): "上传.gpkg"})
         == "上传.gpkg：发现 1 个问题：道路 R1 [名称]：必填值缺失"
     )
+
+
+def test_a_damaged_page_anywhere_is_the_layers_or_one_error(tmp_path: Path) -> None:
+    """The first byte of each database page zeroed in turn: SQLite's "database disk image is
+    malformed" reached the app through Arrow as a bare OSError (found by fuzzing)."""
+    good = tmp_path / "good.gpkg"
+    frame("roads", [hline(0, i, 100) for i in range(300)], name=["甲一路" * 20] * 300).to_file(good, layer="roads")
+    data = good.read_bytes()
+    page = int.from_bytes(data[16:18], "big")
+    outcomes = set()
+    for start in range(page, len(data), page):
+        damaged = tmp_path / "damaged.gpkg"
+        damaged.write_bytes(data[:start] + b"\0" + data[start + 1 :])
+        try:
+            load_layers(damaged)
+            outcomes.add("read")
+        except (SourceError, ValidationError) as exc:
+            assert "\n" not in str(exc) and str(exc).startswith(str(damaged)), str(exc)
+            outcomes.add(exc.code)
+    assert "source.layer_unreadable" in outcomes

@@ -15,7 +15,7 @@ import shapely
 
 from geo.errors import SourceError, message
 from geo.importer import read_foreign
-from geo.limits import Limits
+from geo.limits import Limits, check_source_file
 from geo.settings import Settings
 
 from .common import ROOT, frame, hline, lonlat
@@ -161,7 +161,7 @@ PEAK = """
 import json, sys
 from geo.errors import RenewalError
 from geo.importer import read_foreign
-from geo.limits import Limits
+from geo.limits import Limits, check_source_file
 
 def peak_kb():
     with open("/proc/self/status") as fh:
@@ -237,3 +237,18 @@ def test_a_geojson_of_many_features_is_counted_in_bounded_memory(tmp_path: Path)
     assert size_mb > 40 and growth_mb < size_mb / 4, (growth_mb, size_mb)
     read_mb, code = peak_growth_mb(path, features=1_000_000)
     assert code is None and read_mb > size_mb, read_mb  # reading it all, as the limit spares us
+
+
+def test_a_whole_geopackage_source_is_held_to_the_limits(tmp_path: Path) -> None:
+    """The app's "use as source" upload reads every table: each is counted first."""
+    path = tmp_path / "全区.gpkg"
+    frame("roads", [hline(0, 10 * i, 100) for i in range(30)]).to_file(path, layer="roads")
+    check_source_file(path, Limits(features=30))
+    with pytest.raises(SourceError) as info:
+        check_source_file(path, Limits(features=20))
+    assert (
+        str(info.value)
+        == f"{path}: holds more than 20 features, the limit (NANGUAN_MAX_FEATURES); split it or raise the limit"
+    )
+    with pytest.raises(SourceError, match=r"more than the 0.01 MB limit"):
+        check_source_file(path, Limits(upload_mb=0.01))
