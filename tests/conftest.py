@@ -27,7 +27,7 @@ def sample() -> dict[str, gpd.GeoDataFrame]:
 # in .hypothesis/. Chosen by NANGUAN_FUZZ_PROFILE.
 settings.register_profile(
     "ci",
-    max_examples=40,
+    max_examples=75,
     deadline=None,
     derandomize=True,
     database=None,
