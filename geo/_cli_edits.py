@@ -22,6 +22,9 @@ from .history import read_history
 __all__ = ["add_edit_commands", "parse_day"]
 
 
+_SOURCE = "a GeoPackage, or a postgresql://user@host/db?schema=S URL, with the layers"
+
+
 def parse_day(text: str) -> dt.date:
     """A ``YYYY-MM-DD`` option value; argparse turns the ValueError into a usage error."""
     return dt.date.fromisoformat(text)
@@ -90,7 +93,7 @@ def cmd_hash_password(args: argparse.Namespace) -> None:
 def add_edit_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``edit``, ``history`` and ``undo`` to the command line's sub-commands."""
     p = sub.add_parser("edit", help="change fields of a feature (validated, recorded in the history)")
-    p.add_argument("source", metavar="SOURCE", help="a GeoPackage with the catalogue layers")
+    p.add_argument("source", metavar="SOURCE", help=_SOURCE)
     p.add_argument("layer", metavar="LAYER", choices=LAYER_NAMES, help="the layer")
     p.add_argument("id", metavar="ID", help="the feature's id")
     p.add_argument("values", metavar="FIELD=VALUE", nargs="+", help="new values (Chinese names of codes accepted)")
@@ -100,14 +103,14 @@ def add_edit_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.set_defaults(func=cmd_edit)
 
     p = sub.add_parser("history", help="the recorded changes of a source")
-    p.add_argument("source", metavar="SOURCE", help="a GeoPackage with the catalogue layers")
+    p.add_argument("source", metavar="SOURCE", help=_SOURCE)
     p.add_argument("--layer", choices=LAYER_NAMES, help="only this layer's changes")
     p.add_argument("--id", metavar="ID", help="only this feature's changes")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="table (default), csv or json")
     p.set_defaults(func=cmd_history)
 
     p = sub.add_parser("undo", help="revert one recorded change (the revert is recorded too)")
-    p.add_argument("source", metavar="SOURCE", help="a GeoPackage with the catalogue layers")
+    p.add_argument("source", metavar="SOURCE", help=_SOURCE)
     p.add_argument("change_id", metavar="CHANGE_ID", type=int, help="the change's number (see history)")
     p.add_argument("--by", required=True, metavar="NAME", help="who reverts it")
     p.add_argument("--note", default="", metavar="TEXT", help="why")

@@ -43,10 +43,10 @@ from .export import (
 )
 from .filters import Filter, apply_filter
 from .history import read_history
-from .impact import impact, read_area
+from .impact import feature_area, impact, is_feature_ref, read_area
 from .importer import import_file, prepare_layer, read_foreign
 from .io import dataset_info, load_layers
-from .postgis import is_database_url, mask_url, publish
+from .postgis import is_database_url, mask_url, publish, pull
 from .precision import round_progress, round_stats
 from .progress import Target, load_targets, plan_progress, source_targets
 from .settings import BASEMAPS, Settings
@@ -108,10 +108,8 @@ def _targets(source: str, targets: str | None) -> list[Target]:
 def cmd_progress(args: argparse.Namespace) -> None:
     """The plan's figures against a source."""
     targets = _targets(args.source, args.targets)
-    if is_database_url(args.source):
-        if args.as_of:
-            raise SourceError("--as-of needs a GeoPackage: the change history is kept in GeoPackages only")
-        frame = source_progress(args.source, targets, crs=args.crs)
+    if is_database_url(args.source) and not args.as_of:
+        frame = source_progress(args.source, targets, crs=args.crs)  # measured in the database
     else:
         layers = load_layers(args.source)
         history = read_history(args.source) if args.as_of else None
@@ -233,8 +231,11 @@ def cmd_map(args: argparse.Namespace) -> None:
     from layers.mapbuild import MapOptions, map_html
 
     layers = apply_filter(load_layers(args.source), Filter(districts=tuple(args.district)))
+    colour_by = tuple((layer, field) for layer, field in (c.split("=", 1) for c in args.colour_by))
     title, _ = source_title(dataset_info(args.source), Path(args.source).name, args.lang)
-    options = MapOptions(lang=args.lang, basemap=args.basemap, budget=Settings.from_env().map_features)
+    options = MapOptions(
+        lang=args.lang, basemap=args.basemap, budget=Settings.from_env().map_features, colour_by=colour_by
+    )
     page = map_html(layers, options, title=title)
     write_bytes_atomic(args.out, page.encode("utf-8"))
     print(f"wrote {args.out}")
@@ -242,9 +243,16 @@ def cmd_map(args: argparse.Namespace) -> None:
 
 def cmd_publish(args: argparse.Namespace) -> None:
     """Validate every layer of a source and write them into a PostGIS schema."""
-    written = publish(args.source, args.url, schema=args.schema, replace=args.replace)
+    written = publish(args.source, args.url, schema=args.schema, replace=args.replace, by=args.by)
     layers = ", ".join(f"{name} {n}" for name, n in written.items())
     print(f"published {layers} into {mask_url(args.url)}{f' (schema {args.schema})' if args.schema else ''}")
+
+
+def cmd_pull(args: argparse.Namespace) -> None:
+    """Write a PostGIS source, its dataset_info and change history back into a GeoPackage."""
+    written = pull(args.url, args.target, schema=args.schema, replace=args.replace)
+    layers = ", ".join(f"{name} {n}" for name, n in written.items())
+    print(f"pulled {layers} into {args.target}")
 
 
 def _impact_text(summary: dict[str, object], features: pd.DataFrame) -> str:
@@ -259,8 +267,12 @@ def _impact_text(summary: dict[str, object], features: pd.DataFrame) -> str:
 
 def cmd_impact(args: argparse.Namespace) -> None:
     """What an area, a corridor or a buffered point touches."""
-    area = read_area(args.area)
-    layers = load_layers(args.source)
+    if is_feature_ref(args.area):  # a feature of the source itself, e.g. a key area
+        layers = load_layers(args.source)
+        area = feature_area(layers, args.area)
+    else:
+        area = read_area(args.area)
+        layers = load_layers(args.source)
     result = impact(layers, area, buffer_m=args.buffer, crs=args.crs)
     if not result.touches_data:
         print(OUTSIDE_WORDS, file=sys.stderr)
@@ -390,7 +402,15 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     p.add_argument("url", metavar="URL", help="postgresql://user[:password]@host:port/db[?schema=S]")
     p.add_argument("--schema", metavar="S", help="the schema to write (default: the URL's, else public)")
     p.add_argument("--replace", action="store_true", help="replace the schema when it exists")
+    p.add_argument("--by", default="", metavar="NAME", help="who publishes, for the change history")
     p.set_defaults(func=cmd_publish)
+
+    p = sub.add_parser("pull", help="write a PostGIS source back into a GeoPackage, with its change history")
+    p.add_argument("url", metavar="URL", help="postgresql://user[:password]@host:port/db[?schema=S]")
+    p.add_argument("target", metavar="GPKG", help="the GeoPackage to write (replaced atomically)")
+    p.add_argument("--schema", metavar="S", help="the schema to read (default: the URL's, else public)")
+    p.add_argument("--replace", action="store_true", help="replace the GeoPackage when it exists")
+    p.set_defaults(func=cmd_pull)
 
     add_edit_commands(sub)
 
@@ -443,6 +463,14 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
         metavar="CODE",
         help="only features meeting this sub-district (repeatable)",
     )
+    p.add_argument(
+        "--colour-by",
+        action="append",
+        default=[],
+        choices=[f"{s.name}={f}" for s in CATALOGUE.values() for f in s.style.by_options],
+        metavar="LAYER=FIELD",
+        help="colour a layer by another of its fields, e.g. roads=condition (repeatable)",
+    )
     p.set_defaults(func=cmd_map)
 
     p = sub.add_parser("impact", help="what an area, a corridor or a buffered point would touch")
@@ -451,7 +479,7 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
         "--area",
         required=True,
         metavar="AREA",
-        help="a GeoJSON file, or WKT in WGS 84 (lon/lat): polygon, line or point",
+        help="a GeoJSON file, WKT in WGS 84 (lon/lat), or a feature of the source as LAYER:ID (areas:A04)",
     )
     p.add_argument(
         "--buffer",

@@ -1,32 +1,38 @@
-"""Attribute edits of a GeoPackage source, validated, recorded in its history, undoable.
+"""Attribute edits of a source, validated, recorded in its history, undoable.
 
 An edit changes fields of one feature or several (``status``, ``households``,
-``resettled``, ``name`` …). It is checked against the catalogue first (allowed values,
-whole numbers, ``resettled <= households``); a refused edit changes nothing. The new
-values and their history rows are written in one SQLite transaction, so a killed editor
-leaves either the old values or the new ones with their history, never one without the
-other. An edit made against values that have changed since they were shown is refused,
-naming who changed them and when (optimistic locking).
+``resettled``, ``name`` …) of a GeoPackage or a PostGIS schema alike. It is checked
+against the catalogue (allowed values, whole numbers, ``resettled <= households``), on the
+rows as stored when the save begins; a refused edit changes nothing. The new values and
+their history rows are written in one transaction (SQLite's, or PostgreSQL's with the
+rows locked ``FOR UPDATE``, :mod:`geo.pghistory`), so a killed editor leaves either the
+old values or the new ones with their history, never one without the other. An edit made
+against values that have changed since they were shown is refused, naming who changed
+them and when (optimistic locking).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import pandas as pd
 
 from layers import CATALOGUE, LayerSpec
 
+from . import pghistory
 from ._gpkg import register_gpkg_functions
 from .errors import RenewalError, SourceError
-from .history import IMPORT_FIELD, ensure_history_table
+from .history import HISTORY_TABLE, IMPORT_FIELD, ensure_history_table, import_change, now_utc, read_history
 from .io import load_layers
+from .postgis import is_database_url, parse_url
 from .validate import normalise_values, problems
 
 __all__ = ["Change", "EditConflict", "EditError", "edit_features", "record_import", "undo_change"]
@@ -40,6 +46,26 @@ class EditError(RenewalError, ValueError):
 
 class EditConflict(EditError):
     """An edit made against values someone else has changed since they were shown."""
+
+
+class _Store(Protocol):
+    """Where an edit reads and writes: a GeoPackage or a PostGIS schema, in one transaction."""
+
+    def lock_rows(self, layer: str, fields: Sequence[str], ids: Sequence[str]) -> dict[str, dict[str, object]]:
+        """The stored ``fields`` of those features ``ids`` that exist, locked until the end."""
+        ...
+
+    def last_change(self, layer: str, fid: str, field: str) -> tuple[str, str] | None:
+        """Who made the latest recorded change of one field, and when (UTC)."""
+        ...
+
+    def update(self, layer: str, fid: str, field: str, value: object) -> None:
+        """Set one field of one feature."""
+        ...
+
+    def insert(self, change: Mapping[str, object]) -> int:
+        """Add one history row; its change id."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -88,37 +114,78 @@ def _parse(spec: LayerSpec, name: str, value: object) -> object:
     return number
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    con = sqlite3.connect(path, isolation_level=None, timeout=30)
-    register_gpkg_functions(con)
-    con.execute("BEGIN IMMEDIATE")  # one writer at a time; readers go on
-    return con
+class _GpkgStore:
+    """Reads and writes of one edit in an open GeoPackage transaction (``BEGIN IMMEDIATE``:
+    one writer at a time, readers go on)."""
+
+    def __init__(self, con: sqlite3.Connection) -> None:
+        self.con = con
+
+    def lock_rows(self, layer: str, fields: Sequence[str], ids: Sequence[str]) -> dict[str, dict[str, object]]:
+        id_field = CATALOGUE[layer].id_field
+        columns = ", ".join(f'"{n}"' for n in fields)
+        found: dict[str, dict[str, object]] = {}
+        for fid in ids:
+            row = self.con.execute(f'SELECT {columns} FROM "{layer}" WHERE "{id_field}" = ?', (fid,)).fetchone()
+            if row is not None:
+                found[fid] = dict(zip(fields, row, strict=True))
+        return found
+
+    def last_change(self, layer: str, fid: str, field: str) -> tuple[str, str] | None:
+        exists = self.con.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (HISTORY_TABLE,)
+        ).fetchone()
+        if not exists:
+            return None
+        row = self.con.execute(
+            f'SELECT "by", recorded_at FROM "{HISTORY_TABLE}" WHERE layer = ? AND id = ? AND field = ? '
+            "ORDER BY change_id DESC LIMIT 1",
+            (layer, fid, field),
+        ).fetchone()
+        return None if row is None else (str(row[0]), str(row[1]))
+
+    def update(self, layer: str, fid: str, field: str, value: object) -> None:
+        id_field = CATALOGUE[layer].id_field
+        self.con.execute(f'UPDATE "{layer}" SET "{field}" = ? WHERE "{id_field}" = ?', (value, fid))
+
+    def insert(self, change: Mapping[str, object]) -> int:
+        return _insert(self.con, change)
 
 
-def _last_change(con: sqlite3.Connection, layer: str, fid: str, field: str) -> tuple[str, str] | None:
-    exists = con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='change_history'").fetchone()
-    if not exists:
-        return None
-    row = con.execute(
-        'SELECT "by", recorded_at FROM change_history WHERE layer = ? AND id = ? AND field = ? '
-        "ORDER BY change_id DESC LIMIT 1",
-        (layer, fid, field),
-    ).fetchone()
-    return None if row is None else (str(row[0]), str(row[1]))
-
-
-def _insert(con: sqlite3.Connection, change: dict[str, str | None]) -> Change:
+def _insert(con: sqlite3.Connection, change: Mapping[str, object]) -> int:
     ensure_history_table(con)
     cur = con.execute(
-        'INSERT INTO change_history (recorded_at, date, "by", layer, id, field, old, new, note) '
+        f'INSERT INTO "{HISTORY_TABLE}" (recorded_at, date, "by", layer, id, field, old, new, note) '
         "VALUES (:recorded_at, :date, :by, :layer, :id, :field, :old, :new, :note)",
-        change,
+        dict(change),
     )
-    return Change(change_id=int(cur.lastrowid or 0), **change)  # type: ignore[arg-type]
+    return int(cur.lastrowid or 0)
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+@contextlib.contextmanager
+def _transaction(source: str | os.PathLike[str]) -> Iterator[_Store]:
+    """The store of ``source`` in one write transaction, committed when the block ends."""
+    if is_database_url(source):
+        with pghistory.transaction(parse_url(str(source))) as store:
+            yield store
+        return
+    con = sqlite3.connect(Path(source), isolation_level=None, timeout=30)
+    register_gpkg_functions(con)
+    try:
+        con.execute("BEGIN IMMEDIATE")
+        yield _GpkgStore(con)
+        con.execute("COMMIT")
+    except BaseException:
+        if con.in_transaction:
+            con.execute("ROLLBACK")
+        raise
+    finally:
+        con.close()
+
+
+def _name(source: str | os.PathLike[str]) -> str:
+    """The source as messages name it: a file by its name, a database by its masked URL."""
+    return parse_url(str(source)).masked if is_database_url(source) else Path(source).name
 
 
 def edit_features(
@@ -136,8 +203,8 @@ def edit_features(
 
     Parameters
     ----------
-    source : path
-        The GeoPackage.
+    source : path or str
+        A GeoPackage, or a ``postgresql://`` URL.
     layer : str
         Catalogue layer.
     ids : sequence of str
@@ -165,7 +232,6 @@ def edit_features(
     EditConflict
         When ``expected`` values have changed since they were shown.
     """
-    path = Path(source)
     if layer not in CATALOGUE:
         raise EditError("edit.unknown_layer", layer=layer, layers=tuple(CATALOGUE))
     spec = CATALOGUE[layer]
@@ -178,42 +244,47 @@ def edit_features(
     if not ids:
         raise EditError("edit.no_ids")
     new = {name: _parse(spec, name, value) for name, value in values.items()}
-    gdf = load_layers(path, layers=(layer,)).get(layer)
+    gdf = load_layers(source, layers=(layer,)).get(layer)
     if gdf is None:
-        raise SourceError("source.no_layer", file=path.name, layer=layer)
+        raise SourceError("source.no_layer", file=_name(source), layer=layer)
     current = gdf.set_index(gdf[spec.id_field].astype(str), drop=False)
     missing = [i for i in ids if i not in current.index]
     if missing:
         raise EditError("edit.no_feature", layer=layer, id=missing[0])
-    after = current.loc[list(ids)].copy()
-    for name, value in new.items():
-        after[name] = value
-    found = problems(normalise_values(after, spec), spec)
-    if found:
-        raise EditError("edit.refused", first=found[0], more=len(found) - 1)
 
-    stamp, day = _now(), (date or dt.datetime.now(dt.UTC).date()).isoformat()
-    columns = ", ".join(f'"{n}"' for n in new)
-    con = _connect(path)
-    try:
-        changes: list[Change] = []
+    stamp, day = now_utc(), (date or dt.datetime.now(dt.UTC).date()).isoformat()
+    changes: list[Change] = []
+    with _transaction(source) as store:
+        # The rows as stored now, locked: the checks below see what the save will change.
+        wanted = {*new, *(n for shown in (expected or {}).values() for n in shown)}
+        wanted |= {n for rule in spec.rules if wanted & {rule.field, rule.limit} for n in (rule.field, rule.limit)}
+        locked = [n for n in editable if n in wanted]
+        stored = store.lock_rows(layer, locked, ids)
+        gone = [i for i in ids if i not in stored]
+        if gone:
+            raise EditError("edit.no_feature", layer=layer, id=gone[0])
         for fid in ids:
-            row = con.execute(f'SELECT {columns} FROM "{layer}" WHERE "{spec.id_field}" = ?', (fid,)).fetchone()
-            if row is None:
-                raise EditError("edit.no_feature", layer=layer, id=fid)
-            stored = dict(zip(new, row, strict=True))
             for name, shown in (expected or {}).get(fid, {}).items():
-                if _as_text(stored.get(name)) != _as_text(shown):
-                    who = _last_change(con, layer, fid, name)
+                if _as_text(stored[fid].get(name)) != _as_text(shown):
+                    who = store.last_change(layer, fid, name)
                     since = f" by {who[0]} at {who[1]}" if who else ""
                     raise EditConflict(
-                        f"{layer} {fid} [{name}] was changed{since} to {stored.get(name)!r} after you opened it; "
+                        f"{layer} {fid} [{name}] was changed{since} to {stored[fid].get(name)!r} after you opened it; "
                         "reload and make your change again"
                     )
+        after = current.loc[list(ids)].copy()
+        for name in locked:
+            after[name] = [stored[fid][name] for fid in ids]
+        for name, value in new.items():
+            after[name] = value
+        found = problems(normalise_values(after, spec), spec)
+        if found:
+            raise EditError("edit.refused", first=found[0], more=len(found) - 1)
+        for fid in ids:
             for name, value in new.items():
-                if _as_text(stored[name]) == _as_text(value):
+                if _as_text(stored[fid][name]) == _as_text(value):
                     continue
-                con.execute(f'UPDATE "{layer}" SET "{name}" = ? WHERE "{spec.id_field}" = ?', (value, fid))
+                store.update(layer, fid, name, value)
                 change = {
                     "recorded_at": stamp,
                     "date": day,
@@ -221,38 +292,26 @@ def edit_features(
                     "layer": layer,
                     "id": fid,
                     "field": name,
-                    "old": _as_text(stored[name]),
+                    "old": _as_text(stored[fid][name]),
                     "new": _as_text(value),
                     "note": note,
                 }
-                changes.append(_insert(con, change))
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.close()
+                changes.append(Change(change_id=store.insert(change), **change))  # type: ignore[arg-type]
     log.info("edit by %s: %s %s, %d changes", by, layer, ",".join(ids), len(changes))
     return changes
 
 
 def undo_change(source: str | os.PathLike[str], change_id: int, *, by: str, note: str = "") -> list[Change]:
     """Revert one change, itself recorded as a change; refused when the field has moved on."""
-    path = Path(source)
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
-        try:
-            row = con.execute(
-                "SELECT layer, id, field, old, new FROM change_history WHERE change_id = ?", (change_id,)
-            ).fetchone()
-        except sqlite3.OperationalError:
-            row = None
-    if row is None:
-        raise EditError("edit.no_change", file=path.name, change=change_id)
-    layer, fid, field, old, new = row
+    history = read_history(source)
+    row = history[history["change_id"] == change_id]
+    if row.empty:
+        raise EditError("edit.no_change", file=_name(source), change=change_id)
+    layer, fid, field, old, new = row.iloc[0][["layer", "id", "field", "old", "new"]]
     if field == IMPORT_FIELD:
         raise EditError("edit.undo_import", change=change_id)
     return edit_features(
-        path, layer, [fid], {field: old}, by=by, note=note or f"undo #{change_id}", expected={fid: {field: new}}
+        source, layer, [fid], {field: old}, by=by, note=note or f"undo #{change_id}", expected={fid: {field: new}}
     )
 
 
@@ -260,16 +319,5 @@ def record_import(
     con: sqlite3.Connection, layer: str, *, by: str, origin: str, before: int | None, after: int
 ) -> Change:
     """Record in an open GeoPackage transaction that ``layer`` was replaced by an import."""
-    stamp = _now()
-    change = {
-        "recorded_at": stamp,
-        "date": stamp[:10],
-        "by": by or "(unknown)",
-        "layer": layer,
-        "id": None,
-        "field": IMPORT_FIELD,
-        "old": None if before is None else str(before),
-        "new": str(after),
-        "note": f"import {origin}: {after} features",
-    }
-    return _insert(con, change)
+    change = import_change(layer, by=by, origin=origin, before=before, after=after)
+    return Change(change_id=_insert(con, change), **change)  # type: ignore[arg-type]

@@ -1,10 +1,11 @@
 """The change history of a source: what changed, who changed it, when, and the data as it stood.
 
 Every attribute edit and every layer import is one or more rows of the history table
-(``change_history``, in the same GeoPackage): change id, when it was recorded (UTC), the
-date it happened in reality, who, layer, feature id, field, old and new value (as text),
-and a note. An import is recorded with the field ``(import)``, the old and new feature
-counts, and the file's name in the note.
+(``change_history``, in the same GeoPackage, or PostGIS schema: :mod:`geo.pghistory`):
+change id, when it was recorded (UTC), the date it happened in reality, who, layer,
+feature id, field, old and new value (as text), and a note. An import (or a publish) is
+recorded with the field ``(import)``, the old and new feature counts, and the file's name
+in the note.
 """
 
 from __future__ import annotations
@@ -28,8 +29,11 @@ __all__ = [
     "HISTORY_TABLE",
     "IMPORT_FIELD",
     "ensure_history_table",
+    "import_change",
+    "now_utc",
     "read_history",
     "values_as_of",
+    "write_history",
 ]
 
 log = logging.getLogger(__name__)
@@ -65,6 +69,29 @@ CREATE TABLE IF NOT EXISTS "{HISTORY_TABLE}" (
 """
 
 
+def now_utc() -> str:
+    """The time now as the history records it: UTC, to the second (``2020-09-30T08:15:00Z``)."""
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def import_change(
+    layer: str, *, by: str, origin: str, before: int | None, after: int, verb: str = "import"
+) -> dict[str, str | None]:
+    """The history row of a layer replaced by an import (or a publish): who, what file, how many."""
+    stamp = now_utc()
+    return {
+        "recorded_at": stamp,
+        "date": stamp[:10],
+        "by": by.strip() or "(unknown)",
+        "layer": layer,
+        "id": None,
+        "field": IMPORT_FIELD,
+        "old": None if before is None else str(before),
+        "new": str(after),
+        "note": f"{verb} {origin or '(unnamed)'}: {after} features",
+    }
+
+
 def ensure_history_table(con: sqlite3.Connection) -> None:
     """Create the history table in an open GeoPackage transaction, registered as attributes.
 
@@ -81,15 +108,21 @@ def ensure_history_table(con: sqlite3.Connection) -> None:
 def read_history(
     source: str | os.PathLike[str], *, layer: str | None = None, feature: str | None = None
 ) -> pd.DataFrame:
-    """The history of a GeoPackage source, oldest first (empty with the columns when none).
+    """The history of a source, oldest first (empty with the columns when none).
 
     Parameters
     ----------
-    source : path
-        The GeoPackage.
+    source : path or str
+        A GeoPackage, or a ``postgresql://`` URL.
     layer, feature : str, optional
         Keep only the changes of this layer, and of this feature id.
     """
+    from .postgis import is_database_url, parse_url
+
+    if is_database_url(source):
+        from . import pghistory
+
+        return pghistory.read_history(parse_url(str(source)), layer=layer, feature=feature)
     path = Path(source)
     if not path.is_file():
         raise SourceError("import.no_file", file=path.name)
@@ -113,6 +146,19 @@ def read_history(
     except sqlite3.Error as exc:
         raise SourceError("history.unreadable", file=path.name, reason=str(exc)) from exc
     return pd.DataFrame(rows, columns=list(HISTORY_COLUMNS))
+
+
+def write_history(con: sqlite3.Connection, history: pd.DataFrame) -> None:
+    """Copy ``history`` (another source's) into a GeoPackage in an open transaction, keeping
+    its change ids; later changes are numbered after them."""
+    ensure_history_table(con)
+    rows = history.astype(object).where(history.notna(), None)
+    names = ", ".join(f'"{c}"' for c in HISTORY_COLUMNS)
+    marks = ", ".join("?" for _ in HISTORY_COLUMNS)
+    con.executemany(
+        f'INSERT INTO "{HISTORY_TABLE}" ({names}) VALUES ({marks})',
+        [tuple(r) for r in rows[list(HISTORY_COLUMNS)].itertuples(index=False)],
+    )
 
 
 def _typed(value: object, dtype: str) -> object:

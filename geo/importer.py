@@ -527,7 +527,7 @@ def import_file(
     limits: Limits = _DEFAULT_LIMITS,
     by: str = "",
 ) -> ImportResult:
-    """Read ``path``, check it as catalogue layer ``layer`` and store it in GeoPackage ``into``.
+    """Read ``path``, check it as catalogue layer ``layer`` and store it in ``into`` (a GeoPackage or a PostGIS URL).
 
     The whole path of ``python -m geo import`` and the app's import: a failure at any step
     leaves ``into`` untouched (see :func:`geo.io.store_layer`). The import is recorded in

@@ -218,10 +218,10 @@ def store_layer(
     The replacement is recorded in the target's change history (who: ``by``, what file:
     ``origin``, how many features), in the same copy, so the record and the data land together.
     In PostGIS the table is replaced in one transaction (:func:`geo.postgis.store_layer`),
-    reprojected likewise; the change history is kept in GeoPackages only.
+    reprojected likewise, and recorded in the schema's change history in that transaction.
     """
     if is_database_url(target):
-        postgis.store_layer(gdf, layer, parse_url(str(target)))
+        postgis.store_layer(gdf, layer, parse_url(str(target)), by=by, origin=origin)
         return
     target = Path(target)
     if target.exists():

@@ -2,9 +2,11 @@
 
 A source is a URL ``postgresql://user[:password]@host:port/db?schema=renewal`` (schema
 ``public`` when not given); one table per catalogue layer, a ``geom`` column typed and in
-the layer's CRS, and the ``dataset_info`` key/value table. :func:`publish` writes every
-layer in one transaction, with the catalogue's rules as constraints; :func:`store_layer`
-replaces one layer in one transaction.
+the layer's CRS, the ``dataset_info`` key/value table and the ``change_history``
+(:mod:`geo.pghistory`). :func:`publish` writes every layer and the source's history in one
+transaction, with the catalogue's rules as constraints; :func:`store_layer` replaces one
+layer in one transaction; both record what they replaced in the history. :func:`pull`
+writes a schema back into a GeoPackage, history included.
 
 Safety: schema and table names are catalogue names or checked against
 :data:`IDENTIFIER` and quoted with :class:`psycopg.sql.Identifier`; every value is a
@@ -21,10 +23,12 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import os
 import re
 import secrets
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -59,6 +63,7 @@ __all__ = [
     "parse_url",
     "publish",
     "publish_layers",
+    "pull",
     "read_layer",
     "store_layer",
 ]
@@ -186,6 +191,11 @@ def _fault(db: Database, exc: BaseException) -> SourceError:
         hint = "; check the user and password"
     elif "connection refused" in low or "timeout expired" in low or "resolve host" in low:
         reason, hint = reason.split(" Is the server running")[0], "; is the database server running and reachable?"
+    elif "permission denied" in low or "read-only transaction" in low:
+        hint = (
+            "; this database role may not make that change: editing needs UPDATE on the layer tables and "
+            "INSERT on change_history (see Roles in the README)"
+        )
     elif "server closed the connection" in low or "connection is lost" in low or "terminating connection" in low:
         reason, hint = f"the connection was lost ({reason})", "; try again"
     else:
@@ -456,6 +466,9 @@ def publish_layers(
     *,
     info: Mapping[str, str] | None = None,
     replace: bool = False,
+    history: pd.DataFrame | None = None,
+    by: str = "",
+    origin: str = "",
 ) -> None:
     """Write validated ``layers`` into ``db.schema`` in one transaction.
 
@@ -475,7 +488,17 @@ def publish_layers(
         The ``dataset_info`` rows.
     replace : bool
         Replace an existing schema; without it an existing schema is an error.
+    history : DataFrame, optional
+        The change history the layers come with (:func:`geo.history.read_history`), kept
+        with its change ids in the schema's ``change_history``. With ``replace``, the
+        changes of the replaced schema that this history lacks follow it (new ids).
+    by, origin : str
+        Who publishes, and from what file: each layer written is recorded in the history
+        as replaced (with the feature counts before and after).
     """
+    from . import pghistory
+    from .history import import_change
+
     _, psycopg = _drivers()
     from psycopg import sql
 
@@ -490,6 +513,17 @@ def publish_layers(
                 if name in layers:
                     _write_layer(conn, staging, layers[name], name)
             _write_info(conn, staging, info or {})
+            before = _counts(conn, db.schema) if exists else {}
+            incoming = history if history is not None else pd.DataFrame()
+            pghistory.write_history(conn, staging, incoming)
+            if exists:  # the replaced schema's own edits stay on record, before the publish rows
+                pghistory.carry_over(conn, db.schema, staging, incoming)
+            for name in LAYER_NAMES:
+                if name in layers:
+                    change = import_change(
+                        name, by=by, origin=origin, before=before.get(name), after=len(layers[name]), verb="publish"
+                    )
+                    pghistory.PgStore(conn, Database(db.url, staging)).insert(change)
             if exists:
                 conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(db.schema)))
             conn.execute(
@@ -501,8 +535,22 @@ def publish_layers(
     log.info("published %s into %s", ", ".join(layers), db.masked)
 
 
-def publish(source: str, url: str, *, schema: str | None = None, replace: bool = False) -> dict[str, int]:
-    """Validate every layer of ``source`` and publish them into a PostGIS schema.
+def _counts(conn: psycopg.Connection, schema: str) -> dict[str, int]:
+    """Features of each catalogue layer the schema holds."""
+    from psycopg import sql
+
+    out: dict[str, int] = {}
+    for name in _tables(conn, schema):
+        if name in CATALOGUE:
+            row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(schema, name))).fetchone()
+            out[name] = int(row[0]) if row else 0
+    return out
+
+
+def publish(source: str, url: str, *, schema: str | None = None, replace: bool = False, by: str = "") -> dict[str, int]:
+    """Validate every layer of ``source`` and publish them, with its change history, into a PostGIS schema.
+
+    The publish itself is recorded in the history: one row per layer, by ``by``.
 
     Returns
     -------
@@ -516,14 +564,31 @@ def publish(source: str, url: str, *, schema: str | None = None, replace: bool =
     layers = load_source(source)
     if not layers:
         raise SourceError(f"{mask_url(source)}: holds none of the catalogue layers ({', '.join(LAYER_NAMES)})")
-    publish_layers(layers, db, info=source_info(source), replace=replace)
+    from .history import read_history
+
+    publish_layers(
+        layers,
+        db,
+        info=source_info(source),
+        replace=replace,
+        history=read_history(source),
+        by=by,
+        origin=parse_url(source).masked if is_database_url(source) else Path(source).name,
+    )
     return {name: len(gdf) for name, gdf in layers.items()}
 
 
-def store_layer(gdf: gpd.GeoDataFrame, layer: str, db: Database) -> None:
-    """Replace (or add) one layer's table in one transaction; a failure changes nothing."""
+def store_layer(gdf: gpd.GeoDataFrame, layer: str, db: Database, *, by: str = "", origin: str = "") -> None:
+    """Replace (or add) one layer's table in one transaction; a failure changes nothing.
+
+    The replacement is recorded in the schema's change history (who: ``by``, what file:
+    ``origin``, how many features) in the same transaction.
+    """
     _, psycopg = _drivers()
     from psycopg import sql
+
+    from . import pghistory
+    from .history import import_change
 
     spec = spec_for(layer)
     with connect(db, read_only=False) as conn:
@@ -535,9 +600,56 @@ def store_layer(gdf: gpd.GeoDataFrame, layer: str, db: Database) -> None:
             log.info("reprojecting %s from %s to the schema's EPSG:%d", layer, gdf.crs.name, srid)
             gdf = gdf.to_crs(srid)
         try:
+            before = _counts(conn, db.schema).get(spec.name)
             conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(db.schema, spec.name)))
             _write_layer(conn, db.schema, gdf, layer)
+            change = import_change(spec.name, by=by, origin=origin, before=before, after=len(gdf))
+            pghistory.PgStore(conn, db).insert(change)
         except psycopg.Error as exc:
             conn.rollback()
             raise _failed(db, exc, "import") from None
     log.info("stored %d features as %s in %s", len(gdf), layer, db.masked)
+
+
+def pull(
+    url: str, target: str | os.PathLike[str], *, schema: str | None = None, replace: bool = False
+) -> dict[str, int]:
+    """Write every layer of a PostGIS source, its ``dataset_info`` and its change history into
+    a new GeoPackage ``target`` (replaced atomically: a failure leaves an existing file as it was).
+
+    The history keeps its change ids, so edits made later in the GeoPackage number on.
+
+    Returns
+    -------
+    dict of str to int
+        Features written per layer.
+    """
+    import sqlite3
+
+    from . import pghistory
+    from ._atomic import atomic_path
+    from .export import write_gpkg
+    from .history import write_history
+    from .io import set_dataset_info
+
+    db = parse_url(url, schema=schema)
+    out = Path(target)
+    if out.exists() and not replace:
+        raise SourceError(f"{out.name} exists; pass --replace to replace it")
+    layers = load_layers(db)
+    if not layers:
+        raise SourceError(f"{db.masked}: holds none of the catalogue layers ({', '.join(LAYER_NAMES)})")
+    info, history = dataset_info(db), pghistory.read_history(db)
+    with atomic_path(out) as tmp:
+        write_gpkg(layers, tmp)
+        if info:
+            set_dataset_info(tmp, info)
+        con = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            con.execute("BEGIN")
+            write_history(con, history)
+            con.execute("COMMIT")
+        finally:
+            con.close()
+    log.info("pulled %s into %s with %d changes", db.masked, out.name, len(history))
+    return {name: len(gdf) for name, gdf in layers.items()}

@@ -13,6 +13,10 @@ from geo.io import load_layers
 
 from .common import ROOT, SAMPLE
 from .test_app import cards
+from .test_pgedits import published, role
+from .test_postgis import sql_rows
+
+__all__ = ["published", "role"]  # the database fixtures, used here too
 
 USERS = {
     "zhang": {"name": "张三", "password_hash": hash_password("zhang-pw")},
@@ -96,3 +100,78 @@ def test_the_progress_panel_follows_an_edit(work: Path) -> None:
     assert history[["by", "layer", "id", "old", "new"]].values.tolist() == [
         ["张三", "roads", "R001", "under_construction", "open"]
     ]
+
+
+@pytest.fixture
+def bureau(schema_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    from geo import postgis
+
+    postgis.publish(str(SAMPLE), schema_url)
+    monkeypatch.setenv("NANGUAN_BASEMAP", "none")
+    monkeypatch.setenv("NANGUAN_DB_URL", schema_url)
+    return schema_url
+
+
+def on_database(at: AppTest, url: str) -> AppTest:
+    at.selectbox(key="source").set_value(url).run()
+    assert not at.exception and not at.error
+    return at
+
+
+def test_editing_the_bureau_database_in_the_app(bureau: str) -> None:
+    at = on_database(sign_in(session(USERS), "zhang", "zhang-pw"), bureau)
+    choose(at, "roads", ["R001"], "status")
+    assert cards(at)["存量路网条段"][0] == "32 段"
+    at.selectbox(key="edit_value_code").set_value("open").run()
+    at.button(key="edit_save").click().run()
+    assert not at.error and any("张三" in s.value for s in at.success)
+    assert cards(at)["存量路网条段"][0] == "33 段"  # measured in the database again
+    assert load_layers(bureau, layers=("roads",))["roads"].set_index("seg_id").loc["R001", "status"] == "open"
+    history = next(d.value for d in at.dataframe if "change_id" in d.value.columns)
+    assert history[["by", "layer", "id", "old", "new"]].values.tolist()[0] == [
+        "张三",
+        "roads",
+        "R001",
+        "under_construction",
+        "open",
+    ]
+
+
+def test_two_planners_editing_one_parcel_in_the_database(bureau: str) -> None:
+    first = on_database(sign_in(session(USERS), "zhang", "zhang-pw"), bureau)
+    second = on_database(sign_in(session(USERS), "li", "li-pw"), bureau)
+    for at in (first, second):
+        choose(at, "parcels", ["D05"], "status")
+    first.selectbox(key="edit_value_code").set_value("resettled").run()
+    second.selectbox(key="edit_value_code").set_value("expropriating").run()
+    first.button(key="edit_save").click().run()
+    second.button(key="edit_save").click().run()
+    assert len(second.error) == 1 and "张三" in second.error[0].value
+    assert (
+        load_layers(bureau, layers=("parcels",))["parcels"].set_index("parcel_id").loc["D05", "status"] == "resettled"
+    )
+    edits = read_history(bureau)
+    assert edits[edits["field"] != "(import)"][["by", "id", "new"]].values.tolist() == [["张三", "D05", "resettled"]]
+
+
+def test_a_read_only_database_role_is_refused_in_one_line(
+    published: str, role: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.engine import make_url
+
+    from geo.postgis import parse_url
+
+    name, password = role
+    schema = parse_url(published).schema
+    sql_rows(published, f"GRANT USAGE ON SCHEMA {schema} TO {name}")
+    sql_rows(published, f"GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {name}")
+    reader = make_url(published).set(username=name, password=password).render_as_string(hide_password=False)
+    monkeypatch.setenv("NANGUAN_BASEMAP", "none")
+    monkeypatch.setenv("NANGUAN_DB_URL", reader)
+    at = choose(on_database(sign_in(session(USERS), "zhang", "zhang-pw"), reader), "roads", ["R001"], "status")
+    at.selectbox(key="edit_value_code").set_value("open").run()
+    at.button(key="edit_save").click().run()
+    assert not at.exception and len(at.error) == 1
+    message = at.error[0].value
+    assert "permission denied for table roads" in message and "\n" not in message and password not in message
+    assert load_layers(published, layers=("roads",))["roads"].set_index("seg_id").loc["R001", "status"] != "open"
