@@ -19,6 +19,7 @@ import geopandas as gpd
 import pandas as pd
 import pyarrow as pa
 import pyogrio
+import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
 from pyproj import CRS
 
@@ -79,7 +80,8 @@ def read_layer(source: str | os.PathLike[str], layer: str) -> gpd.GeoDataFrame:
     path = check_gpkg_path(source)
     try:
         gdf = pyogrio.read_dataframe(path, layer=layer, use_arrow=True)
-    except (DataSourceError, DataLayerError, ValueError, OSError) as exc:  # Arrow's I/O errors are OSErrors
+    except (DataSourceError, DataLayerError, ValueError, OSError, shapely.errors.GEOSException) as exc:
+        # Arrow's I/O errors are OSErrors; GEOS refuses some geometries (a ring that does not close)
         raise SourceError("source.layer_unreadable", file=str(path), layer=layer, reason=str(exc)) from exc
     _check_text(gdf, path, layer)
     return gdf

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import struct
 from pathlib import Path
 
 import pyogrio
@@ -112,3 +113,17 @@ def test_a_damaged_page_anywhere_is_the_layers_or_one_error(tmp_path: Path) -> N
             assert "\n" not in str(exc) and str(exc).startswith(str(damaged)), str(exc)
             outcomes.add(exc.code)
     assert "source.layer_unreadable" in outcomes
+
+
+def test_a_ring_that_does_not_close_is_one_error(tmp_path: Path) -> None:
+    """GEOS refused the polygon as Arrow handed it over, with a bare GEOSException (found by fuzzing)."""
+    path = tmp_path / "open.gpkg"
+    pyogrio.write_dataframe(frame("parcels", [square(0, 0, 100)]), path, layer="parcels", SPATIAL_INDEX="NO")
+    x, y, _, _ = square(0, 0, 100).bounds
+    ring = [(x, y), (x + 100, y), (x + 100, y + 100), (x, y + 100)]  # four corners, not back to the first
+    wkb = struct.pack("<BIII", 1, 3, 1, len(ring)) + b"".join(struct.pack("<dd", *p) for p in ring)
+    blob = b"GP" + struct.pack("<BBi", 0, 1, 4551) + wkb  # GeoPackage header: no envelope, little-endian
+    with sqlite3.connect(path) as con:
+        con.execute("UPDATE parcels SET geom = ?", (blob,))
+    with pytest.raises(SourceError, match=r"open\.gpkg: cannot read layer 'parcels' \(.*closed linestring"):
+        load_layers(path)
