@@ -40,6 +40,7 @@ from geo.history import IMPORT_FIELD, read_history
 from geo.impact import Impact, feature_area, impact, parse_area
 from geo.importer import read_foreign
 from geo.io import check_gpkg_path, dataset_info, list_source_layers, load_layers
+from geo.limits import check_source_file
 from geo.measure import feature_measures
 from geo.oplog import configure, operation
 from geo.postgis import is_database_url, mask_url
@@ -244,7 +245,7 @@ def _on_upload() -> None:
             src,
             from_crs=_choice("import_crs"),
             encoding=_choice("import_enc"),
-            max_unzipped_mb=SETTINGS.max_unzipped_mb,
+            limits=SETTINGS.limits,
         )
     except RenewalError:
         return  # the preview will say what is wrong
@@ -265,7 +266,8 @@ def _on_preview() -> None:
         return
     try:
         if layer == "source":
-            layers_of(str(check_gpkg_path(src)))
+            check_source_file(check_gpkg_path(src), SETTINGS.limits)
+            layers_of(str(src))
             state["working"] = {"base": _box_source(), "path": str(src)}
             state["import_msg"] = ("source", name)
             return
@@ -277,7 +279,7 @@ def _on_preview() -> None:
                 from_crs=_choice("import_crs"),
                 encoding=_choice("import_enc"),
                 fix=state.get("import_fix", False),
-                max_unzipped_mb=SETTINGS.max_unzipped_mb,
+                limits=SETTINGS.limits,
             ),
             name,
         )

@@ -136,7 +136,7 @@ def cmd_validate(args: argparse.Namespace) -> None:
                 layer=args.layer,
                 from_crs=args.from_crs,
                 encoding=args.encoding,
-                max_unzipped_mb=Settings.from_env().max_unzipped_mb,
+                limits=Settings.from_env().limits,
             )
             summary = f"{args.layer} {len(prepare_layer(gdf, args.layer).gdf)}"
     except ValidationError as exc:
@@ -170,7 +170,7 @@ def cmd_import(args: argparse.Namespace) -> None:
         from_crs=args.from_crs,
         encoding=args.encoding,
         fix=args.fix,
-        max_unzipped_mb=Settings.from_env().max_unzipped_mb,
+        limits=Settings.from_env().limits,
         by=args.by,
     )
     repaired = f"; repaired geometries: {', '.join(result.repaired)}" if result.repaired else ""

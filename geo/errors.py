@@ -218,10 +218,32 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{file}：压缩包中的“{member}”指向包外的路径，拒绝解压",
     ),
     "import.zip_too_big": (
-        "{file}: the archive unpacks to {size_mb:,.0f} MB, more than the {limit_mb:,.0f} MB limit "
+        "{file}: the archive unpacks to {size_mb:,.0f} MB, more than the {limit_mb:,g} MB limit "
         "(NANGUAN_MAX_UNZIPPED_MB); split it or raise the limit",
-        "{file}：压缩包解压后有 {size_mb:,.0f} MB，超过 {limit_mb:,.0f} MB 的上限"
+        "{file}：压缩包解压后有 {size_mb:,.0f} MB，超过 {limit_mb:,g} MB 的上限"
         "（NANGUAN_MAX_UNZIPPED_MB），请拆分文件或提高上限",
+    ),
+    "import.zip_ratio": (
+        "{file}: the archive would expand {ratio:,.0f} times (to {size_mb:,.1f} MB), more than the {limit:,.0f} times "
+        "allowed (NANGUAN_MAX_ZIP_RATIO); it looks like a zip bomb and is not extracted",
+        "{file}：压缩包解压后将膨胀 {ratio:,.0f} 倍（达 {size_mb:,.1f} MB），超过允许的 {limit:,.0f} 倍"
+        "（NANGUAN_MAX_ZIP_RATIO），疑似压缩炸弹，不予解压",
+    ),
+    "import.too_big": (
+        "{file}: the file is {size_mb:,.1f} MB, more than the {limit_mb:,g} MB limit (NANGUAN_MAX_UPLOAD_MB); "
+        "split it or raise the limit",
+        "{file}：文件有 {size_mb:,.1f} MB，超过 {limit_mb:,g} MB 的上限（NANGUAN_MAX_UPLOAD_MB），"
+        "请拆分文件或提高上限",
+    ),
+    "import.too_many_features": (
+        "{file}: holds more than {limit:,} features, the limit (NANGUAN_MAX_FEATURES); split it or raise the limit",
+        "{file}：要素超过 {limit:,} 个的上限（NANGUAN_MAX_FEATURES），请拆分文件或提高上限",
+    ),
+    "import.too_many_vertices": (
+        "{file}: feature {feature} has {count:,} vertices, more than the {limit:,} limit (NANGUAN_MAX_VERTICES); "
+        "simplify it or raise the limit",
+        "{file}：要素 {feature} 有 {count:,} 个顶点，超过 {limit:,} 个的上限（NANGUAN_MAX_VERTICES），"
+        "请先简化或提高上限",
     ),
     "import.zip_no_shp": (
         "{file}: the archive has no .shp (it holds {members})",
@@ -268,6 +290,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import.crs_conflict": (
         "{file}: the file declares {declared} but --from-crs says {named}; drop --from-crs or fix the file's .prj",
         "{file}：文件声明的坐标系是 {declared}，而指定的是 {named}；请改为“自动”或修正文件的 .prj",
+    ),
+    "import.not_finite": (
+        "{file}: some coordinates are not numbers (NaN or infinite); fix those geometries and import again",
+        "{file}：部分坐标不是有效数字（NaN 或无穷大），请修正这些几何后重新导入",
     ),
     "import.swapped": (
         "{file}: longitude and latitude look swapped (x {xmin:.3f}-{xmax:.3f} reads like a latitude in China); "

@@ -9,10 +9,13 @@ checked rather than guessed, and coordinates are checked against the CRS they cl
 
 from __future__ import annotations
 
+import codecs
+import json
 import logging
 import os
 import shutil
 import struct
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -28,9 +31,19 @@ from pyogrio.errors import DataLayerError, DataSourceError
 from layers import CATALOGUE, LayerSpec
 
 from ._atomic import atomic_path, scratch_dir
+from ._remarks import gdal_remarks
 from .chinacoord import PSEUDO_CRS, bounds_in_china, convert_frame
 from .crs import parse_crs
 from .errors import CRSError, Problem, SourceError, ValidationError
+from .limits import (
+    Limits,
+    check_archive_size,
+    check_feature_count,
+    check_file_size,
+    check_vertices,
+    copy_limited,
+    count_csv_rows,
+)
 from .oplog import logged
 from .validate import inspect
 
@@ -60,6 +73,8 @@ FORMATS: dict[str, str] = {
     ".csv": "CSV",
 }
 
+_DEFAULT_LIMITS = Limits()
+
 _WKT_COLUMNS = ("wkt", "geometry", "geom", "the_geom", "shape", "几何")
 _LON_COLUMNS = ("lon", "lng", "long", "longitude", "x", "经度")
 _LAT_COLUMNS = ("lat", "latitude", "y", "纬度")
@@ -68,35 +83,48 @@ _LAT_COLUMNS = ("lat", "latitude", "y", "纬度")
 # --------------------------------------------------------------------------- archives
 
 
-def safe_zip_members(archive: zipfile.ZipFile, *, max_unzipped_mb: float) -> list[zipfile.ZipInfo]:
+#: What :mod:`zipfile` raises on a damaged archive: a bad header, an unknown version or
+#: compression, a name in the UTF-8 flag that is not UTF-8, an offset past the end.
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    EOFError,
+    ValueError,
+    NotImplementedError,
+    OSError,
+    struct.error,
+)
+
+
+def safe_zip_members(archive: zipfile.ZipFile, *, limits: Limits, shown: str) -> list[zipfile.ZipInfo]:
     """The archive's file members, refused whole when one could escape or it is too large.
 
     Raises
     ------
     SourceError
         A member with an absolute path or a ``..`` part (zip slip), or an uncompressed total
-        above ``max_unzipped_mb``; checked before anything is extracted.
+        above ``limits.unzipped_mb`` or ``limits.zip_ratio`` times the archive's size, as its
+        central directory declares them; checked before anything is extracted.
     """
     members = [m for m in archive.infolist() if not m.is_dir()]
     for m in members:
         name = m.filename.replace("\\", "/")
         parts = PurePosixPath(name).parts
         if name.startswith("/") or ".." in parts or (parts and parts[0].endswith(":")):
-            raise SourceError("import.zip_slip", file=str(archive.filename), member=m.filename)
-    total_mb = sum(m.file_size for m in members) / 1e6
-    if total_mb > max_unzipped_mb:
-        raise SourceError("import.zip_too_big", file=str(archive.filename), size_mb=total_mb, limit_mb=max_unzipped_mb)
+            raise SourceError("import.zip_slip", file=shown, member=m.filename)
+    check_archive_size(members, Path(shown).stat().st_size, limits, shown=shown)
     return members
 
 
-def _extract_shapefile(path: Path, folder: Path, *, table: str | None, max_unzipped_mb: float) -> Path:
+def _extract_shapefile(path: Path, folder: Path, *, table: str | None, limits: Limits) -> Path:
     """Extract the one Shapefile of a zip into ``folder``; the path of its .shp."""
     try:
         archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as exc:
-        raise SourceError("import.bad_zip", file=str(path), reason=str(exc)) from exc
+    except _ZIP_ERRORS as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise SourceError("import.bad_zip", file=str(path), reason=reason) from exc
     with archive:
-        members = safe_zip_members(archive, max_unzipped_mb=max_unzipped_mb)
+        members = safe_zip_members(archive, limits=limits, shown=str(path))
         shps = [m for m in members if m.filename.lower().endswith(".shp")]
         if table:
             shps = [m for m in shps if PurePosixPath(m.filename).stem == table]
@@ -117,10 +145,10 @@ def _extract_shapefile(path: Path, folder: Path, *, table: str | None, max_unzip
         for ext in (".shx", ".dbf"):
             if stem + ext not in wanted:
                 raise SourceError("import.shp_part_missing", file=str(path), shp=PurePosixPath(stem).name, ext=ext)
+        budget = int(limits.unzipped_mb * 1e6)
         for name, member in wanted.items():
             target = folder / PurePosixPath(name).name
-            with archive.open(member) as src, target.open("wb") as dst:
-                dst.write(src.read())
+            budget -= copy_limited(archive, member, target, budget=budget, shown=str(path))
         return folder / (PurePosixPath(stem).name + ".shp")
 
 
@@ -128,18 +156,51 @@ def _extract_shapefile(path: Path, folder: Path, *, table: str | None, max_unzip
 
 
 def _dbf_text_is_utf8(dbf: Path) -> bool:
-    """Whether every record of a .dbf decodes as UTF-8 (field values are bytes in the file)."""
-    data = dbf.read_bytes()
-    if len(data) < 32:
-        return True
-    header_len, record_len = struct.unpack("<HH", data[8:12])
-    n_records = struct.unpack("<I", data[4:8])[0]
-    body = data[header_len : header_len + n_records * record_len]
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
+    """Whether every record of a .dbf decodes as UTF-8 (field values are bytes in the file).
+
+    The records are decoded as they stream past, a chunk at a time."""
+    with dbf.open("rb") as fh:
+        head = fh.read(32)
+        if len(head) < 32:
+            return True
+        n_records = struct.unpack("<I", head[4:8])[0]
+        header_len, record_len = struct.unpack("<HH", head[8:12])
+        fh.seek(header_len)
+        left = n_records * record_len
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            while left > 0 and (chunk := fh.read(min(left, 1 << 20))):
+                left -= len(chunk)
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False
     return True
+
+
+def _prj_as_utf8(shp: Path, scratch: Path, encoding: str | None) -> Path:
+    """The Shapefile to read: ``shp`` itself, or a copy in ``scratch`` whose .prj is UTF-8.
+
+    ArcGIS in China writes CRS names in the .prj in the system's code page (``GCS_北京_1954``
+    in GBK), which GDAL passes on undecoded; such a .prj is read in ``encoding`` (default
+    GB18030, which holds GBK) and written again as UTF-8.
+    """
+    prj = shp.with_suffix(".prj")
+    if not prj.exists():
+        return shp
+    data = prj.read_bytes()[: 1 << 16]
+    try:
+        data.decode("utf-8")
+        return shp
+    except UnicodeDecodeError:
+        text = data.decode(encoding or "gb18030", errors="replace")
+    if shp.parent != scratch:
+        for part in shp.parent.glob(shp.stem + ".*"):
+            if part.suffix.lower() in (".shp", ".shx", ".dbf", ".cpg"):
+                shutil.copyfile(part, scratch / part.name)
+        shp = scratch / shp.name
+    shp.with_suffix(".prj").write_text(text, encoding="utf-8")
+    return shp
 
 
 def _shapefile_encoding(shp: Path, encoding: str | None, shown: Path) -> str | None:
@@ -162,9 +223,13 @@ def check_coordinates(gdf: gpd.GeoDataFrame, *, where: str) -> None:
     Geographic data must be lon/lat inside China (swapped axes are named as such);
     projected data must not hold degree-sized numbers and must land in China.
     """
-    if gdf.empty or gdf.crs is None:
-        return
-    xmin, ymin, xmax, ymax = gdf.total_bounds
+    geoms = gdf.geometry.to_numpy()
+    geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    if not len(geoms) or gdf.crs is None:
+        return  # nothing to place: validation reports the empty geometries
+    if not np.isfinite(shapely.get_coordinates(geoms)).all():
+        raise SourceError("import.not_finite", file=where)
+    xmin, ymin, xmax, ymax = shapely.total_bounds(geoms)
     crs = gdf.crs
     box = {"xmin": xmin, "ymin": ymin, "xmax": xmax, "ymax": ymax}
     if crs.is_geographic:
@@ -204,22 +269,31 @@ def _apply_from_crs(gdf: gpd.GeoDataFrame, from_crs: str | None, where: str) -> 
 # --------------------------------------------------------------------------- readers
 
 
-def _read_csv(path: Path, encoding: str | None) -> gpd.GeoDataFrame:
+def _read_csv(path: Path, encoding: str | None, limits: Limits) -> gpd.GeoDataFrame:
+    count_csv_rows(path, encoding or "utf-8-sig", limits, shown=str(path))
     try:
-        frame = pd.read_csv(path, encoding=encoding or "utf-8-sig", dtype=str, keep_default_na=False)
+        with warnings.catch_warnings():
+            # a row longer than the header would lose its last values: refused, not warned about
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                path, encoding=encoding or "utf-8-sig", dtype=str, keep_default_na=False, index_col=False
+            )
     except UnicodeDecodeError as exc:
         raise SourceError("import.not_encoding", file=str(path), encoding=encoding or "UTF-8") from exc
     except pd.errors.EmptyDataError as exc:
         raise SourceError("import.empty", file=str(path)) from exc
-    except pd.errors.ParserError as exc:
-        raise SourceError("import.csv_unreadable", file=str(path), reason=str(exc)) from exc
+    except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
+        reason = (str(exc).strip().splitlines() or ["-"])[0]
+        raise SourceError("import.csv_unreadable", file=str(path), reason=reason) from exc
     lower = {c.strip().lower(): c for c in frame.columns}
     wkt = next((lower[c] for c in _WKT_COLUMNS if c in lower), None)
     if wkt is not None:
+        texts = [v if isinstance(v, str) and v.strip() else None for v in frame[wkt]]
         try:
-            geoms = shapely.from_wkt(frame[wkt].replace("", None))
+            geoms = shapely.from_wkt(np.array(texts, dtype=object))
         except shapely.errors.GEOSException as exc:
-            raise SourceError("import.not_wkt", file=str(path), column=wkt, reason=str(exc)) from exc
+            reason = (str(exc).strip().splitlines() or ["-"])[0]
+            raise SourceError("import.not_wkt", file=str(path), column=wkt, reason=reason) from exc
         return gpd.GeoDataFrame(frame.drop(columns=[wkt]), geometry=geoms)
     lon = next((lower[c] for c in _LON_COLUMNS if c in lower), None)
     lat = next((lower[c] for c in _LAT_COLUMNS if c in lower), None)
@@ -232,20 +306,53 @@ def _read_csv(path: Path, encoding: str | None) -> gpd.GeoDataFrame:
 
 
 def _read_ogr(
-    path: Path, *, layer: str | None, encoding: str | None, what: str, shown: Path | None = None
+    path: Path, *, layer: str | None, encoding: str | None, what: str, limits: Limits, shown: Path | None = None
 ) -> gpd.GeoDataFrame:
+    """Read with GDAL, having counted the features first (GDAL counts without keeping them).
+
+    What GDAL says about the file on the way (a coordinate it skipped, a property it could
+    not parse as JSON) is logged, not printed: the outcome is the layer or one error.
+    """
     shown = shown or path
-    try:
-        return pyogrio.read_dataframe(path, layer=layer, encoding=encoding)
-    except (DataSourceError, DataLayerError) as exc:
-        reason = str(exc).splitlines()[0].replace(str(path), path.name)
-        raise SourceError("import.unreadable", file=str(shown), format=what, ext=shown.suffix, reason=reason) from exc
-    except (UnicodeDecodeError, LookupError) as exc:
-        raise SourceError("import.not_encoding", file=str(shown), encoding=encoding or "UTF-8") from exc
+    with gdal_remarks(log, path, shown=shown.name):
+        try:
+            count = pyogrio.read_info(path, layer=layer, encoding=encoding, force_feature_count=True)["features"]
+            check_feature_count(int(count), limits, shown=str(shown))
+            gdf = pyogrio.read_dataframe(path, layer=layer, encoding=encoding, max_features=limits.features + 1)
+        except (DataSourceError, DataLayerError, shapely.errors.GEOSException) as exc:
+            # GEOS refuses some geometries GDAL hands over (a ring that does not close)
+            raise _unreadable(exc, path, shown, what) from exc
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise SourceError("import.not_encoding", file=str(shown), encoding=encoding or "UTF-8") from exc
+    # Properties holding JSON (lists, objects) become text, parsed by pyogrio or not.
+    return _json_as_text(gdf)
+
+
+def _json_as_text(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Lists and objects in properties (GeoJSON allows them) as their JSON text, so that
+    every value is a plain one that validation can compare and quote."""
+    for column in gdf.columns:
+        values = gdf[column]
+        if column == gdf.geometry.name or values.dtype != object:
+            continue
+        nested = values.map(lambda v: isinstance(v, list | dict | tuple))
+        if nested.any():
+            gdf[column] = values.where(~nested, values[nested].map(lambda v: json.dumps(v, ensure_ascii=False)))
+    return gdf
+
+
+def _unreadable(exc: Exception, path: Path, shown: Path, what: str) -> SourceError:
+    """GDAL's refusal of ``path`` as the user's error: its first line, naming the file by its name."""
+    reason = (str(exc).splitlines() or [type(exc).__name__])[0].replace(str(path), path.name)
+    return SourceError("import.unreadable", file=str(shown), format=what, ext=shown.suffix, reason=reason)
 
 
 def _gpkg_table(path: Path, table: str | None, layer: str | None) -> str:
-    tables = [str(name) for name, geom in pyogrio.list_layers(path) if geom is not None]
+    try:
+        listed = pyogrio.list_layers(path)
+    except (DataSourceError, DataLayerError) as exc:
+        raise _unreadable(exc, path, path, FORMATS[".gpkg"]) from exc
+    tables = [str(name) for name, geom in listed if geom is not None]
     if table:
         if table not in tables:
             raise SourceError("import.no_table", file=str(path), table=table, tables=tuple(tables) or ("-",))
@@ -264,7 +371,7 @@ def read_foreign(
     layer: str | None = None,
     from_crs: str | None = None,
     encoding: str | None = None,
-    max_unzipped_mb: float = 500.0,
+    limits: Limits = _DEFAULT_LIMITS,
 ) -> gpd.GeoDataFrame:
     """Read a file the tool did not write, with its CRS settled and checked.
 
@@ -281,8 +388,10 @@ def read_foreign(
         / ``bd09`` for lon/lat copied from Amap or Baidu (converted to WGS 84).
     encoding : str, optional
         Text encoding (``GBK``, ``GB18030``) where the file does not say.
-    max_unzipped_mb : float
-        Largest uncompressed size of an archive, MB.
+    limits : Limits
+        How much of the file is read: its size, an archive's expansion, the features and
+        the vertices of each; a file beyond one is refused as soon as it is known
+        (:mod:`geo.limits`).
 
     Returns
     -------
@@ -299,28 +408,28 @@ def read_foreign(
         raise SourceError("import.unknown_format", file=str(path), ext=suffix or "-", allowed=tuple(sorted(FORMATS)))
     if path.stat().st_size == 0:
         raise SourceError("import.empty", file=str(path))
+    check_file_size(path, limits, shown=str(path))
     what = FORMATS[suffix]
     with scratch_dir("nanguan-import-") as tmp:
         if suffix == ".csv":
-            gdf = _read_csv(path, encoding)
+            gdf = _read_csv(path, encoding, limits)
         elif suffix in (".zip", ".shp"):
-            shp = (
-                _extract_shapefile(path, tmp, table=table, max_unzipped_mb=max_unzipped_mb)
-                if suffix == ".zip"
-                else path
-            )
+            shp = _extract_shapefile(path, tmp, table=table, limits=limits) if suffix == ".zip" else path
             if suffix == ".shp":
                 for ext in (".shx", ".dbf"):
                     if not shp.with_suffix(ext).exists():
                         raise SourceError("import.shp_part_missing", file=str(path), shp=shp.stem, ext=ext)
+            shp = _prj_as_utf8(shp, tmp, encoding)
             text_encoding = _shapefile_encoding(shp, encoding, path)
-            gdf = _read_ogr(shp, layer=None, encoding=text_encoding, what=what, shown=path)
+            gdf = _read_ogr(shp, layer=None, encoding=text_encoding, what=what, limits=limits, shown=path)
         elif suffix == ".gpkg":
-            gdf = _read_ogr(path, layer=_gpkg_table(path, table, layer), encoding=None, what=what)
+            gdf = _read_ogr(path, layer=_gpkg_table(path, table, layer), encoding=None, what=what, limits=limits)
         else:
-            gdf = _read_ogr(path, layer=table, encoding=encoding, what=what)
+            gdf = _read_ogr(path, layer=table, encoding=encoding, what=what, limits=limits)
     if gdf.empty:
         raise SourceError("import.no_features", file=str(path))
+    check_feature_count(len(gdf), limits, shown=str(path))
+    check_vertices(gdf.geometry.to_numpy(), limits, shown=str(path))
     gdf = _apply_from_crs(gdf, from_crs, str(path))
     check_coordinates(gdf, where=str(path))
     log.info("read %d features from %s (%s, %s)", len(gdf), path, what, gdf.crs.name if gdf.crs else "no CRS")
@@ -424,7 +533,7 @@ def import_file(
     from_crs: str | None = None,
     encoding: str | None = None,
     fix: bool = False,
-    max_unzipped_mb: float = 500.0,
+    limits: Limits = _DEFAULT_LIMITS,
     by: str = "",
 ) -> ImportResult:
     """Read ``path``, check it as catalogue layer ``layer`` and store it in ``into`` (a GeoPackage or a PostGIS URL).
@@ -435,9 +544,7 @@ def import_file(
     """
     from .io import store_layer
 
-    gdf = read_foreign(
-        path, table=table, layer=layer, from_crs=from_crs, encoding=encoding, max_unzipped_mb=max_unzipped_mb
-    )
+    gdf = read_foreign(path, table=table, layer=layer, from_crs=from_crs, encoding=encoding, limits=limits)
     result = prepare_file_layer(gdf, layer, fix=fix, file=str(path))
     store_layer(result.gdf, layer, into, by=by, origin=Path(path).name)
     return result

@@ -17,8 +17,10 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pyarrow as pa
 import pyogrio
-from pyogrio.errors import DataSourceError
+import shapely
+from pyogrio.errors import DataLayerError, DataSourceError
 from pyproj import CRS
 
 from layers import CATALOGUE, LAYER_NAMES, spec_for
@@ -26,6 +28,7 @@ from layers import CATALOGUE, LAYER_NAMES, spec_for
 from . import postgis
 from ._atomic import atomic_path
 from ._gpkg import recover_journal
+from ._remarks import gdal_remarks
 from .errors import Problem, SourceError, ValidationError
 from .postgis import is_database_url, parse_url
 from .validate import inspect
@@ -81,9 +84,24 @@ def read_layer(source: str | os.PathLike[str], layer: str) -> gpd.GeoDataFrame:
         return postgis.read_layer(parse_url(str(source)), layer)
     path = check_gpkg_path(source)
     try:
-        return pyogrio.read_dataframe(path, layer=layer, use_arrow=True)
-    except (DataSourceError, ValueError) as exc:
+        gdf = pyogrio.read_dataframe(path, layer=layer, use_arrow=True)
+    except (DataSourceError, DataLayerError, ValueError, OSError, shapely.errors.GEOSException) as exc:
+        # Arrow's I/O errors are OSErrors; GEOS refuses some geometries (a ring that does not close)
         raise SourceError("source.layer_unreadable", file=str(path), layer=layer, reason=str(exc)) from exc
+    _check_text(gdf, path, layer)
+    return gdf
+
+
+def _check_text(gdf: pd.DataFrame, path: Path, layer: str) -> None:
+    """Refuse text that is not UTF-8: Arrow hands such bytes over unchecked, and they would
+    fail the first string operation on them."""
+    for column in gdf.columns:
+        if column != getattr(gdf, "_geometry_column_name", None) and pd.api.types.is_string_dtype(gdf[column]):
+            try:
+                pa.array(gdf[column]).validate(full=True)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError) as exc:
+                reason = f"column {column!r}: {(str(exc).splitlines() or ['-'])[0]}"
+                raise SourceError("source.layer_unreadable", file=str(path), layer=layer, reason=reason) from exc
 
 
 def _read_checked(source: str | os.PathLike[str], name: str) -> tuple[gpd.GeoDataFrame | None, list[Problem]]:
@@ -122,18 +140,21 @@ def load_layers(
     if is_database_url(source):
         return postgis.load_layers(parse_url(str(source)), layers=layers)
     wanted = LAYER_NAMES if layers is None else tuple(spec_for(n).name for n in layers)
-    present = set(list_source_layers(source))
     found: list[Problem] = []
     out: dict[str, gpd.GeoDataFrame] = {}
-    names = [name for name in wanted if name in present]
-    # Layers are read and checked side by side: GDAL and Arrow release the GIL.
-    with ThreadPoolExecutor(min(len(names), os.cpu_count() or 1) or 1) as pool:
-        checked = list(pool.map(lambda name: _read_checked(source, name), names))
+    # GDAL's remarks on a damaged file are logged here, in the calling thread, for the workers too.
+    with gdal_remarks(log, Path(source), shown=str(source)):
+        present = set(list_source_layers(source))
+        names = [name for name in wanted if name in present]
+        # Layers are read and checked side by side: GDAL and Arrow release the GIL.
+        with ThreadPoolExecutor(min(len(names), os.cpu_count() or 1) or 1) as pool:
+            checked = list(pool.map(lambda name: _read_checked(source, name), names))
     for name, (gdf, layer_problems) in zip(names, checked, strict=True):
         if gdf is not None:
             out[name] = gdf
         found.extend(layer_problems)
-    ValidationError.collect(found)
+    if found:
+        raise ValidationError(found, file=str(source))
     log.info("loaded %s from %s", ", ".join(f"{k} ({len(v)})" for k, v in out.items()), source)
     return out
 
@@ -225,6 +246,9 @@ def store_layer(
             pyogrio.write_dataframe(gdf, tmp, layer=layer, driver="GPKG", layer_options={"OVERWRITE": "YES"})
         except (DataSourceError, OSError) as exc:
             raise SourceError("source.layer_unwritable", file=str(target), layer=layer, reason=str(exc)) from exc
-        load_layers(tmp, layers=(layer,))
+        try:
+            load_layers(tmp, layers=(layer,))
+        except ValidationError as exc:  # the staged copy is named as the file it stands for
+            raise ValidationError(exc.problems, file=str(target)) from None
         _record(tmp, layer, by=by, origin=origin, before=before, after=len(gdf))
     log.info("stored %d features as %s in %s", len(gdf), layer, target)

@@ -31,6 +31,7 @@ from .crs import metric_crs_for
 from .errors import SourceError
 from .importer import prepare_file_layer, read_foreign
 from .io import dataset_info, list_source_layers, load_layers, set_dataset_info, store_layer
+from .limits import Limits
 from .oplog import logged
 
 __all__ = ["Preview", "apply_import", "detect_shift", "guess_layer", "outside_count", "preview_import"]
@@ -43,6 +44,7 @@ _FIT_SHARE = 0.9
 _MIN_GAIN = 0.1
 #: Least median gap, metres, between a file and the layer it redraws for a shift to be suggested.
 _MIN_GAP_M = 100.0
+_DEFAULT_LIMITS = Limits()
 _FAMILY = {"Point": "point", "MultiPoint": "point", "LineString": "line", "MultiLineString": "line"}
 
 
@@ -200,16 +202,14 @@ def preview_import(
     from_crs: str | None = None,
     encoding: str | None = None,
     fix: bool = False,
-    max_unzipped_mb: float = 500.0,
+    limits: Limits = _DEFAULT_LIMITS,
 ) -> Preview:
     """Read ``path`` as catalogue layer ``layer`` and measure it against source ``base``.
 
     Raises what :func:`~geo.importer.read_foreign` and :func:`~geo.importer.prepare_layer`
     raise; nothing is written.
     """
-    gdf = read_foreign(
-        path, table=table, layer=layer, from_crs=from_crs, encoding=encoding, max_unzipped_mb=max_unzipped_mb
-    )
+    gdf = read_foreign(path, table=table, layer=layer, from_crs=from_crs, encoding=encoding, limits=limits)
     result = prepare_file_layer(gdf, layer, fix=fix, file=str(path))
     present = set(list_source_layers(base))
     wanted = tuple(n for n in ("districts", layer) if n in present)

@@ -12,10 +12,15 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import TypeVar
+
+from .limits import Limits
 
 __all__ = ["BASEMAPS", "LOG_LEVELS", "PROJECT_ROOT", "SETTINGS", "Setting", "Settings", "resolve_source"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+_N = TypeVar("_N", int, float)
 
 BASEMAPS: tuple[str, ...] = ("none", "osm", "tianditu_vec", "tianditu_img", "gaode")
 #: Levels of the operation log: every operation, failed ones only, none.
@@ -90,6 +95,26 @@ SETTINGS: tuple[Setting, ...] = (
         "500",
         "Largest uncompressed size of an imported archive, in MB; larger archives are refused before extraction.",
     ),
+    Setting(
+        "NANGUAN_MAX_UPLOAD_MB",
+        "200",
+        "Largest file an import reads, in MB; keep the app's server.maxUploadSize no larger.",
+    ),
+    Setting(
+        "NANGUAN_MAX_ZIP_RATIO",
+        "100",
+        "Most times an imported archive may expand (uncompressed total / archive size); above it, a zip bomb.",
+    ),
+    Setting(
+        "NANGUAN_MAX_FEATURES",
+        "500000",
+        "Most features in an imported file; counted before the features are read.",
+    ),
+    Setting(
+        "NANGUAN_MAX_VERTICES",
+        "100000",
+        "Most vertices of one imported feature; checked before any geometry is validated or measured.",
+    ),
 )
 
 
@@ -113,6 +138,14 @@ class Settings:
         ``"zh"`` or ``"en"``.
     max_unzipped_mb : float
         Archive size limit in MB.
+    max_upload_mb : float
+        Largest file an import reads, MB.
+    max_zip_ratio : float
+        Most times an archive may expand.
+    max_features : int
+        Most features in an imported file.
+    max_vertices : int
+        Most vertices of one imported feature.
     overlap_tolerance_m2 : float
         Largest overlap of two sub-districts accepted, m².
     auth_header : str
@@ -144,6 +177,10 @@ class Settings:
     overlap_tolerance_m2: float = 1.0
     auth_header: str = ""
     map_features: int = 20_000
+    max_upload_mb: float = Limits.upload_mb
+    max_zip_ratio: float = Limits.zip_ratio
+    max_features: int = Limits.features
+    max_vertices: int = Limits.vertices
     db_url: str = field(default="", repr=False)
     log_file: str = ""
     log_level: str = "INFO"
@@ -164,10 +201,7 @@ class Settings:
         targets = Path(raw["NANGUAN_TARGETS"]) if raw["NANGUAN_TARGETS"].strip() else None
         if targets is not None and not targets.is_absolute():
             targets = PROJECT_ROOT / targets
-        try:
-            max_mb = float(raw["NANGUAN_MAX_UNZIPPED_MB"])
-        except ValueError:
-            max_mb = 500.0
+        max_mb = _number(raw, "NANGUAN_MAX_UNZIPPED_MB", float)
         try:
             tolerance = max(0.0, float(raw["NANGUAN_OVERLAP_TOLERANCE_M2"]))
         except ValueError:
@@ -199,11 +233,36 @@ class Settings:
             log_file=raw["NANGUAN_LOG_FILE"].strip(),
             log_level=level if level in LOG_LEVELS else "INFO",
             db_write_idle_s=idle_s if 0 < idle_s < 1e6 else 60.0,
+            max_upload_mb=_number(raw, "NANGUAN_MAX_UPLOAD_MB", float),
+            max_zip_ratio=_number(raw, "NANGUAN_MAX_ZIP_RATIO", float),
+            max_features=_number(raw, "NANGUAN_MAX_FEATURES", int),
+            max_vertices=_number(raw, "NANGUAN_MAX_VERTICES", int),
+        )
+
+    @property
+    def limits(self) -> Limits:
+        """The import limits these settings set."""
+        return Limits(
+            upload_mb=self.max_upload_mb,
+            unzipped_mb=self.max_unzipped_mb,
+            zip_ratio=self.max_zip_ratio,
+            features=self.max_features,
+            vertices=self.max_vertices,
         )
 
     def names(self) -> tuple[str, ...]:
         """Attribute names, for tests and documentation."""
         return tuple(f.name for f in fields(self))
+
+
+def _number(raw: Mapping[str, str], name: str, kind: type[_N]) -> _N:
+    """A positive limit from the environment; its default when the value is not one."""
+    default = kind(next(s.default for s in SETTINGS if s.name == name))
+    try:
+        value = kind(raw[name])
+    except ValueError:
+        return default
+    return value if value > 0 else default
 
 
 def resolve_source(source: str) -> str | Path:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
 import geopandas as gpd
 import pytest
+from hypothesis import HealthCheck, settings
 
 from geo.io import load_layers
 
@@ -17,3 +20,25 @@ __all__ = ["db_url", "free_port", "sample", "schema_url"]
 def sample() -> dict[str, gpd.GeoDataFrame]:
     """The bundled sample GeoPackage, loaded and validated."""
     return load_layers(SAMPLE)
+
+
+# Hypothesis profiles of the fuzz tests (tests/test_fuzz.py): "ci" is bounded and
+# deterministic, with no example database; "long" is a campaign, remembering its failures
+# in .hypothesis/. Chosen by NANGUAN_FUZZ_PROFILE.
+settings.register_profile(
+    "ci",
+    max_examples=75,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
+)
+settings.register_profile(
+    "long",
+    max_examples=3000,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
+)
+settings.load_profile(os.environ.get("NANGUAN_FUZZ_PROFILE", "ci"))

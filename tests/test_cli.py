@@ -149,7 +149,7 @@ def test_invalid_layer_is_reported_without_traceback(tmp_path: Path) -> None:
     frame("districts", [hline(0, 0, 10)]).to_file(path, layer="districts")
     result = run("stats", str(path))
     assert result.returncode == 1
-    assert result.stderr.startswith("error: 1 problem found: districts X1 [geometry]: is a LineString")
+    assert result.stderr.startswith(f"error: {path}: 1 problem found: districts X1 [geometry]: is a LineString")
     assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
 
 

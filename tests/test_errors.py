@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from geo.errors import MESSAGES, PROBLEMS, RenewalError, SourceError, message
+from geo.limits import Limits
 from geo.preview import preview_import
 
 from .common import SAMPLE
@@ -43,7 +44,7 @@ def test_every_import_failure_reads_in_chinese(tmp_path: Path, case: str) -> Non
     layer = "parcels" if "households" in case else "roads"
     from_crs = "EPSG:4326" if case == "swapped axes" else None
     with pytest.raises(RenewalError) as info:
-        preview_import(src, layer, base=SAMPLE, from_crs=from_crs, max_unzipped_mb=1)
+        preview_import(src, layer, base=SAMPLE, from_crs=from_crs, limits=Limits(unzipped_mb=1))
     shown = message(info.value, "zh", names={str(src): src.name})
     assert src.name in shown and str(server) not in shown and "server-session" not in shown, shown
     assert not ENGLISH.search(shown), shown

@@ -20,6 +20,7 @@ from geo.chinacoord import wgs84_to_bd09, wgs84_to_gcj02
 from geo.errors import CRSError, SourceError, ValidationError
 from geo.importer import map_fields, prepare_layer, read_foreign
 from geo.io import load_layers, store_layer
+from geo.limits import Limits
 from layers import CATALOGUE
 
 from .common import ROOT, SAMPLE, frame, hline, lonlat, point, square
@@ -221,7 +222,7 @@ def test_oversized_archive_is_refused_before_extraction(tmp_path: Path) -> None:
         z.writestr("big.shp", b"\0" * 3_000_000)
     assert archive.stat().st_size < 100_000
     with pytest.raises(SourceError, match=r"unpacks to 3 MB, more than the 2 MB limit"):
-        read_foreign(archive, max_unzipped_mb=2)
+        read_foreign(archive, limits=Limits(unzipped_mb=2))
 
 
 def _csv(folder: Path, text: str) -> Path:
@@ -375,6 +376,16 @@ def _oversized(folder: Path) -> Path:
     return folder / "big.zip"
 
 
+def _zip_version(folder: Path, version: int) -> Path:
+    """A zipped Shapefile whose central directory asks for a zip version Python cannot read."""
+    archive = _shapefile_zip(folder, encoding="UTF-8", keep=(".shp", ".shx", ".dbf", ".prj"))
+    data = bytearray(archive.read_bytes())
+    at = data.find(b"PK\x01\x02")  # the first central directory entry; "version needed" at +6
+    data[at + 6] = version
+    archive.write_bytes(bytes(data))
+    return archive
+
+
 BAD_INPUTS = {
     "empty file": (lambda d: _write(d, "e.geojson", b""), "the file is empty"),
     "truncated JSON": (_truncated, "cannot be read as GeoJSON"),
@@ -398,6 +409,35 @@ BAD_INPUTS = {
     "required field missing": (
         lambda d: _roads_json(d, frame("roads", [hline(0, 0, 100)]).drop(columns=["status"]), "f.geojson"),
         "roads [status]: no column for it",
+    ),
+    # found by fuzzing (tests/test_fuzz.py): each was an unhandled exception
+    "not a GeoPackage": (lambda d: _write(d, "n.gpkg", b"\x00"), "cannot be read as GeoPackage"),
+    "ring that does not close": (
+        lambda d: _write(
+            d,
+            "ring.geojson",
+            json.dumps(
+                {
+                    "type": "FeatureCollection",
+                    "features": [
+                        {
+                            "type": "Feature",
+                            "properties": {"seg_id": "R1"},
+                            "geometry": {
+                                "type": "Polygon",
+                                "coordinates": [[[125.35, 43.85], [125.36, 43.85], [125.36, 43.86]]],
+                            },
+                        }
+                    ],
+                }
+            ).encode(),
+        ),
+        "cannot be read as GeoJSON (IllegalArgumentException: Points of LinearRing do not form a closed linestring)",
+    ),
+    "zip of an unknown version": (lambda d: _zip_version(d, 64), "not a valid zip archive (zip file version 6.4)"),
+    "CSV row longer than its header": (
+        lambda d: _write(d, "long.csv", b"seg_id,WKT\nR1,POINT (125.35 43.85),,,,\n"),
+        "not a readable CSV (Length of header or names does not match length of data",
     ),
     "resettled > households": (
         lambda d: _roads_json(d, frame("parcels", [square(0, 0, 10)], households=[1], resettled=[2]), "p.geojson"),
@@ -428,3 +468,70 @@ def test_failed_import_leaves_the_target_byte_for_byte(tmp_path: Path, case: str
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert digest(target) == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".target")] == []
+
+
+# ----------------------------------------------------------------------------- found by fuzzing
+
+
+def test_a_prj_in_gbk_is_read(tmp_path: Path) -> None:
+    """ArcGIS in China writes the CRS name in the .prj in the system code page; GDAL passed
+    those bytes on and pyogrio failed on them (UnboundLocalError)."""
+    shp = write_shapefile(
+        frame("roads", [hline(0, 0, 100)]).to_crs(4326), tmp_path / "src", "roads", encoding="UTF-8", cpg=True
+    )
+    wkt = (
+        'GEOGCS["GCS_WGS_1984_中国",DATUM["D_WGS_1984",SPHEROID["WGS_1984",6378137.0,298.257223563]],'
+        'PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]]'
+    )
+    shp.with_suffix(".prj").write_bytes(wkt.encode("gbk"))
+    archive = zip_files(tmp_path / "roads.zip", sorted(shp.parent.iterdir()))
+    for path in (archive, shp):
+        got = read_foreign(path)
+        assert got.crs.is_geographic and "中国" in got.crs.name and got.crs.ellipsoid.name == "WGS 84"
+        assert got.to_crs(4551).length.iloc[0] == pytest.approx(100, abs=1e-3)
+    assert shp.with_suffix(".prj").read_bytes() == wkt.encode("gbk")  # the user's file is not touched
+
+
+def _feature(properties: dict[str, object], coordinates: object) -> dict[str, object]:
+    return {"type": "Feature", "properties": properties, "geometry": {"type": "LineString", "coordinates": coordinates}}
+
+
+def test_lists_and_objects_in_properties_are_text(tmp_path: Path) -> None:
+    """GeoJSON properties may hold lists; pyogrio parses them (or warns it cannot), and
+    validation failed on the unhashable values."""
+    line = [list(lonlat(0, 0)), list(lonlat(100, 0))]
+    path = tmp_path / "roads.geojson"
+    features = [
+        _feature({"seg_id": ["R", 1], "name": "甲", "status": "open", "road_class": "local"}, line),
+        _feature({"seg_id": "R2", "name": {"zh": "乙"}, "status": "open", "road_class": "local"}, line),
+    ]
+    path.write_text(
+        json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False), encoding="utf-8"
+    )
+    got = read_foreign(path)
+    assert all(isinstance(v, str) for v in [*got["seg_id"], *got["name"]])
+    assert json.loads(got["seg_id"].iloc[0]) == ["R", 1] and json.loads(got["name"].iloc[1]) == {"zh": "乙"}
+    assert json.loads(prepare_layer(got, "roads").gdf["name"].iloc[1]) == {"zh": "乙"}
+
+
+def test_what_gdal_says_about_a_file_is_logged_not_raised(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """GDAL's remarks came as warnings out of a C callback (an error under pytest, noise on stderr in use)."""
+    features = [_feature({"seg_id": "R1", "name": "甲", "status": "open", "road_class": "local"}, [[], []])]
+    path = tmp_path / "roads.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    with caplog.at_level("INFO", logger="geo.importer"):
+        with pytest.raises(ValidationError, match=r"R1 \[geometry\]: (geometry is empty|invalid)"):
+            prepare_layer(read_foreign(path, from_crs="EPSG:4326"), "roads")
+    assert "roads.geojson: OGRGeoJSONReadRawPoint(): Invalid coord dimension" in caplog.text
+
+
+def test_a_short_csv_row_is_a_missing_geometry(tmp_path: Path) -> None:
+    """Missing trailing fields are NaN, which shapely's WKT reader refused with a TypeError."""
+    path = tmp_path / "short.csv"
+    lon, lat = lonlat(0, 0)
+    path.write_text(
+        f"fac_id,name,kind,status,WKT\nF1,泵站,pump_station,existing,POINT ({lon} {lat})\nF2,泵站\n", encoding="utf-8"
+    )
+    with pytest.raises(ValidationError) as exc:
+        prepare_layer(read_foreign(path, from_crs="EPSG:4326"), "facilities")
+    assert "F2 [geometry]: geometry is empty" in str(exc.value)
