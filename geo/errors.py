@@ -232,8 +232,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import.too_big": (
         "{file}: the file is {size_mb:,.1f} MB, more than the {limit_mb:,g} MB limit (NANGUAN_MAX_UPLOAD_MB); "
         "split it or raise the limit",
-        "{file}：文件有 {size_mb:,.1f} MB，超过 {limit_mb:,g} MB 的上限（NANGUAN_MAX_UPLOAD_MB），"
-        "请拆分文件或提高上限",
+        "{file}：文件有 {size_mb:,.1f} MB，超过 {limit_mb:,g} MB 的上限（NANGUAN_MAX_UPLOAD_MB），请拆分文件或提高上限",
     ),
     "import.too_many_features": (
         "{file}: holds more than {limit:,} features, the limit (NANGUAN_MAX_FEATURES); split it or raise the limit",
