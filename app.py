@@ -58,12 +58,14 @@ from layers.labels import (
     CRS_LABELS,
     FORMAT_LABELS,
     labelled_table,
+    md_text,
     progress_cards,
     progress_html,
     source_title,
     text,
 )
 from layers.mapbuild import MapOptions, base_map, layer_bounds, layer_groups, layer_payload, search_fit, to_js
+from layers.safe import md, short
 
 log = logging.getLogger("nanguan.app")
 SETTINGS = Settings.from_env()
@@ -387,7 +389,7 @@ def render_sidebar() -> Selection:
         text("districts", lang),
         list(names),
         key="districts",
-        format_func=lambda code: names[code],
+        format_func=lambda code: short(names[code]),
         placeholder=text("all_districts", lang),
     )
     values = []
@@ -440,12 +442,12 @@ def render_import(box: st.delta_generator.DeltaGenerator, lang: str) -> None:
     kind, detail = st.session_state.get("import_msg", (None, None))
     if kind == "applied":
         name, layer, n = detail
-        box.success(text("import_applied", lang, file=name, layer=CATALOGUE[layer].label(lang), n=n))
+        box.success(md_text("import_applied", lang, file=name, layer=CATALOGUE[layer].label(lang), n=n))
     elif kind == "source":
-        box.success(text("import_source_done", lang, file=detail))
+        box.success(md_text("import_source_done", lang, file=detail))
     elif kind == "error":
         exc, names = detail
-        box.error(message_of(exc, lang, names=names))
+        box.error(md(message_of(exc, lang, names=names)))
     elif kind == "import_db":
         box.error(text("import_db", lang))
     working = st.session_state.get("working")
@@ -467,7 +469,7 @@ def render_preview(lang: str) -> None:
     preview, name = st.session_state["preview"]
     layer = CATALOGUE[preview.layer].label(lang)
     panel = st.container(border=True, key="import_preview")
-    panel.subheader(text("preview_title", lang, file=name))
+    panel.subheader(md_text("preview_title", lang, file=name))
     left, right = panel.columns([1, 2])
     districts = layers_of(_effective_source()).get("districts")
     left.image(extent_svg(districts, preview.gdf), caption=text("preview_map", lang))
@@ -477,7 +479,7 @@ def render_preview(lang: str) -> None:
             f"- {line}"
             for line in (
                 text("preview_count", lang, n=preview.count, layer=layer, existing=preview.existing),
-                text("preview_crs", lang, crs=preview.crs_name),
+                md_text("preview_crs", lang, crs=preview.crs_name),
                 text("preview_extent", lang, west=west, east=east, south=south, north=north),
                 text("preview_outside", lang, n=preview.outside),
             )
@@ -492,7 +494,7 @@ def render_preview(lang: str) -> None:
     rows = preview.rows()
     right.dataframe(rows.rename(columns=lambda c: CATALOGUE[preview.layer].field(c).label(lang)), hide_index=True)
     if preview.clashes:
-        right.caption(text("preview_clashes", lang, ids=", ".join(preview.clashes[:10])))
+        right.caption(md_text("preview_clashes", lang, ids=", ".join(short(i) for i in preview.clashes[:10])))
     replace, append, cancel = panel.columns(3)
     replace.button(text("import_replace", lang), key="replace", on_click=_on_apply, args=("replace",), type="primary")
     append.button(
@@ -561,7 +563,9 @@ def render_map(sel: Selection, overlay: Overlay) -> None:
     hits = find_features(shown_of(key, sel.flt), sel.query) if sel.query else []
     if sel.query:
         (st.success if hits else st.warning)(
-            text("search_found", sel.lang, n=len(hits)) if hits else text("search_none", sel.lang, q=sel.query)
+            text("search_found", sel.lang, n=len(hits))
+            if hits
+            else md_text("search_none", sel.lang, q=short(sel.query))
         )
     options = MapOptions(
         lang=sel.lang,
@@ -680,11 +684,11 @@ def render_impact(sel: Selection) -> Overlay:
         st.caption(text("impact_hint", lang))
     else:
         area, name, gcj02 = state["impact_area"]
-        st.caption(text("impact_of", lang, name=name))
+        st.caption(md_text("impact_of", lang, name=short(name)))
         try:
             result = impact_of(key, area, name, gcj02, float(buffer_m))
         except RenewalError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
         st.button(text("impact_clear", lang), key="impact_clear", on_click=_clear_area)
     if result is not None:
         touched = result.touched(_layers(key))
@@ -752,7 +756,7 @@ def render_stats(sel: Selection) -> pd.DataFrame:
     st.subheader(text("stats", sel.lang))
     table = stats_of(stamp(sel.source), sel.flt)
     if sel.flt.districts:
-        names = "、".join(table["district_name"].iloc[:-1])
+        names = "、".join(md(short(n)) for n in table["district_name"].iloc[:-1])
         st.caption(text("selected", sel.lang, names=names))
     shown = labelled_table(round_stats(table), sel.lang)
     formats = {
@@ -825,7 +829,7 @@ def render_export(sel: Selection, table: pd.DataFrame) -> None:
                 key=f"dl_{name}",
             )
     except RenewalError as exc:
-        st.error(message_of(exc, sel.lang))
+        st.error(md(message_of(exc, sel.lang)))
     stats_table = labelled_table(round_stats(table), "zh") if labels else round_stats(table)
     columns[len(groups) % 4].download_button(
         text("export_stats", sel.lang),
@@ -889,7 +893,7 @@ def render_edits(sel: Selection) -> None:
     ids = gdf[spec.id_field].astype(str).tolist()
     labels = dict(zip(ids, gdf["name"].astype(str) if "name" in gdf else ids, strict=True))
     chosen = st.multiselect(
-        text("edit_features", sel.lang), ids, key="edit_ids", format_func=lambda i: f"{i} {labels[i]}"
+        text("edit_features", sel.lang), ids, key="edit_ids", format_func=lambda i: short(f"{i} {labels[i]}")
     )
     fields = [f for f in spec.field_names if f != spec.id_field]
     name = st.selectbox(
@@ -921,10 +925,10 @@ def render_edits(sel: Selection) -> None:
                 sel.source, layer, chosen, {name: value}, by=user.name, date=day, note=note, expected=state["edit_seen"]
             )
         except RenewalError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
         else:
             state["edit_sig"] = None
-            state["edit_msg"] = text("edit_done", sel.lang, n=len(changes), who=user.name)
+            state["edit_msg"] = md_text("edit_done", sel.lang, n=len(changes), who=user.name)
             st.rerun()  # the map, progress and tables above were drawn before the change
 
 
@@ -984,7 +988,7 @@ def _database_ready(sel: Selection) -> bool:
         stats_of(stamp(sel.source), sel.flt)
     except RenewalError as exc:
         shown = message_of(exc, sel.lang, names={sel.source: sel.source_name})
-        st.error(text("error_prefix", sel.lang) + mask_url(shown))
+        st.error(text("error_prefix", sel.lang) + md(mask_url(shown)))
         good = st.session_state.get("db_good")
         if not (good and good[0] == sel.source and good != stamp(sel.source)):
             return False
@@ -1002,18 +1006,18 @@ def main() -> None:
         title, subtitle = source_title(info_of(stamp(sel.source)), sel.source_name, sel.lang)
     except RenewalError:
         title, subtitle = text("title", sel.lang), ""
-    st.title(title)
-    st.caption(subtitle)
+    st.title(md(title))
+    st.caption(md(subtitle))
     try:
         if not is_database_url(sel.source) or _database_ready(sel):
             render_page(sel)
     except RenewalError as exc:
         shown = message_of(exc, sel.lang, names={sel.source: sel.source_name})
-        st.error(text("error_prefix", sel.lang) + mask_url(shown))
+        st.error(text("error_prefix", sel.lang) + md(mask_url(shown)))
     except Exception as exc:
         # A bug, not bad data: the server log keeps the traceback, the page one line.
         log.exception("unexpected error")
-        st.error(text("internal_error", sel.lang, error=f"{type(exc).__name__}: {exc}"))
+        st.error(md_text("internal_error", sel.lang, error=f"{type(exc).__name__}: {exc}"))
     finally:
         st.session_state.pop("db_pinned", None)
 
