@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +44,7 @@ from geo.postgis import is_database_url, mask_url
 from geo.precision import DECIMALS, column_unit, round_stats
 from geo.preview import apply_import, guess_layer, preview_import
 from geo.progress import Target, load_targets, plan_progress, source_targets, targets_beside
+from geo.sessions import SessionFolder, remove_stale_sessions
 from geo.settings import BASEMAPS, Settings, resolve_source
 from geo.sources import source_progress, source_stats
 from geo.stats import OUTSIDE, TOTAL, district_stats, select_districts
@@ -200,14 +200,27 @@ def download_of(
 
 
 def _box_source() -> str:
-    """The source chosen in the data-source box (one of :func:`source_choices`)."""
-    return str(st.session_state.get("source") or resolve_source(SETTINGS.source))
+    """The source chosen in the data-source box: one of :func:`source_choices`, whatever a
+    request put in the session's state (a crafted path or URL counts as no choice)."""
+    chosen, choices = st.session_state.get("source"), source_choices()
+    return chosen if chosen in choices else choices[0]
 
 
 def _effective_source() -> str:
     """The session's working copy of the box's source when there is one, else that source."""
     working = st.session_state.get("working")
+    if working and not Path(working["path"]).exists():  # its folder was removed, unused too long
+        st.session_state.pop("working", None)
+        working = None
     return working["path"] if working and working["base"] == _box_source() else _box_source()
+
+
+def _session_folder() -> Path:
+    """This session's own temporary folder (made on first use), marked used."""
+    folder = st.session_state.get("workdir")
+    if not isinstance(folder, SessionFolder) or not folder.path.is_dir():
+        folder = st.session_state["workdir"] = SessionFolder()
+    return folder.touch()
 
 
 def _saved_upload() -> Path | None:
@@ -216,8 +229,8 @@ def _saved_upload() -> Path | None:
     upload = state.get("upload")
     if upload is None:
         return None
-    folder = Path(state.setdefault("workdir", tempfile.mkdtemp(prefix="nanguan-session-")))
-    src = folder / "uploads" / Path(upload.name).name
+    name = Path(upload.name).name
+    src = _session_folder() / "uploads" / (name if name not in ("", ".", "..") else "upload")
     src.parent.mkdir(exist_ok=True)
     src.write_bytes(upload.getvalue())
     return src
@@ -294,7 +307,7 @@ def _on_apply(mode: str) -> None:
     state = st.session_state
     preview, name = state.pop("preview")
     base = _effective_source()
-    copy = Path(state["workdir"]) / "work" / Path(_box_source()).name
+    copy = _session_folder() / "work" / Path(_box_source()).name
     copy.parent.mkdir(exist_ok=True)
     try:
         n = apply_import(preview, base=base, copy=copy, mode=mode, source_file=name)
@@ -350,6 +363,9 @@ def render_sidebar() -> Selection:
         index=list(languages.values()).index(SETTINGS.lang),
     )
     lang = languages[choice]
+    if st.session_state.get("source") not in (None, *source_choices()):
+        sb.warning(text("source_refused", lang))  # a path or URL put in the request: never opened
+        del st.session_state["source"]
     source = sb.selectbox(
         text("source", lang),
         source_choices(),
@@ -1001,6 +1017,12 @@ def _database_ready(sel: Selection) -> bool:
 
 def main() -> None:
     st.set_page_config(page_title=text("title", SETTINGS.lang), page_icon="🗺️", layout="wide")
+    state = st.session_state
+    if "started" not in state:  # a new session: clear what sessions of a killed server left
+        state["started"] = True
+        remove_stale_sessions(SETTINGS.session_max_age_h)
+    elif isinstance(state.get("workdir"), SessionFolder):
+        state["workdir"].touch()
     sel = render_sidebar()
     try:
         title, subtitle = source_title(info_of(stamp(sel.source)), sel.source_name, sel.lang)

@@ -71,6 +71,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Largest overlap of two sub-districts accepted by the statistics, in m²; larger overlaps are refused.",
     ),
     Setting(
+        "NANGUAN_SESSION_MAX_AGE_H",
+        "24",
+        "Hours after its last use that an app session's temporary folder (uploads, working copy) is removed "
+        "by the next session to start, should its own end not have removed it.",
+    ),
+    Setting(
         "NANGUAN_MAX_UNZIPPED_MB",
         "500",
         "Largest uncompressed size of an imported archive, in MB; larger archives are refused before extraction.",
@@ -109,6 +115,8 @@ class Settings:
     db_url : str
         The bureau database's URL, empty when not configured. Holds a password: never show
         it unmasked.
+    session_max_age_h : float
+        Hours after its last use that a session's temporary folder is removed by a newer session.
     """
 
     source: str
@@ -123,6 +131,7 @@ class Settings:
     auth_header: str = ""
     map_features: int = 20_000
     db_url: str = field(default="", repr=False)
+    session_max_age_h: float = 24.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -153,6 +162,10 @@ class Settings:
             map_features = max(1, int(raw["NANGUAN_MAP_FEATURES"]))
         except ValueError:
             map_features = 20_000
+        try:
+            session_max_age_h = max(0.0, float(raw["NANGUAN_SESSION_MAX_AGE_H"]))
+        except ValueError:
+            session_max_age_h = 24.0
         return cls(
             source,
             targets,
@@ -166,6 +179,7 @@ class Settings:
             auth_header=raw["NANGUAN_AUTH_HEADER"].strip(),
             db_url=raw["NANGUAN_DB_URL"].strip(),
             map_features=map_features,
+            session_max_age_h=session_max_age_h,
         )
 
     def names(self) -> tuple[str, ...]:

@@ -59,6 +59,10 @@ UI: dict[str, tuple[str, str]] = {
         "The sample, the bureau database or a file uploaded in this session",
     ),
     "source_db": ("局数据库", "Bureau database"),
+    "source_refused": (
+        "只能打开列表中的数据源：示例数据、局数据库或本次上传的文件",
+        "Only the sources in the list can be opened: the sample, the bureau database or this session's uploads",
+    ),
     "db_refresh": ("重新读取数据库", "Reload from the database"),
     "db_stale": (
         "数据库暂不可用，以下为上次读取的数据，可能已过时。",
