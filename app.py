@@ -35,8 +35,8 @@ from geo.export import (
     layers_bytes,
 )
 from geo.filters import Filter, apply_filter, attribute_filter, find_features
-from geo.history import read_history
-from geo.impact import Impact, impact, parse_area
+from geo.history import HISTORY_COLUMNS, read_history
+from geo.impact import Impact, feature_area, impact, parse_area
 from geo.importer import read_foreign
 from geo.io import check_gpkg_path, dataset_info, list_source_layers, load_layers
 from geo.measure import feature_measures
@@ -48,7 +48,7 @@ from geo.sessions import SessionFolder, remove_stale_sessions
 from geo.settings import BASEMAPS, Settings, resolve_source
 from geo.sources import source_progress, source_stats
 from geo.stats import OUTSIDE, TOTAL, district_stats, select_districts
-from layers import CATALOGUE, LAYER_NAMES
+from layers import CATALOGUE, LAYER_NAMES, units_layer
 from layers.assets import AssetUrls, install_static
 from layers.budget import Choice, View, choose
 from layers.draw import Overlay, add_overlay, conflict_table, drawn_area, impact_table
@@ -85,6 +85,7 @@ class Selection:
     visible: tuple[str, ...]
     flt: Filter
     query: str
+    colour_by: tuple[tuple[str, str], ...] = ()
 
 
 @st.cache_resource
@@ -166,6 +167,8 @@ def progress_of(key: tuple[str, int, int], beside: tuple[str, int, int]) -> pd.D
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def history_of(key: tuple[str, int, int]) -> pd.DataFrame:
+    if is_database_url(key[0]):  # the change history is kept in GeoPackages only
+        return pd.DataFrame(columns=list(HISTORY_COLUMNS))
     return read_history(key[0])
 
 
@@ -348,7 +351,7 @@ def _on_map_change() -> None:
     if click and click != state.get("map_click"):
         state["map_click"] = click
         props = (value.get("last_active_drawing") or {}).get("properties") or {}
-        if props.get("layer") == "districts":
+        if props.get("layer") == units_layer().name:
             state["districts"] = [props["id"]]
 
 
@@ -395,9 +398,18 @@ def render_sidebar() -> Selection:
     for n in LAYER_NAMES:  # the map's layer control sets these too
         st.session_state.setdefault(f"show_{n}", True)
     visible = tuple(n for n in LAYER_NAMES if sb.checkbox(CATALOGUE[n].label(lang), key=f"show_{n}"))
+    colour_by = []
+    for spec in (s for s in CATALOGUE.values() if s.style.by_options):
+        field = sb.selectbox(
+            text("colour_by", lang, layer=spec.label(lang)),
+            spec.colour_fields(),
+            key=f"colour_{spec.name}",
+            format_func=lambda f, spec=spec: spec.field(f).label(lang),
+        )
+        colour_by.append((spec.name, field))
     box = sb.expander(text("filters", lang), expanded=False)
     try:
-        districts = layers_of(source).get("districts")
+        districts = layers_of(source).get(units_layer().name)
     except RenewalError:
         districts = None
     names = {} if districts is None else dict(zip(districts["code"], districts["name"], strict=True))
@@ -422,7 +434,16 @@ def render_sidebar() -> Selection:
         values.append((layer, field, tuple(picked)))
     query = sb.text_input(text("search", lang), key="query", placeholder=text("search_hint", lang))
     render_import(sb.expander(text("import", lang)), lang)
-    return Selection(lang, source, source_name, basemap, visible, Filter(tuple(chosen), tuple(values)), query.strip())
+    return Selection(
+        lang,
+        source,
+        source_name,
+        basemap,
+        visible,
+        Filter(tuple(chosen), tuple(values)),
+        query.strip(),
+        tuple(colour_by),
+    )
 
 
 def render_import(box: st.delta_generator.DeltaGenerator, lang: str) -> None:
@@ -560,7 +581,9 @@ def map_payload_of(
 @st.cache_data(show_spinner=False, max_entries=8)
 def source_bounds(key: tuple[str, int, int]) -> list[list[float]] | None:
     layers = _layers(key)
-    return layer_bounds({n: g for n, g in layers.items() if n != "districts"}) or layer_bounds(layers)
+    # the works, not the sub-districts nor the context areas
+    works = {n: g for n, g in layers.items() if not (CATALOGUE[n].units or CATALOGUE[n].context)}
+    return layer_bounds(works) or layer_bounds(layers)
 
 
 def _view() -> View | None:
@@ -592,6 +615,7 @@ def render_map(sel: Selection, overlay: Overlay) -> None:
         highlight=tuple((h.layer, h.id) for h in hits),
         assets=leaflet_assets(),
         budget=SETTINGS.map_features,
+        colour_by=sel.colour_by,
     )
     names = [n for n in LAYER_NAMES if n in _layers(key)]
     flts = {n: _layer_filter(sel.flt, n) for n in names}
@@ -614,6 +638,7 @@ def render_map(sel: Selection, overlay: Overlay) -> None:
             basemap="gaode" if options.basemap == "gaode" else "none",
             selected=options.selected if name == "districts" else (),
             highlight=tuple(h for h in options.highlight if h[0] == name),
+            colour_by=tuple(c for c in options.colour_by if c[0] == name),
         )
         pick = chosen.get(name)
         summary, body = map_payload_of(
@@ -678,6 +703,27 @@ def _on_area_upload() -> None:
 
 def _clear_area() -> None:
     st.session_state.pop("impact_area", None)
+    st.session_state.pop("impact_feature", None)
+
+
+def _on_feature_area(layers: dict[str, gpd.GeoDataFrame], names: dict[str, str]) -> None:
+    """A context area (a key area of the plan) chosen as the area to analyse."""
+    ref = st.session_state.get("impact_feature")
+    if ref:
+        area = feature_area(layers, ref).to_crs(4326)
+        st.session_state["impact_area"] = (area.iloc[:1].to_json(), names[ref], False)
+
+
+def _context_areas(layers: dict[str, gpd.GeoDataFrame], lang: str) -> dict[str, str]:
+    """The context polygons a planner can take as the area (``areas:A04`` → 重庆路商圈), by name."""
+    out: dict[str, str] = {}
+    for spec in CATALOGUE.values():
+        gdf = layers.get(spec.name)
+        if spec.context and spec.geometry == "polygon" and gdf is not None:
+            names = gdf["name"] if "name" in gdf else gdf[spec.id_field]
+            for fid, name in zip(gdf[spec.id_field].astype(str), names.astype(str), strict=True):
+                out[f"{spec.name}:{fid}"] = f"{spec.label(lang)} · {name}"
+    return out
 
 
 def render_impact(sel: Selection) -> Overlay:
@@ -695,6 +741,18 @@ def render_impact(sel: Selection) -> Overlay:
     st.file_uploader(
         text("impact_upload", lang), type=["geojson", "json"], key="impact_upload", on_change=_on_area_upload
     )
+    choices = _context_areas(_layers(key), lang)
+    if choices:
+        st.selectbox(
+            text("impact_key_area", lang),
+            list(choices),
+            index=None,
+            format_func=choices.__getitem__,
+            key="impact_feature",
+            on_change=_on_feature_area,
+            args=(_layers(key), choices),
+            placeholder=text("impact_key_area_none", lang),
+        )
     result, touched = None, {}
     if "impact_area" not in state:
         st.caption(text("impact_hint", lang))
@@ -973,6 +1031,9 @@ def render_history(sel: Selection) -> None:
 
 def render_page(sel: Selection) -> None:
     key = stamp(sel.source)
+    # Read the source before any widget: a source that fails (a database gone) fails here,
+    # so the page with the last good data can be drawn after it with the same widget keys.
+    _layers(key)
     if info_of(key).get("schematic") == "true":
         st.info(text("schematic", sel.lang))
     if "preview" in st.session_state:

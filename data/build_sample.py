@@ -6,10 +6,12 @@ features, attributes and coordinates on every run.
 What is real: the district outline (after the 天地图 county boundary, simplified), the
 names and statistical codes of the 14 sub-district units, the place names and the figures
 of the 2020 work plan (96 road segments / 38.4 km, 12 pipelines / 15.5 km, 278 resettled
-households, 70 ha of greenbelt along 人民大街南段, 109 pump stations, 3 schools). What is
-schematic: every geometry inside the outline. No public source gives the sub-district
-boundaries or the plan's parcels, roads and pipes, so they are placed plausibly from
-hand-picked control points; the dataset says so in its metadata.
+households, 70 ha of greenbelt along 人民大街南段, 109 pump stations, 3 schools, 2 rivers
+with monitored sections, the named key areas). What is schematic: every geometry inside
+the outline, the road conditions and survey dates, the river courses and the water-quality
+classes. No public source gives the sub-district boundaries or the plan's parcels, roads,
+pipes and areas, so they are placed plausibly from hand-picked control points; the dataset
+says so in its metadata.
 
 Construction happens in CGCS2000 / 3-degree Gauss-Kruger CM 126E (EPSG:4551), metres;
 the file stores EPSG:4326.
@@ -41,10 +43,10 @@ METRIC = "EPSG:4551"
 _to_m = Transformer.from_crs(4326, METRIC, always_xy=True)
 
 SCHEMATIC_NOTE = (
-    "示意数据：街道边界、地块、道路、管线、绿地和设施的位置为示意，"
-    "名称、区划代码和数量取自《南关区2020年工作计划》（长春日报 2020-01-08）。"
-    " Schematic sample: real names, codes and plan figures; geometries are placed "
-    "plausibly inside the real district outline, not surveyed."
+    "示意数据：街道边界、地块、道路、管线、绿地、设施、河道、断面和重点区域的位置为示意，"
+    "路况与水质类别为示意，名称、区划代码和数量取自《南关区2020年工作计划》（长春日报 2020-01-08）。"
+    " Schematic sample: real names, codes and plan figures; geometries, road conditions and "
+    "water-quality classes are placed plausibly inside the real district outline, not surveyed."
 )
 OUTLINE_CREDIT = "区界：据天地图县级行政区划边界简化 (outline after 天地图 county boundary, simplified)"
 
@@ -191,6 +193,20 @@ ROADS: list[tuple[str, str, str | None, tuple[str, ...], list[tuple[float, float
 
 ROADS_TARGET_M = 38_400.0
 
+#: Condition of each built (open) segment in turn at the last survey, and its date:
+#: 东岭南街 and 清明街, due for renovation (道路翻新), are the worn ones. Segments not yet
+#: open have no condition. Schematic, like the geometries.
+CONDITIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "甲一路": ("2019-11-06", ("good",) * 3),
+    "甲二路": ("2019-11-06", ("good",) * 3),
+    "东岭南街": ("2019-10-15", ("severe", "severe", "minor", "severe", "minor")),
+    "清明街": ("2019-10-15", ("minor", "severe", "minor", "minor")),
+    "南湖大路": ("2019-10-17", ("good", "good", "minor", "good", "good")),
+    "净月大街": ("2019-10-22", ("good",) * 5),
+    "生态大街": ("2019-10-22", ("good",) * 4),
+    "伊通河东路": ("2019-10-24", ("good", "good", "minor")),
+}
+
 
 def split_equal(geom: LineString, n: int) -> list[LineString]:
     """``geom`` cut into ``n`` pieces of equal length."""
@@ -209,7 +225,10 @@ def build_roads() -> gpd.GeoDataFrame:
     roads = scale_lines([line(pts) for *_, pts in ROADS], ROADS_TARGET_M)
     rows = []
     for (name, road_class, project, statuses, _), geom in zip(ROADS, roads, strict=True):
+        surveyed, conditions = CONDITIONS.get(name, (None, ()))
+        built = iter(conditions)
         for k, (seg, status) in enumerate(zip(split_equal(geom, len(statuses)), statuses, strict=True), 1):
+            condition = next(built) if status == "open" else None
             rows.append(
                 {
                     "seg_id": f"R{len(rows) + 1:03d}",
@@ -217,9 +236,13 @@ def build_roads() -> gpd.GeoDataFrame:
                     "road_class": road_class,
                     "status": status,
                     "project": project,
+                    "condition": condition,
+                    "surveyed": surveyed if condition else None,
                     "geometry": seg,
                 }
             )
+        if next(built, None) is not None:
+            raise SystemExit(f"{name}: more conditions than open segments")
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=METRIC)
 
 
@@ -403,20 +426,158 @@ def build_facilities(districts: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=METRIC)[["fac_id", "name", "kind", "status", "geometry"]]
 
 
+# --------------------------------------------------------------------------- rivers
+
+#: The plan's "域内2条河流": 伊通河, which the plan names, and 永春河, its tributary meeting it
+#: at 南溪湿地 (the plan does not name the second river). (id, name, kind, lon/lat from
+#: upstream; the courses are schematic and end where they leave the district.)
+RIVERS: list[tuple[str, str, str, list[tuple[float, float]]]] = [
+    (
+        "W01",
+        "伊通河",
+        "main",
+        [
+            (125.3545, 43.7225),
+            (125.3600, 43.7350),
+            (125.3800, 43.7600),
+            (125.3950, 43.7780),
+            (125.3965, 43.7960),
+            (125.3930, 43.8120),
+            (125.3840, 43.8240),
+            (125.3760, 43.8340),
+            (125.3690, 43.8450),
+            (125.3640, 43.8560),
+            (125.3680, 43.8700),
+        ],
+    ),
+    (
+        "W02",
+        "永春河",
+        "tributary",
+        [(125.4750, 43.7350), (125.4550, 43.7480), (125.4350, 43.7620), (125.4150, 43.7720), (125.3955, 43.7790)],
+    ),
+]
+
+#: Monitoring sections (断面): (river, section, water-quality class, sampled, lon/lat).
+SECTIONS: list[tuple[str, str, str, str, tuple[float, float]]] = [
+    ("伊通河", "伊通河入境断面", "III", "2019-12-10", (125.3560, 43.7280)),
+    ("伊通河", "南溪湿地断面", "IV", "2019-12-10", (125.3962, 43.7860)),
+    ("伊通河", "伊通河出境断面", "IV", "2019-12-11", (125.3650, 43.8580)),
+    ("永春河", "永春河上游断面", "III", "2019-12-09", (125.4560, 43.7475)),
+    ("永春河", "永春河入河口断面", "V", "2019-12-09", (125.4050, 43.7760)),
+]
+
+
+def build_rivers(outline: shapely.Geometry) -> gpd.GeoDataFrame:
+    """The two rivers, each the reach inside the district."""
+    rows = [
+        {"river_id": rid, "name": name, "kind": kind, "geometry": shapely.intersection(line(pts), outline)}
+        for rid, name, kind, pts in RIVERS
+    ]
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=METRIC)
+
+
+def build_monitoring_points(rivers: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The water monitoring sections, each snapped onto its river."""
+    course = dict(zip(rivers["name"], rivers.geometry, strict=True))
+    rows = []
+    for i, (river, name, wq, sampled, pt) in enumerate(SECTIONS, 1):
+        on = course[river].interpolate(course[river].project(Point(m(*pt))))
+        rows.append(
+            {"mon_id": f"S{i:02d}", "name": name, "river": river, "wq_class": wq, "sampled": sampled, "geometry": on}
+        )
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=METRIC)
+
+
+# --------------------------------------------------------------------------- key areas
+
+_SHOPPING = "突出以重庆路商圈、大马路老商业街区及5家商业综合体项目为载体,集聚时尚品牌,发展中高端消费"
+_SHOWCASE = "围绕重庆路、东大桥、幸福街等区域,强力纠正占道经营、私搭滥建、乱堆乱卸等违规行为,打造极具特色的精品示范区域"
+_CULTURE = "以孔子文化园、道台府衙为载体,挖掘文化资源,完善文化创意、休闲旅游和博览演艺等新兴业态"
+
+#: (name, kind, plan sentence, centre lon/lat, width m, height m, angle)
+AREAS: list[tuple[str, str, str, tuple[float, float], float, float, float]] = [
+    (
+        "八一片区滨水空间",
+        "waterfront",
+        "立足打造临水经济带,加快八一片区滨水空间深度规划设计、现实成果转化,适度推进产业项目填充落位",
+        (125.3930, 43.8210),
+        1400,
+        900,
+        30,
+    ),
+    (
+        "人民大街南段金融小镇",
+        "finance",
+        "立足金融产业发展态势,谋划启动人民大街南段金融小镇规划选址论证",
+        (125.3420, 43.8080),
+        1100,
+        1600,
+        0,
+    ),
+    (
+        "“四塔”地标区域",
+        "landmark",
+        "通盘统筹推进“四塔”地标区域征收难点破解、发展空间释放、产业项目连片发展等事关全局性工作",
+        (125.3420, 43.7880),
+        800,
+        700,
+        0,
+    ),
+    ("重庆路商圈", "commercial", _SHOPPING, (125.3300, 43.8960), 700, 260, 8),
+    ("大马路老商业街区", "commercial", _SHOPPING, (125.3435, 43.9000), 180, 800, -15),
+    ("东大桥区域", "showcase", _SHOWCASE, (125.3520, 43.9080), 300, 260, 0),
+    ("幸福街区域", "showcase", _SHOWCASE, (125.3360, 43.8725), 200, 800, 5),
+    ("孔子文化园", "culture", _CULTURE, (125.3440, 43.8930), 420, 320, 0),
+    ("道台府衙", "culture", _CULTURE, (125.3490, 43.8975), 200, 160, 0),
+    (
+        "滨河东单元",
+        "reserve",
+        "积极与城投集团紧密对接,共同谋划滨河东单元释放土地产业发展规划,控制住宅配建比例",
+        (125.4120, 43.7950),
+        1500,
+        1800,
+        0,
+    ),
+    (
+        "绕城以南区域",
+        "reserve",
+        "立足新城扩容蓄力,持续跟踪推进绕城高速以南区域总体规划",
+        (125.4300, 43.7150),
+        5000,
+        3000,
+        0,
+    ),
+]
+
+
+def build_areas() -> gpd.GeoDataFrame:
+    """The key areas the plan names, with the sentence each comes from."""
+    rows = [
+        {"area_id": f"A{i:02d}", "name": name, "kind": kind, "quote": quote, "geometry": rect(*centre, w, h, a)}
+        for i, (name, kind, quote, centre, w, h, a) in enumerate(AREAS, 1)
+    ]
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=METRIC)
+
+
 # --------------------------------------------------------------------------- output
 
 
 def build_layers() -> dict[str, gpd.GeoDataFrame]:
-    """All six layers in EPSG:4326, checked against the outline."""
+    """All nine layers in EPSG:4326, checked against the outline."""
     outline = gpd.read_file(OUTLINE_FILE).to_crs(METRIC).geometry.union_all()
     districts = build_districts(outline)
+    rivers = build_rivers(outline)
     layers = {
         "districts": districts,
+        "areas": build_areas(),
         "greenbelt": build_greenbelt(),
         "parcels": build_parcels(),
         "roads": build_roads(),
         "pipes": build_pipes(),
         "facilities": build_facilities(districts),
+        "rivers": rivers,
+        "monitoring_points": build_monitoring_points(rivers),
     }
     for name, gdf in layers.items():
         outside = gdf[~gdf.geometry.within(outline.buffer(1.0))]

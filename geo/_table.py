@@ -15,6 +15,8 @@ def display_width(text: str) -> int:
 
 
 def _cell(value: object, decimals: int) -> str:
+    if isinstance(value, float) and value != value:  # NaN: no value (a rate with nothing surveyed)
+        return "—"
     if isinstance(value, float):
         return f"{value:,.{decimals}f}"
     if isinstance(value, int):

@@ -43,7 +43,7 @@ from .export import (
 )
 from .filters import Filter, apply_filter
 from .history import read_history
-from .impact import impact, read_area
+from .impact import feature_area, impact, is_feature_ref, read_area
 from .importer import import_file, prepare_layer, read_foreign
 from .io import dataset_info, load_layers
 from .postgis import is_database_url, mask_url, publish
@@ -233,8 +233,11 @@ def cmd_map(args: argparse.Namespace) -> None:
     from layers.mapbuild import MapOptions, map_html
 
     layers = apply_filter(load_layers(args.source), Filter(districts=tuple(args.district)))
+    colour_by = tuple((layer, field) for layer, field in (c.split("=", 1) for c in args.colour_by))
     title, _ = source_title(dataset_info(args.source), Path(args.source).name, args.lang)
-    options = MapOptions(lang=args.lang, basemap=args.basemap, budget=Settings.from_env().map_features)
+    options = MapOptions(
+        lang=args.lang, basemap=args.basemap, budget=Settings.from_env().map_features, colour_by=colour_by
+    )
     page = map_html(layers, options, title=title)
     write_bytes_atomic(args.out, page.encode("utf-8"))
     print(f"wrote {args.out}")
@@ -259,8 +262,12 @@ def _impact_text(summary: dict[str, object], features: pd.DataFrame) -> str:
 
 def cmd_impact(args: argparse.Namespace) -> None:
     """What an area, a corridor or a buffered point touches."""
-    area = read_area(args.area)
-    layers = load_layers(args.source)
+    if is_feature_ref(args.area):  # a feature of the source itself, e.g. a key area
+        layers = load_layers(args.source)
+        area = feature_area(layers, args.area)
+    else:
+        area = read_area(args.area)
+        layers = load_layers(args.source)
     result = impact(layers, area, buffer_m=args.buffer, crs=args.crs)
     if not result.touches_data:
         print(OUTSIDE_WORDS, file=sys.stderr)
@@ -443,6 +450,14 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
         metavar="CODE",
         help="only features meeting this sub-district (repeatable)",
     )
+    p.add_argument(
+        "--colour-by",
+        action="append",
+        default=[],
+        choices=[f"{s.name}={f}" for s in CATALOGUE.values() for f in s.style.by_options],
+        metavar="LAYER=FIELD",
+        help="colour a layer by another of its fields, e.g. roads=condition (repeatable)",
+    )
     p.set_defaults(func=cmd_map)
 
     p = sub.add_parser("impact", help="what an area, a corridor or a buffered point would touch")
@@ -451,7 +466,7 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
         "--area",
         required=True,
         metavar="AREA",
-        help="a GeoJSON file, or WKT in WGS 84 (lon/lat): polygon, line or point",
+        help="a GeoJSON file, WKT in WGS 84 (lon/lat), or a feature of the source as LAYER:ID (areas:A04)",
     )
     p.add_argument(
         "--buffer",

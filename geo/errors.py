@@ -107,8 +107,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{file}：指标“{target}”引用了未知图层“{layer}”",
     ),
     "targets.unknown_measure": (
-        "{file}: target {target!r}: unknown measure {measure!r}; use count, km, ha or sum:<field>",
-        "{file}：指标“{target}”：未知的度量“{measure}”，可用 count、km、ha 或 sum:<字段>",
+        "{file}: target {target!r}: unknown measure {measure!r}; use count, km, ha, sum:<field> or pct:<ratio>",
+        "{file}：指标“{target}”：未知的度量“{measure}”，可用 count、km、ha、sum:<字段> 或 pct:<比率>",
+    ),
+    "targets.unknown_ratio": (
+        "{file}: target {target!r}: layer {layer!r} has no ratio {measure!r} (it has: {known})",
+        "{file}：指标“{target}”：图层“{layer}”没有比率“{measure}”（可用：{known}）",
     ),
     "targets.unknown_field": (
         "{file}: target {target!r}: {kind} names unknown field {field!r}",
@@ -341,6 +345,7 @@ PROBLEMS: dict[str, tuple[str, str]] = {
     "not_number": ("{value!r} is not a number", "“{value}”不是数字"),
     "not_whole": ("{value!r} is not a whole number", "“{value}”不是整数"),
     "below_minimum": ("{value!r} is below the minimum {minimum:g}", "“{value}”小于最小值 {minimum:g}"),
+    "not_date": ("{value!r} is not a date (YYYY-MM-DD)", "“{value}”不是日期（应为 YYYY-MM-DD）"),
     "not_allowed": (
         "{value!r} is not one of {codes} (or their Chinese names)",
         "“{value}”不是允许的取值（{labels}）",

@@ -198,7 +198,8 @@ def attribute_table(
     in EPSG:4326 (``geometry="wkt"``) or as the lon/lat of a point on it
     (``geometry="lonlat"``, for spreadsheets)."""
     spec = CATALOGUE[layer]
-    table = pd.DataFrame(gdf[list(spec.field_names)]).reset_index(drop=True)
+    # An optional field the frame lacks (read straight from a file) comes out empty.
+    table = pd.DataFrame(gdf.reindex(columns=list(spec.field_names))).reset_index(drop=True)
     if spec.measure in ("length", "area"):
         column = "length_m" if spec.measure == "length" else "area_m2"
         table[column] = feature_measures(gdf, spec.geometry, metric).round(3).to_numpy()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 
-from layers import CATALOGUE, LAYER_NAMES
+from layers import CATALOGUE, LAYER_NAMES, units_layer
 
 __all__ = ["Filter", "Hit", "apply_filter", "attribute_filter", "find_features"]
 
@@ -56,18 +56,19 @@ def attribute_filter(layers: dict[str, gpd.GeoDataFrame], flt: Filter) -> dict[s
 def apply_filter(layers: dict[str, gpd.GeoDataFrame], flt: Filter) -> dict[str, gpd.GeoDataFrame]:
     """``layers`` filtered by attributes, then to the features meeting the chosen districts.
 
-    The ``districts`` layer keeps only the chosen districts; other layers keep every
+    The units layer (``districts``) keeps only the chosen districts; other layers keep every
     feature that intersects one of them (whole, not clipped).
     """
     out = attribute_filter(layers, flt)
-    if not flt.districts or "districts" not in out:
+    units = units_layer()
+    if not flt.districts or units.name not in out:
         return out
-    districts = out["districts"]
-    chosen = districts[districts["code"].isin(flt.districts).to_numpy()]
-    out["districts"] = chosen
+    districts = out[units.name]
+    chosen = districts[districts[units.id_field].isin(flt.districts).to_numpy()]
+    out[units.name] = chosen
     area = chosen.union_all()
     for name in LAYER_NAMES:
-        if name == "districts" or name not in out:
+        if name == units.name or name not in out:
             continue
         gdf = out[name]
         zone = gpd.GeoSeries([area], crs=chosen.crs).to_crs(gdf.crs).iloc[0]

@@ -45,7 +45,9 @@ __all__ = [
     "UNITS_LAYER",
     "Impact",
     "breakdown_field",
+    "feature_area",
     "impact",
+    "is_feature_ref",
     "parse_area",
     "read_area",
     "round_half_up",
@@ -139,6 +141,35 @@ def parse_area(text: str, *, name: str = "the area") -> gpd.GeoSeries:
             "POLYGON ((125.33 43.85, 125.34 43.85, 125.34 43.86, 125.33 43.85))"
         ) from exc
     return gpd.GeoSeries([geom], crs=WGS84)
+
+
+def is_feature_ref(value: str) -> bool:
+    """Whether ``value`` names a feature of the catalogue as ``LAYER:ID`` (``areas:A04``)."""
+    name, sep, fid = value.partition(":")
+    return bool(sep) and bool(fid) and name in CATALOGUE
+
+
+def feature_area(layers: Mapping[str, gpd.GeoDataFrame], ref: str) -> gpd.GeoSeries:
+    """The geometry of the feature ``LAYER:ID`` as an area: a key area (``areas:A04``, 重庆路商圈),
+    a parcel or a road (with a buffer), in its layer's CRS.
+
+    Raises
+    ------
+    AreaError
+        When the source has no such layer or no feature with that id; the message lists a few
+        of the ids it has.
+    """
+    name, _, fid = ref.partition(":")
+    spec = CATALOGUE[name]
+    gdf = layers.get(name)
+    if gdf is None or gdf.empty:
+        raise AreaError(f"{ref}: the source has no {spec.en.lower()} ({name}); give another area")
+    ids = gdf[spec.id_field].astype(str)
+    chosen = gdf.geometry[(ids == fid).to_numpy()]
+    if chosen.empty:
+        known = ", ".join(ids.head(5)) + (" …" if len(ids) > 5 else "")
+        raise AreaError(f"{ref}: {name} has no feature with id {fid!r} (it has {known})")
+    return gpd.GeoSeries(chosen.to_numpy(), crs=gdf.crs)
 
 
 def read_area(value: str) -> gpd.GeoSeries:

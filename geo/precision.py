@@ -3,7 +3,8 @@
 Measuring runs in full float precision; tables are rounded only where they leave the
 program (CSV, JSON, the page), so a file never carries float noise such as
 ``6.600000000010361``. Lengths in km keep 3 decimals (1 m), areas in ha 4 decimals
-(1 m²); counts and households are whole numbers; percentages keep 1 decimal. Each figure
+(1 m²); counts and households are whole numbers; percentages (the road intact rate,
+``roads_intact_pct``, a ``pct:`` target) keep 1 decimal. Each figure
 is rounded on its own, so a rounded TOTAL may differ from the sum of the rounded rows by
 the last decimal.
 """
@@ -14,9 +15,9 @@ import pandas as pd
 
 __all__ = ["DECIMALS", "PERCENT_DECIMALS", "column_unit", "round_progress", "round_stats"]
 
-#: Decimals kept per unit: km to the metre, ha to the square metre.
-DECIMALS: dict[str, int] = {"km": 3, "ha": 4, "count": 0, "sum": 0}
 PERCENT_DECIMALS = 1
+#: Decimals kept per unit: km to the metre, ha to the square metre, % to 0.1.
+DECIMALS: dict[str, int] = {"km": 3, "ha": 4, "count": 0, "sum": 0, "pct": PERCENT_DECIMALS}
 
 
 def column_unit(column: str) -> str | None:
@@ -31,12 +32,15 @@ def _round(values: pd.Series, decimals: int) -> pd.Series:
 
 
 def round_stats(table: pd.DataFrame) -> pd.DataFrame:
-    """A statistics table with km columns to 3 decimals and ha columns to 4 (a copy)."""
+    """A statistics table with km columns to 3 decimals, ha columns to 4 and
+    percentages (``roads_intact_pct``) to 1 (a copy)."""
     out = table.copy()
     for column in out.columns:
         unit = column_unit(str(column))
         if unit is not None:
             out[column] = _round(out[column], DECIMALS[unit])
+        elif str(column).endswith("_pct"):
+            out[column] = _round(out[column], PERCENT_DECIMALS)
     return out
 
 
@@ -44,8 +48,8 @@ def round_progress(frame: pd.DataFrame) -> pd.DataFrame:
     """A plan-progress table with each figure to its measure's precision (a copy).
 
     ``target``, ``in_data``, ``done``, ``under_way`` and ``planned`` follow the row's
-    ``measure`` (km 3 decimals, ha 4, counts and sums whole); ``percent_done`` keeps 1
-    decimal.
+    ``measure`` (km 3 decimals, ha 4, counts and sums whole, a ``pct:`` rate 1; NaN stays
+    NaN); ``percent_done`` keeps 1 decimal.
     """
     out = frame.copy()
     decimals = out["measure"].map(lambda m: DECIMALS[str(m).split(":")[0]])

@@ -74,7 +74,8 @@ class Target:
     layer : str
         Catalogue layer measured.
     measure : str
-        ``"count"``, ``"km"``, ``"ha"`` or ``"sum:<field>"``.
+        ``"count"``, ``"km"``, ``"ha"``, ``"sum:<field>"`` or ``"pct:<ratio>"`` (a ratio the
+        layer declares, in %: ``pct:intact`` is the road intact rate).
     value : float
         The plan's figure, in the measure's unit.
     where : dict
@@ -119,7 +120,19 @@ def _check_filters(path: Path | str, target: Target) -> None:
                     value=unknown[0],
                     codes=codes,
                 )
-    if not (target.measure in ("count", "km", "ha") or target.measure.startswith("sum:")):
+    if target.measure.startswith("pct:"):
+        ratios = tuple(r.name for r in spec.ratios)
+        if target.measure[4:] not in ratios:
+            known = ", ".join(f"pct:{r}" for r in ratios) or "-"
+            raise SourceError(
+                "targets.unknown_ratio",
+                file=str(path),
+                target=target.id,
+                layer=target.layer,
+                measure=target.measure,
+                known=known,
+            )
+    elif not (target.measure in ("count", "km", "ha") or target.measure.startswith("sum:")):
         raise SourceError("targets.unknown_measure", file=str(path), target=target.id, measure=target.measure)
 
 
@@ -219,7 +232,8 @@ class Measured:
     @property
     def planned(self) -> float:
         """What is neither done nor under way."""
-        return max(self.in_data - self.done - self.under_way, 0.0)
+        rest = self.in_data - self.done - self.under_way
+        return max(rest, 0.0) if rest == rest else 0.0  # a rate with nothing surveyed: NaN, nothing planned
 
 
 def measure_target(
@@ -235,10 +249,27 @@ def measure_target(
         return Measured(0.0, 0.0, 0.0)
     metric = source_metric_crs(layers, crs)
     chosen = gdf[_selected(gdf, target)]
+    if target.measure.startswith("pct:"):
+        rate = _ratio(chosen, target, metric)
+        return Measured(rate, rate, 0.0)
     amounts = _amounts(chosen, target, metric)
     done = _matching(chosen, target.done) if target.done else np.ones(len(chosen), dtype=bool)
     under_way = _matching(chosen, target.under_way) & ~done if target.under_way else np.zeros(len(chosen), bool)
     return Measured(float(amounts.sum()), float(amounts[done].sum()), float(amounts[under_way].sum()))
+
+
+def _ratio(chosen: gpd.GeoDataFrame, target: Target, metric: CRS) -> float:
+    """A catalogue ratio of the chosen features (``pct:intact``), in %; NaN when its field is empty."""
+    spec = CATALOGUE[target.layer]
+    ratio = next(r for r in spec.ratios if r.name == target.measure[4:])
+    if ratio.field not in chosen.columns:
+        return float("nan")
+    geoms = reproject(chosen.geometry.to_numpy(), chosen.crs, metric)
+    amount = shapely.length(geoms) if spec.measure == "length" else shapely.area(geoms)
+    values = chosen[ratio.field]
+    whole = float(amount[values.notna().to_numpy(bool)].sum())
+    part = float(amount[values.isin(ratio.codes).to_numpy(bool)].sum())
+    return 100.0 * part / whole if whole > 0 else float("nan")
 
 
 def plan_progress(

@@ -39,7 +39,7 @@ from .errors import BalanceError, CRSError, SourceError
 from .filters import Filter
 from .postgis import GEOMETRY_COLUMN, Database, check_identifier, connect
 from .progress import PROGRESS_COLUMNS, Target
-from .stats import BALANCE_RTOL, OUTSIDE, TOTAL, StatColumn, stats_schema
+from .stats import BALANCE_RTOL, OUTSIDE, TOTAL, StatColumn, fill_ratios, stats_schema
 
 if TYPE_CHECKING:
     import psycopg
@@ -341,9 +341,9 @@ def district_stats(
         )
         codes = districts["code"].tolist()
         jobs = [
-            (spec, [c for c in schema if c.layer == name and c.kind != "key"])
+            (spec, [c for c in schema if c.layer == name and c.kind not in ("key", "pct")])
             for name, spec in CATALOGUE.items()
-            if not spec.units and name in present
+            if not (spec.units or spec.context) and name in present
         ]
         sizes = dict(
             conn.execute(
@@ -381,17 +381,22 @@ def district_stats(
                     on_layer(spec.name)
         if on_layer is not None:
             for name, spec in CATALOGUE.items():
-                if not spec.units and name not in present:
+                if not (spec.units or spec.context) and name not in present:
                     on_layer(name)
+    # Ratios (roads_intact_pct) are not summed in the database: each row's is computed
+    # from that row's breakdown sums, as the Python engine does (geo.stats.fill_ratios).
+    measured = [c for c in schema if c.kind not in ("key", "pct")]
     numbers = [c for c in schema if c.kind != "key"]
-    table = pd.DataFrame.from_dict(sums, orient="index").reindex(columns=[c.name for c in numbers]).fillna(0.0)
+    table = pd.DataFrame.from_dict(sums, orient="index").reindex(columns=[c.name for c in measured]).fillna(0.0)
     table.index.name = "code"
-    _check_balance(table, numbers)
+    _check_balance(table, measured)
     if not (table.loc[OUTSIDE].abs() > 0).any():
         table = table.drop(index=OUTSIDE)
-    for c in numbers:
+    for c in measured:
         if c.integer:
             table[c.name] = table[c.name].round().astype("int64")
+    fill_ratios(table, schema)
+    table = table[[c.name for c in numbers]]
     table.insert(0, "district_name", [*districts["name"], *("" for _ in range(len(table) - len(codes)))])
     table.insert(0, "district_code", table.index.to_list())
     table.attrs["schema"] = [dataclasses.asdict(c) for c in schema]
@@ -426,6 +431,17 @@ def _target_query(db: Database, target: Target, metric: int) -> tuple[sql.Compos
     under_way = _matching(spec, target.under_way, params, target) if target.under_way else sql.SQL("FALSE")
     geom = sql.SQL("ST_Transform({}, {})").format(sql.Identifier(GEOMETRY_COLUMN), params.add(metric))
     amount: sql.Composable
+    if target.measure.startswith("pct:"):
+        # A ratio (the road intact rate), in %: NULL (NaN) when nothing has a value in its field.
+        ratio = next(r for r in spec.ratios if r.name == target.measure[4:])
+        size = sql.SQL("ST_Length({})" if spec.measure == "length" else "ST_Area({})").format(geom)
+        rate = sql.SQL(
+            "SELECT 100.0 * sum(a) FILTER (WHERE v = ANY({codes})) / nullif(sum(a) FILTER (WHERE v IS NOT NULL), 0)"
+        ).format(codes=params.add(list(ratio.codes)))
+        query = rate + sql.SQL(", NULL, 0.0 FROM (SELECT {a} AS a, {v} AS v FROM {t} WHERE {w}) AS chosen").format(
+            a=size, v=sql.Identifier(ratio.field), t=_table(db, spec), w=chosen
+        )
+        return query, params.values
     if target.measure == "count":
         amount = sql.SQL("1.0")
     elif target.measure == "km":
@@ -462,13 +478,14 @@ def plan_progress(db: Database, targets: list[Target], *, crs: str | int | CRS |
             in_data = done = under_way = 0.0
             if t.layer in present:
                 query, params = _target_query(db, t, metric)
-                in_data, done, under_way = (float(v) for v in _one(conn.execute(query, params)))  # type: ignore[call-overload]
-            planned = max(in_data - done - under_way, 0.0)
+                values = _one(conn.execute(query, params))  # type: ignore[call-overload]
+                in_data, under_way = (float("nan") if v is None else float(v) for v in (values[0], values[2]))
+                # a ratio's "done" is the rate itself
+                done = in_data if values[1] is None else float(values[1])
+            planned = 0.0 if t.measure.startswith("pct:") else max(in_data - done - under_way, 0.0)
             percent = 100.0 * done / t.value if t.value else float("nan")
-            rows.append(
-                (t.id, t.zh, t.en, t.unit_zh, t.unit_en, t.measure, float(t.value), in_data, done, under_way)
-                + (planned, percent)
-            )
+            labels = (t.id, t.zh, t.en, t.unit_zh, t.unit_en, t.measure)
+            rows.append((*labels, float(t.value), in_data, done, under_way, planned, percent))
     frame = pd.DataFrame(rows, columns=["id", *PROGRESS_COLUMNS]).set_index("id")
     log.info("plan progress in the database: %d targets", len(frame))
     return frame

@@ -58,6 +58,7 @@ __all__ = [
     "StatColumn",
     "apportion",
     "district_stats",
+    "fill_ratios",
     "schema_of",
     "select_districts",
     "stats_columns",
@@ -85,18 +86,24 @@ class StatColumn:
         Column name (``roads_km_open``).
     layer : str
         The catalogue layer measured.
-    kind : {"key", "count", "km", "ha", "sum"}
+    kind : {"key", "count", "km", "ha", "sum", "pct"}
         ``key`` for the district code and name; ``count`` features (whole, by largest
-        share); ``km`` or ``ha`` clipped lengths or areas; ``sum`` a field summed whole.
+        share); ``km`` or ``ha`` clipped lengths or areas; ``sum`` a field summed whole;
+        ``pct`` a catalogue :class:`~layers.spec.Ratio`, computed from the breakdown
+        columns of its field.
     field, code : str or None
-        The breakdown field and its code (``status``, ``open``), or the summed field.
+        The breakdown field and its code (``status``, ``open``), or the summed field, or
+        the ratio's field (with no code).
+    codes : tuple of str
+        For ``pct``: the codes of ``field`` counted in the numerator.
     """
 
     name: str
     layer: str
-    kind: Literal["key", "count", "km", "ha", "sum"]
+    kind: Literal["key", "count", "km", "ha", "sum", "pct"]
     field: str | None = None
     code: str | None = None
+    codes: tuple[str, ...] = ()
 
     @property
     def integer(self) -> bool:
@@ -113,19 +120,21 @@ def stats_schema(catalogue: Mapping[str, LayerSpec] | None = None) -> tuple[Stat
     """Every column of :func:`district_stats`, in order, derived from the catalogue.
 
     For each layer in catalogue order: ``<layer>_count``, ``<layer>_km`` (lines) or
-    ``<layer>_ha`` (polygons), then its summed fields; after all layers, the breakdowns:
-    ``<layer>_km_<code>``, ``<layer>_ha_<code>`` or, for points, ``<layer>_<code>``.
+    ``<layer>_ha`` (polygons), then its summed fields and its ratios (``roads_intact_pct``);
+    after all layers, the breakdowns: ``<layer>_km_<code>``, ``<layer>_ha_<code>`` or, for
+    points, ``<layer>_<code>``. Context layers (key areas) have no columns.
     """
     catalogue = CATALOGUE if catalogue is None else catalogue
     units = units_layer(dict(catalogue))
     columns = [StatColumn("district_code", units.name, "key", "code"), StatColumn("district_name", units.name, "key")]
-    measured = [s for s in catalogue.values() if not s.units]
+    measured = [s for s in catalogue.values() if not s.units and not s.context]
     for spec in measured:
         columns.append(StatColumn(f"{spec.name}_count", spec.name, "count"))
         if spec.measure != "count":
             unit = _unit_of(spec)
             columns.append(StatColumn(f"{spec.name}_{unit}", spec.name, unit))
         columns += [StatColumn(f, spec.name, "sum", f) for f in spec.sums]
+        columns += [StatColumn(r.column(spec.name), spec.name, "pct", r.field, None, r.codes) for r in spec.ratios]
     for spec in measured:
         for field in spec.breakdown:
             for code in spec.field(field).codes:
@@ -143,7 +152,7 @@ def stats_schema(catalogue: Mapping[str, LayerSpec] | None = None) -> tuple[Stat
 def schema_of(table: pd.DataFrame) -> tuple[StatColumn, ...]:
     """The column metadata a :func:`district_stats` table carries (the catalogue's when none)."""
     raw = table.attrs.get("schema")
-    return tuple(StatColumn(**c) for c in raw) if raw else stats_schema()
+    return tuple(StatColumn(**{**c, "codes": tuple(c.get("codes", ()))}) for c in raw) if raw else stats_schema()
 
 
 def stats_columns(catalogue: Mapping[str, LayerSpec] | None = None) -> list[str]:
@@ -404,7 +413,12 @@ def _layer_columns(
     ap = apportion(geoms, index, spec.measure)
     whole = _measure(geoms, spec.measure)
     for col in columns:
-        mask = np.ones(len(gdf), dtype=bool) if col.code is None else (gdf[col.field] == col.code).to_numpy(bool)
+        if col.code is None:
+            mask = np.ones(len(gdf), dtype=bool)
+        elif col.field in gdf.columns:
+            mask = (gdf[col.field] == col.code).to_numpy(bool)
+        else:  # an optional coded field the layer does not hold: nothing has that code
+            mask = np.zeros(len(gdf), dtype=bool)
         if col.kind == "count":
             values = np.bincount(ap.owner[mask], minlength=n_bins).astype(float)
             total = float(mask.sum())
@@ -419,6 +433,25 @@ def _layer_columns(
             total = float(whole[mask].sum()) / divisor
         out[col.name] = (values, total)
     return out
+
+
+def fill_ratios(table: pd.DataFrame, schema: tuple[StatColumn, ...]) -> pd.DataFrame:
+    """Set each ``pct`` column of ``table`` from the same row's breakdown columns, in place.
+
+    Percent = 100 × (measure in the ratio's codes) ÷ (measure in any code of its field);
+    NaN where that field has no measure in the row. Every row, ``TOTAL`` included, is the
+    ratio of that row's own sums, so a total is never a sum or mean of percentages.
+    Returns ``table``.
+    """
+    for col in schema:
+        if col.kind != "pct":
+            continue
+        parts = [c for c in schema if c.layer == col.layer and c.field == col.field and c.kind in ("km", "ha")]
+        whole = table[[c.name for c in parts]].sum(axis=1).to_numpy(dtype=float)
+        part = table[[c.name for c in parts if c.code in col.codes]].sum(axis=1).to_numpy(dtype=float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            table[col.name] = np.where(whole > 0, 100.0 * part / np.where(whole > 0, whole, 1.0), np.nan)
+    return table
 
 
 def _check_balance(name: str, values: np.ndarray, total: float, *, integer: bool) -> None:
@@ -493,7 +526,7 @@ def district_stats(
     schema = stats_schema(catalogue)
     by_layer: dict[str, list[StatColumn]] = {}
     for col in schema:
-        if col.kind != "key":
+        if col.kind not in ("key", "pct"):
             by_layer.setdefault(col.layer, []).append(col)
 
     def measure(name: str) -> dict[str, tuple[np.ndarray, float]]:
@@ -514,11 +547,11 @@ def district_stats(
             if on_layer is not None:
                 on_layer(futures[future])
 
-    body = {c.name: results[c.name][0] for c in schema if c.kind != "key"}
-    totals = {c.name: results[c.name][1] for c in schema if c.kind != "key"}
-    for col in schema:
-        if col.kind != "key":
-            _check_balance(col.name, body[col.name], totals[col.name], integer=col.integer)
+    measured = [c for c in schema if c.kind not in ("key", "pct")]
+    body = {c.name: results[c.name][0] for c in measured}
+    totals = {c.name: results[c.name][1] for c in measured}
+    for col in measured:
+        _check_balance(col.name, body[col.name], totals[col.name], integer=col.integer)
     table = pd.DataFrame(body, index=pd.Index([*codes, OUTSIDE], name="code"))
     show_outside = bool((table.loc[OUTSIDE].abs() > 0).any())
     if not show_outside:
@@ -528,6 +561,8 @@ def district_stats(
     for col in schema:
         if col.integer:
             table[col.name] = table[col.name].round().astype("int64")
+    fill_ratios(table, schema)
+    table = table[[c.name for c in schema if c.kind != "key"]]
     extra = [OUTSIDE, TOTAL] if show_outside else [TOTAL]
     table.insert(0, "district_name", [*districts_gdf["name"].astype(str), *("" for _ in extra)])
     table.insert(0, "district_code", table.index.to_list())
@@ -554,4 +589,4 @@ def select_districts(table: pd.DataFrame, codes: tuple[str, ...]) -> pd.DataFram
         out[column] = out[column].astype(rows[column].dtype)
     out.index.name = table.index.name
     out.attrs = dict(table.attrs)
-    return out
+    return fill_ratios(out, schema_of(out))

@@ -7,7 +7,9 @@ raises one :class:`~geo.errors.ValidationError` listing every problem.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import re
 from collections.abc import Iterator
 
 import geopandas as gpd
@@ -23,6 +25,9 @@ from .errors import Problem, ValidationError
 __all__ = ["conform", "inspect", "normalise_values", "problems"]
 
 log = logging.getLogger(__name__)
+
+#: Ways registers write a date: 2020-06-30, 2020/6/30, 2020.6.30, 2020年6月30日, 20200630.
+_DATE_TEXT = re.compile(r"(\d{4})(?:[-/.年](\d{1,2})[-/.月](\d{1,2})日?|(\d{2})(\d{2}))")
 
 _TYPE_IDS = {"Point": 0, "LineString": 1, "Polygon": 3, "MultiPoint": 4, "MultiLineString": 5, "MultiPolygon": 6}
 
@@ -58,6 +63,36 @@ def _to_codes(values: pd.Series, aliases: dict[str, str]) -> pd.Series:
     return pd.Series(mapped[codes], index=values.index, dtype="str")
 
 
+def _iso_date(value: object) -> object:
+    """A date, or text spelling one, as ``YYYY-MM-DD``; anything else unchanged."""
+    if isinstance(value, dt.date):
+        return value.strftime("%Y-%m-%d")
+    match = _DATE_TEXT.fullmatch(str(value))
+    if match is None:
+        return value
+    year, month, day = (int(g) for g in match.groups() if g is not None)
+    try:
+        return dt.date(year, month, day).isoformat()
+    except ValueError:
+        return value
+
+
+def _to_iso_dates(values: pd.Series) -> pd.Series:
+    """Dates (date, datetime or text in a common spelling) as ``YYYY-MM-DD`` text."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values.dt.strftime("%Y-%m-%d").astype("str")
+    codes, uniques = pd.factorize(_clean_text(values.astype(object)), use_na_sentinel=True)
+    mapped = np.array([_iso_date(u) for u in uniques] + [np.nan], dtype=object)
+    return pd.Series(mapped[codes], index=values.index, dtype="str")
+
+
+def _is_iso_date(text: str) -> bool:
+    try:
+        return dt.date.fromisoformat(text).isoformat() == text
+    except ValueError:
+        return False
+
+
 class _Ids:
     """Feature labels for messages, made only for the rows that have a problem."""
 
@@ -78,12 +113,16 @@ def normalise_values(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame
     """Clean the text fields and map accepted spellings of coded fields to their codes.
 
     Text loses surrounding white space and blank text becomes missing; ``"规划"`` or
-    ``" Planned "`` become ``"planned"``. Values that match nothing are left as they are,
+    ``" Planned "`` become ``"planned"``; dates (``2020/6/30``, a spreadsheet's date cell)
+    become ``"2020-06-30"``. Values that match nothing are left as they are,
     for :func:`problems` to report; numeric fields are not touched. Returns a copy.
     """
     out = gdf.copy()
     for f in spec.fields:
         if f.dtype != "str" or f.name not in out.columns:
+            continue
+        if f.date:
+            out[f.name] = _to_iso_dates(out[f.name])
             continue
         text = _clean_text(out[f.name])
         out[f.name] = _to_codes(text, f.alias_map()) if f.choices else text
@@ -108,6 +147,10 @@ def _check_field(values: pd.Series, f: FieldSpec, spec: LayerSpec, ids: _Ids) ->
                 yield Problem(
                     spec.name, ids[i], f.name, "below_minimum", {"value": _value(values.iloc[i]), "minimum": f.minimum}
                 )
+    if f.date:
+        for i in np.flatnonzero(present):
+            if not _is_iso_date(str(values.iloc[i])):
+                yield Problem(spec.name, ids[i], f.name, "not_date", {"value": _value(values.iloc[i])})
     if f.choices:
         allowed = values.isin(f.codes).to_numpy(dtype=bool)
         labels = tuple(c.zh for c in f.choices)

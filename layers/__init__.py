@@ -13,7 +13,7 @@ import ast
 import importlib
 from pathlib import Path
 
-from .spec import Choice, FieldSpec, LayerSpec, NotAbove, Style
+from .spec import Choice, FieldSpec, LayerSpec, NotAbove, Ratio, Style
 
 __all__ = [
     "CATALOGUE",
@@ -22,6 +22,7 @@ __all__ = [
     "FieldSpec",
     "LayerSpec",
     "NotAbove",
+    "Ratio",
     "Style",
     "spec_for",
     "units_layer",

@@ -186,6 +186,8 @@ UI: dict[str, tuple[str, str]] = {
         "Distance around the area, on each side of a line (40 m makes an 80 m corridor). Lines and points need one.",
     ),
     "impact_upload": ("上传范围（GeoJSON）", "Upload an area (GeoJSON)"),
+    "impact_key_area": ("或以重点区域为范围", "Or take a key area as the area"),
+    "impact_key_area_none": ("选择重点区域", "Choose a key area"),
     "impact_drawn": ("地图上绘制的范围", "the shape drawn on the map"),
     "impact_of": ("范围：{name}", "Area: {name}"),
     "impact_outside": (
@@ -225,6 +227,8 @@ UI: dict[str, tuple[str, str]] = {
     "col_id_b": ("编号 B", "ID B"),
     "unit_count": ("处", "count"),
     "length": ("长度", "Length"),
+    "no_value": ("无数据", "No data"),
+    "colour_by": ("{layer}着色依据", "Colour {layer} by"),
     "area": ("面积", "Area"),
     "map_legend": ("图例", "Legend"),
     "map_loading": ("正在加载图层…", "Loading the layer…"),
@@ -324,7 +328,8 @@ def column_label(column: str | StatColumn, lang: str) -> str:
     """The header of a statistics column, built from the catalogue's labels.
 
     ``roads_km`` becomes "道路 (km)" / "Roads (km)"; ``pipes_km_heat`` becomes
-    "管线·供热 (km)"; ``households`` the parcel field's label.
+    "管线·供热 (km)"; ``households`` the parcel field's label; ``roads_intact_pct``
+    "道路完好率 (%)" / "Roads intact rate (%)".
     """
     col = column if isinstance(column, StatColumn) else _schema()[column]
     spec = CATALOGUE[col.layer]
@@ -332,6 +337,9 @@ def column_label(column: str | StatColumn, lang: str) -> str:
         return spec.field(col.field).label(lang) if col.field else spec.label(lang)
     if col.kind == "sum":
         return spec.field(col.field or "").label(lang)
+    if col.kind == "pct":
+        ratio = next(r for r in spec.ratios if r.column(spec.name) == col.name)
+        return f"{spec.label(lang)}{'' if lang == 'zh' else ' '}{ratio.label(lang)} (%)"
     head = spec.label(lang)
     if col.code is not None and col.field is not None:
         head += "·" + spec.field(col.field).value_label(col.code, lang)
@@ -360,7 +368,7 @@ def labelled_table(table: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 
 #: Decimals a progress card shows per measure: the plan's own precision (0.1 km, 0.1 ha).
-CARD_DECIMALS: dict[str, int] = {"km": 1, "ha": 1, "count": 0, "sum": 0}
+CARD_DECIMALS: dict[str, int] = {"km": 1, "ha": 1, "count": 0, "sum": 0, "pct": 1}
 
 
 def figure(value: float, measure: str) -> str:
@@ -388,12 +396,27 @@ def progress_cards(frame: pd.DataFrame, lang: str) -> list[Card]:
     The headline is what is done ("32 段"), the delta its share of the plan's figure
     ("33%"), the note the target and what is under way and planned
     ("目标 96 段 · 在建 24 · 规划 40"). Counts are whole with thousands separators, km and ha
-    to :data:`CARD_DECIMALS`.
+    to :data:`CARD_DECIMALS`. A target in % (the road intact rate, ``pct:``) is a floor:
+    the headline is the rate ("91.3 %"; "—" when nothing is surveyed), the delta its
+    distance to the floor in points ("-6.7"), met at or above it, the note "目标 98.0 %".
     """
     cards = []
     for target_id, row in frame.iterrows():
         unit = row["unit_zh"] if lang == "zh" else row["unit_en"]
         measure = str(row["measure"])
+        if measure.startswith("pct:"):
+            rate, floor = float(row["done"]), float(row["target"])
+            cards.append(
+                Card(
+                    id=str(target_id),
+                    label=row["label_zh"] if lang == "zh" else row["label_en"],
+                    value="—" if math.isnan(rate) else f"{figure(rate, measure)} {unit}",
+                    delta="—" if math.isnan(rate) else f"{round(rate - floor, 1) + 0.0:+.1f}",
+                    met=rate >= floor,
+                    note=f"{text('target', lang)} {figure(floor, measure)} {unit}",
+                )
+            )
+            continue
         percent = float(row["percent_done"])
         parts = [f"{text('target', lang)} {figure(row['target'], measure)} {unit}"]
         if row["under_way"]:

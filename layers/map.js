@@ -138,7 +138,7 @@
   }
 
   function styleOf(ld, i, map) {
-    var d = ld.dict, s = d.style, by = ld.cols[d.by][i], color = by >= 0 ? d.byColors[by] : "#666666";
+    var d = ld.dict, s = d.style, by = ld.cols[d.by] ? ld.cols[d.by][i] : -1, color = by >= 0 ? d.byColors[by] : d.noValue;
     var status = ld.cols.status ? ld.cols.status[i] : -1;
     var code = status >= 0 && d.statusCodes ? d.statusCodes[status] : null;
     var o = {color: color, weight: s.weight, opacity: 0.9, fillColor: color, fillOpacity: s.fillOpacity};
@@ -169,7 +169,9 @@
   }
 
   function makePaths(ld, map) {
-    var st = state(map), fg = L.featureGroup(), feats = decodeGeometry(ld.geometry, ld.dict.family);
+    var st = state(map), fg = L.featureGroup();
+    // a layer switched on with none of its features within the budget sends no geometry
+    var feats = ld.shown ? decodeGeometry(ld.geometry, ld.dict.family) : [];
     var opts = {renderer: st.canvas, bubblingMouseEvents: true};
     feats.forEach(function (parts, i) {
       var path, o = L.extend(styleOf(ld, i, map), opts, {ngLayer: ld.name});
@@ -224,6 +226,14 @@
       if (ld.dict.units) {
         fg.on("click", function (e) { map.fitBounds(e.layer.getBounds(), {maxZoom: 16}); });
       }
+      if (ld.dict.popup) {
+        // A popup of the map, not bound to the layer: it stays open while a rerun re-adds the layer.
+        var details = tooltip(fg, map);
+        fg.on("click", function (e) {
+          if (L.DomUtil.hasClass(map.getContainer(), "ng-drawing")) return;  // a click placing a vertex
+          L.popup({maxWidth: 380, className: "ng-popup"}).setLatLng(e.latlng).setContent(details(e.layer)).openOn(map);
+        });
+      }
       fg.data = ld;
     }
     if (fg.styled !== ld) applyStyles(ld, fg, map);
@@ -232,12 +242,15 @@
     if (ld.labels) labels(map, group, ld);
   }
 
-  /* District names at their inside point, shown where the district is wide enough on screen. */
+  /* Names at a point inside each feature (the middle of a line): district names where the
+   * district is wide enough on screen ("fit"), others (key areas, rivers) wherever they
+   * overlap no name already shown ("always"). */
   function labels(map, group, ld) {
     var at = decodeGeometry(ld.labels, "point"), lg = L.layerGroup();
+    var cls = ld.dict.labels === "always" ? "ng-label ng-context" : "ng-label";
     at.forEach(function (parts, i) {
       var span = clipped("span", null, ld.cols.name[i]);
-      var m = L.marker(parts[0], {icon: L.divIcon({className: "ng-label", html: span, iconSize: null}),
+      var m = L.marker(parts[0], {icon: L.divIcon({className: cls, html: span, iconSize: null}),
         interactive: false, keyboard: false});
       m._ngIndex = i;
       lg.addLayer(m);
@@ -264,7 +277,8 @@
       var w = 13 * String(ld.data.cols.name[m._ngIndex] || "").length + 6, h = 16, e = m.getElement();
       var box = boxes[m._ngIndex] || {w: 0, h: 0}, at = map.latLngToLayerPoint(m.getLatLng());
       var r = {x0: at.x - w / 2, x1: at.x + w / 2, y0: at.y - h / 2, y1: at.y + h / 2};
-      var fits = box.w >= w && box.h >= 2 * h && !shown.some(function (o) {
+      var big = ld.data.dict.labels === "always" || (box.w >= w && box.h >= 2 * h);
+      var fits = big && !shown.some(function (o) {
         return r.x0 < o.x1 && o.x0 < r.x1 && r.y0 < o.y1 && o.y0 < r.y1;
       });
       if (fits) shown.push(r);
@@ -368,6 +382,12 @@
         swatch(item, o, d.family);
         el("span", null, label, item);
       });
+      if (ld.missing) {
+        var none = el("div", "ng-item", null, sec);
+        swatch(none, {color: d.noValue, fillColor: d.noValue, weight: s.weight, opacity: 0.9,
+          fillOpacity: s.fillOpacity, dashArray: s.lineDash || null}, d.family);
+        el("span", null, st.words.noValue, none);
+      }
       if (d.by !== "status" && d.statusCodes && d.family !== "point") {
         d.statusCodes.forEach(function (code, k) {
           var depth = s.statusOpacity[code], dashed = s.dash.indexOf(code) >= 0;

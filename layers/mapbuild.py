@@ -40,7 +40,7 @@ from .assets import SCRIPT, AssetUrls, inline_tags
 from .budget import Choice, View, choose
 from .encode import encode_geometry
 from .labels import text
-from .spec import LayerSpec
+from .spec import NO_VALUE_COLOR, LayerSpec
 
 __all__ = [
     "MapOptions",
@@ -71,10 +71,13 @@ _CSS = """
 .ng-tip b, .ng-tip td, .ng-label span { overflow-wrap: anywhere; unicode-bidi: isolate; }
 .ng-tip table { border-collapse: collapse; margin-top: 3px; }
 .ng-tip th { text-align: left; padding-right: 8px; font-weight: normal; color: #555; }
+.ng-tip { max-width: 360px; white-space: normal; }
+.ng-tip td { white-space: normal; }
 .ng-message { background: #fff8e1; border: 1px solid #f9a825; border-radius: 4px; padding: 5px 9px;
               font: 12px/1.4 "Noto Sans CJK SC", sans-serif; max-width: 320px; }
 .ng-label span { font: bold 12px "Noto Sans CJK SC", sans-serif; color: #283593; white-space: nowrap;
                  text-shadow: 0 0 3px #fff, 0 0 3px #fff; transform: translate(-50%, -50%); display: block; }
+.ng-label.ng-context span { font-weight: normal; color: #37474f; }
 """
 
 
@@ -106,6 +109,9 @@ class MapOptions:
         Largest number of features drawn; above it the map draws what meets ``view``.
     view : View or None
         The part of the map on screen, when known.
+    colour_by : tuple of (layer, field)
+        Layers coloured by another of their coded fields than the default, one the layer
+        offers in ``Style.by_options`` (``("roads", "condition")``: roads by condition).
     """
 
     lang: str = "zh"
@@ -118,6 +124,12 @@ class MapOptions:
     height_px: int = 640
     budget: int = 20_000
     view: View | None = None
+    colour_by: tuple[tuple[str, str], ...] = ()
+
+    def colour_field(self, spec: LayerSpec) -> str:
+        """The field ``spec``'s features are coloured by on this map."""
+        chosen = dict(self.colour_by).get(spec.name, spec.style.by)
+        return chosen if chosen in spec.colour_fields() else spec.style.by
 
 
 def tile_layers(basemap: str, tianditu_key: str = "") -> list[folium.TileLayer]:
@@ -174,11 +186,14 @@ def layer_bounds(layers: Mapping[str, gpd.GeoDataFrame]) -> list[list[float]] | 
     return [[float(b[:, 1].min()), float(b[:, 0].min())], [float(b[:, 3].max()), float(b[:, 2].max())]]
 
 
-def layer_dictionary(spec: LayerSpec, lang: str) -> dict[str, Any]:
+def layer_dictionary(spec: LayerSpec, lang: str, by: str | None = None) -> dict[str, Any]:
     """Everything the browser needs to label and style one layer, once per layer.
 
-    Field labels, units and value names in ``lang``; colours by code of the styling
-    field; how status is drawn (dash, depth of fill).
+    Field labels, units and value names in ``lang``; colours by code of the field the
+    layer is coloured by (``by``, default the style's; a feature with no value in it is
+    :data:`~layers.spec.NO_VALUE_COLOR`); how status is drawn (dash, depth of fill);
+    whether names are written on the map (``labels``: ``"fit"`` where the feature is
+    large enough on screen, ``"always"``) and whether a click opens a popup.
     """
     fields: list[dict[str, object]] = []
     for f in spec.fields:
@@ -198,16 +213,19 @@ def layer_dictionary(spec: LayerSpec, lang: str) -> dict[str, Any]:
             fields.append({"name": f.name, "label": f.label(lang), "kind": "num", "unit": f.unit, "digits": digits})
         else:
             fields.append({"name": f.name, "label": f.label(lang), "kind": "text"})
-    by = spec.field(spec.style.by)
+    colour = spec.field(by or spec.style.by)
     out: dict[str, Any] = {
         "label": spec.label(lang),
         "units": spec.units,
         "family": spec.geometry,
         "measure": spec.measure,
         "fields": fields,
-        "by": by.name,
-        "byNames": [c.zh if lang == "zh" else c.en for c in by.choices],
-        "byColors": [c.color for c in by.choices],
+        "by": colour.name,
+        "byNames": [c.zh if lang == "zh" else c.en for c in colour.choices],
+        "byColors": [c.color for c in colour.choices],
+        "noValue": NO_VALUE_COLOR,
+        "labels": "fit" if spec.units else ("always" if spec.style.label else ""),
+        "popup": spec.style.popup,
         "style": {
             "weight": spec.style.weight,
             "fillOpacity": spec.style.fill_opacity,
@@ -310,7 +328,7 @@ def layer_payload(
         "on": choice is not None,
         "total": len(gdf),
         "shown": 0,
-        "dict": layer_dictionary(spec, options.lang),
+        "dict": layer_dictionary(spec, options.lang, options.colour_field(spec)),
     }
     if choice is None:
         return payload
@@ -324,23 +342,32 @@ def layer_payload(
         "cols": _columns(drawn, spec),
         "measure": _measures(np.asarray(sizes)[choice.rows], spec.measure),
     }
-    if spec.units and len(drawn):
-        at = shapely.point_on_surface(drawn.geometry.to_numpy())
-        content["labels"] = encode_geometry(at, "point").as_dict()
+    if (spec.units or spec.style.label) and len(drawn):
+        content["labels"] = encode_geometry(_label_points(drawn.geometry.to_numpy()), "point").as_dict()
     key = hashlib.sha1(json.dumps(content, ensure_ascii=False).encode()).hexdigest()[:16]
     ids = content["ids"]
+    by = options.colour_field(spec)
     selected = set(options.selected) if spec.units else set()
     hits = {fid for layer, fid in options.highlight if layer == name}
     payload.update(
         content,
         key=key,
         shown=len(drawn),
-        present=_present(gdf, spec, spec.style.by),
+        present=_present(gdf, spec, by),
+        missing=by not in gdf.columns or bool(gdf[by].isna().any()),
         statusPresent=_present(gdf, spec, "status") if "status" in spec.field_names else [],
         selected=[i for i, fid in enumerate(ids) if fid in selected],
         highlight=[i for i, fid in enumerate(ids) if fid in hits],
     )
     return payload
+
+
+def _label_points(geoms: np.ndarray) -> np.ndarray:
+    """Where a feature's name is written: inside a polygon, at the middle of a line."""
+    points = shapely.point_on_surface(geoms)
+    lines = np.isin(shapely.get_type_id(geoms), (1, 5))
+    points[lines] = shapely.line_interpolate_point(geoms[lines], 0.5, normalized=True)
+    return points
 
 
 def budget_message(payloads: Sequence[Mapping[str, Any]], options: MapOptions) -> str:
@@ -506,6 +533,7 @@ def layer_groups(
             "loading": text("map_loading", options.lang),
             "length": text("length", options.lang),
             "area": text("area", options.lang),
+            "noValue": text("no_value", options.lang),
         },
         "message": budget_message(payloads, options),
         "fit": fit,
@@ -522,7 +550,10 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame], options: MapOptions | None
     before any shift to GCJ-02 or simplification, so they are the same on every basemap.
     """
     options = options or MapOptions()
-    works = {n: g for n, g in layers.items() if n != "districts" and n in options.visible}
+    # Fit the works, not the rural township that holds few of them nor the context areas.
+    works = {
+        n: g for n, g in layers.items() if not (CATALOGUE[n].units or CATALOGUE[n].context) and n in options.visible
+    }
     m = base_map(options, layer_bounds(works) or layer_bounds(layers))
     shown, sizes, chosen = plan_layers(layers, options)
     payloads = []

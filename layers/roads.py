@@ -1,9 +1,13 @@
-"""Road segments (条段) of the road-network programme, one line feature per segment."""
+"""Road segments (条段) of the road-network programme, one line feature per segment.
+
+Built roads carry their condition (路况) from the last survey; the plan's "道路完好率达到98%以上"
+is the length in 完好 condition over the surveyed length.
+"""
 
 from __future__ import annotations
 
 from . import _common as c
-from .spec import Choice, FieldSpec, LayerSpec, Style
+from .spec import Choice, FieldSpec, LayerSpec, Ratio, Style
 
 __all__ = ["SPEC"]
 
@@ -32,11 +36,34 @@ SPEC = LayerSpec(
         FieldSpec(
             "project", "str", "所属项目", "Project", required=False, source_names=("所属项目", "项目", "PROJECT")
         ),
+        FieldSpec(
+            "condition",
+            "str",
+            "路况",
+            "Condition",
+            required=False,
+            choices=(
+                Choice("good", "完好", "Intact", ("良好", "优良", "完好路段", "intact"), "#2e7d32"),
+                Choice("minor", "轻度破损", "Minor damage", ("轻微破损", "轻度损坏", "一般", "中等"), "#f9a825"),
+                Choice("severe", "严重破损", "Severe damage", ("重度破损", "严重损坏", "破损严重", "差"), "#c62828"),
+            ),
+            source_names=("路况", "道路状况", "路面状况", "完好情况", "CONDITION", "LK"),
+        ),
+        FieldSpec(
+            "surveyed",
+            "str",
+            "调查日期",  # a Shapefile field name in GBK: at most 10 bytes
+            "Surveyed",
+            required=False,
+            date=True,
+            source_names=("调查日期", "检测日期", "巡查日期", "路况日期", "SURVEYED", "DCRQ"),
+        ),
     ),
-    style=Style(by="status", weight=4.5),
+    style=Style(by="status", weight=4.5, by_options=("condition",)),
     measure="length",
     unit_zh="条段",
     z=30,
-    breakdown=("status",),
+    breakdown=("status", "condition"),
+    ratios=(Ratio("intact", "condition", ("good",), "完好率", "intact rate"),),
     filters=("status",),
 )

@@ -10,16 +10,21 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 __all__ = [
+    "NO_VALUE_COLOR",
     "Choice",
     "Dtype",
     "FieldSpec",
     "LayerSpec",
     "Measure",
     "NotAbove",
+    "Ratio",
     "Style",
 ]
 
 Dtype = Literal["str", "int", "float"]
+
+#: The colour of a feature with no value in the field it is coloured by.
+NO_VALUE_COLOR = "#666666"
 Measure = Literal["length", "area", "count"]
 
 
@@ -74,6 +79,9 @@ class FieldSpec:
         Unit of a numeric field (``"mm"``, ``"户"``), shown after values.
     source_names : tuple of str
         Column names other data uses for this field (``"名称"``), matched on import.
+    date : bool
+        A text field holding a calendar date written ``YYYY-MM-DD`` (text, so that every
+        export format keeps it as written).
     """
 
     name: str
@@ -85,10 +93,13 @@ class FieldSpec:
     minimum: float | None = None
     unit: str = ""
     source_names: tuple[str, ...] = ()
+    date: bool = False
 
     def __post_init__(self) -> None:
         if not self.name.isascii() or len(self.name) > 10:
             raise ValueError(f"field name {self.name!r} must be ASCII and at most 10 characters")
+        if self.date and self.dtype != "str":
+            raise ValueError(f"date field {self.name!r} must be stored as text")
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -143,6 +154,14 @@ class Style:
     status_opacity : tuple of (str, float)
         Fill opacity by status code, so progress reads as depth of colour; empty keeps
         ``fill_opacity`` for every status.
+    by_options : tuple of str
+        Other coded fields the map may colour the layer by instead of ``by`` (roads: their
+        condition), offered as a map style option.
+    label : bool
+        Whether the map writes each feature's name on it (the key areas).
+    popup : bool
+        Whether clicking a feature opens its details (name, attributes, the plan's
+        sentence) in a popup that stays.
     line_dash : str
         Dash pattern of every line of the layer (Leaflet's ``dashArray``, CSS pixels), so
         that a layer reads apart from another drawn in similar colours; empty draws solid
@@ -155,6 +174,9 @@ class Style:
     radius: float = 5.0
     dash_by: tuple[str, ...] = ("planned",)
     status_opacity: tuple[tuple[str, float], ...] = ()
+    by_options: tuple[str, ...] = ()
+    label: bool = False
+    popup: bool = False
     line_dash: str = ""
 
 
@@ -172,6 +194,45 @@ class NotAbove:
     def describe(self) -> str:
         """The rule as a formula, ``"resettled <= households"``."""
         return f"{self.field} <= {self.limit}"
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """A percentage of a layer's length or area, computed per district and in total.
+
+    The part whose coded ``field`` holds one of ``codes``, over the part where ``field``
+    has any value: ``Ratio("intact", "condition", ("good",), "完好率", "Intact rate")`` on
+    roads is the plan's 道路完好率, km in 完好 condition ÷ km surveyed, in the statistics
+    column ``roads_intact_pct``. Per district it is the ratio of the district's shares
+    (a road on a shared edge counts half to each side); in total the ratio of the layer's
+    totals, never a sum or mean of the districts' percentages.
+
+    Parameters
+    ----------
+    name : str
+        Short ASCII name; the column is ``<layer>_<name>_pct``.
+    field : str
+        A coded field of the layer, also one of its ``breakdown`` fields (whose per-code
+        columns hold the numerator and the denominator).
+    codes : tuple of str
+        The codes counted in the numerator.
+    zh, en : str
+        Labels (``"完好率"``).
+    """
+
+    name: str
+    field: str
+    codes: tuple[str, ...]
+    zh: str
+    en: str
+
+    def column(self, layer: str) -> str:
+        """The statistics column of this ratio on ``layer``: ``roads_intact_pct``."""
+        return f"{layer}_{self.name}_pct"
+
+    def label(self, lang: str) -> str:
+        """The label in ``lang``."""
+        return self.zh if lang == "zh" else self.en
 
 
 @dataclass(frozen=True)
@@ -213,6 +274,12 @@ class LayerSpec:
         Coded fields the app and the command line offer as filters.
     rules : tuple of NotAbove
         Rules between fields that every feature must keep.
+    ratios : tuple of Ratio
+        Percentages of the measure given per district (the road intact rate).
+    context : bool
+        A context layer (the plan's key areas): drawn under the works and labelled on the
+        map, validated, filtered and exported like any layer, but not measured in the
+        statistics and not what the map zooms to.
     """
 
     name: str
@@ -230,17 +297,24 @@ class LayerSpec:
     sums: tuple[str, ...] = ()
     filters: tuple[str, ...] = ()
     rules: tuple[NotAbove, ...] = ()
+    ratios: tuple[Ratio, ...] = ()
+    context: bool = False
 
     def __post_init__(self) -> None:
         names = set(self.field_names)
         if self.id_field not in names:
             raise ValueError(f"layer {self.name!r}: id field {self.id_field!r} is not one of its fields")
-        for coded in (*self.breakdown, *self.filters):
+        for coded in (*self.breakdown, *self.filters, *self.style.by_options):
             if coded not in names or not self.field(coded).choices:
                 raise ValueError(f"layer {self.name!r}: {coded!r} is not a coded field of the layer")
         for number in (*self.sums, *(n for r in self.rules for n in (r.field, r.limit))):
             if number not in names or self.field(number).dtype == "str":
                 raise ValueError(f"layer {self.name!r}: {number!r} is not a numeric field of the layer")
+        for ratio in self.ratios:
+            if ratio.field not in self.breakdown or not set(ratio.codes) <= set(self.field(ratio.field).codes):
+                raise ValueError(f"layer {self.name!r}: ratio {ratio.name!r} needs a breakdown field and its codes")
+            if self.measure == "count":
+                raise ValueError(f"layer {self.name!r}: ratio {ratio.name!r} needs lengths or areas")
         if self.units and self.geometry != "polygon":
             raise ValueError(f"layer {self.name!r}: statistics units must be polygons")
 
@@ -269,7 +343,14 @@ class LayerSpec:
         """The layer label in ``lang``."""
         return self.zh if lang == "zh" else self.en
 
-    def color_of(self, value: object) -> str:
-        """The colour of a feature whose style field holds ``value``."""
-        c = self.field(self.style.by).choice(str(value))
-        return c.color if c is not None else "#666666"
+    def color_of(self, value: object, by: str | None = None) -> str:
+        """The colour of a feature whose field ``by`` (default the style's) holds ``value``.
+
+        A feature with no value in an optional field (a road not yet surveyed) is grey.
+        """
+        c = self.field(by or self.style.by).choice(str(value))
+        return c.color if c is not None else NO_VALUE_COLOR
+
+    def colour_fields(self) -> tuple[str, ...]:
+        """The coded fields the map may colour this layer by, the default first."""
+        return (self.style.by, *self.style.by_options)

@@ -40,15 +40,35 @@ def point(x: float, y: float) -> shapely.Point:
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "districts": {"name": "测试街道", "kind": "街道"},
-    "roads": {"name": "测试路", "road_class": "local", "status": "open", "project": None},
+    "roads": {
+        "name": "测试路",
+        "road_class": "local",
+        "status": "open",
+        "project": None,
+        "condition": None,
+        "surveyed": None,
+    },
     "pipes": {"name": "测试管线", "utility": "water", "status": "complete", "diam_mm": 300.0},
     "parcels": {"name": "测试地块", "kind": "shantytown", "status": "planned", "households": 10, "resettled": 0},
     "greenbelt": {"name": "测试绿地", "kind": "park", "status": "existing"},
     "facilities": {"name": "测试泵站", "kind": "pump_station", "status": "existing"},
+    "rivers": {"name": "测试河", "kind": "main"},
+    "monitoring_points": {"name": "测试断面", "river": "测试河", "wq_class": "III", "sampled": "2019-12-10"},
+    "areas": {"name": "测试区域", "kind": "showcase", "quote": "打造极具特色的精品示范区域"},
 }
 
 
-ID_PREFIX = {"districts": "X", "roads": "R", "pipes": "P", "parcels": "D", "greenbelt": "G", "facilities": "F"}
+ID_PREFIX = {
+    "districts": "X",
+    "roads": "R",
+    "pipes": "P",
+    "parcels": "D",
+    "greenbelt": "G",
+    "facilities": "F",
+    "rivers": "W",
+    "monitoring_points": "S",
+    "areas": "A",
+}
 
 
 def frame(

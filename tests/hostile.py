@@ -37,9 +37,9 @@ SUBTITLE = "[副标题](javascript:alert(5)) " + SCRIPT + " $y$ " + RTL
 
 
 def free_text_fields(layer: str) -> list[str]:
-    """The catalogue's free-text fields of ``layer`` (no id, no coded value)."""
+    """The catalogue's free-text fields of ``layer`` (no id, no coded value, no date)."""
     spec = CATALOGUE[layer]
-    return [f.name for f in spec.fields if f.dtype == "str" and not f.choices and f.name != spec.id_field]
+    return [f.name for f in spec.fields if f.dtype == "str" and not (f.choices or f.date) and f.name != spec.id_field]
 
 
 def hostile_layers() -> dict[str, gpd.GeoDataFrame]:

@@ -46,11 +46,13 @@ def test_runs_in_chinese_with_the_plan_figures(app: AppTest) -> None:
     # done against the plan: 32 of the 96 segments are open; every resettled household counts
     assert shown["存量路网条段"] == ("32 段", "33%", "目标 96 段 · 在建 24 · 规划 40")
     assert shown["回迁安置户数"] == ("278 户", "100%", "目标 278 户")
-    assert len(shown) == 10
+    # the intact rate is a floor: the rate, its distance to 98 in points
+    assert shown["道路完好率"] == ("69.4 %", "-28.6", "目标 98.0 %")
+    assert len(shown) == 12
     assert any("示意数据" in i.value for i in app.info)
     table = stats(app)
     assert table.columns[:4].tolist() == ["区划代码", "街道乡镇", "绿地数", "绿地 (ha)"]
-    assert table.columns[8:10].tolist() == ["道路数", "道路 (km)"]
+    assert table.columns[8:12].tolist() == ["河流数", "河流 (km)", "道路数", "道路 (km)"]
     assert table.iloc[-1]["街道乡镇"] == "合计" and table.iloc[-1]["道路数"] == 96
 
 
@@ -58,8 +60,8 @@ def test_english_toggle(app: AppTest) -> None:
     app.radio(key="lang_choice").set_value("English").run()
     assert shown(app.title[0].value) == "Nanguan urban-renewal map"
     assert stats(app).columns[:4].tolist() == ["Admin code", "Sub-districts", "Greenbelt count", "Greenbelt (ha)"]
-    assert stats(app).columns[8:10].tolist() == ["Roads count", "Roads (km)"]
-    assert set(cards(app)) >= {"Road segments", "Households resettled"}
+    assert stats(app).columns[8:12].tolist() == ["Rivers count", "Rivers (km)", "Roads count", "Roads (km)"]
+    assert set(cards(app)) >= {"Road segments", "Households resettled", "Road intact rate"}
     assert stats(app).iloc[-1]["Sub-districts"] == "Total"
 
 
@@ -124,7 +126,7 @@ def test_the_bureau_database_is_measured_in_place_and_its_faults_keep_the_last_d
     assert box.options[0] == "nanguan.gpkg" and box.options[1].startswith("局数据库 · postgresql://")
     assert all(secret not in o for o in box.options)
     box.set_value(schema_url).run()
-    assert not app.exception and not app.error
+    assert not app.exception and not app.error, [e.value for e in app.error]
     assert stats(app).iloc[-1]["道路数"] == 96
     assert cards(app)["回迁安置户数"][0] == "278 户"
     assert cards(app)["存量路网条段"] == ("32 段", "33%", "目标 96 段 · 在建 24 · 规划 40")  # progress in SQL
@@ -150,6 +152,13 @@ def test_tianditu_without_key_falls_back_with_a_hint(app: AppTest, monkeypatch: 
     app.selectbox(key="basemap").set_value("tianditu_vec").run()
     assert not app.exception
     assert "TIANDITU_KEY" in app.sidebar.warning[0].value
+
+
+def test_roads_can_be_coloured_by_condition(app: AppTest) -> None:
+    box = app.selectbox(key="colour_roads")
+    assert box.options == ["状态", "路况"]
+    box.set_value("condition").run()
+    assert not app.exception and not app.error
 
 
 def test_filters_say_choose_in_chinese(app: AppTest) -> None:

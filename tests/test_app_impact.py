@@ -58,3 +58,25 @@ def test_a_line_needs_a_buffer(app: AppTest) -> None:
     assert "give a buffer" in app.error[0].value
     app.number_input(key="impact_buffer").set_value(40.0).run()
     assert not app.error and metrics(app)["范围面积"].endswith(" ha")
+
+
+def test_a_key_area_is_the_area(app: AppTest) -> None:
+    import geopandas as gpd
+
+    from .common import SAMPLE
+
+    # 重庆路商圈 measured here on its own, in CGCS2000 / 3-degree GK zone 43 (EPSG:4551)
+    areas = gpd.read_file(SAMPLE, layer="areas").set_index("area_id")
+    hectares = areas.to_crs(4551).area["A04"] / 10_000
+    facilities = gpd.read_file(SAMPLE, layer="facilities")
+    inside = int(facilities.within(areas.geometry["A04"]).sum())
+    box = app.selectbox(key="impact_feature")
+    assert "重点区域 · 重庆路商圈" in box.options
+    box.set_value("areas:A04").run()
+    assert not app.exception and not app.error
+    assert any(c.value == "范围：重点区域 · 重庆路商圈" for c in app.caption)
+    shown = metrics(app)
+    assert shown["范围面积"] == f"{hectares:,.2f} ha"
+    assert inside == 1 and shown["公共设施"] == "1"  # the pump station in the shopping district
+    app.button(key="impact_clear").click().run()
+    assert "范围面积" not in metrics(app) and app.selectbox(key="impact_feature").value is None

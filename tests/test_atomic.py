@@ -30,6 +30,7 @@ from geo.cli import main
 from geo.errors import Problem, SourceError, ValidationError
 from geo.importer import import_to_copy
 from geo.io import load_layers, store_layer
+from layers import LAYER_NAMES
 
 from .common import ROOT, SAMPLE, frame, hline
 
@@ -268,7 +269,7 @@ def test_cli_geopackage_failing_after_a_layer_leaves_the_target(
         assert Path(path).stat().st_size > 0
 
     monkeypatch.setattr(geo.export.pyogrio, "write_dataframe", second_fails)
-    _fails_cleanly("export gpkg", tmp_path, capsys, "cannot write layer 'greenbelt'")
+    _fails_cleanly("export gpkg", tmp_path, capsys, f"cannot write layer '{LAYER_NAMES[1]}'")
     assert written == ["districts"]
 
 

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from geo.io import load_layers
+from geo.progress import load_targets
 from layers import CATALOGUE
 
 from .browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, streamlit_server
@@ -20,7 +21,17 @@ from .common import ROOT, SAMPLE
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = ROOT / "artifacts"
-EXPECTED = {"districts": 14, "greenbelt": 10, "parcels": 17, "roads": 96, "pipes": 12, "facilities": 119}
+EXPECTED = {
+    "districts": 14,
+    "areas": 11,
+    "greenbelt": 10,
+    "parcels": 17,
+    "rivers": 2,
+    "roads": 96,
+    "pipes": 12,
+    "facilities": 119,
+    "monitoring_points": 5,
+}
 
 # Conditions, not sleeps: every wait below is for something the page shows; the first load
 # and a rerun on a shared CI machine may take a while.
@@ -164,15 +175,16 @@ class Page:
         return self.frame.evaluate("() => nanguan.drawn(window.map)")
 
     def point_on(self, layer: str, index: int = 0) -> tuple[float, float]:
-        """Page coordinates of a point on feature ``index`` of ``layer``: the middle of a
-        line's first segment, a polygon's inside point (where its label sits)."""
+        """Page coordinates of a point on feature ``index`` of ``layer``: where its name is
+        written on the map (a polygon's inside point, a line's middle) for a layer that names
+        its features, else the middle of its first segment."""
         x, y = self.frame.evaluate(
             """([name, i]) => {
                 const map = window.map, st = nanguan.state(map), p = st.cache[name].fg.getLayers()
                     .find(l => l._ngIndex === i);
                 let a, b;
-                if (name === "districts") {
-                    const m = st.layers.districts.group._ngLabels.getLayers().find(l => l._ngIndex === i);
+                if (st.layers[name].group._ngLabels) {  // a named feature: where its name sits
+                    const m = st.layers[name].group._ngLabels.getLayers().find(l => l._ngIndex === i);
                     a = b = map.latLngToContainerPoint(m.getLatLng());
                 } else {
                     let ll = p.getLatLngs();
@@ -266,6 +278,40 @@ def test_the_view_survives_a_rerun_and_a_new_mount(page: Page) -> None:
     assert page.frame.evaluate("() => window.map.getZoom()") == zoom
 
 
+@pytest.mark.parametrize("layer", ["areas", "rivers", "monitoring_points"])
+def test_toggling_each_new_layer(page: Page, layer: str) -> None:
+    legend = page.map.locator(f'.ng-legend [data-layer="{layer}"]')
+    expect(legend).to_be_visible()
+    page.switch_off(layer)
+    assert page.count(layer) == 0 and page.count("roads") == EXPECTED["roads"]
+    expect(legend).to_have_count(0)
+    sidebar = page.page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_role("checkbox", name=CATALOGUE[layer].zh, exact=True).check(force=True)
+    page.settled(**{layer: True})
+    assert page.count(layer) == EXPECTED[layer]
+    expect(legend).to_be_visible()
+
+
+def test_clicking_a_key_area_shows_the_plan_sentence(page: Page) -> None:
+    last = EXPECTED["areas"] - 1  # 绕城以南区域, clear of the works
+    assert page.frame.evaluate(f"() => nanguan.state(window.map).layers.areas.data.cols.name[{last}]") == "绕城以南区域"
+    page.frame.evaluate(
+        f"""() => {{ const map = window.map, st = nanguan.state(map);
+                   const p = st.cache.areas.fg.getLayers().find(l => l._ngIndex === {last});
+                   map.fitBounds(p.getBounds(), {{animate: false}}); return 0; }}"""
+    )
+    page.page.locator('iframe[title="streamlit_folium.st_folium"] >> visible=true').scroll_into_view_if_needed()
+    x, y = page.point_on("areas", last)
+    popup = page.map.locator(".leaflet-popup-content")
+    with page.rerun():  # a click on the map is news for the app, which runs again
+        page.page.mouse.click(x, y)
+        expect(popup).to_contain_text("绕城以南区域")
+    expect(popup).to_contain_text("绕城以南区域")  # still open after that run
+    text = popup.inner_text()
+    assert "储备用地" in text and "绕城高速以南区域总体规划" in text
+    assert page.map.locator(".ng-label", has_text="绕城以南区域").count() == 1
+
+
 def test_hovering_a_road_shows_its_tooltip(page: Page) -> None:
     page.switch_off("facilities", "pipes")  # drawn above the roads, some close to 甲一路
     page.hover("roads", 0)
@@ -279,6 +325,9 @@ def test_plan_progress_panel_shows_the_figures(page: Page) -> None:
     cards = page.page.locator(".ng-card")
     # done against the plan: 32 of 96 segments open, 24 under way, 40 planned
     for figure in ("32 段", "目标 96 段 · 在建 24 · 规划 40", "278 户"):
+        expect(cards.filter(has_text=figure).first).to_be_visible()
+    # the intact rate against its 98 % floor
+    for figure in ("道路完好率", "69.4 %", "目标 98.0 %"):
         expect(cards.filter(has_text=figure).first).to_be_visible()
 
 
@@ -315,7 +364,8 @@ def test_over_the_budget_the_map_says_how_many_it_shows(budget_page: Page) -> No
     note = budget_page.map.locator(".ng-message", has_text="显示")
     note.wait_for(timeout=30_000)
     drawn = sum(budget_page.drawn().values())
-    assert note.inner_text() == f"显示 {drawn} / 268 个要素（上限 100）：放大或移动地图以查看其余要素"
+    total = sum(EXPECTED.values())
+    assert note.inner_text() == f"显示 {drawn} / {total} 个要素（上限 100）：放大或移动地图以查看其余要素"
     assert budget_page.count("districts") == 14 and drawn <= 100
 
 
@@ -485,8 +535,8 @@ def test_the_legend_lists_each_value_once_and_folds_away(browser: object, tmp_pa
     page = _standalone(browser, tmp_path)
     legend = page.locator(".ng-legend")
     sections = legend.locator(".ng-legend-layer")
-    assert sections.count() == 6
-    for i in range(6):
+    assert sections.count() == len(EXPECTED)
+    for i in range(len(EXPECTED)):
         items = sections.nth(i).locator(".ng-item").all_inner_texts()
         assert items and len(items) == len(set(items)), items
     parcels = legend.locator('[data-layer="parcels"] .ng-item').all_inner_texts()
@@ -533,7 +583,8 @@ def test_every_progress_card_fits(browser: object, cities: dict[str, Path], sour
         page = browser.new_page(viewport={"width": width, "height": 1100})
         page.goto(url)
         cards = page.locator(".ng-card")
-        expect(cards).to_have_count(10, timeout=120_000)
+        # every source here carries the plan's targets: one card each
+        expect(cards).to_have_count(len(load_targets(ROOT / "data" / "targets.toml")), timeout=120_000)
         assert cards.evaluate_all(OVERFLOWING) == []
         text = " ".join(cards.all_inner_texts())
         assert "e+" not in text and "…" not in text

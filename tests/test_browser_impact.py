@@ -22,6 +22,10 @@ def page(browser: object, server: str) -> Iterator[Page]:  # noqa: F811 (the fix
     p.page.close()
 
 
+#: Where the test polygon's corners fall on the map, as fractions of its width and height.
+CORNERS = [(0.35, 0.3), (0.65, 0.3), (0.65, 0.7), (0.35, 0.7)]
+
+
 def metric(page: Page, label: str) -> object:
     return page.page.locator('[data-testid="stMetric"]', has_text=label)
 
@@ -30,14 +34,16 @@ def test_drawing_a_polygon_updates_the_impact_panel(page: Page) -> None:
     expect(metric(page, "涉及户数")).to_have_count(0)
     page.map.locator("a.ng-draw-polygon").click()
     canvas = page.map.locator(".leaflet-container")
+    # The whole map in view first: a click outside the viewport would scroll the page between
+    # two points and place the next one elsewhere.
+    canvas.evaluate("e => e.scrollIntoView({block: 'start', behavior: 'instant'})")
     box = canvas.bounding_box()
-    w, h = box["width"], box["height"]
-    corners = [(0.35, 0.3), (0.65, 0.3), (0.65, 0.7), (0.35, 0.7)]
+    assert box["y"] + box["height"] <= page.page.viewport_size["height"]
+    corners = [(box["x"] + box["width"] * x, box["y"] + box["height"] * y) for x, y in CORNERS]
     for x, y in corners[:-1]:
-        canvas.click(position={"x": w * x, "y": h * y})
-    x, y = corners[-1]
+        page.page.mouse.click(x, y)
     with page.rerun():  # the finished shape is reported to the app, which runs again
-        canvas.dblclick(position={"x": w * x, "y": h * y})
+        page.page.mouse.dblclick(*corners[-1])
     expect(metric(page, "涉及户数")).to_be_visible()
     expect(metric(page, "范围面积")).to_contain_text(re.compile(r"[1-9][\d,]*\.\d\d ha"))
     expect(page.map.locator("path.ng-area")).to_have_count(1)

@@ -9,16 +9,29 @@ from layers.spec import FieldSpec
 
 EXPECTED_FIELDS = {
     "districts": ("code", "name", "kind"),
-    "roads": ("seg_id", "name", "road_class", "status", "project"),
+    "roads": ("seg_id", "name", "road_class", "status", "project", "condition", "surveyed"),
     "pipes": ("pipe_id", "name", "utility", "status", "diam_mm"),
     "parcels": ("parcel_id", "name", "kind", "status", "households", "resettled"),
     "greenbelt": ("green_id", "name", "kind", "status"),
     "facilities": ("fac_id", "name", "kind", "status"),
+    "rivers": ("river_id", "name", "kind"),
+    "monitoring_points": ("mon_id", "name", "river", "wq_class", "sampled"),
+    "areas": ("area_id", "name", "kind", "quote"),
 }
 
 
-def test_six_layers_in_drawing_order() -> None:
-    assert LAYER_NAMES == ("districts", "greenbelt", "parcels", "roads", "pipes", "facilities")
+def test_nine_layers_in_drawing_order() -> None:
+    assert LAYER_NAMES == (
+        "districts",
+        "areas",
+        "greenbelt",
+        "parcels",
+        "rivers",
+        "roads",
+        "pipes",
+        "facilities",
+        "monitoring_points",
+    )
 
 
 @pytest.mark.parametrize("layer", LAYER_NAMES)
@@ -54,6 +67,10 @@ def test_names_fit_a_shapefile_and_labels_exist(layer: str) -> None:
         ("facilities", "kind", ("pump_station", "school", "hospital", "library", "other")),
         ("facilities", "status", ("existing", "planned", "under_construction")),
         ("districts", "kind", ("街道", "镇", "乡", "区")),
+        ("roads", "condition", ("good", "minor", "severe")),
+        ("rivers", "kind", ("main", "tributary")),
+        ("monitoring_points", "wq_class", ("I", "II", "III", "IV", "V", "worse_v")),
+        ("areas", "kind", ("commercial", "showcase", "culture", "finance", "landmark", "waterfront", "reserve")),
     ],
 )
 def test_allowed_values(layer: str, field: str, codes: tuple[str, ...]) -> None:
@@ -78,6 +95,16 @@ def test_allowed_values(layer: str, field: str, codes: tuple[str, ...]) -> None:
         ("parcels", "kind", "征收", "expropriation"),
         ("parcels", "kind", "老旧小区", "old_community"),
         ("roads", "status", " Planned ", "planned"),
+        ("roads", "condition", "完好", "good"),
+        ("roads", "condition", "轻度破损", "minor"),
+        ("roads", "condition", "严重破损", "severe"),
+        ("roads", "condition", "良好", "good"),
+        ("monitoring_points", "wq_class", "Ⅲ类", "III"),
+        ("monitoring_points", "wq_class", "4", "IV"),
+        ("monitoring_points", "wq_class", "劣Ⅴ类", "worse_v"),
+        ("areas", "kind", "商圈", "commercial"),
+        ("areas", "kind", "示范区", "showcase"),
+        ("areas", "kind", "储备用地", "reserve"),
     ],
 )
 def test_chinese_aliases(layer: str, field: str, word: str, code: str) -> None:
@@ -103,8 +130,13 @@ def test_labels_in_both_languages() -> None:
 
 
 def test_unknown_layer_lists_the_known_ones() -> None:
-    with pytest.raises(KeyError, match="known layers: districts, greenbelt"):
-        spec_for("rivers")
+    with pytest.raises(KeyError, match="known layers: districts, areas, greenbelt"):
+        spec_for("lakes")
+
+
+def test_dates_are_text() -> None:
+    with pytest.raises(ValueError, match="stored as text"):
+        FieldSpec("surveyed", "int", "日期", "Date", date=True)
 
 
 def test_long_field_names_are_refused() -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from geo.stats import stats_columns
+from layers import LAYER_NAMES
 
 from .common import ROOT, SAMPLE, frame, hline
 
@@ -43,6 +44,24 @@ def test_stats_csv_has_every_column_and_the_plan_totals() -> None:
     assert float(total["pipes_km"]) == pytest.approx(15.5, abs=0.05)
     assert len(rows) == 15
     assert result.stderr == ""  # no progress bar when piped
+
+
+def test_stats_give_the_intact_rate_river_km_and_sections() -> None:
+    result = run("stats", str(SAMPLE), "--format", "csv")
+    rows = {r["district_code"]: r for r in csv.DictReader(io.StringIO(result.stdout))}
+    good, surveyed = (
+        float(rows["TOTAL"]["roads_km_good"]),
+        sum(float(rows["TOTAL"][f"roads_km_{c}"]) for c in ("good", "minor", "severe")),
+    )
+    # written to 0.1 %, like every percentage leaving the program
+    assert float(rows["TOTAL"]["roads_intact_pct"]) == pytest.approx(100 * good / surveyed, abs=0.05)
+    assert rows["220102007"]["roads_intact_pct"] == ""  # 曙光街道: no surveyed road, no rate
+    assert rows["TOTAL"]["rivers_count"] == "2" and rows["TOTAL"]["monitoring_points_count"] == "5"
+    assert sum(float(r["rivers_km"]) for code, r in rows.items() if code != "TOTAL") == pytest.approx(
+        float(rows["TOTAL"]["rivers_km"])
+    )
+    table = run("stats", str(SAMPLE)).stdout.splitlines()
+    assert "roads_intact_pct" in table[0] and "—" in next(line for line in table if "曙光街道" in line)
 
 
 def test_stats_json() -> None:
@@ -305,6 +324,19 @@ def test_progress_bar_on_a_terminal() -> None:
     assert b"measuring" in seen and b"layer" in seen
 
 
+def test_map_colours_roads_by_condition(tmp_path: Path) -> None:
+    out = tmp_path / "map.html"
+    result = run("map", str(SAMPLE), "--out", str(out), "--colour-by", "roads=condition")
+    assert result.returncode == 0, result.stderr
+    page = re.sub(r"\\u([0-9a-fA-F]{4})", lambda x: chr(int(x.group(1), 16)), out.read_text(encoding="utf-8"))
+    # roads coloured by condition: its names and colours, 严重破损 red
+    assert (
+        '"by":"condition","byNames":["完好","轻度破损","严重破损"],"byColors":["#2e7d32","#f9a825","#c62828"]' in page
+    )
+    wrong = run("map", str(SAMPLE), "--out", str(out), "--colour-by", "roads=kind")
+    assert wrong.returncode == 2 and "choose from 'roads=condition'" in wrong.stderr
+
+
 def _layer_epsg(path: Path) -> dict[str, int]:
     """EPSG code of each layer's SRS as GDAL's ogrinfo reads it from the file."""
     from .gdal import ogrinfo
@@ -334,7 +366,7 @@ def test_geopackage_name_says_the_crs_of_every_layer(tmp_path: Path, gk_source: 
     name = result.stdout.removeprefix("wrote ").strip()
     assert re.fullmatch(rf"all_EPSG{epsg}_\d{{8}}\.gpkg", name)
     srs = _layer_epsg(tmp_path / name)
-    assert set(srs) == {"districts", "greenbelt", "parcels", "roads", "pipes", "facilities"}
+    assert set(srs) == set(LAYER_NAMES)
     assert set(srs.values()) == {epsg}
 
 

@@ -243,3 +243,21 @@ def test_cli_names_the_users_file_not_a_path(source: str, tmp_path) -> None:
     (tmp_path / "list.geojson").write_text("[1, 2]", encoding="utf-8")
     result = run("impact", source, "--area", str(tmp_path / "list.geojson"))
     assert "error: list.geojson: is not a geometry" in result.stderr and str(tmp_path) not in result.stderr
+
+
+def test_cli_a_feature_of_the_source_is_the_area(layers: dict, tmp_path) -> None:
+    # a key area over half of parcel D1 (100 households): the area is the source's own feature
+    layers = {**layers, "areas": frame("areas", [square(100, 0, 200)], name=["商圈"], kind=["commercial"])}
+    path = tmp_path / "with_areas.gpkg"
+    for name, gdf in layers.items():
+        gdf.to_crs(4326).to_file(path, layer=name, driver="GPKG")
+    ids = layers["areas"]["area_id"].tolist()
+    result = run("impact", str(path), "--area", f"areas:{ids[0]}", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["area_ha"] == pytest.approx(4.0, rel=1e-6)
+    assert (data["households"], data["parcels_count"]) == (50, 1)
+    missing = run("impact", str(path), "--area", "areas:NOPE")
+    assert missing.returncode == 1
+    assert missing.stderr.strip().endswith(f"areas:NOPE: areas has no feature with id 'NOPE' (it has {ids[0]})")
+    assert "Traceback" not in missing.stderr

@@ -123,6 +123,26 @@ def test_csv_with_wkt_and_with_lon_lat(tmp_path: Path) -> None:
     assert got.geometry.iloc[0].equals_exact(shapely.Point(lon, lat), 1e-12)
 
 
+def test_monitoring_sections_from_a_bureau_spreadsheet(tmp_path: Path) -> None:
+    (lon, lat), (lon2, lat2) = lonlat(0, 0), lonlat(500, 0)
+    path = tmp_path / "断面.csv"
+    path.write_text(
+        "编号,断面名称,所在河流,水质类别,监测日期,经度,纬度\n"
+        f"S1,入境断面,伊通河,Ⅲ类,2019/12/10,{lon},{lat}\n"
+        f"S2,出境断面,伊通河,4,2019年12月11日,{lon2},{lat2}\n"
+        f"S3,河口断面,伊通河,劣Ⅴ类,,{lon2},{lat}\n",
+        encoding="utf-8",
+    )
+    got = prepare_layer(read_foreign(path, from_crs="EPSG:4326"), "monitoring_points").gdf
+    assert got["name"].tolist() == ["入境断面", "出境断面", "河口断面"] and set(got["river"]) == {"伊通河"}
+    assert got["wq_class"].tolist() == ["III", "IV", "worse_v"]
+    assert got["sampled"].tolist()[:2] == ["2019-12-10", "2019-12-11"] and got["sampled"].isna().iloc[2]
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"mon_id,name,river,wq_class,lon,lat\nS1,x,伊通河,较好,{lon},{lat}\n", encoding="utf-8")
+    with pytest.raises(ValidationError, match=r"monitoring_points S1 \[wq_class\]: '较好' is not one of I, II"):
+        prepare_layer(read_foreign(bad, from_crs="EPSG:4326"), "monitoring_points")
+
+
 @pytest.mark.parametrize(("pseudo", "forward"), [("gcj02", wgs84_to_gcj02), ("bd09", wgs84_to_bd09)])
 def test_web_map_coordinates_come_back_to_wgs84(tmp_path: Path, pseudo: str, forward) -> None:
     lon, lat = lonlat(0, 0)

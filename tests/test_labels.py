@@ -80,6 +80,27 @@ def test_progress_cards() -> None:
     assert progress_cards(frame, "en")[0].note == "Target 38.4 km · under way 8.6 · planned 16.7"
 
 
+def test_a_rate_target_is_a_floor_shown_in_percent() -> None:
+    import pandas as pd
+
+    from layers.labels import progress_cards
+
+    columns = ["label_zh", "label_en", "unit_zh", "unit_en", "measure", "target", "in_data", "done", "under_way"]
+    frame = pd.DataFrame(
+        [
+            ("道路完好率", "Road intact rate", "%", "%", "pct:intact", 98.0, 69.39, 69.39, 0.0, 0.0, 70.8),
+            ("道路完好率", "Road intact rate", "%", "%", "pct:intact", 98.0, 99.1, 99.1, 0.0, 0.0, 101.1),
+            ("道路完好率", "Road intact rate", "%", "%", "pct:intact", 98.0, float("nan"), float("nan"), 0, 0, 0),
+        ],
+        columns=[*columns, "planned", "percent_done"],
+    )
+    below, above, unsurveyed = progress_cards(frame, "zh")
+    assert (below.value, below.delta, below.met, below.note) == ("69.4 %", "-28.6", False, "目标 98.0 %")
+    assert (above.value, above.delta, above.met) == ("99.1 %", "+1.1", True)
+    assert (unsurveyed.value, unsurveyed.delta, unsurveyed.met) == ("—", "—", False)
+    assert progress_cards(frame, "en")[0].note == "Target 98.0 %"
+
+
 def test_progress_html_escapes_and_wraps() -> None:
     from layers.labels import Card, progress_html
 

@@ -176,6 +176,73 @@ def test_switched_off_layers_are_not_sent(sample: dict[str, gpd.GeoDataFrame]) -
     assert not data["pipes"]["on"] and data["pipes"]["total"] == 12 and "geometry" not in data["pipes"]
 
 
+def test_roads_coloured_by_condition_on_request(sample: dict[str, gpd.GeoDataFrame]) -> None:
+    condition = CATALOGUE["roads"].field("condition")
+    by_status = payloads(build_map(sample, MapOptions(assets=ASSETS)))["roads"]
+    assert by_status["dict"]["by"] == "status" and not by_status["missing"]
+    roads = payloads(build_map(sample, MapOptions(assets=ASSETS, colour_by=(("roads", "condition"),))))["roads"]
+    d = roads["dict"]
+    assert (d["by"], d["byNames"]) == ("condition", ["完好", "轻度破损", "严重破损"])
+    assert d["byColors"] == ["#2e7d32", "#f9a825", "#c62828"] and d["noValue"] == "#666666"
+    # each segment carries its condition's code; one not surveyed (not yet open) has none (grey)
+    conditions = dict(zip(sample["roads"]["seg_id"], sample["roads"]["condition"], strict=True))
+    for fid, code in zip(roads["ids"], roads["cols"]["condition"], strict=True):
+        expected = conditions[fid]
+        assert code == (condition.codes.index(expected) if isinstance(expected, str) else -1)
+    names = dict(zip(roads["ids"], roads["cols"]["name"], strict=True))
+    worn = [fid for fid, code in zip(roads["ids"], roads["cols"]["condition"], strict=True) if code == 2]
+    assert worn and all(names[fid].startswith(("东岭南街", "清明街")) for fid in worn)
+    # the legend lists the three conditions and 无数据; planned roads stay dashed (status kept)
+    assert roads["present"] == [0, 1, 2] and roads["missing"]
+    assert "planned" in d["style"]["dash"] and roads["cols"]["status"]
+
+
+def test_colour_by_only_a_field_the_layer_offers() -> None:
+    options = MapOptions(colour_by=(("roads", "road_class"), ("pipes", "condition")))
+    assert options.colour_field(CATALOGUE["roads"]) == "status"
+    assert options.colour_field(CATALOGUE["pipes"]) == CATALOGUE["pipes"].style.by
+
+
+def test_road_details_give_condition_and_survey_date(sample: dict[str, gpd.GeoDataFrame]) -> None:
+    roads = payloads(build_map(sample, MapOptions(assets=ASSETS)))["roads"]
+    fields = {f["name"]: f for f in roads["dict"]["fields"]}
+    assert fields["condition"]["label"] == "路况" and fields["condition"]["names"][2] == "严重破损"
+    assert fields["surveyed"] == {"name": "surveyed", "label": "调查日期", "kind": "text"}
+    i = roads["cols"]["name"].index("东岭南街（1段）")
+    assert (roads["cols"]["condition"][i], roads["cols"]["surveyed"][i]) == (2, "2019-10-15")
+    english = payloads(build_map(sample, MapOptions(assets=ASSETS, lang="en")))["roads"]["dict"]["fields"]
+    assert next(f for f in english if f["name"] == "condition")["names"][2] == "Severe damage"
+
+
+def test_key_areas_and_rivers_are_named_and_areas_open_their_sentence(sample: dict[str, gpd.GeoDataFrame]) -> None:
+    data = payloads(build_map(sample, MapOptions(assets=ASSETS)))
+    assert data["districts"]["dict"]["labels"] == "fit"
+    for name in ("areas", "rivers"):
+        assert data[name]["dict"]["labels"] == "always"
+        at = decode_geometry(EncodedGeometry(**{"rings": "", "sizes": "", **data[name]["labels"]}), "point")
+        shapes = decoded(data[name])
+        # each name sits on its feature: inside a key area, at the middle of a river
+        assert all(shapely.distance(p, g) < 1e-5 for p, g in zip(at, shapes, strict=True))
+    assert [n for n, p in data.items() if p["dict"]["popup"]] == ["areas"]
+    i = data["areas"]["cols"]["name"].index("孔子文化园")
+    assert "挖掘文化资源" in data["areas"]["cols"]["quote"][i]
+    fields = {f["name"]: f["label"] for f in data["areas"]["dict"]["fields"]}
+    assert fields["quote"] == "计划原文"
+    # drawn under the works: the order of the layers is the catalogue's z
+    assert list(data)[:4] == ["districts", "areas", "greenbelt", "parcels"]
+    assert meta(build_map(sample, MapOptions(assets=ASSETS)))["order"] == list(data)
+
+
+def test_the_map_fits_the_works_not_the_key_areas(sample: dict[str, gpd.GeoDataFrame]) -> None:
+    page = build_map(sample, MapOptions(assets=ASSETS)).get_root().render()
+    south, west, north, east = (
+        float(v) for v in re.search(r"fitBounds\(\s*\[\[([\d.]+), ([\d.]+)\], \[([\d.]+), ([\d.]+)\]\]", page).groups()
+    )
+    works = [g for n, g in sample.items() if not (CATALOGUE[n].units or CATALOGUE[n].context)]
+    assert [south, west] == pytest.approx(np.min([g.to_crs(4326).total_bounds[:2] for g in works], axis=0)[::-1])
+    assert [north, east] == pytest.approx(np.max([g.to_crs(4326).total_bounds[2:] for g in works], axis=0)[::-1])
+
+
 def test_under_the_budget_there_is_no_message(sample: dict[str, gpd.GeoDataFrame]) -> None:
     assert meta(build_map(sample, MapOptions(assets=ASSETS)))["message"] == ""
 

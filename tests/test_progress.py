@@ -29,6 +29,27 @@ def test_sample_roads_done_are_the_open_segments(sample: dict[str, gpd.GeoDataFr
     assert table.loc["road_km", "under_way"] == pytest.approx(building_km, rel=1e-9)
     assert table.loc["road_km", "percent_done"] == pytest.approx(100 * open_km / 38.4, rel=1e-9)
     assert table.loc["road_segments", "percent_done"] == pytest.approx(100 * 32 / 96)
+    assert table.loc["rivers", ["in_data", "done"]].tolist() == [2, 2]
+    # The intact rate is the plan's goal for the year, not yet met: 东岭南街 and 清明街 await renovation.
+    intact = table.loc["road_intact"]
+    assert intact["target"] == 98 and intact["measure"] == "pct:intact"
+    assert 60 < intact["done"] < 98 and intact["in_data"] == intact["done"]
+    assert (intact["under_way"], intact["planned"]) == (0, 0)
+
+
+def test_intact_rate_target_by_length() -> None:
+    roads = frame(
+        "roads",
+        [hline(0, 0, 600), hline(0, 10, 300), hline(0, 20, 100), hline(0, 30, 1000)],
+        condition=["good", "good", "severe", None],
+    )
+    target = Target("intact", "道路完好率", "Intact", "roads", "pct:intact", 98)
+    table = plan_progress({"roads": roads}, [target])
+    # (600 + 300) / (600 + 300 + 100); the unsurveyed 1000 m is not in the rate.
+    assert table.loc["intact", ["in_data", "done", "planned"]].tolist() == pytest.approx([90.0, 90.0, 0.0])
+    assert table.loc["intact", "percent_done"] == pytest.approx(100 * 90 / 98)
+    unsurveyed = frame("roads", [hline(0, 0, 600)], condition=[None])
+    assert pd.isna(plan_progress({"roads": unsurveyed}, [target]).loc["intact", "done"])
 
 
 def test_done_under_way_planned_by_hand() -> None:
@@ -95,6 +116,9 @@ def test_bad_targets_file(tmp_path: Path) -> None:
         load_targets(bad)
     bad.write_text(head + "layer='roads'\ndone = { status = 'finished' }\n", encoding="utf-8")
     with pytest.raises(SourceError, match="done status = 'finished' is not one of planned, under_construction, open"):
+        load_targets(bad)
+    bad.write_text(head.replace("'count'", "'pct:smooth'") + "layer='roads'\n", encoding="utf-8")
+    with pytest.raises(SourceError, match=r"layer 'roads' has no ratio 'pct:smooth' \(it has: pct:intact\)"):
         load_targets(bad)
     with pytest.raises(SourceError, match="cannot read the targets file"):
         load_targets(tmp_path / "missing.toml")

@@ -13,7 +13,7 @@ from geo.crs import source_metric_crs
 from geo.filters import Filter, attribute_filter
 from geo.io import load_layers
 from geo.postgis import parse_url
-from geo.progress import load_targets, plan_progress
+from geo.progress import Target, load_targets, plan_progress
 from geo.stats import OUTSIDE, TOTAL, district_stats
 
 from .common import ROOT, SAMPLE, X0, Y0, frame, hline, point, square
@@ -125,3 +125,21 @@ def test_a_parcel_cut_in_half_by_a_shared_edge_goes_to_the_lowest_code(schema_ur
     table = in_database(schema_url, parcels=parcels)
     assert table.loc[["A", "B", OUTSIDE], "parcels_ha"].tolist() == pytest.approx([0.5, 1.0, 0.5], rel=1e-12)
     assert table.loc[["A", "B", OUTSIDE], "households"].tolist() == [40, 7, 0]  # a tie with OUTSIDE stays inside
+
+
+def test_the_intact_rate_in_the_database(schema_url: str) -> None:
+    # A: 600 m good + 200 m severe; B: 300 m good, 500 m not surveyed; on the shared edge
+    # x = 1000, 400 m minor counts half to each side.
+    roads = frame(
+        "roads",
+        [vline(100, 0, 600), vline(200, 0, 200), vline(1500, 0, 300), vline(1600, 0, 500), vline(1000, 0, 400)],
+        condition=["good", "severe", "good", None, "minor"],
+    )
+    table = in_database(schema_url, roads=roads)
+    assert table.loc["A", "roads_intact_pct"] == pytest.approx(100 * 600 / (600 + 200 + 200))
+    assert table.loc["B", "roads_intact_pct"] == pytest.approx(100 * 300 / (300 + 200))
+    # the total is the ratio of the sums, never a mean of the districts' rates
+    assert table.loc[TOTAL, "roads_intact_pct"] == pytest.approx(100 * 900 / 1500)
+    target = Target("intact", "道路完好率", "Intact rate", "roads", "pct:intact", 98)
+    progress = sqlstats.plan_progress(parse_url(schema_url), [target])
+    assert progress.loc["intact", ["in_data", "done", "under_way", "planned"]].tolist() == pytest.approx([60, 60, 0, 0])

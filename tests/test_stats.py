@@ -15,7 +15,7 @@ import shapely
 
 import geo.stats
 from geo.errors import BalanceError, CoverageError, CRSError, SourceError
-from geo.stats import OUTSIDE, TOTAL, Apportionment, district_stats, stats_columns
+from geo.stats import OUTSIDE, TOTAL, Apportionment, district_stats, select_districts, stats_columns
 
 from .common import ROOT, X0, Y0, frame, hline, point, square
 
@@ -34,7 +34,7 @@ def stats(**layers: gpd.GeoDataFrame) -> pd.DataFrame:
 
 def test_columns_in_the_documented_order() -> None:
     table = stats()
-    assert list(table.columns[:13]) == [
+    assert list(table.columns[:17]) == [
         "district_code",
         "district_name",
         "greenbelt_count",
@@ -43,12 +43,17 @@ def test_columns_in_the_documented_order() -> None:
         "parcels_ha",
         "households",
         "resettled",
+        "rivers_count",
+        "rivers_km",
         "roads_count",
         "roads_km",
+        "roads_intact_pct",
         "pipes_count",
         "pipes_km",
         "facilities_count",
+        "monitoring_points_count",
     ]
+    assert not any(c.startswith("areas_") for c in table.columns)  # context, not measured
     assert list(table.columns) == stats_columns()
     assert "roads_km_open" in table.columns and "pipes_km_heat" in table.columns
     assert "parcels_ha_shantytown" in table.columns and "facilities_pump_station" in table.columns
@@ -57,7 +62,8 @@ def test_columns_in_the_documented_order() -> None:
 def test_every_district_present_with_zeros_and_no_outside_row() -> None:
     table = stats()
     assert table.index.tolist() == ["A", "B", TOTAL]
-    assert (table.drop(columns=["district_code", "district_name"]) == 0).all().all()
+    assert (table.drop(columns=["district_code", "district_name", "roads_intact_pct"]) == 0).all().all()
+    assert table["roads_intact_pct"].isna().all()  # no surveyed road: no rate, not 0 %
     assert table["roads_count"].dtype == np.int64
     assert table.loc[TOTAL, "district_name"] == ""  # the words belong to the page, not geo/
 
@@ -275,3 +281,46 @@ def test_a_broken_engine_is_caught_not_printed(monkeypatch: pytest.MonkeyPatch) 
 def test_districts_are_required() -> None:
     with pytest.raises(SourceError, match="no 'districts' layer"):
         district_stats({"roads": frame("roads", [hline(0, 0, 10)])})
+
+
+def test_intact_rate_by_length_per_district_and_in_total() -> None:
+    # A: an intact road of 600 m; an intact road of 600 m crossing into B (200 m in A,
+    # 400 m in B); in B a road of 500 m in minor damage; in A a road not yet surveyed.
+    roads = frame(
+        "roads",
+        [hline(100, 500, 600), hline(800, 300, 600), hline(1200, 200, 500), hline(100, 800, 300)],
+        condition=["good", "good", "minor", None],
+    )
+    table = stats(roads=roads)
+    # A: (600 + 200) / (600 + 200) · B: 400 / (400 + 500) · TOTAL: 1200 / 1700, the ratio
+    # of the totals (the districts' mean would be 72.2 %, their sum 144.4 %).
+    assert table.loc["A", "roads_intact_pct"] == pytest.approx(100.0)
+    assert table.loc["B", "roads_intact_pct"] == pytest.approx(100 * 400 / 900)
+    assert table.loc[TOTAL, "roads_intact_pct"] == pytest.approx(100 * 1200 / 1700)
+    assert table.loc["A", "roads_km_good"] == pytest.approx(0.8)
+    assert table.loc[TOTAL, "roads_km"] == pytest.approx(2.0)  # the unsurveyed road still counts as road
+    chosen = select_districts(table, ("B",))
+    assert chosen.loc[TOTAL, "roads_intact_pct"] == pytest.approx(100 * 400 / 900)
+
+
+def test_intact_rate_counts_a_road_on_a_shared_edge_half_to_each_side() -> None:
+    # An intact road of 400 m along the edge A and B share; a damaged one of 200 m in A.
+    roads = frame("roads", [vline(1000, 0, 400), hline(100, 500, 200)], condition=["good", "severe"])
+    table = stats(roads=roads)
+    assert table.loc["A", "roads_intact_pct"] == pytest.approx(100 * 200 / 400)
+    assert table.loc["B", "roads_intact_pct"] == pytest.approx(100.0)
+    assert table.loc[TOTAL, "roads_intact_pct"] == pytest.approx(100 * 400 / 600)
+
+
+def test_intact_rate_is_empty_where_nothing_was_surveyed() -> None:
+    table = stats(roads=frame("roads", [hline(100, 500, 600)]))
+    assert np.isnan(table.loc["A", "roads_intact_pct"]) and np.isnan(table.loc[TOTAL, "roads_intact_pct"])
+    assert table.loc["A", "roads_km"] == pytest.approx(0.6)
+
+
+def test_rivers_and_monitoring_sections_per_district() -> None:
+    river = frame("rivers", [hline(500, 100, 1000)])
+    sections = frame("monitoring_points", [point(600, 100), point(1400, 100), point(1500, 100)])
+    table = stats(rivers=river, monitoring_points=sections)
+    assert table.loc[["A", "B", TOTAL], "rivers_km"].tolist() == pytest.approx([0.5, 0.5, 1.0])
+    assert table.loc[["A", "B", TOTAL], "monitoring_points_count"].tolist() == [1, 2, 3]

@@ -73,6 +73,29 @@ def test_missing_required_value_but_optional_may_be_empty() -> None:
     assert messages(exc) == ["roads R1 [name]: required value is missing"]
 
 
+def test_dates_in_register_spellings_become_iso() -> None:
+    lines = [hline(0, 0, 100), hline(0, 10, 100), hline(0, 20, 100), hline(0, 30, 100)]
+    gdf = frame(
+        "roads",
+        lines,
+        condition=["完好", "轻度破损", "严重破损", None],
+        surveyed=["2019/10/5", "2019年10月15日", "20191105", None],
+    )
+    out = conform(gdf, ROADS)
+    assert out["condition"].tolist()[:3] == ["good", "minor", "severe"] and out["condition"].isna().iloc[3]
+    assert out["surveyed"].tolist()[:3] == ["2019-10-05", "2019-10-15", "2019-11-05"]
+
+
+def test_impossible_dates_are_refused() -> None:
+    gdf = frame("roads", [hline(0, 0, 100), hline(0, 10, 100)], surveyed=["2019-02-30", "last autumn"])
+    with pytest.raises(ValidationError) as exc:
+        conform(gdf, ROADS)
+    assert messages(exc) == [
+        "roads R1 [surveyed]: '2019-02-30' is not a date (YYYY-MM-DD)",
+        "roads R2 [surveyed]: 'last autumn' is not a date (YYYY-MM-DD)",
+    ]
+
+
 def test_value_outside_allowed_set() -> None:
     with pytest.raises(ValidationError) as exc:
         conform(frame("pipes", [hline(0, 0, 100)], utility=["sewage"]), CATALOGUE["pipes"])
