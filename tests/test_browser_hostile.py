@@ -32,11 +32,11 @@ INJECTED = """() => [...document.querySelectorAll(
     .filter(e => e.tagName !== 'B' || e.textContent === 'b')
     .map(e => e.outerHTML.slice(0, 120))"""
 
-#: Where a road's first segment is, in the page, after the map is zoomed in on it (and the
-#: layers drawn above the roads are taken off); `map` is found on `window`.
+#: Where a road's first segment is, in the page, after the map is zoomed in on it (and every
+#: other layer is taken off, so that no other tooltip answers); `map` is found on `window`.
 ROAD_AT = """([i]) => {
     const map = Object.values(window).find(v => v && v._ng && v._ng.ready), st = map._ng;
-    for (const n of ["facilities", "pipes"]) if (st.layers[n]) map.removeLayer(st.layers[n].group);
+    for (const n of Object.keys(st.layers)) if (n !== "roads") map.removeLayer(st.layers[n].group);
     const p = st.cache.roads.fg.getLayers().find(l => l._ngIndex === i);
     map.setView(p.getBounds().getCenter(), 17, {animate: false});
     let ll = p.getLatLngs();
@@ -112,7 +112,9 @@ def test_the_app_shows_hostile_values_as_text(app_page: Page) -> None:
     expect(card).to_have_attribute("title", LONG)
     assert card.bounding_box()["height"] < 120  # a few lines, not 10,000 characters wrapped
     expect(page.locator(".ng-card-label", has_text=IMG)).to_have_count(1)
-    box = page.locator('iframe[title="streamlit_folium.st_folium"] >> visible=true').bounding_box()
+    iframe = page.locator('iframe[title="streamlit_folium.st_folium"] >> visible=true')
+    iframe.evaluate("e => e.scrollIntoView({block: 'center', behavior: 'instant'})")  # the mouse reaches it
+    box = iframe.bounding_box()
     _check_tooltips(page, app_page.frame, (box["x"], box["y"]))
     assert page.evaluate(INJECTED) == [] and app_page.frame.evaluate(INJECTED) == []
     assert app_page.dialogs == [] and app_page.errors == []
