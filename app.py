@@ -890,7 +890,8 @@ def render_export(sel: Selection, table: pd.DataFrame) -> None:
     )
     labels = st.checkbox(text("export_labels", sel.lang), key="ex_labels", help=text("export_labels_help", sel.lang))
     key = stamp(sel.source)
-    groups = [(n,) for n in sel.visible] + ([sel.visible] if fmt in ("gpkg", "shp", "xlsx") else [])
+    present = tuple(n for n in sel.visible if n in _layers(key))  # a source may lack a layer of the catalogue
+    groups = [(n,) for n in present] + ([present] if fmt in ("gpkg", "shp", "xlsx") else [])
     columns = st.columns(4)
     try:
         for i, names in enumerate(groups):
