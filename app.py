@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +46,7 @@ from geo.postgis import is_database_url, mask_url
 from geo.precision import DECIMALS, column_unit, round_stats
 from geo.preview import apply_import, guess_layer, preview_import
 from geo.progress import Target, load_targets, plan_progress, source_targets, targets_beside
+from geo.sessions import SessionFolder, remove_stale_sessions
 from geo.settings import BASEMAPS, Settings, resolve_source
 from geo.sources import source_progress, source_stats
 from geo.stats import OUTSIDE, TOTAL, district_stats, select_districts
@@ -60,12 +60,14 @@ from layers.labels import (
     CRS_LABELS,
     FORMAT_LABELS,
     labelled_table,
+    md_text,
     progress_cards,
     progress_html,
     source_title,
     text,
 )
 from layers.mapbuild import MapOptions, base_map, layer_bounds, layer_groups, layer_payload, search_fit, to_js
+from layers.safe import md, short
 
 log = logging.getLogger("nanguan.app")
 SETTINGS = Settings.from_env()
@@ -202,14 +204,27 @@ def download_of(
 
 
 def _box_source() -> str:
-    """The source chosen in the data-source box (one of :func:`source_choices`)."""
-    return str(st.session_state.get("source") or resolve_source(SETTINGS.source))
+    """The source chosen in the data-source box: one of :func:`source_choices`, whatever a
+    request put in the session's state (a crafted path or URL counts as no choice)."""
+    chosen, choices = st.session_state.get("source"), source_choices()
+    return chosen if chosen in choices else choices[0]
 
 
 def _effective_source() -> str:
     """The session's working copy of the box's source when there is one, else that source."""
     working = st.session_state.get("working")
+    if working and not Path(working["path"]).exists():  # its folder was removed, unused too long
+        st.session_state.pop("working", None)
+        working = None
     return working["path"] if working and working["base"] == _box_source() else _box_source()
+
+
+def _session_folder() -> Path:
+    """This session's own temporary folder (made on first use), marked used."""
+    folder = st.session_state.get("workdir")
+    if not isinstance(folder, SessionFolder) or not folder.path.is_dir():
+        folder = st.session_state["workdir"] = SessionFolder()
+    return folder.touch()
 
 
 def _saved_upload() -> Path | None:
@@ -218,8 +233,8 @@ def _saved_upload() -> Path | None:
     upload = state.get("upload")
     if upload is None:
         return None
-    folder = Path(state.setdefault("workdir", tempfile.mkdtemp(prefix="nanguan-session-")))
-    src = folder / "uploads" / Path(upload.name).name
+    name = Path(upload.name).name
+    src = _session_folder() / "uploads" / (name if name not in ("", ".", "..") else "upload")
     src.parent.mkdir(exist_ok=True)
     src.write_bytes(upload.getvalue())
     return src
@@ -297,7 +312,7 @@ def _on_apply(mode: str) -> None:
     state = st.session_state
     preview, name = state.pop("preview")
     base = _effective_source()
-    copy = Path(state["workdir"]) / "work" / Path(_box_source()).name
+    copy = _session_folder() / "work" / Path(_box_source()).name
     copy.parent.mkdir(exist_ok=True)
     try:
         n = apply_import(preview, base=base, copy=copy, mode=mode, source_file=name)
@@ -353,6 +368,9 @@ def render_sidebar() -> Selection:
         index=list(languages.values()).index(SETTINGS.lang),
     )
     lang = languages[choice]
+    if st.session_state.get("source") not in (None, *source_choices()):
+        sb.warning(text("source_refused", lang))  # a path or URL put in the request: never opened
+        del st.session_state["source"]
     source = sb.selectbox(
         text("source", lang),
         source_choices(),
@@ -401,7 +419,7 @@ def render_sidebar() -> Selection:
         text("districts", lang),
         list(names),
         key="districts",
-        format_func=lambda code: names[code],
+        format_func=lambda code: short(names[code]),
         placeholder=text("all_districts", lang),
     )
     values = []
@@ -463,12 +481,12 @@ def render_import(box: st.delta_generator.DeltaGenerator, lang: str) -> None:
     kind, detail = st.session_state.get("import_msg", (None, None))
     if kind == "applied":
         name, layer, n = detail
-        box.success(text("import_applied", lang, file=name, layer=CATALOGUE[layer].label(lang), n=n))
+        box.success(md_text("import_applied", lang, file=name, layer=CATALOGUE[layer].label(lang), n=n))
     elif kind == "source":
-        box.success(text("import_source_done", lang, file=detail))
+        box.success(md_text("import_source_done", lang, file=detail))
     elif kind == "error":
         exc, names = detail
-        box.error(message_of(exc, lang, names=names))
+        box.error(md(message_of(exc, lang, names=names)))
     elif kind == "import_db":
         box.error(text("import_db", lang))
     working = st.session_state.get("working")
@@ -490,7 +508,7 @@ def render_preview(lang: str) -> None:
     preview, name = st.session_state["preview"]
     layer = CATALOGUE[preview.layer].label(lang)
     panel = st.container(border=True, key="import_preview")
-    panel.subheader(text("preview_title", lang, file=name))
+    panel.subheader(md_text("preview_title", lang, file=name))
     left, right = panel.columns([1, 2])
     districts = layers_of(_effective_source()).get("districts")
     left.image(extent_svg(districts, preview.gdf), caption=text("preview_map", lang))
@@ -500,7 +518,7 @@ def render_preview(lang: str) -> None:
             f"- {line}"
             for line in (
                 text("preview_count", lang, n=preview.count, layer=layer, existing=preview.existing),
-                text("preview_crs", lang, crs=preview.crs_name),
+                md_text("preview_crs", lang, crs=preview.crs_name),
                 text("preview_extent", lang, west=west, east=east, south=south, north=north),
                 text("preview_outside", lang, n=preview.outside),
             )
@@ -515,7 +533,7 @@ def render_preview(lang: str) -> None:
     rows = preview.rows()
     right.dataframe(rows.rename(columns=lambda c: CATALOGUE[preview.layer].field(c).label(lang)), hide_index=True)
     if preview.clashes:
-        right.caption(text("preview_clashes", lang, ids=", ".join(preview.clashes[:10])))
+        right.caption(md_text("preview_clashes", lang, ids=", ".join(short(i) for i in preview.clashes[:10])))
     replace, append, cancel = panel.columns(3)
     replace.button(text("import_replace", lang), key="replace", on_click=_on_apply, args=("replace",), type="primary")
     append.button(
@@ -586,7 +604,9 @@ def render_map(sel: Selection, overlay: Overlay) -> None:
     hits = find_features(shown_of(key, sel.flt), sel.query) if sel.query else []
     if sel.query:
         (st.success if hits else st.warning)(
-            text("search_found", sel.lang, n=len(hits)) if hits else text("search_none", sel.lang, q=sel.query)
+            text("search_found", sel.lang, n=len(hits))
+            if hits
+            else md_text("search_none", sel.lang, q=short(sel.query))
         )
     options = MapOptions(
         lang=sel.lang,
@@ -740,11 +760,11 @@ def render_impact(sel: Selection) -> Overlay:
         st.caption(text("impact_hint", lang))
     else:
         area, name, gcj02 = state["impact_area"]
-        st.caption(text("impact_of", lang, name=name))
+        st.caption(md_text("impact_of", lang, name=short(name)))
         try:
             result = impact_of(key, area, name, gcj02, float(buffer_m))
         except RenewalError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
         st.button(text("impact_clear", lang), key="impact_clear", on_click=_clear_area)
     if result is not None:
         touched = result.touched(_layers(key))
@@ -812,7 +832,7 @@ def render_stats(sel: Selection) -> pd.DataFrame:
     st.subheader(text("stats", sel.lang))
     table = stats_of(stamp(sel.source), sel.flt)
     if sel.flt.districts:
-        names = "、".join(table["district_name"].iloc[:-1])
+        names = "、".join(md(short(n)) for n in table["district_name"].iloc[:-1])
         st.caption(text("selected", sel.lang, names=names))
     shown = labelled_table(round_stats(table), sel.lang)
     formats = {
@@ -872,7 +892,8 @@ def render_export(sel: Selection, table: pd.DataFrame) -> None:
     )
     labels = st.checkbox(text("export_labels", sel.lang), key="ex_labels", help=text("export_labels_help", sel.lang))
     key = stamp(sel.source)
-    groups = [(n,) for n in sel.visible] + ([sel.visible] if fmt in ("gpkg", "shp", "xlsx") else [])
+    present = tuple(n for n in sel.visible if n in _layers(key))  # a source may lack a layer of the catalogue
+    groups = [(n,) for n in present] + ([present] if fmt in ("gpkg", "shp", "xlsx") else [])
     columns = st.columns(4)
     try:
         for i, names in enumerate(groups):
@@ -885,7 +906,7 @@ def render_export(sel: Selection, table: pd.DataFrame) -> None:
                 key=f"dl_{name}",
             )
     except RenewalError as exc:
-        st.error(message_of(exc, sel.lang))
+        st.error(md(message_of(exc, sel.lang)))
     stats_table = labelled_table(round_stats(table), "zh") if labels else round_stats(table)
     columns[len(groups) % 4].download_button(
         text("export_stats", sel.lang),
@@ -955,7 +976,7 @@ def render_edits(sel: Selection) -> None:
     ids = gdf[spec.id_field].astype(str).tolist()
     labels = dict(zip(ids, gdf["name"].astype(str) if "name" in gdf else ids, strict=True))
     chosen = st.multiselect(
-        text("edit_features", sel.lang), ids, key="edit_ids", format_func=lambda i: f"{i} {labels[i]}"
+        text("edit_features", sel.lang), ids, key="edit_ids", format_func=lambda i: short(f"{i} {labels[i]}")
     )
     fields = [f for f in spec.field_names if f != spec.id_field]
     name = st.selectbox(
@@ -989,11 +1010,11 @@ def render_edits(sel: Selection) -> None:
         except RenewalError as exc:
             if isinstance(exc, EditConflict):
                 _reread(sel.source)  # the next run shows the values as they are now
-            st.error(str(exc))
+            st.error(md(exc))
         else:
             _reread(sel.source)
             state["edit_sig"] = None
-            state["edit_msg"] = text("edit_done", sel.lang, n=len(changes), who=user.name)
+            state["edit_msg"] = md_text("edit_done", sel.lang, n=len(changes), who=user.name)
             st.rerun()  # the map, progress and tables above were drawn before the change
 
 
@@ -1059,7 +1080,7 @@ def _database_ready(sel: Selection) -> bool:
         stats_of(stamp(sel.source), sel.flt)
     except RenewalError as exc:
         shown = message_of(exc, sel.lang, names={sel.source: sel.source_name})
-        st.error(text("error_prefix", sel.lang) + mask_url(shown))
+        st.error(text("error_prefix", sel.lang) + md(mask_url(shown)))
         good = st.session_state.get("db_good")
         if not (good and good[0] == sel.source and good != stamp(sel.source)):
             return False
@@ -1073,23 +1094,29 @@ def _database_ready(sel: Selection) -> bool:
 def main() -> None:
     configure(SETTINGS.log_file, SETTINGS.log_level, secrets=(SETTINGS.tianditu_key, bureau_db()))
     st.set_page_config(page_title=text("title", SETTINGS.lang), page_icon="🗺️", layout="wide")
+    state = st.session_state
+    if "started" not in state:  # a new session: clear what sessions of a killed server left
+        state["started"] = True
+        remove_stale_sessions(SETTINGS.session_max_age_h)
+    elif isinstance(state.get("workdir"), SessionFolder):
+        state["workdir"].touch()
     sel = render_sidebar()
     try:
         title, subtitle = source_title(info_of(stamp(sel.source)), sel.source_name, sel.lang)
     except RenewalError:
         title, subtitle = text("title", sel.lang), ""
-    st.title(title)
-    st.caption(subtitle)
+    st.title(md(title))
+    st.caption(md(subtitle))
     try:
         if not is_database_url(sel.source) or _database_ready(sel):
             render_page(sel)
     except RenewalError as exc:
         shown = message_of(exc, sel.lang, names={sel.source: sel.source_name})
-        st.error(text("error_prefix", sel.lang) + mask_url(shown))
+        st.error(text("error_prefix", sel.lang) + md(mask_url(shown)))
     except Exception as exc:
         # A bug, not bad data: the server log keeps the traceback, the page one line.
         log.exception("unexpected error")
-        st.error(text("internal_error", sel.lang, error=f"{type(exc).__name__}: {exc}"))
+        st.error(md_text("internal_error", sel.lang, error=f"{type(exc).__name__}: {exc}"))
     finally:
         st.session_state.pop("db_pinned", None)
 

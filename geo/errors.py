@@ -127,6 +127,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{layer}.{column}: {value!r} has {char!r}, which cannot be written in {encoding}; export in UTF-8",
         "{layer}.{column}：“{value}”中的“{char}”无法用 {encoding} 写出，请用 UTF-8 导出",
     ),
+    "export.text_too_long": (
+        "{layer}.{column}: a value of {size} bytes (“{start}…”) does not fit a Shapefile's 254-byte text field; "
+        "export as GeoPackage or GeoJSON",
+        "{layer}.{column}：取值（“{start}…”）有 {size} 字节，超出 Shapefile 文字字段的 254 字节，"
+        "请导出为 GeoPackage 或 GeoJSON",
+    ),
     "export.labels_too_long": (
         "{layer}: Chinese field names {fields} do not fit a Shapefile's 10 bytes in {encoding}; export in GBK",
         "{layer}：中文字段名 {fields} 用 {encoding} 编码超出 Shapefile 字段名的 10 字节，请选择 GBK 编码",

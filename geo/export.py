@@ -29,6 +29,7 @@ from .measure import feature_measures
 from .oplog import logged
 
 __all__ = [
+    "DBF_TEXT_BYTES",
     "EXPORT_CRS",
     "EXPORT_ENCODINGS",
     "EXPORT_FORMATS",
@@ -140,19 +141,26 @@ def gpkg_bytes(layers: Mapping[str, gpd.GeoDataFrame], *, crs: str | CRS | None 
         return path.read_bytes()
 
 
+#: Most bytes a text field of a Shapefile's .dbf holds.
+DBF_TEXT_BYTES = 254
+
+
 def _check_encodable(gdf: gpd.GeoDataFrame, layer: str, encoding: str) -> None:
-    """Refuse text ``encoding`` cannot hold (GDAL would silently write ``?`` instead)."""
+    """Refuse text ``encoding`` cannot hold (GDAL would silently write ``?`` instead), and text
+    longer than a .dbf field holds (GDAL would cut it)."""
     for column in gdf.columns:
         if column == gdf.geometry.name or not pd.api.types.is_string_dtype(gdf[column]):
             continue
         for value in gdf[column].dropna().unique():
             try:
-                str(value).encode(encoding)
+                size = len(str(value).encode(encoding))
             except UnicodeEncodeError as exc:
                 bad = exc.object[exc.start : exc.end]
                 raise SourceError(
                     "export.unencodable", layer=layer, column=column, value=value, char=bad, encoding=encoding
                 ) from exc
+            if size > DBF_TEXT_BYTES:
+                raise SourceError("export.text_too_long", layer=layer, column=column, size=size, start=str(value)[:20])
 
 
 def shapefile_zip_bytes(

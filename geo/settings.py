@@ -91,6 +91,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("NANGUAN_LOG_LEVEL", "INFO", "INFO logs every operation; WARNING only the failed ones; OFF none."),
     Setting(
+        "NANGUAN_SESSION_MAX_AGE_H",
+        "24",
+        "Hours after its last use that an app session's temporary folder (uploads, working copy) is removed "
+        "by the next session to start, should its own end not have removed it.",
+    ),
+    Setting(
         "NANGUAN_MAX_UNZIPPED_MB",
         "500",
         "Largest uncompressed size of an imported archive, in MB; larger archives are refused before extraction.",
@@ -164,6 +170,8 @@ class Settings:
         ``INFO``, ``WARNING`` or ``OFF``.
     db_write_idle_s : float
         Seconds a writing database transaction may sit idle before the server ends it.
+    session_max_age_h : float
+        Hours after its last use that a session's temporary folder is removed by a newer session.
     """
 
     source: str
@@ -185,6 +193,7 @@ class Settings:
     log_file: str = ""
     log_level: str = "INFO"
     db_write_idle_s: float = 60.0
+    session_max_age_h: float = 24.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -217,6 +226,10 @@ class Settings:
             map_features = max(1, int(raw["NANGUAN_MAP_FEATURES"]))
         except ValueError:
             map_features = 20_000
+        try:
+            session_max_age_h = max(0.0, float(raw["NANGUAN_SESSION_MAX_AGE_H"]))
+        except ValueError:
+            session_max_age_h = 24.0
         return cls(
             source,
             targets,
@@ -230,6 +243,7 @@ class Settings:
             auth_header=raw["NANGUAN_AUTH_HEADER"].strip(),
             db_url=raw["NANGUAN_DB_URL"].strip(),
             map_features=map_features,
+            session_max_age_h=session_max_age_h,
             log_file=raw["NANGUAN_LOG_FILE"].strip(),
             log_level=level if level in LOG_LEVELS else "INFO",
             db_write_idle_s=idle_s if 0 < idle_s < 1e6 else 60.0,

@@ -30,6 +30,7 @@ from geo.impact import SUMS, Impact, breakdown_field
 
 from . import CATALOGUE
 from .labels import text
+from .safe import short
 
 __all__ = ["DrawControl", "Overlay", "add_overlay", "conflict_table", "drawn_area", "impact_table"]
 
@@ -272,7 +273,7 @@ def _impact_group(overlay: Overlay) -> folium.FeatureGroup | None:
         spec = CATALOGUE[name]
         shown = _shown(gdf, overlay.gcj02)
         tips = [
-            _tip(str(label), [(spec.label(overlay.lang), str(fid))])
+            _tip(short(label, 120), [(spec.label(overlay.lang), short(fid, 120))])
             for fid, label in zip(shown[spec.id_field], shown["name"], strict=True)
         ]
         _geojson(_features(shown, tips, [style] * len(shown)), radius=7).add_to(group)

@@ -17,6 +17,7 @@ import pandas as pd
 from geo.stats import StatColumn, schema_of, stats_schema
 
 from . import CATALOGUE
+from .safe import md, short
 
 __all__ = [
     "BASEMAP_LABELS",
@@ -30,6 +31,7 @@ __all__ = [
     "figure",
     "labelled_table",
     "localised_layer",
+    "md_text",
     "named_rows",
     "progress_cards",
     "progress_html",
@@ -57,6 +59,10 @@ UI: dict[str, tuple[str, str]] = {
         "The sample, the bureau database or a file uploaded in this session",
     ),
     "source_db": ("局数据库", "Bureau database"),
+    "source_refused": (
+        "只能打开列表中的数据源：示例数据、局数据库或本次上传的文件",
+        "Only the sources in the list can be opened: the sample, the bureau database or this session's uploads",
+    ),
     "db_refresh": ("重新读取数据库", "Reload from the database"),
     "db_stale": (
         "数据库暂不可用，以下为上次读取的数据，可能已过时。",
@@ -294,6 +300,13 @@ def text(key: str, lang: str, **values: object) -> str:
     return (zh if lang == "zh" else en).format(**values)
 
 
+def md_text(key: str, lang: str, **values: object) -> str:
+    """:func:`text` for a place that renders Markdown: every text value in ``values`` passed
+    through :func:`layers.safe.md`, so it shows as the text it is; numbers keep their format
+    specifications (``{n:,}``)."""
+    return text(key, lang, **{k: md(v) if isinstance(v, str) else v for k, v in values.items()})
+
+
 def row_label(code: str, name: str, lang: str) -> str:
     """A statistics row's district name; the OUTSIDE and TOTAL rows in ``lang``."""
     if code in _ROWS:
@@ -424,20 +437,27 @@ _CARD_STYLE = (
 _DELTA_COLOURS = {"met": "#067647", "short": "#5f6368"}
 
 
+def _html(value: str) -> str:
+    return html.escape(" ".join(value.splitlines()))
+
+
 def progress_html(cards: list[Card]) -> str:
     """The cards as a wrapping grid of boxes whose text wraps instead of being cut off.
 
-    Every text is HTML-escaped (labels come from the source's targets)."""
+    Every text is HTML-escaped (labels come from the source's targets), its line breaks
+    made spaces: Streamlit parses the page as Markdown, and a blank line would end the
+    HTML block and have what follows read as Markdown."""
     boxes = []
     for c in cards:
         state = "met" if c.met else "short"
         boxes.append(
-            f'<div class="ng-card" data-target="{html.escape(c.id)}" data-state="{state}" style="{_CARD_STYLE}">'
-            f'<div class="ng-card-label" style="font-size:0.875rem">{html.escape(c.label)}</div>'
-            f'<div class="ng-card-value" style="font-size:1.5rem;line-height:1.3">{html.escape(c.value)}</div>'
+            f'<div class="ng-card" data-target="{_html(c.id)}" data-state="{state}" style="{_CARD_STYLE}">'
+            f'<div class="ng-card-label" style="font-size:0.875rem" title="{_html(c.label)}">'
+            f"{_html(short(c.label, 40))}</div>"
+            f'<div class="ng-card-value" style="font-size:1.5rem;line-height:1.3">{_html(c.value)}</div>'
             f'<div class="ng-card-delta" style="font-size:0.875rem;color:{_DELTA_COLOURS[state]}">'
-            f"{html.escape(c.delta)}</div>"
-            f'<div class="ng-card-note" style="font-size:0.8rem;color:#5f6368">{html.escape(c.note)}</div>'
+            f"{_html(c.delta)}</div>"
+            f'<div class="ng-card-note" style="font-size:0.8rem;color:#5f6368">{_html(c.note)}</div>'
             "</div>"
         )
     grid = "display:grid;grid-template-columns:repeat(auto-fill,minmax(10rem,1fr));gap:0.5rem"

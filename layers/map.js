@@ -71,6 +71,17 @@
     return e;
   }
 
+  /* A text from the data, cut to LONG characters for display (a 10,000-character name
+   * would stretch a tooltip across the screen); the whole value stays in the title. */
+  var LONG = 120;
+  function clipped(tag, cls, value, parent) {
+    var chars = Array.from(String(value)), e;
+    if (chars.length <= LONG) return el(tag, cls, value, parent);
+    e = el(tag, cls, chars.slice(0, LONG - 1).join("") + "\u2026", parent);
+    e.title = String(value);
+    return e;
+  }
+
   var FORMATS = {};
   function fmt(x, digits) {
     if (!FORMATS[digits]) {
@@ -101,7 +112,7 @@
     return function (path) {
       var layerData = fg.data, words = state(map).words || {};
       var i = path._ngIndex, d = layerData.dict, box = el("div", "ng-tip"), table;
-      el("b", null, layerData.cols.name ? (layerData.cols.name[i] || layerData.ids[i]) : layerData.ids[i], box);
+      clipped("b", null, layerData.cols.name ? (layerData.cols.name[i] || layerData.ids[i]) : layerData.ids[i], box);
       table = el("table", null, null, box);
       d.fields.forEach(function (fd) {
         if (fd.name === "name") return;
@@ -109,7 +120,7 @@
         if (t === null) return;
         tr = el("tr", null, null, table);
         el("th", null, fd.label, tr);
-        el("td", null, t, tr);
+        clipped("td", null, t, tr);
       });
       var m = layerData.measure ? layerData.measure[i] : null, tr2;
       if (m !== null && m !== undefined) {
@@ -238,7 +249,7 @@
     var at = decodeGeometry(ld.labels, "point"), lg = L.layerGroup();
     var cls = ld.dict.labels === "always" ? "ng-label ng-context" : "ng-label";
     at.forEach(function (parts, i) {
-      var span = el("span", null, ld.cols.name[i]);
+      var span = clipped("span", null, ld.cols.name[i]);
       var m = L.marker(parts[0], {icon: L.divIcon({className: cls, html: span, iconSize: null}),
         interactive: false, keyboard: false});
       m._ngIndex = i;

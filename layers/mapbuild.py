@@ -67,6 +67,8 @@ _CSS = """
 .ng-legend h4 { margin: 5px 0 2px; font-size: 12px; }
 .ng-legend .ng-item { display: inline-flex; align-items: center; margin-right: 8px; white-space: nowrap; }
 .ng-legend svg { margin-right: 4px; }
+.leaflet-tooltip.ng-tooltip { white-space: normal; max-width: 360px; }
+.ng-tip b, .ng-tip td, .ng-label span { overflow-wrap: anywhere; unicode-bidi: isolate; }
 .ng-tip table { border-collapse: collapse; margin-top: 3px; }
 .ng-tip th { text-align: left; padding-right: 8px; font-weight: normal; color: #555; }
 .ng-tip { max-width: 360px; white-space: normal; }
