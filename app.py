@@ -357,6 +357,28 @@ def _on_map_change() -> None:
             state["districts"] = [props["id"]]
 
 
+#: Select boxes whose shown labels follow the language (by key, and by key prefix).
+CODED_WIDGETS: tuple[str, ...] = (
+    "source", "basemap", "districts", "import_as", "import_crs", "import_enc", "impact_feature",
+    "ex_fmt", "ex_crs", "ex_enc", "edit_layer", "edit_ids", "edit_field", "edit_value_code", "hist_target",
+)  # fmt: skip
+CODED_PREFIXES: tuple[str, ...] = ("f_", "colour_")
+
+
+def _keep_choices() -> None:
+    """Keep every select box's choice across a language switch.
+
+    Streamlit sends a choice back as the label it showed; after a switch those labels are
+    the other language's and match no option, so a filter would hold words instead of codes
+    (and show nothing). Called before the run, while the choices still read as codes, this
+    sets them again as codes, which the new run shows in the new language.
+    """
+    state = st.session_state
+    for key in list(state.keys()):
+        if key in CODED_WIDGETS or key.startswith(CODED_PREFIXES):
+            state[key] = state[key]
+
+
 def render_sidebar() -> Selection:
     sb = st.sidebar
     languages = {"中文": "zh", "English": "en"}
@@ -366,6 +388,7 @@ def render_sidebar() -> Selection:
         key="lang_choice",
         horizontal=True,
         index=list(languages.values()).index(SETTINGS.lang),
+        on_change=_keep_choices,
     )
     lang = languages[choice]
     if st.session_state.get("source") not in (None, *source_choices()):

@@ -278,6 +278,37 @@ def test_the_view_survives_a_rerun_and_a_new_mount(page: Page) -> None:
     assert page.frame.evaluate("() => window.map.getZoom()") == zoom
 
 
+def test_a_filter_keeps_its_choice_across_a_language_switch(page: Page) -> None:
+    roads = load_layers(SAMPLE)["roads"]
+    not_open = int((roads["status"] != "open").sum())  # 64 of the 96 segments
+    sidebar = page.page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_text("筛选", exact=True).click()
+    box = sidebar.get_by_role("combobox", name="道路 · 状态")
+    box.evaluate("e => e.scrollIntoView({block: 'center', behavior: 'instant'})")
+    page.idle()
+    with page.rerun():  # the last tag (已通车) removed from the filter
+        box.click()
+        page.page.keyboard.press("Backspace")
+    page.settled()
+    assert page.count("roads") == not_open
+    page.page.keyboard.press("Escape")
+    with page.rerun():
+        sidebar.get_by_text("English").click()
+    page.map.get_by_text("Legend").wait_for(timeout=60_000)
+    page.settled()
+    # the same two statuses, now in English, and the map still shows their roads
+    english = sidebar.locator(".st-key-f_roads_status")
+    expect(english).to_contain_text("Roads · Status")
+    expect(english).to_contain_text("Planned")
+    expect(english).to_contain_text("Under construction")
+    expect(english).not_to_contain_text("规划")
+    assert page.count("roads") == not_open
+    with page.rerun():
+        sidebar.get_by_text("中文").click()
+    page.settled()
+    assert page.count("roads") == not_open
+
+
 @pytest.mark.parametrize("layer", ["areas", "rivers", "monitoring_points"])
 def test_toggling_each_new_layer(page: Page, layer: str) -> None:
     legend = page.map.locator(f'.ng-legend [data-layer="{layer}"]')
