@@ -305,6 +305,7 @@ def test_a_filter_keeps_its_choice_across_a_language_switch(page: Page) -> None:
     assert page.count("roads") == not_open
     with page.rerun():
         sidebar.get_by_text("中文").click()
+    page.map.get_by_text("图例").wait_for(timeout=60_000)  # the map mounted afresh in Chinese
     page.settled()
     assert page.count("roads") == not_open
 
