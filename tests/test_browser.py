@@ -11,6 +11,7 @@ import geopandas as gpd
 import pytest
 from playwright.sync_api import expect
 
+from bench.load import COUNT_RUNS  # counts the app's finished script runs
 from geo.io import load_layers
 from geo.progress import load_targets
 from layers import CATALOGUE
@@ -36,20 +37,6 @@ EXPECTED = {
 # Conditions, not sleeps: every wait below is for something the page shows; the first load
 # and a rerun on a shared CI machine may take a while.
 expect.set_options(timeout=60_000)
-
-#: Counts the app's finished script runs: Streamlit marks its root element with the run's
-#: state, and every change of a widget's value starts a run that redraws the page.
-COUNT_RUNS = """
-window.__runsDone = 0;
-new MutationObserver((records) => {
-  for (const r of records) {
-    if (r.target.getAttribute("data-test-script-state") === "notRunning" && r.oldValue !== "notRunning") {
-      window.__runsDone += 1;
-    }
-  }
-}).observe(document, {subtree: true, attributes: true, attributeOldValue: true,
-                      attributeFilter: ["data-test-script-state"]});
-"""
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ import pytest
 import shapely
 
 from geo.io import dataset_info, load_layers
+from layers import LAYER_NAMES
 
 from .common import ROOT, SAMPLE
 
@@ -27,17 +28,7 @@ def outline() -> shapely.Geometry:
 
 
 def test_stored_in_wgs84(sample: dict[str, gpd.GeoDataFrame]) -> None:
-    assert set(sample) == {
-        "districts",
-        "areas",
-        "greenbelt",
-        "parcels",
-        "rivers",
-        "roads",
-        "pipes",
-        "facilities",
-        "monitoring_points",
-    }
+    assert set(sample) == set(LAYER_NAMES)  # every layer of the catalogue
     for gdf in sample.values():
         assert gdf.crs.to_epsg() == 4326
 
