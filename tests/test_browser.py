@@ -9,6 +9,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from bench.load import COUNT_RUNS  # counts the app's finished script runs
@@ -126,16 +127,18 @@ class Page:
             # The map may still report its view once more (on a cold start its script is
             # slow), and the run that starts redraws the sidebar and closes an open list;
             # nothing on the page says whether such a report is still to come. So the list
-            # is opened again, at most three times, when it is not showing.
-            for _ in range(3):
+            # is opened again, at most three times, when it is not showing or closes under
+            # the click.
+            for attempt in range(3):
                 self.idle()
                 box.click()
                 try:
                     expect(choice).to_be_in_viewport(timeout=10_000)
+                    choice.click(timeout=10_000)
                     break
-                except AssertionError:
-                    continue
-            choice.click()
+                except (AssertionError, PlaywrightTimeoutError):
+                    if attempt == 2:
+                        raise
         expect(box).to_have_value(option)
 
     @property
