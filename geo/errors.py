@@ -55,6 +55,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{file}: cannot be opened as a GeoPackage ({reason})",
         "{file}：无法作为 GeoPackage 打开，文件可能已损坏",
     ),
+    "source.damaged": (
+        "{file}: the GeoPackage is damaged ({reason}); its figures would be wrong, so it is not read: "
+        "restore it from a backup or export it again",
+        "{file}：GeoPackage 文件已损坏，读出的数字会有误，因此不予读取；请从备份恢复或重新导出",
+    ),
     "source.layer_unreadable": (
         "{file}: cannot read layer {layer!r} ({reason})",
         "{file}：无法读取图层“{layer}”，文件可能已损坏",
@@ -79,6 +84,24 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "out.unwritable": (
         "{file}: cannot write ({reason}); choose another --out",
         "{file}：无法写入，请换一个输出位置",
+    ),
+    # the shared database: the tool writes only what it wrote
+    "store.not_ours": (
+        "{url}: schema {schema!r} was not written by this tool (it holds {tables}); nothing was changed: "
+        "publish into a schema of its own with --schema NAME (for example {suggestion})",
+        "{url}：模式“{schema}”不是本工具写入的（其中有 {tables}），未作任何修改；请用 --schema 名称 发布到单独的模式"
+        "（例如 {suggestion}）",
+    ),
+    "store.table_not_ours": (
+        "{url}: table {table!r} in schema {schema!r} was not written by this tool; nothing was changed: "
+        "publish into another schema with --schema NAME",
+        "{url}：模式“{schema}”中的表“{table}”不是本工具写入的，未作任何修改；请用 --schema 名称 发布到其他模式",
+    ),
+    "store.depends": (
+        "{url}: another object in the database depends on a table this would replace ({reason}); nothing was "
+        "changed: ask its owner to drop it, or publish into another schema with --schema NAME",
+        "{url}：数据库中有其他对象依赖将被替换的表（{reason}），未作任何修改；"
+        "请联系其所有者删除，或用 --schema 发布到其他模式",
     ),
     # statistics and plan targets
     "stats.no_units": (
@@ -350,6 +373,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "第 {change} 号修改是一次导入；要撤销，请重新导入之前的文件",
     ),
     "edit.not_pair": ("{pair!r} is not FIELD=VALUE", "“{pair}”不是 字段=值 的形式"),
+    "date.out_of_span": (
+        "{what}: the date {value} lies outside {first} … {last}; a mistyped year? "
+        "Give the day it happened (YYYY-MM-DD), or widen NANGUAN_DATE_MIN / NANGUAN_DATE_MAX",
+        "{what}：日期 {value} 不在 {first} 至 {last} 之间，年份是否写错？请填写实际发生的日期（YYYY-MM-DD），"
+        "或调整 NANGUAN_DATE_MIN / NANGUAN_DATE_MAX",
+    ),
+    "history.bad_date": (
+        "{file}: change #{change} ({layer} {id}) is dated {value!r}, not a date within {first} … {last}; "
+        "its history is not used: correct that change's date",
+        "{file}：第 {change} 号修改（{layer} {id}）的日期“{value}”无效或不在 {first} 至 {last} 之间，"
+        "修改记录不予使用，请更正该条日期",
+    ),
     "history.unreadable": (
         "{file}: cannot read the change history ({reason})",
         "{file}：无法读取修改记录",

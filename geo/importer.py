@@ -31,6 +31,7 @@ from pyogrio.errors import DataLayerError, DataSourceError
 from layers import CATALOGUE, LayerSpec
 
 from ._atomic import atomic_path, scratch_dir
+from ._gpkg import damage
 from ._remarks import gdal_remarks
 from .chinacoord import PSEUDO_CRS, bounds_in_china, convert_frame
 from .crs import parse_crs
@@ -348,6 +349,11 @@ def _unreadable(exc: Exception, path: Path, shown: Path, what: str) -> SourceErr
 
 
 def _gpkg_table(path: Path, table: str | None, layer: str | None) -> str:
+    with path.open("rb") as fh:
+        sqlite = fh.read(16) == b"SQLite format 3\x00"
+    broken = damage(path) if sqlite else None
+    if broken:  # GDAL would read past the damaged page and import part of the layer
+        raise SourceError("source.damaged", file=str(path), reason=broken)
     try:
         listed = pyogrio.list_layers(path)
     except (DataSourceError, DataLayerError) as exc:

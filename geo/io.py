@@ -27,7 +27,7 @@ from layers import CATALOGUE, LAYER_NAMES, spec_for
 
 from . import postgis
 from ._atomic import atomic_path
-from ._gpkg import recover_journal
+from ._gpkg import damage, recover_journal
 from ._remarks import gdal_remarks
 from .errors import Problem, SourceError, ValidationError
 from .postgis import is_database_url, parse_url
@@ -64,6 +64,9 @@ def check_gpkg_path(source: str | os.PathLike[str]) -> Path:
     if head != b"SQLite format 3\x00":
         raise SourceError("source.not_gpkg", file=text)
     recover_journal(path)  # an edit killed half-way: readers see the file as it was
+    broken = damage(path)
+    if broken:  # GDAL would read past the damage and give figures short of the data
+        raise SourceError("source.damaged", file=text, reason=broken)
     return path
 
 
