@@ -46,9 +46,9 @@ from .filters import Filter, apply_filter
 from .history import read_history
 from .impact import feature_area, impact, is_feature_ref, read_area
 from .importer import import_file, prepare_layer, read_foreign
-from .io import dataset_info, load_layers
+from .io import dataset_info, list_source_layers, load_layers
 from .oplog import acting_as, configure, operation
-from .postgis import is_database_url, mask_url, publish, pull
+from .postgis import is_database_url, mask_url, parse_url, publish, pull, replaced_by_publish
 from .precision import round_progress, round_stats
 from .progress import Target, load_targets, plan_progress, source_targets
 from .settings import BASEMAPS, Settings
@@ -162,6 +162,8 @@ def cmd_import(args: argparse.Namespace) -> None:
     """Replace one layer of a GeoPackage with a file's features, atomically."""
     if not is_database_url(args.into) and not args.create and not Path(args.into).exists():
         raise SourceError("source.into_missing", file=args.into)
+    if (is_database_url(args.into) or Path(args.into).exists()) and args.layer in list_source_layers(args.into):
+        _confirm(args, f"import replaces layer {args.layer} in {mask_url(args.into)}")
     result = import_file(
         args.file,
         args.layer,
@@ -246,15 +248,33 @@ def cmd_map(args: argparse.Namespace) -> None:
     print(f"wrote {args.out}")
 
 
+def _confirm(args: argparse.Namespace, what: str) -> None:
+    """Say what a destructive step will replace; at a terminal ask first (``--yes`` skips it)."""
+    print(what, file=sys.stderr)
+    if getattr(args, "yes", False) or not sys.stdin.isatty():
+        return
+    answer = input("continue? [y/N] ").strip().lower()
+    if answer not in ("y", "yes", "是"):
+        raise SourceError("cancelled: nothing was changed")
+
+
 def cmd_publish(args: argparse.Namespace) -> None:
     """Validate every layer of a source and write them into a PostGIS schema."""
+    db = parse_url(args.url, schema=args.schema)
+    if args.replace:
+        replaced = replaced_by_publish(db)
+        if replaced:
+            shown = ", ".join(f"{name} {n}" for name, n in replaced.items())
+            _confirm(args, f"publish replaces in {db.masked}: {shown}, with their history; other tables stay")
     written = publish(args.source, args.url, schema=args.schema, replace=args.replace, by=args.by)
     layers = ", ".join(f"{name} {n}" for name, n in written.items())
-    print(f"published {layers} into {mask_url(args.url)}{f' (schema {args.schema})' if args.schema else ''}")
+    print(f"published {layers} into {db.masked}")
 
 
 def cmd_pull(args: argparse.Namespace) -> None:
     """Write a PostGIS source, its dataset_info and change history back into a GeoPackage."""
+    if args.replace and Path(args.target).exists():
+        _confirm(args, f"pull replaces {args.target}")
     written = pull(args.url, args.target, schema=args.schema, replace=args.replace)
     layers = ", ".join(f"{name} {n}" for name, n in written.items())
     print(f"pulled {layers} into {args.target}")
@@ -400,21 +420,26 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     _add_reading(p)
     p.add_argument("--fix", action="store_true", help="repair invalid geometries (their ids are reported)")
     p.add_argument("--by", default="", metavar="NAME", help="who imports it, for the change history")
+    p.add_argument("--yes", action="store_true", help="replace an existing layer without asking at a terminal")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("publish", help="write every layer, validated, into a PostGIS schema (one transaction)")
     _add_source(p)
     p.add_argument("url", metavar="URL", help="postgresql://user[:password]@host:port/db[?schema=S]")
-    p.add_argument("--schema", metavar="S", help="the schema to write (default: the URL's, else public)")
-    p.add_argument("--replace", action="store_true", help="replace the schema when it exists")
+    p.add_argument("--schema", metavar="S", help="the schema to write (default: the URL's, else nanguan)")
+    p.add_argument(
+        "--replace", action="store_true", help="replace the tool's own tables in a schema it published before"
+    )
+    p.add_argument("--yes", action="store_true", help="replace without asking at a terminal (for scripts)")
     p.add_argument("--by", default="", metavar="NAME", help="who publishes, for the change history")
     p.set_defaults(func=cmd_publish)
 
     p = sub.add_parser("pull", help="write a PostGIS source back into a GeoPackage, with its change history")
     p.add_argument("url", metavar="URL", help="postgresql://user[:password]@host:port/db[?schema=S]")
     p.add_argument("target", metavar="GPKG", help="the GeoPackage to write (replaced atomically)")
-    p.add_argument("--schema", metavar="S", help="the schema to read (default: the URL's, else public)")
+    p.add_argument("--schema", metavar="S", help="the schema to read (default: the URL's, else nanguan)")
     p.add_argument("--replace", action="store_true", help="replace the GeoPackage when it exists")
+    p.add_argument("--yes", action="store_true", help="replace without asking at a terminal (for scripts)")
     p.set_defaults(func=cmd_pull)
 
     add_edit_commands(sub)

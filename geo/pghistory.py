@@ -26,7 +26,7 @@ import pandas as pd
 from layers import spec_for
 
 from .history import HISTORY_COLUMNS, HISTORY_TABLE
-from .postgis import Database, _require_schema, check_identifier, connect
+from .postgis import Database, _require_schema, check_identifier, connect, require_owned
 
 if TYPE_CHECKING:
     import psycopg
@@ -237,4 +237,5 @@ def transaction(db: Database) -> Iterator[PgStore]:
     (rolled back on any error; a driver error is one line naming the masked URL)."""
     with connect(db, read_only=False) as conn:
         _require_schema(conn, db)
+        require_owned(conn, db)
         yield PgStore(conn, db)

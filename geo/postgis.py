@@ -1,7 +1,7 @@
 """PostGIS as a source: the bureau's shared database, read and written like a GeoPackage.
 
 A source is a URL ``postgresql://user[:password]@host:port/db?schema=renewal`` (schema
-``public`` when not given); one table per catalogue layer, a ``geom`` column typed and in
+``nanguan`` when not given); one table per catalogue layer, a ``geom`` column typed and in
 the layer's CRS, the ``dataset_info`` key/value table and the ``change_history``
 (:mod:`geo.pghistory`). :func:`publish` writes every layer and the source's history in one
 transaction, with the catalogue's rules as constraints; :func:`store_layer` replaces one
@@ -39,7 +39,7 @@ from pyproj import CRS
 
 from layers import CATALOGUE, LAYER_NAMES, LayerSpec, spec_for
 
-from . import _parallel
+from . import _parallel, _pgowner
 from .errors import Problem, SourceError, ValidationError
 from .oplog import logged
 from .settings import Settings
@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CONNECT_TIMEOUT_S",
+    "DEFAULT_SCHEMA",
     "GEOMETRY_COLUMN",
     "IDENTIFIER",
     "INFO_TABLE",
@@ -67,6 +68,8 @@ __all__ = [
     "publish_layers",
     "pull",
     "read_layer",
+    "replaced_by_publish",
+    "require_owned",
     "store_layer",
 ]
 
@@ -75,6 +78,8 @@ log = logging.getLogger(__name__)
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 GEOMETRY_COLUMN = "geom"
 INFO_TABLE = "dataset_info"
+#: The schema a URL without ``?schema=`` names: one of the tool's own, new on a fresh database.
+DEFAULT_SCHEMA = "nanguan"
 _SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 _URL_PASSWORD = re.compile(r"(postgres(?:ql)?(?:\+\w+)?://[^:/@\s]*):[^\s/]*@")
 _QUERY_PASSWORD = re.compile(r"([?&]password=)[^&\s]*", re.IGNORECASE)
@@ -155,7 +160,8 @@ def parse_url(source: str, *, schema: str | None = None) -> Database:
         ``postgresql://user[:password]@host[:port]/db[?schema=name]``; ``postgres://`` and
         ``postgresql+psycopg://`` are accepted too.
     schema : str, optional
-        Overrides the URL's ``schema`` parameter (default ``public``).
+        Overrides the URL's ``schema`` parameter (default :data:`DEFAULT_SCHEMA`, ``nanguan``:
+        ``public`` exists in every database and holds other teams' tables and PostGIS itself).
     """
     sqlalchemy, _ = _drivers()
     try:
@@ -164,7 +170,7 @@ def parse_url(source: str, *, schema: str | None = None) -> Database:
         raise SourceError(f"{mask_url(source)}: not a database URL ({mask_url(str(exc))})") from None
     query = dict(url.query)
     given = query.pop("schema", None)
-    chosen = schema or (given if isinstance(given, str) else None) or "public"
+    chosen = schema or (given if isinstance(given, str) else None) or DEFAULT_SCHEMA
     check_identifier(chosen, "schema")
     url = url.set(drivername="postgresql+psycopg", query=query)
     if not url.database:
@@ -344,7 +350,7 @@ def dataset_info(db: Database) -> dict[str, str]:
         if INFO_TABLE not in _tables(conn, db.schema):
             return {}
         rows = conn.execute(sql.SQL("SELECT key, value FROM {}").format(sql.Identifier(db.schema, INFO_TABLE)))
-        return {str(k): str(v) for k, v in rows}
+        return {str(k): str(v) for k, v in rows if str(k) not in _pgowner.MARK_KEYS}
 
 
 # --------------------------------------------------------------------------- writing
@@ -466,8 +472,68 @@ def _write_info(conn: psycopg.Connection, schema: str, info: Mapping[str, str]) 
 
 
 def _failed(db: Database, exc: BaseException, doing: str) -> SourceError:
+    if getattr(exc, "sqlstate", None) == "2BP01":  # dependent_objects_still_exist: another team's view
+        return SourceError("store.depends", url=db.masked, reason=_reason(exc))
     fault = _fault(db, exc)
     return SourceError(f"{fault}; {doing} failed, nothing was changed")
+
+
+def _not_ours(db: Database, state: _pgowner.SchemaState) -> SourceError:
+    shown = ", ".join(state.others[:5]) + (f" and {len(state.others) - 5} more" if len(state.others) > 5 else "")
+    return SourceError("store.not_ours", url=db.masked, schema=db.schema, tables=shown, suggestion=DEFAULT_SCHEMA)
+
+
+def require_owned(conn: psycopg.Connection, db: Database) -> _pgowner.SchemaState:
+    """The schema's state when the tool wrote it; refused in one line otherwise (an edit
+    never changes another team's table that happens to bear a layer's name)."""
+    state = _pgowner.schema_state(conn, db.schema)
+    if not state.owned:
+        raise _not_ours(db, state)
+    return state
+
+
+def _writable_state(conn: psycopg.Connection, db: Database) -> _pgowner.SchemaState:
+    """The target schema's state, refused when the tool may not write there."""
+    conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"nanguan:{db.schema}",))
+    state = _pgowner.schema_state(conn, db.schema)
+    if not state.writable:
+        raise _not_ours(db, state)
+    return state
+
+
+def _move_in(
+    conn: psycopg.Connection,
+    staging: str,
+    db: Database,
+    state: _pgowner.SchemaState,
+    *,
+    created: bool,
+    keep_rest: bool = False,
+) -> None:
+    """Swap the staging schema's tables into the target: the tool's old tables of those
+    names dropped (never with CASCADE: another team's view on one refuses the swap), its
+    other tables too unless ``keep_rest``, grants carried over, the mark rewritten."""
+    from psycopg import sql
+
+    new_tables = _tables(conn, staging)
+    clash = [t for t in new_tables if t in state.others]
+    if clash:
+        raise SourceError("store.table_not_ours", url=db.masked, schema=db.schema, table=clash[0])
+    for table in new_tables:
+        if table in state.ours:
+            _pgowner.copy_grants(conn, (db.schema, table), (staging, table))
+            conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(db.schema, table)))
+    kept = [t for t in state.ours if t not in new_tables]
+    if not keep_rest:
+        for table in kept:
+            conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(db.schema, table)))
+        kept = []
+    for table in new_tables:
+        conn.execute(
+            sql.SQL("ALTER TABLE {} SET SCHEMA {}").format(sql.Identifier(staging, table), sql.Identifier(db.schema))
+        )
+    conn.execute(sql.SQL("DROP SCHEMA {}").format(sql.Identifier(staging)))
+    _pgowner.mark(conn, db.schema, tables=[*new_tables, *kept], created=created)
 
 
 def publish_layers(
@@ -482,10 +548,16 @@ def publish_layers(
 ) -> None:
     """Write validated ``layers`` into ``db.schema`` in one transaction.
 
-    The layers are written into a new schema of a random name, which then takes the
-    target's name (the old schema dropped first when ``replace``); all of it in one
-    transaction, so a failure at any step, or a killed process, leaves the database as it
-    was. Readers of the old schema are blocked only for the final swap.
+    The tool writes only where it owns what it replaces (:mod:`geo._pgowner`): a new schema,
+    an empty one, or one it marked; in a marked schema only the tables it wrote are
+    replaced, and every other table, view and extension stays as it was. An existing
+    schema of anyone else (``public`` with PostGIS in it, another team's) is refused.
+
+    The layers are written into a new schema of a random name first, whose tables then
+    take the place of the old ones; all of it in one transaction, so a failure at any
+    step, or a killed process, leaves the database as it was. Readers of the old tables
+    are blocked only for the final swap. Other roles' rights on the replaced tables are
+    given to the new ones.
 
     Parameters
     ----------
@@ -497,7 +569,7 @@ def publish_layers(
     info : mapping of str to str, optional
         The ``dataset_info`` rows.
     replace : bool
-        Replace an existing schema; without it an existing schema is an error.
+        Replace the tool's tables in a schema it marked; without it such a schema is an error.
     history : DataFrame, optional
         The change history the layers come with (:func:`geo.history.read_history`), kept
         with its change ids in the schema's ``change_history``. With ``replace``, the
@@ -514,19 +586,20 @@ def publish_layers(
 
     staging = f"_stage_{secrets.token_hex(6)}"
     with connect(db, read_only=False) as conn:
-        exists = _schema_exists(conn, db.schema)
-        if exists and not replace:
+        state = _writable_state(conn, db)
+        if state.owned and not replace:
             raise SourceError(f"{db.masked}: schema {db.schema!r} exists; pass --replace to replace it")
         try:
             conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(staging)))
             for name in LAYER_NAMES:
                 if name in layers:
                     _write_layer(conn, staging, layers[name], name)
-            _write_info(conn, staging, info or {})
-            before = _counts(conn, db.schema) if exists else {}
+            clean = {k: v for k, v in (info or {}).items() if k not in _pgowner.MARK_KEYS}
+            _write_info(conn, staging, clean)
+            before = {k: v for k, v in _counts(conn, db.schema).items() if k in state.ours}
             incoming = history if history is not None else pd.DataFrame()
             pghistory.write_history(conn, staging, incoming)
-            if exists:  # the replaced schema's own edits stay on record, before the publish rows
+            if state.owned:  # the replaced schema's own edits stay on record, before the publish rows
                 pghistory.carry_over(conn, db.schema, staging, incoming)
             for name in LAYER_NAMES:
                 if name in layers:
@@ -534,15 +607,23 @@ def publish_layers(
                         name, by=by, origin=origin, before=before.get(name), after=len(layers[name]), verb="publish"
                     )
                     pghistory.PgStore(conn, Database(db.url, staging)).insert(change)
-            if exists:
-                conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(db.schema)))
-            conn.execute(
-                sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(sql.Identifier(staging), sql.Identifier(db.schema))
-            )
+            if not state.exists:
+                conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(db.schema)))
+            _move_in(conn, staging, db, state, created=not state.exists)
         except psycopg.Error as exc:
             conn.rollback()
             raise _failed(db, exc, "publish") from None
     log.info("published %s into %s", ", ".join(layers), db.masked)
+
+
+def replaced_by_publish(db: Database) -> dict[str, int]:
+    """What a publish into ``db`` would replace: features of each of the tool's layers there
+    (empty for a new or empty schema). Refused like the publish for a schema not the tool's."""
+    with connect(db) as conn:
+        state = _pgowner.schema_state(conn, db.schema)
+        if not state.writable:
+            raise _not_ours(db, state)
+        return _counts(conn, db.schema) if state.owned else {}
 
 
 def _counts(conn: psycopg.Connection, schema: str) -> dict[str, int]:
@@ -606,23 +687,38 @@ def store_layer(gdf: gpd.GeoDataFrame, layer: str, db: Database, *, by: str = ""
     from psycopg import sql
 
     from . import pghistory
-    from .history import import_change
+    from .history import HISTORY_TABLE, import_change
 
     spec = spec_for(layer)
+    staging = f"_stage_{secrets.token_hex(6)}"
     with connect(db, read_only=False) as conn:
         _require_schema(conn, db)
-        others = [_srid(conn, db.schema, n) for n in _tables(conn, db.schema) if n in CATALOGUE and n != spec.name]
+        state = _writable_state(conn, db)
+        if not state.owned:
+            raise (
+                _not_ours(db, state)
+                if state.others
+                else SourceError(
+                    f"{db.masked}: schema {db.schema!r} holds no published layers; publish a source into it first"
+                )
+            )
+        if spec.name in state.others:
+            raise SourceError("store.table_not_ours", url=db.masked, schema=db.schema, table=spec.name)
+        others = [_srid(conn, db.schema, n) for n in state.ours if n in CATALOGUE and n != spec.name]
         srid = next((s for s in others if s), None)
         if srid is not None and gdf.crs is not None and gdf.crs.to_epsg() != srid:
             # One CRS per source: statistics and maps combine its layers.
             log.info("reprojecting %s from %s to the schema's EPSG:%d", layer, gdf.crs.name, srid)
             gdf = gdf.to_crs(srid)
         try:
-            before = _counts(conn, db.schema).get(spec.name)
-            conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(db.schema, spec.name)))
-            _write_layer(conn, db.schema, gdf, layer)
+            before = _counts(conn, db.schema).get(spec.name) if spec.name in state.ours else None
+            conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(staging)))
+            _write_layer(conn, staging, gdf, layer)
+            _move_in(conn, staging, db, state, created=False, keep_rest=True)
             change = import_change(spec.name, by=by, origin=origin, before=before, after=len(gdf))
             pghistory.PgStore(conn, db).insert(change)
+            if HISTORY_TABLE not in state.ours:
+                _pgowner.mark(conn, db.schema, tables=[*state.ours, spec.name, HISTORY_TABLE], created=False)
         except psycopg.Error as exc:
             conn.rollback()
             raise _failed(db, exc, "import") from None
@@ -662,6 +758,9 @@ def pull(
     out = Path(target)
     if out.exists() and not replace:
         raise SourceError(f"{out.name} exists; pass --replace to replace it")
+    if out.exists() and (out.is_dir() or out.open("rb").read(16) != b"SQLite format 3\x00"):
+        # --replace replaces a GeoPackage, never another kind of file a typo named
+        raise SourceError(f"{out.name} exists and is not a GeoPackage; pull will not replace it: choose another file")
     layers = load_layers(db)
     if not layers:
         raise SourceError(f"{db.masked}: holds none of the catalogue layers ({', '.join(LAYER_NAMES)})")

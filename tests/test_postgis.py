@@ -65,7 +65,7 @@ def test_urls_are_told_from_paths() -> None:
 def test_the_schema_comes_from_the_url_and_is_checked() -> None:
     db = parse_url("postgresql://u:pw@h:5433/gis?schema=renewal&sslmode=require")
     assert db.schema == "renewal" and "schema" not in db.url and "sslmode=require" in db.url
-    assert parse_url("postgresql://u@h/gis").schema == "public"
+    assert parse_url("postgresql://u@h/gis").schema == "nanguan"  # public holds other teams' tables
     assert "pw" not in db.masked and "renewal" in db.masked
     for bad in ("Renewal", "x; DROP SCHEMA public CASCADE", 'a"b', "1abc", "a" * 64, ""):
         with pytest.raises(SourceError, match="is not allowed"):
@@ -279,7 +279,7 @@ def test_a_publish_killed_before_it_commits_leaves_the_old_schema(schema_url: st
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        waiting = "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'DROP SCHEMA%%'"
+        waiting = "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'DROP TABLE%%'"
         pid = None
         for _ in range(6000):  # polls until the publish waits for the lock (at most about 10 minutes)
             rows = sql_rows(schema_url, waiting)
