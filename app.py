@@ -176,7 +176,8 @@ def history_of(key: tuple[str, int, int]) -> pd.DataFrame:
 def progress_by_month(key: tuple[str, int, int]) -> pd.DataFrame:
     """Each target's done figure at the end of every month since the first recorded change."""
     history, layers, plan = read_history(key[0]), _layers(key), targets_of(key[0]) or []
-    first = dt.date.fromisoformat(str(history["date"].min()))
+    # read_history refused dates outside the settings' span; the series never starts before it
+    first = max(dt.date.fromisoformat(str(history["date"].min())), SETTINGS.date_min)
     ends = [*pd.date_range(first, dt.date.today(), freq="ME").date, dt.date.today()]
     rows = {day: plan_progress(layers, plan, as_of=day, history=history)["done"] for day in ends}
     return pd.DataFrame(rows).T

@@ -30,7 +30,15 @@ from layers import CATALOGUE, LayerSpec
 from . import pghistory
 from ._gpkg import register_gpkg_functions
 from .errors import RenewalError, SourceError
-from .history import HISTORY_TABLE, IMPORT_FIELD, ensure_history_table, import_change, now_utc, read_history
+from .history import (
+    HISTORY_TABLE,
+    IMPORT_FIELD,
+    check_day,
+    ensure_history_table,
+    import_change,
+    now_utc,
+    read_history,
+)
 from .io import load_layers
 from .oplog import logged
 from .postgis import is_database_url, parse_url
@@ -261,6 +269,8 @@ def edit_features(
     if missing:
         raise EditError("edit.no_feature", layer=layer, id=missing[0])
 
+    if date is not None:
+        check_day(date, what=f"{layer} {ids[0]}" if len(ids) == 1 else f"{layer} ({len(ids)})")
     stamp, day = now_utc(), (date or dt.datetime.now(dt.UTC).date()).isoformat()
     changes: list[Change] = []
     with _transaction(source) as store:

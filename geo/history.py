@@ -23,12 +23,15 @@ import pandas as pd
 from layers import CATALOGUE
 
 from ._gpkg import recover_journal
-from .errors import SourceError
+from .errors import RenewalError, SourceError
+from .settings import Settings
 
 __all__ = [
     "HISTORY_COLUMNS",
     "HISTORY_TABLE",
     "IMPORT_FIELD",
+    "check_day",
+    "check_history_dates",
     "ensure_history_table",
     "import_change",
     "now_utc",
@@ -147,7 +150,55 @@ def read_history(
             rows = con.execute(sql, params).fetchall()
     except sqlite3.Error as exc:
         raise SourceError("history.unreadable", file=path.name, reason=str(exc)) from exc
-    return pd.DataFrame(rows, columns=list(HISTORY_COLUMNS))
+    frame = pd.DataFrame(rows, columns=list(HISTORY_COLUMNS))
+    check_history_dates(frame, file=path.name)
+    return frame
+
+
+def _span() -> tuple[dt.date, dt.date]:
+    settings = Settings.from_env()
+    return settings.date_min, settings.date_max
+
+
+def check_day(day: dt.date, *, what: str) -> None:
+    """Refuse a change's ``day`` outside the span of sane dates (``NANGUAN_DATE_MIN`` …
+    ``NANGUAN_DATE_MAX``): a year typed 0202 for 2020 would make every series since then."""
+    first, last = _span()
+    if not first <= day <= last:
+        raise RenewalError("date.out_of_span", what=what, value=day.isoformat(), first=first, last=last)
+
+
+def check_history_dates(history: pd.DataFrame, *, file: str) -> None:
+    """Refuse a history any of whose changes is dated outside the span, or not a date at all.
+
+    Such a history is not used (its series would run from year 202, or its values as of a
+    day would be wrong); the first bad change is named.
+    """
+    if history.empty:
+        return
+    first, last = _span()
+
+    def sane(text: str) -> bool:
+        try:
+            return first <= dt.date.fromisoformat(text) <= last
+        except ValueError:
+            return False
+
+    texts = history["date"].astype(str)
+    verdict = {t: sane(t) for t in texts.unique()}  # few distinct days, however long the history
+    bad = ~texts.map(verdict).astype(bool)
+    if bad.any():
+        row = history[bad.to_numpy()].iloc[0]
+        raise SourceError(
+            "history.bad_date",
+            file=file,
+            change=int(row["change_id"]),
+            layer=str(row["layer"]),
+            id=str(row["id"]),
+            value=str(row["date"]),
+            first=first,
+            last=last,
+        )
 
 
 def write_history(con: sqlite3.Connection, history: pd.DataFrame) -> None:

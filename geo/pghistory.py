@@ -25,7 +25,7 @@ import pandas as pd
 
 from layers import spec_for
 
-from .history import HISTORY_COLUMNS, HISTORY_TABLE
+from .history import HISTORY_COLUMNS, HISTORY_TABLE, check_history_dates
 from .postgis import Database, _require_schema, check_identifier, connect, require_owned
 
 if TYPE_CHECKING:
@@ -176,7 +176,9 @@ def read_history(db: Database, *, layer: str | None = None, feature: str | None 
         )
         rows = conn.execute(query, params).fetchall()
     frame = pd.DataFrame([list(r) for r in rows], columns=list(HISTORY_COLUMNS))
-    return frame.astype({"change_id": "int64"}) if len(frame) else frame
+    frame = frame.astype({"change_id": "int64"}) if len(frame) else frame
+    check_history_dates(frame, file=db.masked)
+    return frame
 
 
 class PgStore:

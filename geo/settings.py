@@ -8,6 +8,7 @@ README documents (a test checks that every entry is there).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -117,6 +118,16 @@ SETTINGS: tuple[Setting, ...] = (
         "Most features in an imported file; counted before the features are read.",
     ),
     Setting(
+        "NANGUAN_DATE_MIN",
+        "1949-01-01",
+        "Earliest date a change may carry (YYYY-MM-DD): edits, imports and histories with an earlier one are refused.",
+    ),
+    Setting(
+        "NANGUAN_DATE_MAX",
+        "",
+        "Latest date a change may carry (YYYY-MM-DD); empty: the last day of next year.",
+    ),
+    Setting(
         "NANGUAN_MAX_VERTICES",
         "100000",
         "Most vertices of one imported feature; checked before any geometry is validated or measured.",
@@ -172,6 +183,8 @@ class Settings:
         Seconds a writing database transaction may sit idle before the server ends it.
     session_max_age_h : float
         Hours after its last use that a session's temporary folder is removed by a newer session.
+    date_min, date_max : date
+        The span of dates a recorded change may carry (both days included).
     """
 
     source: str
@@ -194,6 +207,8 @@ class Settings:
     log_level: str = "INFO"
     db_write_idle_s: float = 60.0
     session_max_age_h: float = 24.0
+    date_min: dt.date = dt.date(1949, 1, 1)
+    date_max: dt.date = field(default_factory=lambda: _end_of_next_year())
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -251,6 +266,8 @@ class Settings:
             max_zip_ratio=_number(raw, "NANGUAN_MAX_ZIP_RATIO", float),
             max_features=_number(raw, "NANGUAN_MAX_FEATURES", int),
             max_vertices=_number(raw, "NANGUAN_MAX_VERTICES", int),
+            date_min=_day(raw["NANGUAN_DATE_MIN"], dt.date(1949, 1, 1)),
+            date_max=_day(raw["NANGUAN_DATE_MAX"], _end_of_next_year()),
         )
 
     @property
@@ -277,6 +294,18 @@ def _number(raw: Mapping[str, str], name: str, kind: type[_N]) -> _N:
     except ValueError:
         return default
     return value if value > 0 else default
+
+
+def _end_of_next_year() -> dt.date:
+    return dt.date(dt.datetime.now(dt.UTC).year + 1, 12, 31)
+
+
+def _day(text: str, default: dt.date) -> dt.date:
+    """A ``YYYY-MM-DD`` setting; its default when empty or not a date."""
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        return default
 
 
 def resolve_source(source: str) -> str | Path:
