@@ -15,6 +15,7 @@ of any kind clears those of every kind.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import re
@@ -23,9 +24,9 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import SourceError
+from .errors import SourceError, ValidationError
 
-__all__ = ["SCRATCH_KINDS", "atomic_path", "remove_stale_parts", "scratch_dir", "write_bytes_atomic"]
+__all__ = ["SCRATCH_KINDS", "atomic_path", "disk_full", "remove_stale_parts", "scratch_dir", "write_bytes_atomic"]
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,52 @@ log = logging.getLogger(__name__)
 _SIDECARS = ("-journal", "-wal", "-shm")
 #: The kinds of scratch folder the project makes in the system's temporary directory.
 SCRATCH_KINDS: tuple[str, ...] = ("nanguan-shp-", "nanguan-export-", "nanguan-import-")
+
+
+#: How a full disk shows in the messages of GDAL and SQLite, which carry no errno.
+_FULL_TEXTS = ("no space left on device", "database or disk is full", "disk quota exceeded")
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether ``exc``, or an error it was raised from, says the disk is full."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if any(text in str(current).lower() for text in _FULL_TEXTS):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+#: Free bytes below which a failed write is put down to a full disk.
+_NO_ROOM_BYTES = 1 << 20
+
+
+def _no_room(folder: Path) -> bool:
+    try:
+        return shutil.disk_usage(folder).free < _NO_ROOM_BYTES
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def _full_disk_is_one_line(folder: Path) -> Iterator[None]:
+    """A full disk inside the block becomes :class:`SourceError` ``disk.full``: one line,
+    naming no temporary path (the caller's ``finally`` removes what was written).
+
+    GDAL does not always say so: a GeoPackage it cannot grow fails with "no such table:
+    gpkg_contents". So a write that fails while ``folder``'s disk has less than a megabyte
+    left is taken for one that filled it.
+    """
+    try:
+        yield
+    except Exception as exc:
+        if disk_full(exc) or (not isinstance(exc, ValidationError) and _no_room(folder)):
+            raise SourceError("disk.full") from None
+        raise
 
 
 def _part_prefix(target: Path) -> str:
@@ -136,7 +183,7 @@ def scratch_dir(prefix: str) -> Iterator[Path]:
     for kind in dict.fromkeys((*SCRATCH_KINDS, prefix)):
         if _remove_stale(base, kind):
             log.info("removed scratch folders %s* left by interrupted processes", kind)
-    with tempfile.TemporaryDirectory(prefix=f"{prefix}{_me()}-", dir=base) as folder:
+    with _full_disk_is_one_line(base), tempfile.TemporaryDirectory(prefix=f"{prefix}{_me()}-", dir=base) as folder:
         yield Path(folder)
 
 
@@ -165,8 +212,9 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     tmp = Path(name)
     tmp.unlink()  # the writer creates it: GDAL refuses to write into an empty file
     try:
-        yield tmp
-        os.replace(tmp, target)
+        with _full_disk_is_one_line(folder):
+            yield tmp
+            os.replace(tmp, target)
     finally:
         _remove(tmp)
 

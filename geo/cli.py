@@ -24,7 +24,7 @@ from tqdm import tqdm
 from layers import CATALOGUE, LAYER_NAMES, units_layer
 from layers.labels import named_rows
 
-from ._atomic import write_bytes_atomic
+from ._atomic import disk_full, write_bytes_atomic
 from ._cli_edits import add_edit_commands, parse_day
 from ._table import text_table
 from .conflicts import find_conflicts
@@ -563,6 +563,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         if Settings.from_env().debug:
             raise
+        if disk_full(exc):  # the message would name a temporary path
+            print(f"error: {message(SourceError('disk.full'), args.message_lang)}", file=sys.stderr)
+            return 1
         print(f"error: {type(exc).__name__}: {mask_url(str(exc))}", file=sys.stderr)
         return 1
     return 0

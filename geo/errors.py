@@ -103,6 +103,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{url}：数据库中有其他对象依赖将被替换的表（{reason}），未作任何修改；"
         "请联系其所有者删除，或用 --schema 发布到其他模式",
     ),
+    "disk.full": (
+        "the disk is full: nothing was written and every file is as it was; free some space and try again",
+        "磁盘已满：未写入任何内容，原有文件保持不变；请腾出空间后重试",
+    ),
+    "store.disk_full": (
+        "{url}: the database server's disk is full; nothing was changed: ask its administrator for space",
+        "{url}：数据库服务器磁盘已满，未作任何修改；请联系数据库管理员扩充空间",
+    ),
     # statistics and plan targets
     "stats.no_units": (
         "the source has no {layer!r} layer; statistics need the sub-district boundaries",

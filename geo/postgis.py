@@ -474,6 +474,8 @@ def _write_info(conn: psycopg.Connection, schema: str, info: Mapping[str, str]) 
 def _failed(db: Database, exc: BaseException, doing: str) -> SourceError:
     if getattr(exc, "sqlstate", None) == "2BP01":  # dependent_objects_still_exist: another team's view
         return SourceError("store.depends", url=db.masked, reason=_reason(exc))
+    if getattr(exc, "sqlstate", None) == "53100":  # disk_full on the server
+        return SourceError("store.disk_full", url=db.masked)
     fault = _fault(db, exc)
     return SourceError(f"{fault}; {doing} failed, nothing was changed")
 
