@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,10 +14,24 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import streamlit as st
-from streamlit.errors import StreamlitSecretNotFoundError
 from streamlit_folium import st_folium
 
-from geo.auth import User, user_from_header, verify_password
+from display.assets import AssetUrls, install_static
+from display.budget import Choice, View, choose
+from display.draw import Overlay, add_overlay, conflict_table, drawn_area, impact_table
+from display.extent import extent_svg
+from display.labels import (
+    BASEMAP_LABELS,
+    CRS_LABELS,
+    FORMAT_LABELS,
+    md_text,
+    progress_cards,
+    progress_html,
+    source_title,
+    text,
+)
+from display.mapbuild import MapOptions, base_map, layer_bounds, layer_groups, layer_payload, search_fit, to_js
+from display.safe import md, short
 from geo.chinacoord import convert_frame
 from geo.conflicts import find_conflicts
 from geo.crs import source_metric_crs
@@ -39,6 +52,7 @@ from geo.history import IMPORT_FIELD, read_history
 from geo.impact import Impact, feature_area, impact, parse_area
 from geo.importer import read_foreign
 from geo.io import check_gpkg_path, dataset_info, list_source_layers, load_layers
+from geo.labels import labelled_table
 from geo.limits import check_source_file
 from geo.measure import feature_measures
 from geo.oplog import configure, operation
@@ -51,27 +65,13 @@ from geo.settings import BASEMAPS, Settings, resolve_source
 from geo.sources import source_progress, source_stats
 from geo.stats import OUTSIDE, TOTAL, district_stats, select_districts
 from layers import CATALOGUE, LAYER_NAMES, units_layer
-from layers.assets import AssetUrls, install_static
-from layers.budget import Choice, View, choose
-from layers.draw import Overlay, add_overlay, conflict_table, drawn_area, impact_table
-from layers.extent import extent_svg
-from layers.labels import (
-    BASEMAP_LABELS,
-    CRS_LABELS,
-    FORMAT_LABELS,
-    labelled_table,
-    md_text,
-    progress_cards,
-    progress_html,
-    source_title,
-    text,
-)
-from layers.mapbuild import MapOptions, base_map, layer_bounds, layer_groups, layer_payload, search_fit, to_js
-from layers.safe import md, short
+from ui.server import middleware, report_bug
+from ui.signin import current_user
 
-log = logging.getLogger("nanguan.app")
 SETTINGS = Settings.from_env()
 STATIC = Path(__file__).resolve().parent / "static"
+#: The page's languages, as the sidebar names them.
+LANGUAGES = {"中文": "zh", "English": "en"}
 #: (layer, field) pairs offered as filters, as the catalogue declares them.
 FILTERS = tuple((spec.name, field) for spec in CATALOGUE.values() for field in spec.filters)
 
@@ -337,25 +337,35 @@ def _on_map_change() -> None:
     selects it (the tables follow). Each is applied once, when it is new.
     """
     state = st.session_state
-    value = state.get("map") or {}
+    value = state.get("map")
+    if not isinstance(value, dict):  # what the browser sent: anything, from a crafted client
+        return
     centre, zoom, bounds = value.get("center"), value.get("zoom"), value.get("bounds")
-    if centre and zoom is not None:
+    if isinstance(centre, dict) and _number(centre.get("lat")) and _number(centre.get("lng")) and _number(zoom):
         state["map_view"] = {"center": [centre["lat"], centre["lng"]], "zoom": int(zoom), "bounds": bounds}
-    for entry in value.get("selected_layers") or []:
+    layers = value.get("selected_layers")
+    for entry in layers if isinstance(layers, list) else []:
         if not isinstance(entry, dict) or "seq" not in entry:
             continue
         mark = [entry.get("token"), entry["seq"]]
-        if entry["seq"] and state.get("map_toggle") != mark:
+        on = entry.get("on")
+        if entry["seq"] and state.get("map_toggle") != mark and isinstance(on, dict):
             state["map_toggle"] = mark
-            for name, on in (entry.get("on") or {}).items():
+            for name, shown in on.items():
                 if name in CATALOGUE:
-                    state[f"show_{name}"] = bool(on)
+                    state[f"show_{name}"] = bool(shown)
     click = value.get("last_object_clicked")
     if click and click != state.get("map_click"):
         state["map_click"] = click
-        props = (value.get("last_active_drawing") or {}).get("properties") or {}
-        if props.get("layer") == units_layer().name:
+        drawing = value.get("last_active_drawing")
+        props = drawing.get("properties") if isinstance(drawing, dict) else None
+        if isinstance(props, dict) and props.get("layer") == units_layer().name and isinstance(props.get("id"), str):
             state["districts"] = [props["id"]]
+
+
+def _number(value: object) -> bool:
+    """Whether ``value`` is a finite number (not a bool): a coordinate or zoom the map sent."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and np.isfinite(value)
 
 
 #: Select boxes whose shown labels follow the language (by key, and by key prefix).
@@ -382,16 +392,15 @@ def _keep_choices() -> None:
 
 def render_sidebar() -> Selection:
     sb = st.sidebar
-    languages = {"中文": "zh", "English": "en"}
     choice = sb.radio(
         "语言 / Language",
-        list(languages),
+        list(LANGUAGES),
         key="lang_choice",
         horizontal=True,
-        index=list(languages.values()).index(SETTINGS.lang),
+        index=list(LANGUAGES.values()).index(SETTINGS.lang),
         on_change=_keep_choices,
     )
-    lang = languages[choice]
+    lang = LANGUAGES[choice]
     if st.session_state.get("source") not in (None, *source_choices()):
         sb.warning(text("source_refused", lang))  # a path or URL put in the request: never opened
         del st.session_state["source"]
@@ -796,8 +805,9 @@ def render_impact(sel: Selection) -> Overlay:
     found = conflicts_of(key)
     rows = ((state.get("conflicts_table") or {}).get("selection") or {}).get("rows") or []
     focus = None
-    if rows and rows[0] < len(found):  # a conflict chosen in the table below: zoom to it
-        focus = tuple(found.iloc[[rows[0]]].to_crs(4326).total_bounds)
+    row = rows[0] if isinstance(rows, list) and rows else None
+    if isinstance(row, int) and 0 <= row < len(found):  # a conflict chosen in the table below: zoom to it
+        focus = tuple(found.iloc[[row]].to_crs(4326).total_bounds)
     return Overlay(lang, sel.basemap == "gaode", result, touched, found, focus is not None, focus)
 
 
@@ -940,39 +950,6 @@ def render_export(sel: Selection, table: pd.DataFrame) -> None:
     )
 
 
-def _secret_users() -> dict[str, dict[str, str]]:
-    """The ``[users]`` table of ``.streamlit/secrets.toml``; empty without one."""
-    try:
-        users = st.secrets.get("users", {})
-    except (FileNotFoundError, StreamlitSecretNotFoundError):
-        return {}
-    return {str(k): dict(v) for k, v in users.items()}
-
-
-def current_user(lang: str) -> User | None:
-    """The identified editor: the proxy's header, or a login against secrets.toml."""
-    by_header = user_from_header(dict(st.context.headers), SETTINGS.auth_header)
-    if by_header is not None:
-        return by_header
-    if "user" in st.session_state:
-        return User(*st.session_state["user"])
-    users = _secret_users()
-    if not users:
-        st.caption(text("read_only", lang))
-        return None
-    with st.form("login"):
-        login = st.text_input(text("login", lang), key="login_name")
-        password = st.text_input(text("password", lang), type="password", key="login_password")
-        if st.form_submit_button(text("sign_in", lang)):
-            user = verify_password(users, login, password)
-            if user is None:
-                st.error(text("login_failed", lang))
-                return None
-            st.session_state["user"] = (user.login, user.name)
-            return user
-    return None
-
-
 def _plain(value: object) -> object:
     """A pandas cell as a plain Python value (None for missing)."""
     return None if pd.isna(value) else value.item() if hasattr(value, "item") else value
@@ -986,7 +963,7 @@ def _reread(source: str) -> None:
 
 def render_edits(sel: Selection) -> None:
     """Change a field of one feature or a selection, recorded in the history."""
-    user = current_user(sel.lang)
+    user = current_user(sel.lang, SETTINGS)
     if user is None:
         return
     if "edit_msg" in st.session_state:
@@ -1047,7 +1024,7 @@ def render_history(sel: Selection) -> None:
     try:
         history = history_of(stamp(sel.source))
     except RenewalError as exc:  # e.g. a database role that may not read the history: the rest of the page stays
-        st.warning(mask_url(message_of(exc, sel.lang, names={sel.source: sel.source_name})))
+        st.warning(md(mask_url(message_of(exc, sel.lang, names={sel.source: sel.source_name}))))
         return
     if history.empty:
         st.caption(text("history_none", sel.lang))
@@ -1115,9 +1092,7 @@ def _database_ready(sel: Selection) -> bool:
     return True
 
 
-def main() -> None:
-    configure(SETTINGS.log_file, SETTINGS.log_level, secrets=(SETTINGS.tianditu_key, bureau_db()))
-    st.set_page_config(page_title=text("title", SETTINGS.lang), page_icon="🗺️", layout="wide")
+def render_app() -> None:
     state = st.session_state
     if "started" not in state:  # a new session: clear what sessions of a killed server left
         state["started"] = True
@@ -1137,12 +1112,31 @@ def main() -> None:
     except RenewalError as exc:
         shown = message_of(exc, sel.lang, names={sel.source: sel.source_name})
         st.error(text("error_prefix", sel.lang) + md(mask_url(shown)))
-    except Exception as exc:
-        # A bug, not bad data: the server log keeps the traceback, the page one line.
-        log.exception("unexpected error")
-        st.error(md_text("internal_error", sel.lang, error=f"{type(exc).__name__}: {exc}"))
     finally:
         st.session_state.pop("db_pinned", None)
 
 
-main()
+def page_lang() -> str:
+    """The page's language: the sidebar's choice (as last sent, before the sidebar is drawn)."""
+    return LANGUAGES.get(st.session_state.get("lang_choice", ""), SETTINGS.lang)
+
+
+def main() -> None:
+    configure(SETTINGS.log_file, SETTINGS.log_level, secrets=(SETTINGS.tianditu_key, bureau_db()))
+    st.set_page_config(page_title=text("title", SETTINGS.lang), page_icon="🗺️", layout="wide")
+    try:
+        render_app()
+    except Exception as exc:  # a bug, not bad data: the server log keeps the traceback, the page one line
+        report_bug(exc, page_lang())
+
+
+def _uncaught(exc: Exception) -> bool:
+    """A bug outside :func:`main` (in a widget's callback): one line too, not Streamlit's display."""
+    report_bug(exc, page_lang())
+    return True
+
+
+if __name__ == "__main__":  # a run of the page
+    main()
+else:  # `streamlit run app.py` imports this file to find how to serve it: behind ui.server's guard
+    app = st.App(__file__, middleware=middleware(SETTINGS), on_script_error=_uncaught)

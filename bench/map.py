@@ -37,10 +37,10 @@ import folium
 import geopandas as gpd
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from display.assets import LEAFLET_DIR
+from display.mapbuild import MapOptions, map_html
 from geo.io import load_layers
 from layers import CATALOGUE
-from layers.assets import LEAFLET_DIR
-from layers.mapbuild import MapOptions, map_html
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

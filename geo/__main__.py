@@ -1,7 +1,7 @@
-"""``python -m geo``: the command line (see :mod:`geo.cli`)."""
+"""``python -m geo``: the command line (see :mod:`cli`)."""
 
 import sys
 
-from .cli import main
+from cli import main
 
 sys.exit(main())

@@ -25,6 +25,7 @@ from layers import CATALOGUE
 from ._atomic import atomic_path, scratch_dir
 from .crs import check_layers_crs, parse_crs, source_metric_crs
 from .errors import SourceError
+from .labels import localised_layer
 from .measure import feature_measures
 from .oplog import logged
 
@@ -269,8 +270,6 @@ def xlsx_bytes(sheets: Mapping[str, pd.DataFrame]) -> bytes:
 
 
 def _labelled_layers(layers: Mapping[str, gpd.GeoDataFrame], fmt: str, encoding: str) -> dict[str, gpd.GeoDataFrame]:
-    from layers.labels import localised_layer
-
     out = {name: localised_layer(gdf, name, "zh") for name, gdf in layers.items()}
     if fmt == "shp":
         # A .dbf field name holds 10 bytes: 5 Chinese characters in GBK, only 3 in UTF-8.
@@ -310,8 +309,6 @@ def layers_bytes(
     """
     metric = source_metric_crs(layers) if metric is None else metric
     if labels and fmt in ("csv", "xlsx"):
-        from layers.labels import localised_layer
-
         shape = "wkt" if fmt == "csv" else "lonlat"
         tables = {
             n: localised_layer(attribute_table(g, n, geometry=shape, metric=metric), n, "zh") for n, g in layers.items()

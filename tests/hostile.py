@@ -14,6 +14,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
+from display.safe import WORD_JOINER
 from geo.edits import edit_features
 from geo.io import dataset_info, load_layers, set_dataset_info
 from layers import CATALOGUE
@@ -86,9 +87,10 @@ def _toml_string(value: str) -> str:
 
 
 def shown(markdown: str) -> str:
-    """What Markdown escaped by :func:`layers.safe.md` shows: its backslash escapes
-    resolved, as CommonMark resolves them."""
-    return re.sub(r"\\([" + re.escape(string.punctuation) + r"])", r"\1", markdown)
+    """What Markdown escaped by :func:`display.safe.md` shows: its backslash escapes
+    resolved, as CommonMark resolves them, and without the invisible word joiners that keep
+    addresses from becoming links."""
+    return re.sub(r"\\([" + re.escape(string.punctuation) + r"])", r"\1", markdown).replace(WORD_JOINER, "")
 
 
 __all__ = [

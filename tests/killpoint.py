@@ -96,6 +96,6 @@ for _owner, _attr, _name in (
 sqlite3.connect = _connect  # type: ignore[assignment]
 
 if __name__ == "__main__":
-    from geo.cli import main
+    from cli import main
 
     sys.exit(main(sys.argv[4:]))

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from layers.safe import isolate
+from display.safe import isolate
 
 from .browser import streamlit_server
 from .common import ROOT

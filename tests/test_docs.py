@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from geo.cli import build_parser
+from cli import build_parser
 from geo.settings import SETTINGS, Settings
 
 from .common import ROOT

@@ -7,10 +7,10 @@ import json
 import geopandas as gpd
 import shapely
 
+from display.draw import Overlay, add_overlay, conflict_table, drawn_area, impact_table
+from display.mapbuild import build_map
 from geo.conflicts import find_conflicts
 from geo.impact import impact
-from layers.draw import Overlay, add_overlay, conflict_table, drawn_area, impact_table
-from layers.mapbuild import build_map
 
 from .common import METRIC, X0, Y0, frame, square
 

@@ -15,7 +15,7 @@ def test_pip_install_gives_the_nanguan_command(tmp_path: Path) -> None:
     source = tmp_path / "src"
     source.mkdir()
     shutil.copy(ROOT / "pyproject.toml", source)
-    for package in ("geo", "layers"):
+    for package in ("geo", "layers", "display", "cli"):
         shutil.copytree(ROOT / package, source / package, ignore=shutil.ignore_patterns("__pycache__"))
     site = tmp_path / "site"
     subprocess.run(
@@ -33,6 +33,12 @@ def test_pip_install_gives_the_nanguan_command(tmp_path: Path) -> None:
     module = subprocess.run([sys.executable, "-m", "geo", *args], cwd=ROOT, capture_output=True, text=True, check=False)
     assert tool.returncode == 0, tool.stderr
     assert tool.stdout == module.stdout and tool.stdout.startswith("district_code,district_name,")
+    # the map's own script is package data: the standalone map inlines it
+    page = elsewhere / "map.html"
+    drawn = subprocess.run(
+        [str(site / "bin" / "nanguan"), "map", str(SAMPLE), "--out", str(page)], cwd=elsewhere, env=env, check=False
+    )
+    assert drawn.returncode == 0 and "window.nanguan" in page.read_text(encoding="utf-8")
     missing = subprocess.run(
         [str(site / "bin" / "nanguan"), "stats", "nope.gpkg"], cwd=elsewhere, env=env, capture_output=True, text=True
     )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from display.labels import UI, text
+from geo.labels import column_label, row_label
 from geo.stats import stats_columns
-from layers.labels import UI, column_label, row_label, text
 
 
 @pytest.mark.parametrize(
@@ -46,7 +47,7 @@ def test_row_labels() -> None:
 def test_progress_cards() -> None:
     import pandas as pd
 
-    from layers.labels import progress_cards
+    from display.labels import progress_cards
 
     frame = pd.DataFrame(
         [
@@ -83,7 +84,7 @@ def test_progress_cards() -> None:
 def test_a_rate_target_is_a_floor_shown_in_percent() -> None:
     import pandas as pd
 
-    from layers.labels import progress_cards
+    from display.labels import progress_cards
 
     columns = ["label_zh", "label_en", "unit_zh", "unit_en", "measure", "target", "in_data", "done", "under_way"]
     frame = pd.DataFrame(
@@ -102,7 +103,7 @@ def test_a_rate_target_is_a_floor_shown_in_percent() -> None:
 
 
 def test_progress_html_escapes_and_wraps() -> None:
-    from layers.labels import Card, progress_html
+    from display.labels import Card, progress_html
 
     page = progress_html([Card("x", "<b>路</b>", "1 段", "100%", True, "目标 1 段")])
     assert "&lt;b&gt;路&lt;/b&gt;" in page and "<b>" not in page
@@ -110,7 +111,7 @@ def test_progress_html_escapes_and_wraps() -> None:
 
 
 def test_source_title() -> None:
-    from layers.labels import source_title
+    from display.labels import source_title
 
     info = {"title_zh": "南关城市更新一张图", "subtitle_zh": "2020 年计划"}
     assert source_title(info, "nanguan.gpkg", "zh") == ("南关城市更新一张图", "2020 年计划")

@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 import shapely
 
+from display.assets import AssetUrls
+from display.budget import View, choose, tolerance_deg, zoom_for
+from display.encode import EncodedGeometry, decode_geometry, decode_ints, encode_geometry, encode_ints
+from display.mapbuild import MapOptions, build_map, map_html, tile_layers
 from geo.chinacoord import wgs84_to_gcj02
 from geo.stats import district_stats
 from layers import CATALOGUE, LAYER_NAMES
-from layers.assets import AssetUrls
-from layers.budget import View, choose, tolerance_deg, zoom_for
-from layers.encode import EncodedGeometry, decode_geometry, decode_ints, encode_geometry, encode_ints
-from layers.mapbuild import MapOptions, build_map, map_html, tile_layers
 
 from .common import METRIC, frame, hline, point, square
 

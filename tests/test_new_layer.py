@@ -57,7 +57,7 @@ from geo.validate import conform
 from geo.stats import district_stats
 from geo.filters import Filter, apply_filter
 from geo.export import layers_bytes
-from layers.mapbuild import MapOptions, build_map
+from display.mapbuild import MapOptions, build_map
 from streamlit.testing.v1 import AppTest
 
 assert list(CATALOGUE)[-1] == "wells", list(CATALOGUE)

@@ -17,10 +17,10 @@ import pyogrio
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from display.labels import md_text
+from display.safe import SHORT_CHARS, isolate, md, short
 from geo.errors import SourceError, message
 from geo.export import layers_bytes
-from layers.labels import md_text
-from layers.safe import SHORT_CHARS, isolate, md, short
 
 from .common import ROOT
 from .hostile import (

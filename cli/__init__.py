@@ -21,17 +21,15 @@ from pyproj import CRS
 from pyproj.exceptions import ProjError
 from tqdm import tqdm
 
-from layers import CATALOGUE, LAYER_NAMES, units_layer
-from layers.labels import named_rows
-
-from ._atomic import disk_full, write_bytes_atomic
-from ._cli_edits import add_edit_commands, parse_day
-from ._table import text_table
-from .conflicts import find_conflicts
-from .coverage import check_coverage
-from .crs import reproject, source_metric_crs
-from .errors import RenewalError, SourceError, ValidationError, message, problem_text
-from .export import (
+from display.labels import source_title
+from display.mapbuild import MapOptions, map_html
+from geo._atomic import disk_full, write_bytes_atomic
+from geo._table import text_table
+from geo.conflicts import find_conflicts
+from geo.coverage import check_coverage
+from geo.crs import reproject, source_metric_crs
+from geo.errors import RenewalError, SourceError, ValidationError, message, problem_text
+from geo.export import (
     EXPORT_CRS,
     EXPORT_ENCODINGS,
     EXPORT_FORMATS,
@@ -42,18 +40,22 @@ from .export import (
     write_gpkg,
     xlsx_bytes,
 )
-from .filters import Filter, apply_filter
-from .history import read_history
-from .impact import feature_area, impact, is_feature_ref, read_area
-from .importer import import_file, prepare_layer, read_foreign
-from .io import dataset_info, list_source_layers, load_layers
-from .oplog import acting_as, configure, operation
-from .postgis import is_database_url, mask_url, parse_url, publish, pull, replaced_by_publish
-from .precision import round_progress, round_stats
-from .progress import Target, load_targets, plan_progress, source_targets
-from .settings import BASEMAPS, Settings
-from .sources import source_progress, source_stats
-from .stats import select_districts, stats_schema
+from geo.filters import Filter, apply_filter
+from geo.history import read_history
+from geo.impact import feature_area, impact, is_feature_ref, read_area
+from geo.importer import import_file, prepare_layer, read_foreign
+from geo.io import dataset_info, list_source_layers, load_layers
+from geo.labels import labelled_table, named_rows
+from geo.oplog import acting_as, configure, operation
+from geo.postgis import is_database_url, mask_url, parse_url, publish, pull, replaced_by_publish
+from geo.precision import round_progress, round_stats
+from geo.progress import Target, load_targets, plan_progress, source_targets
+from geo.settings import BASEMAPS, Settings
+from geo.sources import source_progress, source_stats
+from geo.stats import select_districts, stats_schema
+from layers import CATALOGUE, LAYER_NAMES, units_layer
+
+from .edits import add_edit_commands, parse_day
 
 __all__ = ["build_parser", "main"]
 
@@ -187,8 +189,6 @@ def _export_table(args: argparse.Namespace) -> bytes:
         tolerance = Settings.from_env().overlap_tolerance_m2
         table = round_stats(select_districts(source_stats(args.source, tolerance_m2=tolerance), tuple(args.district)))
         if args.chinese_labels:
-            from layers.labels import labelled_table
-
             table = labelled_table(table, "zh")
         else:
             table = named_rows(table, Settings.from_env().lang)
@@ -234,9 +234,6 @@ def cmd_export(args: argparse.Namespace) -> None:
 
 def cmd_map(args: argparse.Namespace) -> None:
     """A standalone HTML map that opens with no server and no internet."""
-    from layers.labels import source_title
-    from layers.mapbuild import MapOptions, map_html
-
     layers = apply_filter(load_layers(args.source), Filter(districts=tuple(args.district)))
     colour_by = tuple((layer, field) for layer, field in (c.split("=", 1) for c in args.colour_by))
     title, _ = source_title(dataset_info(args.source), Path(args.source).name, args.lang)

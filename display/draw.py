@@ -27,8 +27,8 @@ from branca.element import MacroElement, Template
 from geo.chinacoord import convert_frame
 from geo.conflicts import RULES, rule_for
 from geo.impact import SUMS, Impact, breakdown_field
+from layers import CATALOGUE
 
-from . import CATALOGUE
 from .labels import text
 from .safe import short
 

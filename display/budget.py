@@ -19,7 +19,7 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from . import CATALOGUE
+from layers import CATALOGUE
 
 __all__ = ["Choice", "View", "choose", "tolerance_deg", "zoom_for"]
 

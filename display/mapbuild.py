@@ -2,7 +2,7 @@
 
 The map sends each layer as compact geometry (:mod:`layers.encode`) and columnar
 attributes with one dictionary per layer (labels, colours, value names in the chosen
-language) taken from the catalogue; the project's script ``layers/map.js`` (served by the
+language) taken from the catalogue; the project's script ``display/map.js`` (served by the
 app from ``static/nanguan/``) draws
 them on one canvas as Leaflet paths, builds tooltips, legend and layer control in the
 browser, and sets every text taken from the data as text, never as HTML.
@@ -34,13 +34,13 @@ from folium.elements import JSCSSMixin
 from geo.chinacoord import convert_frame
 from geo.crs import source_metric_crs
 from geo.measure import feature_measures
+from layers import CATALOGUE, LAYER_NAMES
+from layers.spec import NO_VALUE_COLOR, LayerSpec
 
-from . import CATALOGUE, LAYER_NAMES
 from .assets import SCRIPT, AssetUrls, inline_tags
 from .budget import Choice, View, choose
 from .encode import encode_geometry
 from .labels import text
-from .spec import NO_VALUE_COLOR, LayerSpec
 
 __all__ = [
     "MapOptions",

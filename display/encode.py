@@ -7,7 +7,7 @@ the vertex before it in the layer, and the integers are written as variable-leng
 characters, five bits each (the scheme of Google's encoded polylines: zigzag sign and a
 continuation bit, but written with the URL-safe base64 alphabet, so that no character
 needs escaping in JSON, HTML or a template). The browser decodes them with
-``layers/map.js``.
+``display/map.js``.
 
 A layer's geometry becomes four strings:
 

@@ -1,6 +1,6 @@
 """The command line's edit commands: ``edit``, ``history`` and ``undo``.
 
-Kept apart from :mod:`geo.cli`, which adds them to its parser with
+Kept apart from :mod:`cli`, which adds them to its parser with
 :func:`add_edit_commands`; they print and exit the same way (one line on refusal, exit 1).
 """
 
@@ -11,13 +11,12 @@ import datetime as dt
 import json
 import sys
 
+from geo._table import text_table
+from geo.auth import hash_password
+from geo.edits import Change, EditError, edit_features, undo_change
+from geo.export import csv_bytes
+from geo.history import read_history
 from layers import LAYER_NAMES
-
-from ._table import text_table
-from .auth import hash_password
-from .edits import Change, EditError, edit_features, undo_change
-from .export import csv_bytes
-from .history import read_history
 
 __all__ = ["add_edit_commands", "parse_day"]
 
