@@ -362,6 +362,26 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{file}: ids already in {layer}: {ids}; replace the layer instead, or give the new features other ids",
         "{file}：编号已存在于“{layer}”：{ids}；请改为替换图层，或给新要素换编号",
     ),
+    # files from outside: what they hold, how large they are and how they are named, checked before reading
+    "import.not_format": (
+        "{file}: is not a {format} file: it starts with {start}, but {expected}; export it again as {format}",
+        "{file}：文件内容不是 {format} 格式（开头是 {start}），请重新导出为 {format} 文件",
+    ),
+    "import.feature_too_large": (
+        "{file}: a feature is too large to read (over {size_mb:,} MB of GeoJSON, more than {limit:,} vertices "
+        "take: NANGUAN_MAX_VERTICES); simplify it or raise the limit",
+        "{file}：有要素过大（GeoJSON 文本超过 {size_mb:,} MB，超出 {limit:,} 个顶点的上限 NANGUAN_MAX_VERTICES），"
+        "请先简化或提高上限",
+    ),
+    "import.bad_name": (
+        "{file}: cannot be opened: {reason}; give the file a shorter name of ordinary characters",
+        "{file}：无法打开（文件名过长或含有不允许的字符），请改用较短的普通文件名",
+    ),
+    "area.too_many_vertices": (
+        "{file}: the area has {count:,} vertices, more than the {limit:,} limit (NANGUAN_MAX_VERTICES); "
+        "simplify it or raise the limit",
+        "{file}：范围有 {count:,} 个顶点，超过 {limit:,} 个的上限（NANGUAN_MAX_VERTICES），请先简化或提高上限",
+    ),
     # edits and their history
     "edit.value_required": ("{layer} [{field}]: a value is required", "{layer} [{field}]：必须填写一个值"),
     "edit.not_number": ("{layer} [{field}]: {value!r} is not a number", "{layer} [{field}]：“{value}”不是数字"),

@@ -31,8 +31,11 @@ from pyogrio.errors import DataLayerError, DataSourceError
 from layers import CATALOGUE, LayerSpec
 
 from ._atomic import atomic_path, scratch_dir
+from ._gdal import thread_options
 from ._gpkg import damage
+from ._names import file_label
 from ._remarks import gdal_remarks
+from ._sniff import check_content, expected_drivers, not_format, start_of
 from .chinacoord import PSEUDO_CRS, bounds_in_china, convert_frame
 from .crs import parse_crs
 from .errors import CRSError, Problem, SourceError, ValidationError
@@ -41,9 +44,13 @@ from .limits import (
     check_archive_size,
     check_feature_count,
     check_file_size,
+    check_gpkg_vertices,
+    check_kml,
+    check_shapefile,
     check_vertices,
     copy_limited,
     count_csv_rows,
+    geojson_object_mb,
 )
 from .oplog import logged
 from .validate import inspect
@@ -74,6 +81,18 @@ FORMATS: dict[str, str] = {
     ".csv": "CSV",
 }
 
+#: What each file ending holds, for the content check and the GDAL driver that reads it.
+_KINDS: dict[str, str] = {
+    ".geojson": "geojson",
+    ".json": "geojson",
+    ".gpkg": "gpkg",
+    ".shp": "shp",
+    ".kml": "kml",
+    ".csv": "csv",
+}
+#: Names a message lists at most (the members of an archive, the tables of a GeoPackage).
+_LISTED = 10
+
 _DEFAULT_LIMITS = Limits()
 
 _WKT_COLUMNS = ("wkt", "geometry", "geom", "the_geom", "shape", "几何")
@@ -95,6 +114,11 @@ _ZIP_ERRORS = (
     OSError,
     struct.error,
 )
+
+
+def _few(names: list[str]) -> tuple[str, ...]:
+    """At most :data:`_LISTED` names for a message, and how many more there are."""
+    return tuple(names[:_LISTED]) + ((f"… +{len(names) - _LISTED:,}",) if len(names) > _LISTED else ())
 
 
 def safe_zip_members(archive: zipfile.ZipFile, *, limits: Limits, shown: str) -> list[zipfile.ZipInfo]:
@@ -130,11 +154,11 @@ def _extract_shapefile(path: Path, folder: Path, *, table: str | None, limits: L
         if table:
             shps = [m for m in shps if PurePosixPath(m.filename).stem == table]
         if not shps:
-            listed = tuple(m.filename for m in members) or ("-",)
+            listed = _few([m.filename for m in members]) or ("-",)
             code = "import.zip_no_named_shp" if table else "import.zip_no_shp"
             raise SourceError(code, file=str(path), table=table, members=listed)
         if len(shps) > 1:
-            names = tuple(PurePosixPath(m.filename).stem for m in shps)
+            names = _few([PurePosixPath(m.filename).stem for m in shps])
             raise SourceError("import.zip_many_shp", file=str(path), names=names)
         stem = shps[0].filename[:-4]
         wanted = {
@@ -299,7 +323,7 @@ def _read_csv(path: Path, encoding: str | None, limits: Limits) -> gpd.GeoDataFr
     lon = next((lower[c] for c in _LON_COLUMNS if c in lower), None)
     lat = next((lower[c] for c in _LAT_COLUMNS if c in lower), None)
     if lon is None or lat is None:
-        raise SourceError("import.no_geometry_column", file=str(path), columns=tuple(map(str, frame.columns)))
+        raise SourceError("import.no_geometry_column", file=str(path), columns=_few(list(map(str, frame.columns))))
     x, y = pd.to_numeric(frame[lon], errors="coerce"), pd.to_numeric(frame[lat], errors="coerce")
     if x.isna().any() or y.isna().any():
         raise SourceError("import.not_numbers", file=str(path), lon=lon, lat=lat)
@@ -307,22 +331,44 @@ def _read_csv(path: Path, encoding: str | None, limits: Limits) -> gpd.GeoDataFr
 
 
 def _read_ogr(
-    path: Path, *, layer: str | None, encoding: str | None, what: str, limits: Limits, shown: Path | None = None
+    path: Path,
+    *,
+    kind: str,
+    layer: str | None,
+    encoding: str | None,
+    what: str,
+    limits: Limits,
+    shown: Path | None = None,
 ) -> gpd.GeoDataFrame:
-    """Read with GDAL, having counted the features first (GDAL counts without keeping them).
+    """Read with the driver of ``kind`` only, having counted the features first (GDAL counts
+    without keeping them).
 
-    What GDAL says about the file on the way (a coordinate it skipped, a property it could
-    not parse as JSON) is logged, not printed: the outcome is the layer or one error.
+    A GeoJSON is opened with the driver named in the path (``GeoJSON:…``) and GDAL reads
+    no feature larger than the vertex limit allows; the other formats, which GDAL names
+    no driver for, are refused when another driver took them. What GDAL says about the
+    file on the way (a coordinate it skipped, a property it could not parse as JSON) is
+    logged, not printed: the outcome is the layer or one error.
     """
     shown = shown or path
-    with gdal_remarks(log, path, shown=shown.name):
+    opened = f"GeoJSON:{path}" if kind == "geojson" else str(path)
+    options = {"OGR_GEOJSON_MAX_OBJ_SIZE": str(geojson_object_mb(limits))} if kind == "geojson" else {}
+    with gdal_remarks(log, path, shown=shown.name), thread_options(options):
         try:
-            count = pyogrio.read_info(path, layer=layer, encoding=encoding, force_feature_count=True)["features"]
-            check_feature_count(int(count), limits, shown=str(shown))
-            gdf = pyogrio.read_dataframe(path, layer=layer, encoding=encoding, max_features=limits.features + 1)
+            info = pyogrio.read_info(opened, layer=layer, encoding=encoding, force_feature_count=True)
+            if info["driver"] not in expected_drivers(kind):
+                raise not_format(kind, format=what, shown=str(shown), start=start_of(path))
+            check_feature_count(int(info["features"]), limits, shown=str(shown))
+            gdf = pyogrio.read_dataframe(opened, layer=layer, encoding=encoding, max_features=limits.features + 1)
         except (DataSourceError, DataLayerError, shapely.errors.GEOSException) as exc:
             # GEOS refuses some geometries GDAL hands over (a ring that does not close)
-            raise _unreadable(exc, path, shown, what) from exc
+            if "too complex/large" in str(exc):  # GDAL's refusal of a GeoJSON feature over OGR_GEOJSON_MAX_OBJ_SIZE
+                raise SourceError(
+                    "import.feature_too_large",
+                    file=str(shown),
+                    size_mb=geojson_object_mb(limits),
+                    limit=limits.vertices,
+                ) from exc
+            raise _unreadable(exc, path, shown, what, opened=opened) from exc
         except (UnicodeDecodeError, LookupError) as exc:
             raise SourceError("import.not_encoding", file=str(shown), encoding=encoding or "UTF-8") from exc
     # Properties holding JSON (lists, objects) become text, parsed by pyogrio or not.
@@ -342,9 +388,11 @@ def _json_as_text(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gdf
 
 
-def _unreadable(exc: Exception, path: Path, shown: Path, what: str) -> SourceError:
-    """GDAL's refusal of ``path`` as the user's error: its first line, naming the file by its name."""
-    reason = (str(exc).splitlines() or [type(exc).__name__])[0].replace(str(path), path.name)
+def _unreadable(exc: Exception, path: Path, shown: Path, what: str, *, opened: str = "") -> SourceError:
+    """GDAL's refusal of ``path`` (opened as ``opened``) as the user's error: its first line,
+    naming the file by its name."""
+    reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+    reason = reason.replace(opened or str(path), path.name).replace(str(path), path.name)
     return SourceError("import.unreadable", file=str(shown), format=what, ext=shown.suffix, reason=reason)
 
 
@@ -361,13 +409,44 @@ def _gpkg_table(path: Path, table: str | None, layer: str | None) -> str:
     tables = [str(name) for name, geom in listed if geom is not None]
     if table:
         if table not in tables:
-            raise SourceError("import.no_table", file=str(path), table=table, tables=tuple(tables) or ("-",))
+            raise SourceError("import.no_table", file=str(path), table=table, tables=_few(tables) or ("-",))
         return table
     if len(tables) == 1:
         return tables[0]
     if layer in tables:
         return layer
-    raise SourceError("import.many_tables", file=str(path), tables=tuple(tables))
+    raise SourceError("import.many_tables", file=str(path), tables=_few(tables))
+
+
+def _check_path(path: Path, limits: Limits) -> str:
+    """``path``'s ending once it names a readable file of a known format within the size limit.
+
+    A name the file system refuses (too long, or holding a NUL) is one line naming the file
+    as a message may show it, not an OSError."""
+    if "\x00" in str(path):
+        raise SourceError("import.bad_name", file=file_label(str(path)), reason="the name holds a NUL character")
+    try:
+        if not path.exists():
+            raise SourceError("import.no_file", file=str(path))
+        if path.is_dir():
+            raise SourceError("import.folder", file=str(path))
+        suffix = path.suffix.lower()
+        if suffix not in FORMATS:
+            raise SourceError(
+                "import.unknown_format",
+                file=str(path),
+                ext=file_label(suffix, 12) or "-",
+                allowed=tuple(sorted(FORMATS)),
+            )
+        if path.stat().st_size == 0:
+            raise SourceError("import.empty", file=str(path))
+        check_file_size(path, limits, shown=str(path))
+    except OSError as exc:
+        if isinstance(exc, SourceError):
+            raise
+        reason = (exc.strerror or type(exc).__name__).lower()
+        raise SourceError("import.bad_name", file=file_label(str(path)), reason=reason) from None
+    return suffix
 
 
 def read_foreign(
@@ -405,17 +484,10 @@ def read_foreign(
         The features with the source's own columns.
     """
     path = Path(path)
-    if not path.exists():
-        raise SourceError("import.no_file", file=str(path))
-    if path.is_dir():
-        raise SourceError("import.folder", file=str(path))
-    suffix = path.suffix.lower()
-    if suffix not in FORMATS:
-        raise SourceError("import.unknown_format", file=str(path), ext=suffix or "-", allowed=tuple(sorted(FORMATS)))
-    if path.stat().st_size == 0:
-        raise SourceError("import.empty", file=str(path))
-    check_file_size(path, limits, shown=str(path))
-    what = FORMATS[suffix]
+    suffix = _check_path(path, limits)
+    what, kind = FORMATS[suffix], _KINDS.get(suffix)
+    if kind is not None:
+        check_content(path, kind, format=what, shown=str(path))
     with scratch_dir("nanguan-import-") as tmp:
         if suffix == ".csv":
             gdf = _read_csv(path, encoding, limits)
@@ -425,13 +497,21 @@ def read_foreign(
                 for ext in (".shx", ".dbf"):
                     if not shp.with_suffix(ext).exists():
                         raise SourceError("import.shp_part_missing", file=str(path), shp=shp.stem, ext=ext)
+            else:
+                check_content(shp, "shp", format=what, shown=str(path))
+            check_shapefile(shp, limits, shown=str(path))
             shp = _prj_as_utf8(shp, tmp, encoding)
             text_encoding = _shapefile_encoding(shp, encoding, path)
-            gdf = _read_ogr(shp, layer=None, encoding=text_encoding, what=what, limits=limits, shown=path)
+            gdf = _read_ogr(shp, kind="shp", layer=None, encoding=text_encoding, what=what, limits=limits, shown=path)
         elif suffix == ".gpkg":
-            gdf = _read_ogr(path, layer=_gpkg_table(path, table, layer), encoding=None, what=what, limits=limits)
+            chosen = _gpkg_table(path, table, layer)
+            check_gpkg_vertices(path, chosen, limits, shown=str(path))
+            gdf = _read_ogr(path, kind="gpkg", layer=chosen, encoding=None, what=what, limits=limits)
         else:
-            gdf = _read_ogr(path, layer=table, encoding=encoding, what=what, limits=limits)
+            assert kind is not None
+            if kind == "kml":
+                check_kml(path, limits, shown=str(path), format=what)
+            gdf = _read_ogr(path, kind=kind, layer=table, encoding=encoding, what=what, limits=limits)
     if gdf.empty:
         raise SourceError("import.no_features", file=str(path))
     check_feature_count(len(gdf), limits, shown=str(path))

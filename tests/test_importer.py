@@ -17,7 +17,7 @@ import pytest
 import shapely
 
 from geo.chinacoord import wgs84_to_bd09, wgs84_to_gcj02
-from geo.errors import CRSError, SourceError, ValidationError
+from geo.errors import CRSError, SourceError, ValidationError, message
 from geo.importer import map_fields, prepare_layer, read_foreign
 from geo.io import load_layers, store_layer
 from geo.limits import Limits
@@ -411,7 +411,7 @@ BAD_INPUTS = {
         "roads [status]: no column for it",
     ),
     # found by fuzzing (tests/test_fuzz.py): each was an unhandled exception
-    "not a GeoPackage": (lambda d: _write(d, "n.gpkg", b"\x00"), "cannot be read as GeoPackage"),
+    "not a GeoPackage": (lambda d: _write(d, "n.gpkg", b"\x00"), "is not a GeoPackage file: it starts with"),
     "ring that does not close": (
         lambda d: _write(
             d,
@@ -535,3 +535,43 @@ def test_a_short_csv_row_is_a_missing_geometry(tmp_path: Path) -> None:
     with pytest.raises(ValidationError) as exc:
         prepare_layer(read_foreign(path, from_crs="EPSG:4326"), "facilities")
     assert "F2 [geometry]: geometry is empty" in str(exc.value)
+
+
+# ----------------------------------------------------------------------------- names the file system refuses
+
+LONG_NAME = "南关区人民大街南段绿化带及周边棚户区改造项目征收范围" * 4 + "终稿.geojson"  # 114 characters
+
+
+@pytest.mark.parametrize(
+    ("name", "code", "shown"),
+    [
+        (LONG_NAME, "import.bad_name", LONG_NAME[:59] + "…"),
+        ("道路\x00.geojson", "import.bad_name", "道路?.geojson"),
+        ("..", "import.folder", ".."),
+    ],
+    ids=["114 characters", "NUL", "dot-dot"],
+)
+def test_a_name_the_file_system_refuses_is_one_line(tmp_path: Path, name: str, code: str, shown: str) -> None:
+    """A name valid on Windows but 342 bytes here, a NUL, ``..``: one line naming the file
+    (cut when long), never an OSError and never the folder it was looked for in."""
+    assert len(LONG_NAME) == 114 and len(LONG_NAME.encode()) > 255
+    path = str(tmp_path / name) if name != ".." else ".."
+    with pytest.raises(SourceError) as info:
+        read_foreign(path)
+    assert info.value.code == code
+    for lang in ("en", "zh"):
+        text = message(info.value, lang)
+        assert "\n" not in text and "\x00" not in text and str(tmp_path) not in text
+        assert text.startswith(shown)
+
+
+def test_the_command_line_names_a_too_long_file_in_one_line(tmp_path: Path) -> None:
+    into = tmp_path / "work.gpkg"
+    shutil.copyfile(SAMPLE, into)
+    result = run_cli("import", str(tmp_path / LONG_NAME), "--as", "roads", "--into", str(into), "--yes")
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error")]
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert errors == [
+        f"error: {LONG_NAME[:59]}…: cannot be opened: file name too long; "
+        "give the file a shorter name of ordinary characters"
+    ]

@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pyogrio
 import pytest
 import shapely
@@ -252,3 +253,85 @@ def test_a_whole_geopackage_source_is_held_to_the_limits(tmp_path: Path) -> None
     )
     with pytest.raises(SourceError, match=r"more than the 0.01 MB limit"):
         check_source_file(path, Limits(upload_mb=0.01))
+
+
+# ----------------------------------------------------------------------------- vertices, before GDAL reads them
+
+
+def million_vertex_polygon(path: Path) -> Path:
+    """A key area of 1,000,000 vertices (a circle near the sample) in the format ``path`` ends in."""
+    lon, lat = lonlat(0, 0)
+    angles = np.linspace(0, 2 * np.pi, 1_000_000, endpoint=False)
+    ring = np.column_stack([lon + 0.01 * np.cos(angles), lat + 0.01 * np.sin(angles)])
+    if path.suffix == ".geojson":  # written as text: a frame's writer would hold it all twice
+        with path.open("w", encoding="utf-8") as fh:
+            fh.write('{"type": "FeatureCollection", "features": [{"type": "Feature", ')
+            fh.write('"properties": {"area_id": "A1", "name": "大", "kind": "showcase"}, ')
+            fh.write('"geometry": {"type": "Polygon", "coordinates": [[')
+            fh.write(",".join(f"[{x:.7f},{y:.7f}]" for x, y in ring))
+            fh.write(f",[{ring[0, 0]:.7f},{ring[0, 1]:.7f}]]]}}}}]}}")
+        return path
+    gdf = gpd.GeoDataFrame({"area_id": ["A1"]}, geometry=[shapely.Polygon(ring)], crs=4326)
+    driver = {".shp": "ESRI Shapefile", ".gpkg": "GPKG", ".kml": "KML"}[path.suffix]
+    pyogrio.write_dataframe(gdf, path, driver=driver)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("ending", "code", "most_mb"),
+    [
+        (".geojson", "import.feature_too_large", 120),  # GDAL stops at its 30 MB estimate of the feature
+        (".shp", "import.too_many_vertices", 15),  # from the .shx
+        (".gpkg", "import.too_many_vertices", 15),  # from SQLite's sizes, then the counts of one WKB
+        (".kml", "import.too_many_vertices", 15),  # a streamed scan
+    ],
+)
+def test_a_million_vertex_feature_is_refused_before_gdal_reads_it(
+    tmp_path: Path, ending: str, code: str, most_mb: float
+) -> None:
+    """Reading such a polygon in full took +528 MB (GeoJSON), +99 MB (Shapefile), +88 MB
+    (GeoPackage) and +174 MB (KML) before the vertex limit refused it."""
+    path = million_vertex_polygon(tmp_path / f"范围{ending}")
+    growth_mb, got = peak_growth_mb(path)
+    assert got == code
+    assert growth_mb < most_mb, (growth_mb, path.stat().st_size / MB)
+
+
+def test_a_feature_at_the_vertex_limit_still_reads(tmp_path: Path) -> None:
+    """The GeoJSON object size GDAL is held to leaves room for a 3D, indented feature of
+    as many vertices as the limit allows."""
+    lon, lat = lonlat(0, 0)
+    angles = np.linspace(0, 2 * np.pi, 20_000, endpoint=False)
+    ring = [[lon + 0.01 * np.cos(a), lat + 0.01 * np.sin(a), 123.456789] for a in angles]
+    feature = {
+        "type": "Feature",
+        "properties": {"name": "x"},
+        "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]},
+    }
+    path = tmp_path / "边界.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}, indent=4), encoding="utf-8")
+    assert len(read_foreign(path, limits=Limits(vertices=20_001))) == 1
+    assert refused(path, Limits(vertices=20_000)).code == "import.too_many_vertices"  # read, then counted
+    assert refused(path, Limits(vertices=2_000)).code == "import.feature_too_large"  # never parsed
+
+
+def test_a_kml_of_too_many_placemarks_is_counted_as_it_streams(tmp_path: Path) -> None:
+    lon, lat = lonlat(0, 0)
+    placemark = f"<Placemark><name>泵站</name><Point><coordinates>{lon},{lat}</coordinates></Point></Placemark>"
+    path = tmp_path / "泵站.kml"
+    path.write_text(f'<kml xmlns="http://www.opengis.net/kml/2.2"><Document>{placemark * 21}</Document></kml>')
+    assert refused(path, Limits(features=20)).code == "import.too_many_features"
+    assert len(read_foreign(path, limits=Limits(features=21))) == 21
+
+
+def test_an_archive_of_a_hundred_thousand_entries_is_named_in_a_few(tmp_path: Path) -> None:
+    archive = tmp_path / "杂物.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for i in range(100_000):
+            z.writestr(f"note{i:06d}.txt", b"")
+    exc = refused(archive, Limits())
+    assert exc.code == "import.zip_no_shp"
+    for lang in ("en", "zh"):
+        shown = message(exc, lang)
+        assert len(shown) < 400 and "note000009.txt" in shown and "note000010.txt" not in shown, shown
+        assert "… +99,990" in shown
