@@ -32,6 +32,7 @@ from display.labels import (
 )
 from display.mapbuild import MapOptions, base_map, layer_bounds, layer_groups, layer_payload, search_fit, to_js
 from display.safe import md, short
+from geo._names import file_label, stored_name
 from geo.chinacoord import convert_frame
 from geo.conflicts import find_conflicts
 from geo.crs import source_metric_crs
@@ -49,7 +50,7 @@ from geo.export import (
 )
 from geo.filters import Filter, apply_filter, attribute_filter, find_features
 from geo.history import IMPORT_FIELD, read_history
-from geo.impact import Impact, feature_area, impact, parse_area
+from geo.impact import Impact, check_area, feature_area, impact, parse_area
 from geo.importer import read_foreign
 from geo.io import check_gpkg_path, dataset_info, list_source_layers, load_layers
 from geo.labels import labelled_table
@@ -229,13 +230,14 @@ def _session_folder() -> Path:
 
 
 def _saved_upload() -> Path | None:
-    """The uploaded file, saved in this session's folder under the name the user gave it."""
+    """The uploaded file, saved in this session's folder under a short name of the server's own:
+    the user's may be too long for the file system or hold a NUL or a path. Messages name it
+    as the user did."""
     state = st.session_state
     upload = state.get("upload")
     if upload is None:
         return None
-    name = Path(upload.name).name
-    src = _session_folder() / "uploads" / (name if name not in ("", ".", "..") else "upload")
+    src = _session_folder() / "uploads" / stored_name(upload.name)
     src.parent.mkdir(exist_ok=True)
     src.write_bytes(upload.getvalue())
     return src
@@ -276,7 +278,7 @@ def _on_preview() -> None:
     src, layer = _saved_upload(), state["import_as"]
     if src is None:
         return
-    name = state["upload"].name
+    name = file_label(state["upload"].name)
     if layer != "source" and is_database_url(_box_source()):
         state["import_msg"] = ("import_db", "")  # the bureau database is changed with `geo import`, not here
         return
@@ -718,7 +720,7 @@ def render_map(sel: Selection, overlay: Overlay) -> None:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def impact_of(key: tuple[str, int, int], area: str, name: str, gcj02: bool, buffer_m: float) -> Impact:
-    shape = parse_area(area, name=name)
+    shape = parse_area(area, name=name, limits=SETTINGS.limits)
     if gcj02:  # drawn on Amap's tiles
         shape = convert_frame(gpd.GeoDataFrame(geometry=shape), "gcj02", "wgs84").geometry
     return impact(_layers(key), shape, buffer_m=buffer_m)
@@ -730,13 +732,23 @@ def conflicts_of(key: tuple[str, int, int]) -> gpd.GeoDataFrame:
 
 
 def _on_area_upload() -> None:
-    upload = st.session_state.get("impact_upload")
+    """An uploaded area, held to the import limits before it is decoded (or kept in the session)."""
+    state = st.session_state
+    state.pop("impact_refused", None)
+    upload = state.get("impact_upload")
     if upload is not None:
-        area = upload.getvalue().decode("utf-8", errors="replace")
-        st.session_state["impact_area"] = (area, Path(upload.name).name, False)
+        name, data = file_label(upload.name), upload.getvalue()
+        try:
+            check_area(data, name=name, limits=SETTINGS.limits)
+        except RenewalError as exc:
+            state.pop("impact_area", None)
+            state["impact_refused"] = exc
+            return
+        state["impact_area"] = (data.decode("utf-8", errors="replace"), name, False)
 
 
 def _clear_area() -> None:
+    st.session_state.pop("impact_refused", None)
     st.session_state.pop("impact_area", None)
     st.session_state.pop("impact_feature", None)
 
@@ -772,6 +784,7 @@ def render_impact(sel: Selection) -> Overlay:
     if drawn is not None and drawn != state.get("impact_seen"):  # a new shape on the map
         state["impact_seen"] = drawn
         state["impact_area"] = (drawn, text("impact_drawn", lang), sel.basemap == "gaode")
+        state.pop("impact_refused", None)
     st.subheader(text("impact", lang))
     st.file_uploader(
         text("impact_upload", lang), type=["geojson", "json"], key="impact_upload", on_change=_on_area_upload
@@ -789,6 +802,8 @@ def render_impact(sel: Selection) -> Overlay:
             placeholder=text("impact_key_area_none", lang),
         )
     result, touched = None, {}
+    if "impact_refused" in state:
+        st.error(md(message_of(state["impact_refused"], lang)))
     if "impact_area" not in state:
         st.caption(text("impact_hint", lang))
     else:
@@ -797,7 +812,7 @@ def render_impact(sel: Selection) -> Overlay:
         try:
             result = impact_of(key, area, name, gcj02, float(buffer_m))
         except RenewalError as exc:
-            st.error(md(exc))
+            st.error(md(message_of(exc, lang)))
         st.button(text("impact_clear", lang), key="impact_clear", on_click=_clear_area)
     if result is not None:
         touched = result.touched(_layers(key))

@@ -293,7 +293,7 @@ def cmd_impact(args: argparse.Namespace) -> None:
         layers = load_layers(args.source)
         area = feature_area(layers, args.area)
     else:
-        area = read_area(args.area)
+        area = read_area(args.area, limits=Settings.from_env().limits)
         layers = load_layers(args.source)
     result = impact(layers, area, buffer_m=args.buffer, crs=args.crs)
     if not result.touches_data:

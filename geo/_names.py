@@ -8,9 +8,10 @@ name of its own; messages show the user's name through :func:`file_label`.
 
 from __future__ import annotations
 
+import hashlib
 import re
 
-__all__ = ["file_label"]
+__all__ = ["file_label", "stored_name"]
 
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 #: Longest name, in characters, a message shows whole.
@@ -23,3 +24,12 @@ def file_label(name: str, limit: int = LABEL_CHARS) -> str:
     last = re.split(r"[/\\]", name)[-1] or name
     shown = _CONTROLS.sub("?", last)
     return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
+def stored_name(name: str) -> str:
+    """The name the server keeps an upload called ``name`` under: short, of ordinary
+    characters, the same for the same name, with the name's ending when it is a plain one
+    (``.geojson``), so the importer reads it as that format."""
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    ending = re.search(r"\.[A-Za-z0-9]{1,10}$", name)
+    return f"upload-{digest}{ending.group(0).lower() if ending else ''}"

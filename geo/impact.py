@@ -12,7 +12,10 @@ area, measured in the source's metric CRS (CGCS2000 Gauss-Kruger, EPSG:4551 for 
   area inside, summed, then rounded half-up; the whole-parcel figures beside them.
 
 An area is given in WGS 84 (lon/lat) unless it carries its own CRS. A line or a point needs
-a buffer (metres on each side: a 40 m buffer around a road makes an 80 m corridor).
+a buffer (metres on each side: a 40 m buffer around a road makes an 80 m corridor). An area
+from outside (a file, a drawing sent by the browser) is held to the import limits
+(:class:`geo.limits.Limits`): its size before it is decoded, its vertices (all parts
+together: they become one area) before it is parsed, its parts once it is.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -35,8 +39,10 @@ from shapely.errors import GEOSException
 
 from layers import CATALOGUE, LayerSpec, units_layer
 
+from ._names import file_label
 from .crs import parse_crs, reproject, source_metric_crs
 from .errors import AreaError, CRSError, SourceError
+from .limits import Limits, check_vertices
 
 __all__ = [
     "FEATURE_COLUMNS",
@@ -45,6 +51,7 @@ __all__ = [
     "UNITS_LAYER",
     "Impact",
     "breakdown_field",
+    "check_area",
     "feature_area",
     "impact",
     "is_feature_ref",
@@ -80,6 +87,10 @@ _MARGIN_M = 50.0
 _DECIMALS = 6
 #: Lengths (m) and areas (m²) inside at or below this are float noise of an edge touched.
 NOISE = 1e-3
+_DEFAULT_LIMITS = Limits()
+#: A GeoJSON position: a bracket opening on a number (each vertex has one, nothing else does).
+_POSITION = re.compile(rb"\[\s*[-+]?\.?\d")
+_POSITION_TEXT = re.compile(_POSITION.pattern.decode())
 
 
 def round_half_up(value: float) -> int:
@@ -104,7 +115,26 @@ def _geometry_of(obj: object, name: str) -> list[shapely.Geometry]:
         raise AreaError(f"{name}: is not a valid GeoJSON geometry ({exc})") from exc
 
 
-def parse_area(text: str, *, name: str = "the area") -> gpd.GeoSeries:
+def check_area(data: bytes | str, *, name: str, limits: Limits = _DEFAULT_LIMITS) -> None:
+    """Refuse an area's text before it is decoded or parsed: above ``limits.upload_mb``, or
+    with more than ``limits.vertices`` vertices in all (GeoJSON positions, or WKT points).
+
+    Counting runs over the text without building anything, so a million-vertex outline
+    costs no more than its text."""
+    size_mb = len(data) / 1e6
+    if size_mb > limits.upload_mb:
+        raise AreaError("import.too_big", file=name, size_mb=size_mb, limit_mb=limits.upload_mb)
+    if isinstance(data, bytes):
+        json_like = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"
+        count = sum(1 for _ in _POSITION.finditer(data)) if json_like else data.count(b",") + 1
+    else:
+        json_like = data.lstrip("\ufeff \t\r\n")[:1] == "{"
+        count = sum(1 for _ in _POSITION_TEXT.finditer(data)) if json_like else data.count(",") + 1
+    if count > limits.vertices:
+        raise AreaError("area.too_many_vertices", file=name, count=count, limit=limits.vertices)
+
+
+def parse_area(text: str, *, name: str = "the area", limits: Limits = _DEFAULT_LIMITS) -> gpd.GeoSeries:
     """An area from GeoJSON text or WKT.
 
     Parameters
@@ -114,12 +144,15 @@ def parse_area(text: str, *, name: str = "the area") -> gpd.GeoSeries:
         member names), or WKT in WGS 84 (``POLYGON ((125.3 43.8, …))``).
     name : str
         What to call the input in messages: the user's file name.
+    limits : Limits
+        The most it may hold (:func:`check_area`; its parts at most ``limits.features``).
 
     Returns
     -------
     GeoSeries
         The geometries, with their CRS.
     """
+    check_area(text, name=name, limits=limits)
     stripped = text.strip().lstrip("\ufeff")
     if not stripped:
         raise AreaError(f"{name}: is empty; draw or give a polygon, a line or a point")
@@ -132,7 +165,11 @@ def parse_area(text: str, *, name: str = "the area") -> gpd.GeoSeries:
         declared = ((obj.get("crs") or {}).get("properties") or {}).get("name") if isinstance(obj, dict) else None
         if declared:
             crs = parse_crs(declared)
-        return gpd.GeoSeries(_geometry_of(obj, name), crs=crs)
+        parts = _geometry_of(obj, name)
+        if len(parts) > limits.features:
+            raise AreaError("import.too_many_features", file=name, limit=limits.features)
+        check_vertices(np.asarray(parts, dtype=object), limits, shown=name)
+        return gpd.GeoSeries(parts, crs=crs)
     try:
         geom = shapely_wkt.loads(stripped)
     except (GEOSException, ValueError) as exc:
@@ -172,19 +209,28 @@ def feature_area(layers: Mapping[str, gpd.GeoDataFrame], ref: str) -> gpd.GeoSer
     return gpd.GeoSeries(chosen.to_numpy(), crs=gdf.crs)
 
 
-def read_area(value: str) -> gpd.GeoSeries:
-    """The area named on the command line: a GeoJSON file, or WKT in WGS 84."""
+def read_area(value: str, *, limits: Limits = _DEFAULT_LIMITS) -> gpd.GeoSeries:
+    """The area named on the command line: a GeoJSON file, or WKT in WGS 84, held to ``limits``."""
     path = Path(value)
-    looks_like_file = path.suffix.lower() in (".geojson", ".json") or (len(value) < 260 and path.is_file())
-    if not looks_like_file:
-        return parse_area(value, name="the WKT area")
-    if not path.is_file():
-        raise SourceError(f"{value}: no such file; give a GeoJSON file or WKT in WGS 84")
+    try:
+        looks_like_file = path.suffix.lower() in (".geojson", ".json") or (len(value) < 260 and path.is_file())
+        if not looks_like_file:
+            return parse_area(value, name="the WKT area", limits=limits)
+        if not path.is_file():
+            raise SourceError(f"{value}: no such file; give a GeoJSON file or WKT in WGS 84")
+        size_mb = path.stat().st_size / 1e6
+    except OSError as exc:
+        if isinstance(exc, SourceError):
+            raise
+        reason = (exc.strerror or type(exc).__name__).lower()
+        raise SourceError("import.bad_name", file=file_label(value), reason=reason) from None
+    if size_mb > limits.upload_mb:
+        raise AreaError("import.too_big", file=path.name, size_mb=size_mb, limit_mb=limits.upload_mb)
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise AreaError(f"{path.name}: is not a UTF-8 GeoJSON file") from exc
-    return parse_area(text, name=path.name)
+    return parse_area(text, name=path.name, limits=limits)
 
 
 def _area_polygon(area: gpd.GeoSeries | shapely.Geometry, buffer_m: float, metric: CRS) -> shapely.Geometry:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from .common import ROOT
+from .hostile import shown
+from .test_impact import million_vertex_area
 
 #: A rectangle over the south of the sample, as streamlit-folium reports a drawn shape.
 DRAWN = {
@@ -80,3 +84,21 @@ def test_a_key_area_is_the_area(app: AppTest) -> None:
     assert inside == 1 and shown["公共设施"] == "1"  # the pump station in the shopping district
     app.button(key="impact_clear").click().run()
     assert "范围面积" not in metrics(app) and app.selectbox(key="impact_feature").value is None
+
+
+def test_a_million_vertex_area_is_refused_in_one_line(app: AppTest) -> None:
+    """Uploaded, it took 1.1 GB and sent 41 MB to the browser; drawn (as a crafted request
+    could send it), the same. Now one line each, and the panel stays empty."""
+    text = million_vertex_area()
+    app.file_uploader(key="impact_upload").set_value(("征收范围.geojson", text.encode(), "application/geo+json")).run()
+    assert not app.exception
+    assert [shown(e.value) for e in app.error] == [
+        "征收范围.geojson：范围有 1,000,001 个顶点，超过 100,000 个的上限（NANGUAN_MAX_VERTICES），请先简化或提高上限"
+    ]
+    assert "范围面积" not in metrics(app) and "impact_area" not in app.session_state
+    drawn = {"type": "Feature", "properties": {}, "geometry": json.loads(text)}
+    app.session_state["map"] = {"all_drawings": [drawn], "last_active_drawing": drawn}
+    app.run()
+    assert not app.exception
+    assert len(app.error) == 1 and "1,000,001" in shown(app.error[0].value)
+    assert "范围面积" not in metrics(app)

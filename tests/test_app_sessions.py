@@ -4,6 +4,7 @@ offered sources, and the temporary folders of ended sessions go."""
 from __future__ import annotations
 
 import gc
+import json
 import os
 import tempfile
 import time
@@ -12,9 +13,12 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from geo._names import file_label, stored_name
 from geo.sessions import PREFIX
 
-from .common import ROOT, SAMPLE, write_city
+from .common import ROOT, SAMPLE, lonlat, write_city
+from .hostile import shown
+from .untrusted import Listener, disguised, leaks, secret_file
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +115,9 @@ def test_an_upload_named_to_escape_its_folder_stays_in_it(tmp_dir: Path) -> None
         assert not at.exception
     saved = sorted(p.relative_to(tmp_dir) for p in tmp_dir.rglob("*") if p.is_file())
     folder = at.session_state["workdir"].path.relative_to(tmp_dir)
-    assert saved == [folder / "uploads" / "absolute.geojson", folder / "uploads" / "escape.geojson"]
+    names = ("../../escape.geojson", "/etc/absolute.geojson")
+    assert saved == sorted(folder / "uploads" / stored_name(n) for n in names)
+    assert all(p.name.startswith("upload-") and p.suffix == ".geojson" for p in saved)
 
 
 def test_a_new_session_removes_folders_unused_for_longer_than_the_age(
@@ -129,3 +135,60 @@ def test_a_new_session_removes_folders_unused_for_longer_than_the_age(
     at = session()
     assert not at.exception
     assert not stale.exists() and fresh.exists() and other.exists()
+
+
+# ----------------------------------------------------------------------------- files from outside
+
+LONG_NAME = "南关区人民大街南段绿化带及周边棚户区改造项目征收范围" * 4 + "终稿.geojson"  # 114 characters
+
+
+def preview(at: AppTest, name: str, data: bytes, layer: str) -> list[str]:
+    """Upload ``data`` as ``name``, preview it as ``layer``; the import box's errors as shown."""
+    at.file_uploader(key="upload").set_value((name, data, "application/octet-stream")).run()
+    at.selectbox(key="import_as").set_value(layer).run()
+    at.button(key="do_preview").click().run()
+    assert not at.exception, at.exception
+    return [shown(e.value) for e in at.sidebar.error]
+
+
+def test_a_disguised_vrt_upload_is_refused_in_one_line(tmp_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The attack on the server's files and network, through the page: refused in one line
+    naming the file as uploaded, with no byte of the secret, and the listener never asked."""
+    folder = tmp_path_factory.mktemp("attack")
+    secret = secret_file(folder)
+    at = session()
+    with Listener() as listener:
+        for target in (f"CSV:{secret}", f"CSV:/vsicurl/{listener.url}/secrets.csv"):
+            for ending, path in disguised(folder / target[-8:].replace("/", "_"), target).items():
+                if ending == ".shp":
+                    continue  # the page takes a Shapefile zipped (and refuses a .shp before any code runs)
+                name = f"设施{ending}"
+                errors = preview(at, name, path.read_bytes(), "facilities")
+                assert len(errors) == 1 and "\n" not in errors[0], (name, errors)
+                assert errors[0].startswith(name) and "文件内容不是" in errors[0], errors
+                assert str(tmp_dir) not in errors[0] and not leaks(errors[0])
+                page = " ".join(shown(str(e.value)) for e in (*at.sidebar.markdown, *at.markdown, *at.caption))
+                assert not leaks(page)
+                assert "preview" not in at.session_state
+        assert listener.requests == []
+
+
+def test_an_upload_of_any_name_is_read_and_named_as_sent(tmp_dir: Path) -> None:
+    """A 114-character Chinese name (342 bytes, valid on Windows) and a Windows path with
+    ``..`` (Streamlit itself refuses a NUL): the server keeps the file under a short name of
+    its own; the page names it as sent, cut, and never shows the session's folder."""
+    lon, lat = lonlat(0, 0)
+    feature = {
+        "type": "Feature",
+        "properties": {"fac_id": "F1", "name": "泵站", "kind": "pump_station", "status": "existing"},
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+    }
+    good = json.dumps({"type": "FeatureCollection", "features": [feature]}, ensure_ascii=False).encode()
+    at = session()
+    for name in (LONG_NAME, "..\\..\\设施 (1).geojson"):
+        assert preview(at, name, good, "facilities") == []
+        assert at.session_state["preview"][1] == file_label(name)
+        errors = preview(at, name, b"{", "facilities")  # a broken one: the message names it
+        assert len(errors) == 1 and errors[0].startswith(file_label(name)), errors
+        assert str(tmp_dir) not in errors[0] and "nanguan-session-" not in errors[0]
+    assert file_label(LONG_NAME) == LONG_NAME[:59] + "…" and file_label("..\\..\\设施 (1).geojson") == "设施 (1).geojson"

@@ -440,7 +440,7 @@ def test_the_apps_upload_shows_one_line_for_fuzzed_files(monkeypatch: pytest.Mon
     bomb = zipped({"roads.shp": bytes(3_000_000), "roads.shx": b"", "roads.dbf": b""})
     cut = zipped(SHAPEFILES["UTF-8"])[:300]
     uploads = {
-        "随机.geojson": (b"\xff\xfe{\x00\x00[", "无法按 .geojson 格式读取"),
+        "随机.geojson": (b"\xff\xfe{\x00\x00[", "文件内容不是 GeoJSON 格式"),
         "压缩炸弹.zip": (bomb, "解压后有 3 MB，超过 1 MB 的上限"),
         "截断.zip": (cut, "不是有效的 zip 压缩包"),
         "坏坐标.csv": ("seg_id,WKT\nR1,POINT (125.3\n".encode("gbk"), "列含有不是 WKT 的文字"),

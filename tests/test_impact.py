@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import math
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -13,9 +14,10 @@ import pytest
 import shapely
 
 from geo.errors import AreaError, SourceError
-from geo.impact import impact, parse_area, read_area, round_half_up
+from geo.impact import check_area, impact, parse_area, read_area, round_half_up
+from geo.limits import Limits
 
-from .common import METRIC, X0, Y0, frame, hline, lonlat, point, square
+from .common import METRIC, SAMPLE, X0, Y0, frame, hline, lonlat, point, square
 from .test_cli import run
 
 
@@ -261,3 +263,59 @@ def test_cli_a_feature_of_the_source_is_the_area(layers: dict, tmp_path) -> None
     assert missing.returncode == 1
     assert missing.stderr.strip().endswith(f"areas:NOPE: areas has no feature with id 'NOPE' (it has {ids[0]})")
     assert "Traceback" not in missing.stderr
+
+
+# ----------------------------------------------------------------------------- areas from outside, held to the limits
+
+
+def million_vertex_area(path: Path | None = None) -> str:
+    """A GeoJSON polygon of 1,000,000 vertices around the sample's origin (41 MB of text)."""
+    lon, lat = lonlat(0, 0)
+    angles = np.linspace(0, 2 * np.pi, 1_000_000, endpoint=False)
+    ring = ",".join(f"[{lon + 0.01 * math.cos(a):.9f},{lat + 0.01 * math.sin(a):.9f}]" for a in angles)
+    text = f'{{"type": "Polygon", "coordinates": [[{ring},[{lon + 0.01:.9f},{lat:.9f}]]]}}'
+    if path is not None:
+        path.write_text(text, encoding="utf-8")
+    return text
+
+
+def test_a_million_vertex_area_is_refused_before_it_is_parsed() -> None:
+    """Parsed and drawn, it took 1.1 GB and sent 41 MB to the browser; counted, it is one line."""
+    text = million_vertex_area()
+    for data in (text, text.encode()):
+        with pytest.raises(AreaError) as info:
+            check_area(data, name="征收范围.geojson")
+        assert str(info.value) == (
+            "征收范围.geojson: the area has 1,000,001 vertices, more than the 100,000 limit "
+            "(NANGUAN_MAX_VERTICES); simplify it or raise the limit"
+        )
+    with pytest.raises(AreaError, match="the area has 1,000,001 vertices"):
+        parse_area(text, name="征收范围.geojson")
+
+
+def test_an_area_within_the_limits_still_parses() -> None:
+    """The limits count all parts together: they become one area."""
+    lon, lat = lonlat(0, 0)
+    square_ = [[lon, lat], [lon + 0.01, lat], [lon + 0.01, lat + 0.01], [lon, lat + 0.01], [lon, lat]]
+    feature = {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [square_]}}
+    text = json.dumps({"type": "FeatureCollection", "features": [feature] * 3})
+    assert len(parse_area(text, limits=Limits(vertices=15, features=3))) == 3
+    with pytest.raises(AreaError, match="the area has 15 vertices, more than the 14 limit"):
+        parse_area(text, limits=Limits(vertices=14))
+    with pytest.raises(AreaError, match="holds more than 2 features"):
+        parse_area(text, limits=Limits(features=2))
+    with pytest.raises(AreaError, match="the area has 4 vertices, more than the 3 limit"):
+        parse_area("LINESTRING (125.3 43.8, 125.31 43.8, 125.32 43.8, 125.33 43.8)", limits=Limits(vertices=3))
+    with pytest.raises(AreaError, match=r"the file is 0\.0 MB, more than the 1e-05 MB limit"):
+        check_area(b"x" * 20, name="a.geojson", limits=Limits(upload_mb=0.00001))
+
+
+def test_the_command_line_refuses_a_million_vertex_area_in_one_line(tmp_path: Path) -> None:
+    area = tmp_path / "征收范围.geojson"
+    million_vertex_area(area)
+    result = run("impact", str(SAMPLE), "--area", str(area))
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == (
+        "error: 征收范围.geojson: the area has 1,000,001 vertices, more than the 100,000 limit "
+        "(NANGUAN_MAX_VERTICES); simplify it or raise the limit\n"
+    )
