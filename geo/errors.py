@@ -26,6 +26,7 @@ __all__ = [
     "CoverageError",
     "Problem",
     "RenewalError",
+    "SignInError",
     "SourceError",
     "ValidationError",
     "message",
@@ -417,6 +418,26 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{file}: cannot read the change history ({reason})",
         "{file}：无法读取修改记录",
     ),
+    # signing in to edit (geo/auth.py): one line each, telling the editor what to do next
+    "auth.failed": ("wrong user name or password", "用户名或密码不正确"),
+    "auth.throttled": (
+        "too many failed sign-ins: try again in {seconds} s",
+        "登录失败次数过多，请在 {seconds} 秒后再试",
+    ),
+    "auth.header_untrusted": (
+        "the {header} header came from {address}, which is not a trusted proxy (NANGUAN_TRUSTED_PROXIES): "
+        "it is ignored",
+        "请求头 {header} 来自 {address}，不是受信任的代理（NANGUAN_TRUSTED_PROXIES），已忽略",
+    ),
+    "auth.header_repeated": (
+        "the {header} header came {count} times or with several names: it is ignored",
+        "请求头 {header} 出现了 {count} 次或含有多个用户名，已忽略",
+    ),
+    "auth.moved": (
+        "signed out: this session is now used from another browser or address; sign in again",
+        "已退出登录：本会话已在另一个浏览器或地址上使用，请重新登录",
+    ),
+    "auth.expired": ("signed out after {hours:g} h; sign in again", "登录已超过 {hours:g} 小时，已退出，请重新登录"),
     # errors raised with a sentence instead of a code (shown as written)
     "text": ("{text}", "{text}"),
     # validation
@@ -570,6 +591,10 @@ class CRSError(RenewalError, ValueError):
 
 class SourceError(RenewalError, OSError):
     """A data source that cannot be read or written (path, format, encoding)."""
+
+
+class SignInError(RenewalError, PermissionError):
+    """An editor not let in: a wrong password, too many failures, an identity that cannot be trusted."""
 
 
 def _layer_label(layer: str, lang: str) -> str:

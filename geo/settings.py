@@ -9,6 +9,8 @@ README documents (a test checks that every entry is there).
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -17,11 +19,25 @@ from typing import TypeVar
 
 from .limits import Limits
 
-__all__ = ["BASEMAPS", "LOG_LEVELS", "PROJECT_ROOT", "SETTINGS", "Setting", "Settings", "resolve_source"]
+__all__ = [
+    "BASEMAPS",
+    "LOG_LEVELS",
+    "PROJECT_ROOT",
+    "SETTINGS",
+    "Network",
+    "Setting",
+    "Settings",
+    "parse_networks",
+    "resolve_source",
+]
+
+log = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 _N = TypeVar("_N", int, float)
+#: An address or a range of them (``10.0.0.2``, ``10.0.0.0/24``, ``::1``).
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 BASEMAPS: tuple[str, ...] = ("none", "osm", "tianditu_vec", "tianditu_img", "gaode")
 #: Levels of the operation log: every operation, failed ones only, none.
@@ -71,8 +87,32 @@ SETTINGS: tuple[Setting, ...] = (
         "NANGUAN_AUTH_HEADER",
         "",
         "Name of the request header in which the intranet's reverse proxy passes the signed-in user "
-        "(editing is then allowed as that user); empty: off.",
+        "(editing is then allowed as that user); empty: off. Honoured only from NANGUAN_TRUSTED_PROXIES.",
     ),
+    Setting(
+        "NANGUAN_TRUSTED_PROXIES",
+        "",
+        "Addresses (IPs or CIDR ranges, comma-separated) of the reverse proxies whose NANGUAN_AUTH_HEADER is "
+        "believed; from any other address the header is ignored. Empty: from none.",
+    ),
+    Setting(
+        "NANGUAN_SIGNIN_MAX_AGE_H",
+        "8",
+        "Hours a password sign-in lasts; a session is also signed out when another browser or address takes it up.",
+    ),
+    Setting(
+        "NANGUAN_SIGNIN_DELAY_MAX_S",
+        "900",
+        "Longest wait, in seconds, after failed sign-ins: the wait starts at 1 s and doubles with each failure "
+        "of a user name or from an address.",
+    ),
+    Setting(
+        "NANGUAN_FRAME_ANCESTORS",
+        "'self'",
+        "Pages that may show the app in a frame, as CSP frame-ancestors sources (e.g. 'self' https://portal.example); "
+        "other sites cannot frame it.",
+    ),
+    Setting("NANGUAN_METRICS", "0", "1: serve Streamlit's /_stcore/metrics (off: it answers 404)."),
     Setting(
         "NANGUAN_OVERLAP_TOLERANCE_M2",
         "1",
@@ -183,6 +223,16 @@ class Settings:
         Seconds a writing database transaction may sit idle before the server ends it.
     session_max_age_h : float
         Hours after its last use that a session's temporary folder is removed by a newer session.
+    trusted_proxies : tuple of Network
+        Addresses of the reverse proxies whose ``auth_header`` is believed.
+    signin_max_age_h : float
+        Hours a password sign-in lasts.
+    signin_delay_max_s : float
+        Longest wait after failed sign-ins, seconds.
+    frame_ancestors : str
+        CSP ``frame-ancestors`` sources: the pages that may frame the app.
+    metrics : bool
+        Whether Streamlit's metrics endpoint is served.
     date_min, date_max : date
         The span of dates a recorded change may carry (both days included).
     """
@@ -209,6 +259,11 @@ class Settings:
     session_max_age_h: float = 24.0
     date_min: dt.date = dt.date(1949, 1, 1)
     date_max: dt.date = field(default_factory=lambda: _end_of_next_year())
+    trusted_proxies: tuple[Network, ...] = ()
+    signin_max_age_h: float = 8.0
+    signin_delay_max_s: float = 900.0
+    frame_ancestors: str = "'self'"
+    metrics: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -268,6 +323,11 @@ class Settings:
             max_vertices=_number(raw, "NANGUAN_MAX_VERTICES", int),
             date_min=_day(raw["NANGUAN_DATE_MIN"], dt.date(1949, 1, 1)),
             date_max=_day(raw["NANGUAN_DATE_MAX"], _end_of_next_year()),
+            trusted_proxies=parse_networks(raw["NANGUAN_TRUSTED_PROXIES"]),
+            signin_max_age_h=_number(raw, "NANGUAN_SIGNIN_MAX_AGE_H", float),
+            signin_delay_max_s=_number(raw, "NANGUAN_SIGNIN_DELAY_MAX_S", float),
+            frame_ancestors=_sources(raw["NANGUAN_FRAME_ANCESTORS"]),
+            metrics=raw["NANGUAN_METRICS"].strip() == "1",
         )
 
     @property
@@ -306,6 +366,25 @@ def _day(text: str, default: dt.date) -> dt.date:
         return dt.date.fromisoformat(text.strip())
     except ValueError:
         return default
+
+
+def _sources(text: str) -> str:
+    """CSP sources as one header value: printable ASCII, one space apart, no ``;`` (which
+    would start another directive); ``'self'`` when nothing is left."""
+    kept = "".join(c if " " < c <= "~" and c not in ";," else " " for c in text)
+    return " ".join(kept.split()) or "'self'"
+
+
+def parse_networks(text: str) -> tuple[Network, ...]:
+    """The addresses and CIDR ranges of a comma- or space-separated list; an entry that is
+    neither (a host name, a typo) is left out with a warning, so it trusts nothing."""
+    networks = []
+    for entry in text.replace(",", " ").split():
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            log.warning("not an IP address or CIDR range, ignored: %r", entry)
+    return tuple(networks)
 
 
 def resolve_source(source: str) -> str | Path:
