@@ -14,7 +14,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from display.assets import AssetUrls, install_static
 from display.budget import Choice, View, choose
@@ -1152,6 +1151,10 @@ def _uncaught(exc: Exception) -> bool:
 
 
 if __name__ == "__main__":  # a run of the page
+    # Imported in a run, not above: the map's component registers with the server only when
+    # its module is imported inside a run, and `streamlit run` imports this file before that.
+    from streamlit_folium import st_folium
+
     main()
-else:  # `streamlit run app.py` imports this file to find how to serve it: behind ui.server's guard
+else:  # `streamlit run app.py` imports this file to learn how to serve it: behind ui.server's Guard
     app = st.App(__file__, middleware=middleware(SETTINGS), on_script_error=_uncaught)

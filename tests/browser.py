@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -69,6 +70,21 @@ def _ready_when_served(
     return ready, reader
 
 
+def _wait_until_healthy(url: str, proc: subprocess.Popen[bytes], log: list[str], timeout_s: float = 120) -> None:
+    """Wait for the health check to answer 200: the server prints its URL before it has
+    read app.py for how to serve it, which takes a while on a busy machine."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=10) as r:
+                assert r.status == 200, f"streamlit is not healthy: {r.status}"
+                return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not answer: {''.join(log)}") from None
+            time.sleep(0.5)
+
+
 @contextmanager
 def streamlit_server(**env: str) -> Iterator[str]:
     """``streamlit run app.py`` on a free loopback port with extra environment; yields its URL
@@ -96,8 +112,7 @@ def streamlit_server(**env: str) -> Iterator[str]:
         served = ready.wait(timeout=120)
         if not served or proc.poll() is not None:
             raise RuntimeError(f"streamlit did not start: {''.join(log)}")
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=10) as r:
-            assert r.status == 200, f"streamlit is not healthy: {r.status}"
+        _wait_until_healthy(url, proc, log)
         yield url
     finally:
         proc.terminate()

@@ -9,11 +9,19 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from geo.io import load_layers
+from ui.signin import _throttle
 
 from .common import SAMPLE
 from .pg import db_url, free_port, schema_url
 
 __all__ = ["db_url", "free_port", "sample", "schema_url"]
+
+
+@pytest.fixture(autouse=True)
+def no_failed_sign_ins() -> None:
+    """Each test starts with no failed sign-in on record: the record is the server's, shared
+    by every session in the process, and the app's tests all come from one address."""
+    _throttle.clear()
 
 
 @pytest.fixture(scope="session")
