@@ -485,6 +485,32 @@ def test_import_error_is_chinese_and_names_the_upload(browser: object, tmp_path:
         page.page.close()
 
 
+def test_a_disguised_vrt_upload_is_refused_and_shows_no_secret(browser: object, tmp_path: Path) -> None:
+    """A virtual-layer file named 设施.geojson, reading a secret of the server and an address
+    inside its network: one line of refusal in Chinese, nothing of the secret anywhere on the
+    page, and no request made."""
+    from .untrusted import Listener, disguised, leaks, secret_file
+
+    secret = secret_file(tmp_path)
+    with Listener() as listener, streamlit_server() as url:
+        for target, folder in ((f"CSV:{secret}", "file"), (f"CSV:/vsicurl/{listener.url}/secrets.csv", "url")):
+            upload = disguised(tmp_path / folder, target, tag="设施")[".geojson"]
+            page = Page(browser, url)
+            sidebar = _upload(page, upload)
+            page.choose(sidebar, "导入为", "道路")  # any layer: the file is refused before its fields are read
+            with page.rerun():
+                sidebar.get_by_role("button", name="预览", exact=True).click()
+            alert = sidebar.locator('[data-testid="stAlertContentError"]')
+            expect(alert).to_be_visible()
+            shown = alert.inner_text()
+            assert shown.startswith("设施.geojson：文件内容不是 GeoJSON 格式") and "\n" not in shown.strip(), shown
+            assert str(tmp_path) not in shown and "nanguan-session-" not in shown
+            expect(page.page.locator(".st-key-import_preview")).to_have_count(0)
+            assert not leaks(page.page.content())
+            page.page.close()
+    assert listener.requests == []
+
+
 def test_downloaded_shapefile_opens_in_gdal(page: Page, tmp_path: Path) -> None:
     from .gdal import feature_count, ogrinfo
 
