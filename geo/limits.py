@@ -172,13 +172,15 @@ def check_vertices(geoms: np.ndarray, limits: Limits, *, shown: str) -> None:
 
 def check_source_file(path: Path, limits: Limits) -> None:
     """Refuse a whole GeoPackage given as a source (the app's "use as source" upload) that
-    is above ``limits.upload_mb`` or holds a table of more than ``limits.features`` features,
-    before any table is read. A file GDAL cannot open is left to the reader to report."""
+    is above ``limits.upload_mb`` or holds a table of more than ``limits.features`` features
+    or a geometry of more than ``limits.vertices`` vertices, before any table is read. A file
+    GDAL cannot open is left to the reader to report."""
     check_file_size(path, limits, shown=str(path))
     try:
         tables = [str(name) for name, _ in pyogrio.list_layers(path)]
         for table in tables:
             check_feature_count(int(pyogrio.read_info(path, layer=table)["features"]), limits, shown=str(path))
+            check_gpkg_vertices(path, table, limits, shown=str(path))
     except (DataSourceError, DataLayerError):
         return
 

@@ -253,6 +253,8 @@ def test_a_whole_geopackage_source_is_held_to_the_limits(tmp_path: Path) -> None
     )
     with pytest.raises(SourceError, match=r"more than the 0.01 MB limit"):
         check_source_file(path, Limits(upload_mb=0.01))
+    with pytest.raises(SourceError, match=r"feature #1 has 2 vertices, more than the 1 limit"):
+        check_source_file(path, Limits(vertices=1))  # each geometry's size, from SQLite, then its WKB's counts
 
 
 # ----------------------------------------------------------------------------- vertices, before GDAL reads them
