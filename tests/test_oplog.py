@@ -241,8 +241,11 @@ def test_the_app_sends_an_edit_to_the_configured_log(
     assert not at.error
     logged = lines(log)
     (edited,) = [line for line in logged if line["event"] == "edit"]
-    # the rest: the downloads the page prepared, each made once
-    assert {(line["event"], line["result"]) for line in logged if line is not edited} == {("export", "ok")}
+    # the rest: the sign-in, and the downloads the page prepared, each made once
+    assert {(line["event"], line["result"]) for line in logged if line is not edited} == {
+        ("sign_in", "ok"),
+        ("export", "ok"),
+    }
     assert {k: edited[k] for k in ("event", "who", "source", "layer", "features", "changes", "result")} == {
         "event": "edit",
         "who": "张三",
