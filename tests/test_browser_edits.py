@@ -48,7 +48,10 @@ def work(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def page(browser: object, work: Path) -> Iterator[Page]:  # noqa: F811 (the fixture above)
-    with streamlit_server(NANGUAN_SOURCE=str(work), NANGUAN_AUTH_HEADER=HEADER) as url:
+    # the browser plays the proxy on this machine: its header is believed from 127.0.0.1
+    with streamlit_server(
+        NANGUAN_SOURCE=str(work), NANGUAN_AUTH_HEADER=HEADER, NANGUAN_TRUSTED_PROXIES="127.0.0.1"
+    ) as url:
         p = Page(_SignedIn(browser, "zhangsan"), url)
         yield p
         p.page.close()
