@@ -1,4 +1,4 @@
-"""The operation log: one JSON line per import, export, publish, edit and undo.
+"""The operation log: one JSON line per import, export, publish, edit, undo and sign-in.
 
 Each write the project makes is one line on the ``nanguan.ops`` logger, from the core, so
 the command line and the app log alike::
@@ -7,13 +7,15 @@ the command line and the app log alike::
      "source": "work.gpkg", "layer": "roads", "features": 1, "changes": 2,
      "result": "ok", "duration_ms": 12.5}
 
-Keys: ``ts`` (UTC), ``event`` (``import``, ``export``, ``publish``, ``edit``, ``undo``),
+Keys: ``ts`` (UTC), ``event`` (``import``, ``export``, ``publish``, ``edit``, ``undo``,
+``sign_in``),
 ``who`` (the ``--by`` name or the app's signed-in editor; on the command line without one,
 the system user), ``source`` (the file or database written, or exported from), ``layer``
 (names, comma-separated), ``features`` (how many features were written, exported or
 edited), ``result`` (``ok`` or ``error``, then ``error`` holds the message) and
 ``duration_ms``; by event also ``file`` (the imported file's name), ``format``, ``crs``
-and ``out`` (exports), ``target`` (publish), ``changes`` and ``change`` (edits, undo).
+and ``out`` (exports), ``target`` (publish), ``changes`` and ``change`` (edits, undo),
+``client`` (a sign-in's address: :func:`geo.auth.sign_in`).
 
 A write made inside another (the GeoPackage an export writes, the edit an undo makes)
 adds its figures to the outer one's line instead of logging its own. No line holds a
