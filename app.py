@@ -48,10 +48,10 @@ from geo.export import (
     layers_bytes,
 )
 from geo.filters import Filter, apply_filter, attribute_filter, find_features
-from geo.history import IMPORT_FIELD, read_history
+from geo.history import IMPORT_FIELD
 from geo.impact import Impact, check_area, feature_area, impact, parse_area
 from geo.importer import read_foreign
-from geo.io import check_gpkg_path, dataset_info, list_source_layers, load_layers
+from geo.io import check_gpkg_path, dataset_info, list_source_layers, load_layers, read_history
 from geo.labels import labelled_table
 from geo.limits import check_source_file
 from geo.measure import feature_measures

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.engine import make_url
 
-from geo import postgis, sqlstats
+from geo import postgis, sqlstats, transfer
 from geo.io import load_layers
 from geo.stats import district_stats
 
@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
             subprocess.run([sys.executable, "-m", "bench.generate", "--roads", str(n), "--out", str(data)], check=True)
         schema = f"bench_{n}"
         start = time.perf_counter()
-        postgis.publish(str(data), args.url, schema=schema, replace=True)
+        transfer.publish(str(data), args.url, schema=schema, replace=True)
         published = time.perf_counter() - start
         db = postgis.parse_url(relayed, schema=schema)
         python_s, ours = timed(lambda data=data: district_stats(load_layers(data)), args.repeat)

@@ -41,18 +41,18 @@ from geo.export import (
     xlsx_bytes,
 )
 from geo.filters import Filter, apply_filter
-from geo.history import read_history
 from geo.impact import feature_area, impact, is_feature_ref, read_area
 from geo.importer import import_file, prepare_layer, read_foreign
-from geo.io import dataset_info, list_source_layers, load_layers
+from geo.io import dataset_info, list_source_layers, load_layers, read_history
 from geo.labels import labelled_table, named_rows
 from geo.oplog import acting_as, configure, operation
-from geo.postgis import is_database_url, mask_url, parse_url, publish, pull, replaced_by_publish
+from geo.postgis import is_database_url, mask_url, parse_url, replaced_by_publish
 from geo.precision import round_progress, round_stats
 from geo.progress import Target, load_targets, plan_progress, source_targets
 from geo.settings import BASEMAPS, Settings
 from geo.sources import source_progress, source_stats
 from geo.stats import select_districts, stats_schema
+from geo.transfer import publish, pull
 from layers import CATALOGUE, LAYER_NAMES, units_layer
 
 from .edits import add_edit_commands, parse_day
@@ -246,10 +246,11 @@ def cmd_map(args: argparse.Namespace) -> None:
 
 
 def _confirm(args: argparse.Namespace, what: str) -> None:
-    """Say what a destructive step will replace; at a terminal ask first (``--yes`` skips it)."""
-    print(what, file=sys.stderr)
+    """At a terminal, say what a destructive step will replace and ask first (``--yes``
+    skips it); a script is told in the command's closing line."""
     if getattr(args, "yes", False) or not sys.stdin.isatty():
         return
+    print(what, file=sys.stderr)
     answer = input("continue? [y/N] ").strip().lower()
     if answer not in ("y", "yes", "是"):
         raise SourceError("cancelled: nothing was changed")
@@ -258,14 +259,13 @@ def _confirm(args: argparse.Namespace, what: str) -> None:
 def cmd_publish(args: argparse.Namespace) -> None:
     """Validate every layer of a source and write them into a PostGIS schema."""
     db = parse_url(args.url, schema=args.schema)
-    if args.replace:
-        replaced = replaced_by_publish(db)
-        if replaced:
-            shown = ", ".join(f"{name} {n}" for name, n in replaced.items())
-            _confirm(args, f"publish replaces in {db.masked}: {shown}, with their history; other tables stay")
+    replaced = replaced_by_publish(db) if args.replace else {}
+    shown = ", ".join(f"{name} {n}" for name, n in replaced.items())
+    if replaced:
+        _confirm(args, f"publish replaces in {db.masked}: {shown}, with their history; other tables stay")
     written = publish(args.source, args.url, schema=args.schema, replace=args.replace, by=args.by)
     layers = ", ".join(f"{name} {n}" for name, n in written.items())
-    print(f"published {layers} into {db.masked}")
+    print(f"published {layers} into {db.masked}{f'; replaced {shown}' if replaced else ''}")
 
 
 def cmd_pull(args: argparse.Namespace) -> None:

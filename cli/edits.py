@@ -15,7 +15,7 @@ from geo._table import text_table
 from geo.auth import hash_password
 from geo.edits import Change, EditError, edit_features, undo_change
 from geo.export import csv_bytes
-from geo.history import read_history
+from geo.io import read_history
 from layers import LAYER_NAMES
 
 __all__ = ["add_edit_commands", "parse_day"]

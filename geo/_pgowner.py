@@ -131,8 +131,11 @@ def mark(conn: psycopg.Connection, schema: str, *, tables: Iterable[str], create
 
     table = sql.Identifier(schema, INFO_TABLE)
     conn.execute(sql.SQL("DELETE FROM {} WHERE key = ANY(%s)").format(table), (list(MARK_KEYS),))
-    with conn.cursor() as cur:
-        cur.executemany(sql.SQL("INSERT INTO {} (key, value) VALUES (%s, %s)").format(table), mark_rows(tables))
+    # One statement a row, not executemany: psycopg pipelines that, and a transaction whose last
+    # statement was pipelined is never "idle" to the server, whose idle timeout then cannot end
+    # a writer that froze before its COMMIT.
+    for row in mark_rows(tables):
+        conn.execute(sql.SQL("INSERT INTO {} (key, value) VALUES (%s, %s)").format(table), row)
     if created:
         conn.execute(sql.SQL("COMMENT ON SCHEMA {} IS {}").format(sql.Identifier(schema), sql.Literal(_COMMENT)))
 

@@ -34,17 +34,15 @@ from .history import (
     HISTORY_TABLE,
     IMPORT_FIELD,
     check_day,
-    ensure_history_table,
-    import_change,
+    insert_change,
     now_utc,
-    read_history,
 )
-from .io import load_layers
+from .io import load_layers, read_history
 from .oplog import logged
 from .postgis import is_database_url, parse_url
 from .validate import normalise_values, problems
 
-__all__ = ["Change", "EditConflict", "EditError", "edit_features", "record_import", "undo_change"]
+__all__ = ["Change", "EditConflict", "EditError", "edit_features", "undo_change"]
 
 log = logging.getLogger(__name__)
 
@@ -158,17 +156,7 @@ class _GpkgStore:
         self.con.execute(f'UPDATE "{layer}" SET "{field}" = ? WHERE "{id_field}" = ?', (value, fid))
 
     def insert(self, change: Mapping[str, object]) -> int:
-        return _insert(self.con, change)
-
-
-def _insert(con: sqlite3.Connection, change: Mapping[str, object]) -> int:
-    ensure_history_table(con)
-    cur = con.execute(
-        f'INSERT INTO "{HISTORY_TABLE}" (recorded_at, date, "by", layer, id, field, old, new, note) '
-        "VALUES (:recorded_at, :date, :by, :layer, :id, :field, :old, :new, :note)",
-        dict(change),
-    )
-    return int(cur.lastrowid or 0)
+        return insert_change(self.con, change)
 
 
 @contextlib.contextmanager
@@ -333,11 +321,3 @@ def undo_change(source: str | os.PathLike[str], change_id: int, *, by: str, note
     return edit_features(
         source, layer, [fid], {field: old}, by=by, note=note or f"undo #{change_id}", expected={fid: {field: new}}
     )
-
-
-def record_import(
-    con: sqlite3.Connection, layer: str, *, by: str, origin: str, before: int | None, after: int
-) -> Change:
-    """Record in an open GeoPackage transaction that ``layer`` was replaced by an import."""
-    change = import_change(layer, by=by, origin=origin, before=before, after=after)
-    return Change(change_id=_insert(con, change), **change)  # type: ignore[arg-type]

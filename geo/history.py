@@ -34,8 +34,10 @@ __all__ = [
     "check_history_dates",
     "ensure_history_table",
     "import_change",
+    "insert_change",
     "now_utc",
-    "read_history",
+    "read_gpkg_history",
+    "record_import",
     "values_as_of",
     "write_history",
 ]
@@ -109,24 +111,19 @@ def ensure_history_table(con: sqlite3.Connection) -> None:
     )
 
 
-def read_history(
+def read_gpkg_history(
     source: str | os.PathLike[str], *, layer: str | None = None, feature: str | None = None
 ) -> pd.DataFrame:
-    """The history of a source, oldest first (empty with the columns when none).
+    """The history of a GeoPackage, oldest first (empty with the columns when none); any
+    source's is :func:`geo.io.read_history`.
 
     Parameters
     ----------
-    source : path or str
-        A GeoPackage, or a ``postgresql://`` URL.
+    source : path
+        A GeoPackage.
     layer, feature : str, optional
         Keep only the changes of this layer, and of this feature id.
     """
-    from .postgis import is_database_url, parse_url
-
-    if is_database_url(source):
-        from . import pghistory
-
-        return pghistory.read_history(parse_url(str(source)), layer=layer, feature=feature)
     path = Path(source)
     if not path.is_file():
         raise SourceError("import.no_file", file=path.name)
@@ -251,3 +248,20 @@ def values_as_of(
             gdf.loc[(ids == fid).to_numpy(), fld] = _typed(old, dtype)
         out[name] = gdf
     return out
+
+
+def insert_change(con: sqlite3.Connection, change: Mapping[str, object]) -> int:
+    """Add one change to a GeoPackage's history in an open transaction; its change id."""
+    ensure_history_table(con)
+    cur = con.execute(
+        f'INSERT INTO "{HISTORY_TABLE}" (recorded_at, date, "by", layer, id, field, old, new, note) '
+        "VALUES (:recorded_at, :date, :by, :layer, :id, :field, :old, :new, :note)",
+        dict(change),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def record_import(con: sqlite3.Connection, layer: str, *, by: str, origin: str, before: int | None, after: int) -> int:
+    """Record in an open GeoPackage transaction that ``layer`` was replaced by an import;
+    the change id."""
+    return insert_change(con, import_change(layer, by=by, origin=origin, before=before, after=after))

@@ -25,11 +25,12 @@ from pyproj import CRS
 
 from layers import CATALOGUE, LAYER_NAMES, spec_for
 
-from . import postgis
+from . import pghistory, postgis
 from ._atomic import atomic_path
 from ._gpkg import damage, recover_journal
 from ._remarks import gdal_remarks
 from .errors import Problem, SourceError, ValidationError
+from .history import read_gpkg_history, record_import
 from .postgis import is_database_url, parse_url
 from .validate import inspect
 
@@ -38,6 +39,7 @@ __all__ = [
     "dataset_info",
     "list_source_layers",
     "load_layers",
+    "read_history",
     "read_layer",
     "set_dataset_info",
     "store_layer",
@@ -205,8 +207,6 @@ def _feature_count(target: Path, layer: str) -> int | None:
 
 
 def _record(path: Path, layer: str, *, by: str, origin: str, before: int | None, after: int) -> None:
-    from .edits import record_import  # edits reads sources through this module
-
     con = sqlite3.connect(path, isolation_level=None)
     try:
         con.execute("BEGIN")
@@ -255,3 +255,20 @@ def store_layer(
             raise ValidationError(exc.problems, file=str(target)) from None
         _record(tmp, layer, by=by, origin=origin, before=before, after=len(gdf))
     log.info("stored %d features as %s in %s", len(gdf), layer, target)
+
+
+def read_history(
+    source: str | os.PathLike[str], *, layer: str | None = None, feature: str | None = None
+) -> pd.DataFrame:
+    """The change history of a source, oldest first (empty with the columns when none).
+
+    Parameters
+    ----------
+    source : path or str
+        A GeoPackage, or a ``postgresql://`` URL.
+    layer, feature : str, optional
+        Keep only the changes of this layer, and of this feature id.
+    """
+    if is_database_url(source):
+        return pghistory.read_history(parse_url(str(source)), layer=layer, feature=feature)
+    return read_gpkg_history(source, layer=layer, feature=feature)

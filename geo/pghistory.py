@@ -25,8 +25,8 @@ import pandas as pd
 
 from layers import spec_for
 
+from ._pg import Database, _require_schema, check_identifier, connect, require_owned
 from .history import HISTORY_COLUMNS, HISTORY_TABLE, check_history_dates
-from .postgis import Database, _require_schema, check_identifier, connect, require_owned
 
 if TYPE_CHECKING:
     import psycopg

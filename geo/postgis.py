@@ -1,34 +1,26 @@
-"""PostGIS as a source: the bureau's shared database, read and written like a GeoPackage.
+"""PostGIS as a source: the bureau's shared database, its layers read and written like a GeoPackage's.
 
-A source is a URL ``postgresql://user[:password]@host:port/db?schema=renewal`` (schema
-``nanguan`` when not given); one table per catalogue layer, a ``geom`` column typed and in
-the layer's CRS, the ``dataset_info`` key/value table and the ``change_history``
-(:mod:`geo.pghistory`). :func:`publish` writes every layer and the source's history in one
-transaction, with the catalogue's rules as constraints; :func:`store_layer` replaces one
-layer in one transaction; both record what they replaced in the history. :func:`pull`
-writes a schema back into a GeoPackage, history included.
+One table per catalogue layer, a ``geom`` column typed and in the layer's CRS, the
+``dataset_info`` key/value table and the ``change_history`` (:mod:`geo.pghistory`).
+:func:`publish_layers` writes every layer and a history in one transaction, with the
+catalogue's rules as constraints; :func:`store_layer` replaces one layer in one
+transaction; both record what they replaced in the history and write only where the tool
+owns what it replaces (:mod:`geo._pgowner`). Publishing a whole file and pulling a schema
+back into one are :mod:`geo.transfer`'s. The connection, URLs and their masking are
+:mod:`geo._pg`'s; its public names are this backend's too.
 
 Safety: schema and table names are catalogue names or checked against
 :data:`IDENTIFIER` and quoted with :class:`psycopg.sql.Identifier`; every value is a
 bound parameter (constraint literals in DDL, which takes no parameters, are quoted by
 psycopg). The password never appears in a message or a log line: URLs are shown through
 :func:`mask_url`.
-
-SQLAlchemy (engine, URL parsing, pooling) and psycopg 3 (the driver) are optional
-dependencies, imported on first use.
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import logging
-import os
-import re
 import secrets
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -39,15 +31,33 @@ from pyproj import CRS
 
 from layers import CATALOGUE, LAYER_NAMES, LayerSpec, spec_for
 
-from . import _parallel, _pgowner
+from . import _pgowner, pghistory
+from ._pg import (
+    CONNECT_TIMEOUT_S,
+    DEFAULT_SCHEMA,
+    GEOMETRY_COLUMN,
+    IDENTIFIER,
+    INFO_TABLE,
+    Database,
+    _drivers,
+    _failed,
+    _not_ours,
+    _require_schema,
+    _tables,
+    _writable_state,
+    check_identifier,
+    connect,
+    is_database_url,
+    mask_url,
+    parse_url,
+    require_owned,
+)
 from .errors import Problem, SourceError, ValidationError
-from .oplog import logged
-from .settings import Settings
+from .history import HISTORY_TABLE, import_change
 from .validate import inspect
 
 if TYPE_CHECKING:
     import psycopg
-    from sqlalchemy.engine import Engine
 
 __all__ = [
     "CONNECT_TIMEOUT_S",
@@ -64,9 +74,7 @@ __all__ = [
     "load_layers",
     "mask_url",
     "parse_url",
-    "publish",
     "publish_layers",
-    "pull",
     "read_layer",
     "replaced_by_publish",
     "require_owned",
@@ -75,201 +83,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-GEOMETRY_COLUMN = "geom"
-INFO_TABLE = "dataset_info"
-#: The schema a URL without ``?schema=`` names: one of the tool's own, new on a fresh database.
-DEFAULT_SCHEMA = "nanguan"
-_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
-_URL_PASSWORD = re.compile(r"(postgres(?:ql)?(?:\+\w+)?://[^:/@\s]*):[^\s/]*@")
-_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&\s]*", re.IGNORECASE)
 _PG_TYPES = {"str": "text", "int": "bigint", "float": "double precision"}
 _GEOM_TYPES = {"point": "Point", "line": "LineString", "polygon": "Polygon"}
 _MULTI = {"point": shapely.MultiPoint, "line": shapely.MultiLineString, "polygon": shapely.MultiPolygon}
-#: Seconds to wait for a server before saying it cannot be reached.
-CONNECT_TIMEOUT_S = 5
-
-
-def _drivers() -> tuple[Any, Any]:
-    """SQLAlchemy and psycopg, imported on first use."""
-    try:
-        import psycopg
-        import sqlalchemy
-    except ImportError as exc:
-        raise SourceError(
-            f"PostGIS sources need SQLAlchemy and psycopg: pip install 'sqlalchemy>=2' 'psycopg[binary]' ({exc.name})"
-        ) from exc
-    return sqlalchemy, psycopg
-
-
-def is_database_url(source: object) -> bool:
-    """Whether ``source`` is a PostgreSQL URL rather than a file path."""
-    return isinstance(source, str) and source.strip().lower().startswith(_SCHEMES)
-
-
-def mask_url(text: str) -> str:
-    """``text`` with the password of every PostgreSQL URL in it (``user:pw@`` or a
-    ``password=`` parameter) replaced by ``***``."""
-    return _QUERY_PASSWORD.sub(r"\1***", _URL_PASSWORD.sub(r"\1:***@", text))
-
-
-def check_identifier(name: str, what: str) -> str:
-    """``name`` when it is a plain lower-case SQL identifier; SourceError otherwise."""
-    if not IDENTIFIER.fullmatch(name):
-        raise SourceError(
-            f"{what} {name!r} is not allowed: use lower-case letters, digits and _ "
-            "(at most 63, not starting with a digit)"
-        )
-    return name
-
-
-@dataclass(frozen=True)
-class Database:
-    """A PostGIS source: where to connect and which schema holds the layers.
-
-    Attributes
-    ----------
-    url : str
-        The connection URL without the ``schema`` parameter (may hold a password: never
-        show it; use :attr:`masked`).
-    schema : str
-        The schema of the layers, a checked identifier.
-    """
-
-    url: str
-    schema: str
-
-    @property
-    def masked(self) -> str:
-        """The URL as messages show it: password hidden, schema included."""
-        shown = mask_url(self.url).replace("postgresql+psycopg://", "postgresql://", 1)
-        return f"{shown} (schema {self.schema})"
-
-    @property
-    def engine(self) -> Engine:
-        """The SQLAlchemy engine of :attr:`url`, one per URL per process."""
-        return _engine(self.url)
-
-
-def parse_url(source: str, *, schema: str | None = None) -> Database:
-    """A :class:`Database` from a ``postgresql://`` URL.
-
-    Parameters
-    ----------
-    source : str
-        ``postgresql://user[:password]@host[:port]/db[?schema=name]``; ``postgres://`` and
-        ``postgresql+psycopg://`` are accepted too.
-    schema : str, optional
-        Overrides the URL's ``schema`` parameter (default :data:`DEFAULT_SCHEMA`, ``nanguan``:
-        ``public`` exists in every database and holds other teams' tables and PostGIS itself).
-    """
-    sqlalchemy, _ = _drivers()
-    try:
-        url = sqlalchemy.engine.make_url(source.strip())
-    except sqlalchemy.exc.ArgumentError as exc:
-        raise SourceError(f"{mask_url(source)}: not a database URL ({mask_url(str(exc))})") from None
-    query = dict(url.query)
-    given = query.pop("schema", None)
-    chosen = schema or (given if isinstance(given, str) else None) or DEFAULT_SCHEMA
-    check_identifier(chosen, "schema")
-    url = url.set(drivername="postgresql+psycopg", query=query)
-    if not url.database:
-        raise SourceError(f"{mask_url(source)}: the URL names no database (postgresql://user@host:port/DATABASE)")
-    return Database(url.render_as_string(hide_password=False), chosen)
-
-
-@functools.lru_cache(maxsize=8)
-def _engine(url: str) -> Engine:
-    sqlalchemy, _ = _drivers()
-    return sqlalchemy.create_engine(
-        url, pool_pre_ping=True, pool_size=_parallel.workers(), connect_args={"connect_timeout": CONNECT_TIMEOUT_S}
-    )
-
-
-def _reason(exc: BaseException) -> str:
-    """The driver's message on one line, without the repeated address, password hidden."""
-    text = " ".join(ln.strip() for ln in str(exc).splitlines() if ln.strip()) or type(exc).__name__
-    text = re.sub(r"^(connection failed: )?connection to server at [^,]+, port \d+ failed: ", "", text)
-    return mask_url(text.replace("FATAL:  ", "").strip())
-
-
-def _fault(db: Database, exc: BaseException) -> SourceError:
-    """One clear line for a driver error."""
-    reason = _reason(exc)
-    low = reason.lower()
-    if "password authentication failed" in low or "no password supplied" in low:
-        hint = "; check the user and password"
-    elif "connection refused" in low or "timeout expired" in low or "resolve host" in low:
-        reason, hint = reason.split(" Is the server running")[0], "; is the database server running and reachable?"
-    elif "permission denied" in low or "read-only transaction" in low:
-        hint = (
-            "; this database role may not make that change: editing needs UPDATE on the layer tables and "
-            "INSERT on change_history (see Roles in the README)"
-        )
-    elif "server closed the connection" in low or "connection is lost" in low or "terminating connection" in low:
-        reason, hint = f"the connection was lost ({reason})", "; try again"
-    else:
-        hint = ""
-    return SourceError(f"{db.masked}: {reason}{hint}")
-
-
-@contextlib.contextmanager
-def connect(db: Database, *, read_only: bool = True, snapshot: str | None = None) -> Iterator[psycopg.Connection]:
-    """A psycopg connection inside one transaction, committed when the block ends.
-
-    A read-only transaction is ``REPEATABLE READ``, so every query in it sees one snapshot
-    of the data; ``snapshot`` (from ``pg_export_snapshot()`` in another such transaction)
-    makes it see that one, so several connections can share the work of one reading.
-    A writing transaction that sits idle longer than ``NANGUAN_DB_WRITE_IDLE_S`` is ended
-    by the server and rolled back: a writer that froze, or whose network went, does not
-    hold the locks its readers wait for (a killed one is noticed at once).
-    Driver errors become a :class:`SourceError` of one line naming the masked URL; an
-    error inside the block rolls everything back.
-    """
-    _, psycopg = _drivers()
-    from psycopg import sql
-
-    try:
-        with db.engine.connect() as sa_conn:
-            raw = sa_conn.connection.driver_connection
-            assert raw is not None  # a live SQLAlchemy connection holds its driver connection
-            raw.rollback()
-            if read_only:
-                raw.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                if snapshot is not None:
-                    raw.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
-            else:
-                idle_ms = str(round(Settings.from_env().db_write_idle_s * 1000))
-                raw.execute("SELECT set_config('idle_in_transaction_session_timeout', %s, true)", (idle_ms,))
-            yield raw
-            raw.commit()
-    except psycopg.Error as exc:
-        raise _fault(db, exc) from None
-    except _sqlalchemy_errors() as exc:
-        raise _fault(db, getattr(exc, "orig", None) or exc) from None
-
-
-def _sqlalchemy_errors() -> tuple[type[BaseException], ...]:
-    sqlalchemy, _ = _drivers()
-    return (sqlalchemy.exc.DBAPIError,)
-
-
-def _schema_exists(conn: psycopg.Connection, schema: str) -> bool:
-    return conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone() is not None
-
-
-def _require_schema(conn: psycopg.Connection, db: Database) -> None:
-    if not _schema_exists(conn, db.schema):
-        raise SourceError(
-            f"{db.masked}: schema {db.schema!r} does not exist; publish the layers into it with python -m geo publish"
-        )
-
-
-def _tables(conn: psycopg.Connection, schema: str) -> list[str]:
-    rows = conn.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = %s ORDER BY table_name", (schema,)
-    )
-    return [str(r[0]) for r in rows]
 
 
 def list_tables(db: Database) -> list[str]:
@@ -471,38 +287,6 @@ def _write_info(conn: psycopg.Connection, schema: str, info: Mapping[str, str]) 
         cur.executemany(sql.SQL("INSERT INTO {} (key, value) VALUES (%s, %s)").format(table), list(info.items()))
 
 
-def _failed(db: Database, exc: BaseException, doing: str) -> SourceError:
-    if getattr(exc, "sqlstate", None) == "2BP01":  # dependent_objects_still_exist: another team's view
-        return SourceError("store.depends", url=db.masked, reason=_reason(exc))
-    if getattr(exc, "sqlstate", None) == "53100":  # disk_full on the server
-        return SourceError("store.disk_full", url=db.masked)
-    fault = _fault(db, exc)
-    return SourceError(f"{fault}; {doing} failed, nothing was changed")
-
-
-def _not_ours(db: Database, state: _pgowner.SchemaState) -> SourceError:
-    shown = ", ".join(state.others[:5]) + (f" and {len(state.others) - 5} more" if len(state.others) > 5 else "")
-    return SourceError("store.not_ours", url=db.masked, schema=db.schema, tables=shown, suggestion=DEFAULT_SCHEMA)
-
-
-def require_owned(conn: psycopg.Connection, db: Database) -> _pgowner.SchemaState:
-    """The schema's state when the tool wrote it; refused in one line otherwise (an edit
-    never changes another team's table that happens to bear a layer's name)."""
-    state = _pgowner.schema_state(conn, db.schema)
-    if not state.owned:
-        raise _not_ours(db, state)
-    return state
-
-
-def _writable_state(conn: psycopg.Connection, db: Database) -> _pgowner.SchemaState:
-    """The target schema's state, refused when the tool may not write there."""
-    conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"nanguan:{db.schema}",))
-    state = _pgowner.schema_state(conn, db.schema)
-    if not state.writable:
-        raise _not_ours(db, state)
-    return state
-
-
 def _move_in(
     conn: psycopg.Connection,
     staging: str,
@@ -580,9 +364,6 @@ def publish_layers(
         Who publishes, and from what file: each layer written is recorded in the history
         as replaced (with the feature counts before and after).
     """
-    from . import pghistory
-    from .history import import_change
-
     _, psycopg = _drivers()
     from psycopg import sql
 
@@ -640,45 +421,6 @@ def _counts(conn: psycopg.Connection, schema: str) -> dict[str, int]:
     return out
 
 
-@logged(
-    "publish",
-    figures=lambda written, _: {"layer": ",".join(written), "features": sum(written.values())},
-    who="by",
-    source="source",
-    target="url",
-    schema="schema",
-)
-def publish(source: str, url: str, *, schema: str | None = None, replace: bool = False, by: str = "") -> dict[str, int]:
-    """Validate every layer of ``source`` and publish them, with its change history, into a PostGIS schema.
-
-    The publish itself is recorded in the history: one row per layer, by ``by``.
-
-    Returns
-    -------
-    dict of str to int
-        Features written per layer.
-    """
-    from .io import dataset_info as source_info
-    from .io import load_layers as load_source
-
-    db = parse_url(url, schema=schema)
-    layers = load_source(source)
-    if not layers:
-        raise SourceError(f"{mask_url(source)}: holds none of the catalogue layers ({', '.join(LAYER_NAMES)})")
-    from .history import read_history
-
-    publish_layers(
-        layers,
-        db,
-        info=source_info(source),
-        replace=replace,
-        history=read_history(source),
-        by=by,
-        origin=parse_url(source).masked if is_database_url(source) else Path(source).name,
-    )
-    return {name: len(gdf) for name, gdf in layers.items()}
-
-
 def store_layer(gdf: gpd.GeoDataFrame, layer: str, db: Database, *, by: str = "", origin: str = "") -> None:
     """Replace (or add) one layer's table in one transaction; a failure changes nothing.
 
@@ -687,9 +429,6 @@ def store_layer(gdf: gpd.GeoDataFrame, layer: str, db: Database, *, by: str = ""
     """
     _, psycopg = _drivers()
     from psycopg import sql
-
-    from . import pghistory
-    from .history import HISTORY_TABLE, import_change
 
     spec = spec_for(layer)
     staging = f"_stage_{secrets.token_hex(6)}"
@@ -725,58 +464,3 @@ def store_layer(gdf: gpd.GeoDataFrame, layer: str, db: Database, *, by: str = ""
             conn.rollback()
             raise _failed(db, exc, "import") from None
     log.info("stored %d features as %s in %s", len(gdf), layer, db.masked)
-
-
-@logged(
-    "export",
-    figures=lambda written, _: {"layer": ",".join(written), "features": sum(written.values())},
-    source="url",
-    schema="schema",
-    format=lambda _: "gpkg",
-    out="target",
-)
-def pull(
-    url: str, target: str | os.PathLike[str], *, schema: str | None = None, replace: bool = False
-) -> dict[str, int]:
-    """Write every layer of a PostGIS source, its ``dataset_info`` and its change history into
-    a new GeoPackage ``target`` (replaced atomically: a failure leaves an existing file as it was).
-
-    The history keeps its change ids, so edits made later in the GeoPackage number on.
-
-    Returns
-    -------
-    dict of str to int
-        Features written per layer.
-    """
-    import sqlite3
-
-    from . import pghistory
-    from ._atomic import atomic_path
-    from .export import write_gpkg
-    from .history import write_history
-    from .io import set_dataset_info
-
-    db = parse_url(url, schema=schema)
-    out = Path(target)
-    if out.exists() and not replace:
-        raise SourceError(f"{out.name} exists; pass --replace to replace it")
-    if out.exists() and (out.is_dir() or out.open("rb").read(16) != b"SQLite format 3\x00"):
-        # --replace replaces a GeoPackage, never another kind of file a typo named
-        raise SourceError(f"{out.name} exists and is not a GeoPackage; pull will not replace it: choose another file")
-    layers = load_layers(db)
-    if not layers:
-        raise SourceError(f"{db.masked}: holds none of the catalogue layers ({', '.join(LAYER_NAMES)})")
-    info, history = dataset_info(db), pghistory.read_history(db)
-    with atomic_path(out) as tmp:
-        write_gpkg(layers, tmp)
-        if info:
-            set_dataset_info(tmp, info)
-        con = sqlite3.connect(tmp, isolation_level=None)
-        try:
-            con.execute("BEGIN")
-            write_history(con, history)
-            con.execute("COMMIT")
-        finally:
-            con.close()
-    log.info("pulled %s into %s with %d changes", db.masked, out.name, len(history))
-    return {name: len(gdf) for name, gdf in layers.items()}

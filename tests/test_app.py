@@ -115,9 +115,9 @@ def test_the_bureau_database_is_measured_in_place_and_its_faults_keep_the_last_d
 ) -> None:
     from sqlalchemy.engine import make_url
 
-    from geo import postgis
+    from geo import postgis, transfer
 
-    postgis.publish(str(SAMPLE), schema_url)
+    transfer.publish(str(SAMPLE), schema_url)
     secret = make_url(schema_url).password
     monkeypatch.setenv("NANGUAN_BASEMAP", "none")
     monkeypatch.setenv("NANGUAN_DB_URL", schema_url)

@@ -8,8 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from geo.auth import hash_password
-from geo.history import read_history
-from geo.io import load_layers
+from geo.io import load_layers, read_history
 
 from .common import ROOT, SAMPLE
 from .hostile import shown
@@ -105,9 +104,9 @@ def test_the_progress_panel_follows_an_edit(work: Path) -> None:
 
 @pytest.fixture
 def bureau(schema_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    from geo import postgis
+    from geo import transfer
 
-    postgis.publish(str(SAMPLE), schema_url)
+    transfer.publish(str(SAMPLE), schema_url)
     monkeypatch.setenv("NANGUAN_BASEMAP", "none")
     monkeypatch.setenv("NANGUAN_DB_URL", schema_url)
     return schema_url

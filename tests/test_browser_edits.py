@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-from geo.history import read_history
-from geo.io import load_layers
+from geo.io import load_layers, read_history
 from layers import CATALOGUE
 
 from .browser import streamlit_server

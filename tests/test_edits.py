@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 
 from geo.edits import EditConflict, EditError, edit_features, undo_change
-from geo.history import read_history
-from geo.io import load_layers
+from geo.io import load_layers, read_history
 from geo.progress import load_targets, plan_progress
 
 from .common import ROOT, SAMPLE, frame, hline

@@ -13,9 +13,10 @@ from streamlit.testing.v1 import AppTest
 
 from geo.edits import edit_features
 from geo.errors import RenewalError, SourceError
-from geo.history import read_history
+from geo.io import read_history
 
 from .common import ROOT, SAMPLE
+from .hostile import shown
 from .test_cli import run
 
 
@@ -81,6 +82,6 @@ def test_the_app_loads_a_source_with_such_a_history_and_says_so(work: Path, monk
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     assert not at.exception
     assert at.dataframe, "the statistics are still shown"
-    warnings = " ".join(w.value for w in at.warning)
+    warnings = " ".join(shown(w.value) for w in at.warning)
     assert "0202-01-01" in warnings and "修改记录不予使用" in warnings
     assert not at.get("arrow_line_chart")  # no series since year 202

@@ -19,10 +19,9 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from geo import postgis
+from geo import transfer
 from geo.edits import EditConflict, edit_features
-from geo.history import read_history
-from geo.io import load_layers
+from geo.io import load_layers, read_history
 from geo.postgis import parse_url
 
 from .common import ROOT, SAMPLE, frame, hline
@@ -32,7 +31,7 @@ from .test_postgis import plain, sql_rows
 
 @pytest.fixture
 def published(schema_url: str) -> str:
-    postgis.publish(str(SAMPLE), schema_url, by="发布人")
+    transfer.publish(str(SAMPLE), schema_url, by="发布人")
     return schema_url
 
 

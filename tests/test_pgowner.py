@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -155,7 +156,7 @@ def test_a_replace_drops_only_the_tools_tables_and_keeps_the_readers_rights(bure
     assert again.returncode == 1 and "pass --replace" in again.stderr
     replaced = run("publish", str(SAMPLE), url, "--replace", "--yes")
     assert replaced.returncode == 0, replaced.stderr
-    assert "replaces" in replaced.stderr and "roads 96" in replaced.stderr  # said before it was done
+    assert "; replaced areas 11, districts 14, " in replaced.stdout and "roads 96" in replaced.stdout
     assert _sql(bureau, "SELECT note FROM renewal.site_notes") == [("现场记录",)]
     granted = _sql(bureau, f"SELECT has_table_privilege('{reader}', 'renewal.roads', 'SELECT')")
     assert granted == [(True,)]
@@ -196,3 +197,43 @@ def _gpkg_info(path: Path) -> dict[str, str]:
     from geo.io import dataset_info
 
     return dataset_info(path)
+
+
+def _at_a_terminal(args: list[str], answer: str) -> subprocess.CompletedProcess[str]:
+    """``python -m geo ARGS`` with a terminal for its standard input, answered ``answer``."""
+    import os
+    import pty
+    import sys
+
+    from .common import ROOT
+
+    master, slave = pty.openpty()
+    os.write(master, answer.encode() + b"\n")
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "geo", *args],
+            stdin=slave,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            check=False,
+            timeout=300,
+        )
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def test_at_a_terminal_a_replace_asks_first_and_no_keeps_everything(bureau: str) -> None:
+    url = f"{bureau}?schema=renewal"
+    assert run("publish", str(SAMPLE), url).returncode == 0
+    _sql(bureau, "UPDATE renewal.roads SET name = '未发布的修改' WHERE seg_id = 'R001'")
+    declined = _at_a_terminal(["publish", str(SAMPLE), url, "--replace"], "n")
+    assert declined.returncode == 1
+    assert "publish replaces in" in declined.stderr and "roads 96" in declined.stderr
+    assert "cancelled: nothing was changed" in declined.stderr
+    assert _sql(bureau, "SELECT name FROM renewal.roads WHERE seg_id = 'R001'") == [("未发布的修改",)]
+    accepted = _at_a_terminal(["publish", str(SAMPLE), url, "--replace"], "y")
+    assert accepted.returncode == 0, accepted.stderr
+    assert _sql(bureau, "SELECT name FROM renewal.roads WHERE seg_id = 'R001'") != [("未发布的修改",)]

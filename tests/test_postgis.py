@@ -15,7 +15,7 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from geo import postgis
+from geo import postgis, transfer
 from geo.errors import SourceError
 from geo.io import dataset_info, load_layers, store_layer
 from geo.postgis import check_identifier, is_database_url, mask_url, parse_url
@@ -78,7 +78,7 @@ def test_the_schema_comes_from_the_url_and_is_checked() -> None:
 
 
 def test_publish_round_trips_every_field_crs_and_chinese_text(schema_url: str) -> None:
-    counts = postgis.publish(str(SAMPLE), schema_url)
+    counts = transfer.publish(str(SAMPLE), schema_url)
     assert counts["roads"] == 96 and counts["facilities"] == 119
     ours, back = load_layers(SAMPLE), load_layers(schema_url)
     assert list(back) == list(ours)
@@ -91,7 +91,7 @@ def test_publish_round_trips_every_field_crs_and_chinese_text(schema_url: str) -
 
 
 def test_gdal_reads_the_published_schema(schema_url: str) -> None:
-    postgis.publish(str(SAMPLE), schema_url)
+    transfer.publish(str(SAMPLE), schema_url)
     db, url = parse_url(schema_url), make_url(parse_url(schema_url).url)
     conn = (
         f"PG:host={url.host} port={url.port} dbname={url.database} user={url.username} "
@@ -105,7 +105,7 @@ def test_gdal_reads_the_published_schema(schema_url: str) -> None:
 
 
 def test_the_schema_holds_the_catalogue_rules(schema_url: str) -> None:
-    postgis.publish(str(SAMPLE), schema_url)
+    transfer.publish(str(SAMPLE), schema_url)
     schema = parse_url(schema_url).schema
     indexes = {r[0] for r in sql_rows(schema_url, "SELECT indexdef FROM pg_indexes WHERE schemaname = %s", (schema,))}
     assert any("USING gist (geom)" in i and ".roads " in i for i in indexes)
@@ -132,15 +132,15 @@ def test_the_schema_holds_the_catalogue_rules(schema_url: str) -> None:
 
 
 def test_publish_refuses_an_existing_schema_unless_replacing(schema_url: str) -> None:
-    postgis.publish(str(SAMPLE), schema_url)
+    transfer.publish(str(SAMPLE), schema_url)
     with pytest.raises(SourceError, match="exists; pass --replace"):
-        postgis.publish(str(SAMPLE), schema_url)
-    postgis.publish(str(SAMPLE), schema_url, replace=True)
+        transfer.publish(str(SAMPLE), schema_url)
+    transfer.publish(str(SAMPLE), schema_url, replace=True)
     assert len(load_layers(schema_url)["roads"]) == 96
 
 
 def test_a_publish_failing_half_way_leaves_the_old_schema(schema_url: str) -> None:
-    postgis.publish(str(SAMPLE), schema_url)
+    transfer.publish(str(SAMPLE), schema_url)
     before = load_layers(schema_url)
     layers = load_layers(SAMPLE)
     layers["roads"] = layers["roads"].iloc[:10]
@@ -158,7 +158,7 @@ def test_a_publish_failing_half_way_leaves_the_old_schema(schema_url: str) -> No
 
 
 def test_import_replaces_one_layer_in_one_transaction(schema_url: str) -> None:
-    postgis.publish(str(SAMPLE), schema_url)
+    transfer.publish(str(SAMPLE), schema_url)
     roads = frame("roads", [hline(0, 0, 1000), hline(0, 100, 500)], name=["新路甲", "新路乙"])
     store_layer(roads, "roads", schema_url)
     back = load_layers(schema_url)
@@ -174,7 +174,7 @@ def test_import_replaces_one_layer_in_one_transaction(schema_url: str) -> None:
 
 
 def test_injection_through_names_is_refused_and_changes_nothing(schema_url: str) -> None:
-    postgis.publish(str(SAMPLE), schema_url)
+    transfer.publish(str(SAMPLE), schema_url)
     base = schema_url.split("?")[0]
     for schema in ('x"; DROP SCHEMA public CASCADE; --', "renewal;drop"):
         with pytest.raises(SourceError, match="is not allowed"):
@@ -209,7 +209,7 @@ def test_a_stopped_server_is_one_line(db_url: str, free_port: int) -> None:
 
 
 def test_a_connection_lost_in_the_middle_is_one_line(schema_url: str) -> None:
-    postgis.publish(str(SAMPLE), schema_url)
+    transfer.publish(str(SAMPLE), schema_url)
     db = parse_url(schema_url)
     with pytest.raises(SourceError, match=r"the connection was lost.*try again") as err:
         with postgis.connect(db) as conn:
@@ -221,7 +221,7 @@ def test_a_connection_lost_in_the_middle_is_one_line(schema_url: str) -> None:
 
 
 def test_layers_from_the_database_are_geodataframes(schema_url: str) -> None:
-    postgis.publish(str(SAMPLE), schema_url)
+    transfer.publish(str(SAMPLE), schema_url)
     roads = load_layers(schema_url, layers=("roads",))["roads"]
     assert isinstance(roads, gpd.GeoDataFrame) and roads.crs.to_epsg() == 4326
 
@@ -266,7 +266,7 @@ def test_cli_faults_are_one_line_without_the_password(db_url: str, free_port: in
 
 
 def test_a_publish_killed_before_it_commits_leaves_the_old_schema(schema_url: str) -> None:
-    postgis.publish(str(SAMPLE), schema_url)
+    transfer.publish(str(SAMPLE), schema_url)
     schema, base = parse_url(schema_url).schema, schema_url.split("?")[0]
     with psycopg.connect(plain(schema_url)) as holder:
         # Reading the old roads holds a lock the final swap waits for: the publish stops there,

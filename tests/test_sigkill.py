@@ -29,9 +29,8 @@ import pytest
 import shapely
 
 from geo.edits import edit_features
-from geo.history import read_history
-from geo.io import load_layers
-from geo.postgis import publish
+from geo.io import load_layers, read_history
+from geo.transfer import publish
 
 from .common import ROOT, SAMPLE, frame, hline
 from .gdal import feature_count, ogrinfo

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo import postgis, sqlstats
+from geo import postgis, sqlstats, transfer
 from geo.crs import source_metric_crs
 from geo.filters import Filter, attribute_filter
 from geo.io import load_layers
@@ -43,7 +43,7 @@ def assert_same(ours: pd.DataFrame, reference: pd.DataFrame) -> None:
 
 
 def test_the_sample_in_the_database_gives_the_python_figures(schema_url: str) -> None:
-    postgis.publish(str(SAMPLE), schema_url)
+    transfer.publish(str(SAMPLE), schema_url)
     db = parse_url(schema_url)
     layers = load_layers(SAMPLE)
     assert_same(sqlstats.district_stats(db), district_stats(layers))
