@@ -31,12 +31,13 @@ from display.labels import (
 )
 from display.mapbuild import MapOptions, base_map, layer_bounds, layer_groups, layer_payload, search_fit, to_js
 from display.safe import md, short
+from geo._atomic import disk_full, write_bytes_atomic
 from geo._names import file_label, stored_name
 from geo.chinacoord import convert_frame
 from geo.conflicts import find_conflicts
 from geo.crs import source_metric_crs
 from geo.edits import EditConflict, edit_features
-from geo.errors import RenewalError
+from geo.errors import RenewalError, SourceError
 from geo.errors import message as message_of
 from geo.export import (
     EXPORT_CRS,
@@ -236,9 +237,14 @@ def _saved_upload() -> Path | None:
     upload = state.get("upload")
     if upload is None:
         return None
-    src = _session_folder() / "uploads" / stored_name(upload.name)
-    src.parent.mkdir(exist_ok=True)
-    src.write_bytes(upload.getvalue())
+    try:
+        src = _session_folder() / "uploads" / stored_name(upload.name)
+        src.parent.mkdir(exist_ok=True)
+        write_bytes_atomic(src, upload.getvalue())  # a full disk leaves no half file behind
+    except OSError as exc:
+        if isinstance(exc, RenewalError) or not disk_full(exc):
+            raise
+        raise SourceError("disk.full") from None
     return src
 
 
@@ -251,7 +257,11 @@ def _on_upload() -> None:
     state = st.session_state
     state.pop("preview", None)
     state.pop("import_msg", None)
-    src = _saved_upload()
+    try:
+        src = _saved_upload()
+    except RenewalError as exc:  # the disk is full: said where the import's messages are
+        state["import_msg"] = ("error", (exc, {}))
+        return
     if src is None:
         return
     try:
@@ -274,7 +284,11 @@ def _on_preview() -> None:
     state = st.session_state
     state.pop("preview", None)
     state.pop("import_msg", None)  # shown until the next import action, whatever reruns the map makes
-    src, layer = _saved_upload(), state["import_as"]
+    try:
+        src, layer = _saved_upload(), state["import_as"]
+    except RenewalError as exc:
+        state["import_msg"] = ("error", (exc, {}))
+        return
     if src is None:
         return
     name = file_label(state["upload"].name)

@@ -134,3 +134,32 @@ def test_a_publish_onto_a_full_database_disk_changes_nothing(tiny_tablespace: st
     assert "the database server's disk is full; nothing was changed" in result.stderr
     after = load_layers(schema_url)
     assert {k: len(v) for k, v in after.items()} == {k: len(v) for k, v in before.items()}
+
+
+@pytest.mark.browser
+def test_an_upload_onto_a_full_disk_says_so_in_one_line(small_disk: Path, tmp_path: Path) -> None:
+    """The app keeps uploads in its session folder, under the system's temporary directory:
+    with that disk full, the planner reads one line in Chinese, no path, and the page goes on."""
+    from playwright.sync_api import expect
+
+    from .browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, streamlit_server
+    from .test_browser import Page, _upload
+
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    upload = tmp_path / "道路.geojson"
+    frame("roads", [hline(0, 0, 1000)], seg_id=["N1"]).to_crs(4326).to_file(upload)
+    with streamlit_server(TMPDIR=str(small_disk)) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        page = Page(browser, url)
+        fill(small_disk, leave=0)
+        sidebar = _upload(page, upload)
+        alert = sidebar.locator('[data-testid="stAlertContentError"]')
+        expect(alert).to_be_visible()
+        shown = alert.inner_text()
+        assert "磁盘已满" in shown and "\n" not in shown.strip(), shown
+        assert str(small_disk) not in shown and "nanguan-session-" not in shown
+        assert [p.name for p in small_disk.rglob("*") if p.is_file()] == ["filler.bin"]  # no half-written upload
+        expect(page.page.locator('[data-testid="stDataFrame"]').first).to_be_visible()  # the statistics stay
+        browser.close()
