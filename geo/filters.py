@@ -94,7 +94,7 @@ def find_features(layers: dict[str, gpd.GeoDataFrame], query: str, *, limit: int
     hits: list[Hit] = []
     for name in LAYER_NAMES:
         gdf = layers.get(name)
-        if gdf is None or gdf.empty:
+        if gdf is None or gdf.empty or "name" not in gdf.columns:  # a layer need not name its features
             continue
         spec = CATALOGUE[name]
         names = gdf["name"].astype(str)

@@ -6,12 +6,16 @@ program (CSV, JSON, the page), so a file never carries float noise such as
 (1 m²); counts and households are whole numbers; percentages (the road intact rate,
 ``roads_intact_pct``, a ``pct:`` target) keep 1 decimal. Each figure
 is rounded on its own, so a rounded TOTAL may differ from the sum of the rounded rows by
-the last decimal.
+the last decimal. A column's unit is the one its statistics schema gives (the catalogue's,
+carried by the table), never guessed from its name: a layer ``bus_lanes`` has km columns
+too.
 """
 
 from __future__ import annotations
 
 import pandas as pd
+
+from .stats import schema_of
 
 __all__ = ["DECIMALS", "PERCENT_DECIMALS", "column_unit", "round_progress", "round_stats"]
 
@@ -20,10 +24,20 @@ PERCENT_DECIMALS = 1
 DECIMALS: dict[str, int] = {"km": 3, "ha": 4, "count": 0, "sum": 0, "pct": PERCENT_DECIMALS}
 
 
-def column_unit(column: str) -> str | None:
-    """The unit of a statistics column from its name (``roads_km_open`` is in km), or None."""
-    parts = column.split("_")
-    return parts[1] if len(parts) > 1 and parts[1] in ("km", "ha") else None
+def column_unit(column: str, table: pd.DataFrame | None = None) -> str | None:
+    """The unit of a statistics column, ``km``, ``ha`` or ``pct``, or None (counts, sums, keys).
+
+    Parameters
+    ----------
+    column : str
+        The column's name (``roads_km_open``).
+    table : DataFrame, optional
+        The statistics table it belongs to, whose schema says what each column measures
+        (default: the catalogue's columns).
+    """
+    kinds = {c.name: c.kind for c in schema_of(table if table is not None else pd.DataFrame())}
+    kind = kinds.get(column)
+    return kind if kind in ("km", "ha", "pct") else None
 
 
 def _round(values: pd.Series, decimals: int) -> pd.Series:
@@ -36,11 +50,9 @@ def round_stats(table: pd.DataFrame) -> pd.DataFrame:
     percentages (``roads_intact_pct``) to 1 (a copy)."""
     out = table.copy()
     for column in out.columns:
-        unit = column_unit(str(column))
+        unit = column_unit(str(column), table)
         if unit is not None:
             out[column] = _round(out[column], DECIMALS[unit])
-        elif str(column).endswith("_pct"):
-            out[column] = _round(out[column], PERCENT_DECIMALS)
     return out
 
 

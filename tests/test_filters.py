@@ -60,3 +60,10 @@ def test_find_by_name_is_case_insensitive_and_ordered() -> None:
     assert [(h.layer, h.id) for h in hits] == [("roads", "R2"), ("pipes", "P1")]
     assert find_features(layers(), "  ") == []
     assert [h.id for h in find_features({"pipes": frame("pipes", [hline(0, 0, 5)], name=["Water"])}, "wATer")] == ["P1"]
+
+
+def test_a_layer_without_names_is_searched_past() -> None:
+    """A layer whose spec has no ``name`` field: the search finds the others' (it raised KeyError)."""
+    unnamed = ROADS.drop(columns=["name"])
+    pipes = frame("pipes", [hline(0, 0, 5)], name=["二路 Water main"])
+    assert [(h.layer, h.id) for h in find_features({"roads": unnamed, "pipes": pipes}, "二路")] == [("pipes", "P1")]

@@ -29,6 +29,22 @@ def test_round_stats_to_metres_and_square_metres() -> None:
     assert [column_unit(c) for c in table.columns] == [None, "km", "ha", None]
 
 
+def test_a_new_line_layer_with_an_underscore_is_rounded_by_its_schema() -> None:
+    """The unit comes from the table's schema: ``bus_lanes_km`` was read as unit "lanes"."""
+    from dataclasses import asdict
+
+    from geo.stats import StatColumn
+
+    table = pd.DataFrame({"district_code": ["A"], "bus_lanes_km": [1.000123456789006], "bus_lanes_count": [2]})
+    table.attrs["schema"] = [
+        asdict(StatColumn("district_code", "districts", "key")),
+        asdict(StatColumn("bus_lanes_km", "bus_lanes", "km")),
+        asdict(StatColumn("bus_lanes_count", "bus_lanes", "count")),
+    ]
+    assert column_unit("bus_lanes_km", table) == "km" and column_unit("bus_lanes_count", table) is None
+    assert round_stats(table)["bus_lanes_km"].tolist() == [1.0]
+
+
 def test_round_progress_by_measure() -> None:
     frame = pd.DataFrame(
         {
@@ -65,6 +81,6 @@ def test_cli_csv_has_no_float_noise() -> None:
             unit = column_unit(column)
             if unit is not None:
                 decimals = len(value.partition(".")[2])
-                assert decimals <= {"km": 3, "ha": 4}[unit], (column, value)
+                assert decimals <= {"km": 3, "ha": 4, "pct": 1}[unit], (column, value)
             elif column.endswith("count") or column in ("households", "resettled"):
                 assert re.fullmatch(r"\d+", value), (column, value)
