@@ -900,7 +900,7 @@ def render_stats(sel: Selection) -> pd.DataFrame:
     formats = {
         label: st.column_config.NumberColumn(format=f"%.{DECIMALS[unit]}f")
         for column, label in zip(table.columns, shown.columns, strict=True)
-        if (unit := column_unit(column)) is not None
+        if (unit := column_unit(column, table)) is not None
     }
     # 35 px a row and a 2 px border: the frame ends at the TOTAL row, with no blank row below
     st.dataframe(
