@@ -114,6 +114,16 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("NANGUAN_METRICS", "0", "1: serve Streamlit's /_stcore/metrics (off: it answers 404)."),
     Setting(
+        "NANGUAN_SESSION_UPLOADS_MB",
+        "250",
+        "Most megabytes of uploads one session may hold in the server's memory at once; more is refused (HTTP 413).",
+    ),
+    Setting(
+        "NANGUAN_UPLOADS_MB",
+        "1000",
+        "Most megabytes of uploads all sessions together may hold in the server's memory; more is refused (HTTP 413).",
+    ),
+    Setting(
         "NANGUAN_OVERLAP_TOLERANCE_M2",
         "1",
         "Largest overlap of two sub-districts accepted by the statistics, in m²; larger overlaps are refused.",
@@ -233,6 +243,8 @@ class Settings:
         CSP ``frame-ancestors`` sources: the pages that may frame the app.
     metrics : bool
         Whether Streamlit's metrics endpoint is served.
+    session_uploads_mb, uploads_mb : float
+        Upload bytes, in MB, one session and all of them may hold in memory.
     date_min, date_max : date
         The span of dates a recorded change may carry (both days included).
     """
@@ -264,6 +276,8 @@ class Settings:
     signin_delay_max_s: float = 900.0
     frame_ancestors: str = "'self'"
     metrics: bool = False
+    session_uploads_mb: float = 250.0
+    uploads_mb: float = 1000.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -328,6 +342,8 @@ class Settings:
             signin_delay_max_s=_number(raw, "NANGUAN_SIGNIN_DELAY_MAX_S", float),
             frame_ancestors=_sources(raw["NANGUAN_FRAME_ANCESTORS"]),
             metrics=raw["NANGUAN_METRICS"].strip() == "1",
+            session_uploads_mb=_number(raw, "NANGUAN_SESSION_UPLOADS_MB", float),
+            uploads_mb=_number(raw, "NANGUAN_UPLOADS_MB", float),
         )
 
     @property

@@ -11,6 +11,11 @@ it there (Streamlit reads the file for an ``st.App`` before it serves). The midd
   site cannot frame the app and lead a planner's clicks;
 - ``/_stcore/metrics`` answers 404 unless ``NANGUAN_METRICS=1``: it tells anyone how many
   sessions there are and how large the caches;
+- an upload (``PUT /_stcore/upload_file/<session>/<file>``) that would take what one
+  session holds in memory past ``NANGUAN_SESSION_UPLOADS_MB``, or all sessions past
+  ``NANGUAN_UPLOADS_MB``, is refused with 413 before its body is read: Streamlit keeps
+  each upload in memory until its widget lets it go or the session ends, so files sent
+  for no widget would otherwise pile up;
 - the developer's messages a client can send over the websocket are dropped before
   Streamlit reads them: ``clear_cache`` (``AppSession._handle_clear_cache_request`` in
   ``streamlit/runtime/app_session.py`` empties every user's caches, so any visitor could
@@ -36,6 +41,7 @@ import streamlit as st
 from google.protobuf.message import DecodeError
 from starlette.middleware import Middleware
 from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.runtime import Runtime
 
 from display.labels import text
 from geo.settings import Settings
@@ -53,6 +59,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 #: Back messages only the developer's toolbar sends; a client's are dropped.
 DEVELOPER_MESSAGES = frozenset({"clear_cache", "set_run_on_save", "load_git_info"})
 _METRICS = re.compile(r"(?:/.*)?/_stcore/metrics/?")
+_UPLOAD = re.compile(r"(?:/.*)?/_stcore/upload_file/(?P<session>[^/]+)/[^/]+/?")
+_MB = 1024 * 1024
 #: X-Frame-Options can say only "this origin" or "nobody".
 _X_FRAME_OPTIONS = {"'self'": b"SAMEORIGIN", "'none'": b"DENY"}
 
@@ -78,15 +86,31 @@ class Guard:
         Whether ``/_stcore/metrics`` is served.
     """
 
-    def __init__(self, app: ASGIApp, *, frame_ancestors: str = "'self'", metrics: bool = False) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        frame_ancestors: str = "'self'",
+        metrics: bool = False,
+        session_uploads_mb: float = 250.0,
+        uploads_mb: float = 1000.0,
+    ) -> None:
         self.app = app
         self.headers = framing_headers(frame_ancestors)
         self.metrics = metrics
+        self.session_upload_bytes = int(session_uploads_mb * _MB)
+        self.upload_bytes = int(uploads_mb * _MB)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            if not self.metrics and _METRICS.fullmatch(scope.get("path", "")):
+            path = scope.get("path", "")
+            if not self.metrics and _METRICS.fullmatch(path):
                 await self._not_found(send)
+                return
+            upload = _UPLOAD.fullmatch(path) if scope.get("method") == "PUT" else None
+            if upload is not None and self._over_budget(upload["session"], scope):
+                await _discard_body(receive)  # read, never kept, so the client hears the answer
+                await self._refuse(send, 413, b"Too much uploaded: the server holds no more for this session")
                 return
             await self.app(scope, receive, self._framed(send))
         elif scope["type"] == "websocket":
@@ -103,9 +127,35 @@ class Guard:
         return framed
 
     async def _not_found(self, send: Send) -> None:
+        await self._refuse(send, 404, b"Not Found")
+
+    async def _refuse(self, send: Send, status: int, body: bytes) -> None:
         headers = [(b"content-type", b"text/plain; charset=utf-8"), *self.headers]
-        await send({"type": "http.response.start", "status": 404, "headers": headers})
-        await send({"type": "http.response.body", "body": b"Not Found"})
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    def _over_budget(self, session: str, scope: Scope) -> bool:
+        """Whether an upload of the request's declared size (the per-file limit when it
+        declares none) would take the session's or the server's uploads past their budget."""
+        declared = next((v for k, v in scope.get("headers", ()) if k.lower() == b"content-length"), None)
+        try:
+            size = int(declared) if declared is not None else None
+        except ValueError:
+            size = None
+        if size is None:
+            size = int(float(st.get_option("server.maxUploadSize")) * _MB)
+        held = _held_uploads()
+        mine, everyone = held.get(session, 0), sum(held.values())
+        if mine + size > self.session_upload_bytes or everyone + size > self.upload_bytes:
+            log.warning(
+                "refused an upload of %d bytes for session %s: it holds %d, all sessions %d",
+                size,
+                session,
+                mine,
+                everyone,
+            )
+            return True
+        return False
 
     @staticmethod
     def _without_developer_messages(receive: Receive, client: object) -> Receive:
@@ -133,9 +183,35 @@ def _developer_message(data: bytes | None) -> str | None:
     return kind if kind in DEVELOPER_MESSAGES else None
 
 
+async def _discard_body(receive: Receive, *, most: int = 1 << 30) -> None:
+    """Read a request's body to its end (at most ``most`` bytes) and drop it."""
+    seen = 0
+    while seen <= most:
+        message = await receive()
+        seen += len(message.get("body", b""))
+        if message["type"] != "http.request" or not message.get("more_body"):
+            return
+
+
+def _held_uploads() -> dict[str, int]:
+    """Bytes of uploaded files Streamlit holds in memory, by session."""
+    if not Runtime.exists():
+        return {}
+    storage = getattr(Runtime.instance().uploaded_file_mgr, "file_storage", {})
+    return {sid: sum(len(rec.data) for rec in files.values()) for sid, files in list(storage.items())}
+
+
 def middleware(settings: Settings) -> list[Middleware]:
     """The middleware ``app.py`` gives its ``st.App``: a :class:`Guard` set by ``settings``."""
-    return [Middleware(Guard, frame_ancestors=settings.frame_ancestors, metrics=settings.metrics)]
+    return [
+        Middleware(
+            Guard,
+            frame_ancestors=settings.frame_ancestors,
+            metrics=settings.metrics,
+            session_uploads_mb=settings.session_uploads_mb,
+            uploads_mb=settings.uploads_mb,
+        )
+    ]
 
 
 def report_bug(exc: BaseException, lang: str) -> None:
