@@ -12,10 +12,11 @@ dependencies, imported on first use.
 
 from __future__ import annotations
 
+import collections
 import contextlib
-import functools
 import logging
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,7 @@ __all__ = [
     "Database",
     "check_identifier",
     "connect",
+    "dispose",
     "is_database_url",
     "mask_url",
     "parse_url",
@@ -164,12 +166,38 @@ def parse_url(source: str, *, schema: str | None = None) -> Database:
     return Database(url.render_as_string(hide_password=False), chosen)
 
 
-@functools.lru_cache(maxsize=8)
+#: Engines by URL, the most recently used last; at most :data:`_ENGINES_MAX`.
+_ENGINES: collections.OrderedDict[str, Engine] = collections.OrderedDict()
+_ENGINES_LOCK = threading.Lock()
+_ENGINES_MAX = 8
+
+
 def _engine(url: str) -> Engine:
+    """The engine of ``url``, one per URL per process. The least recently used of more than
+    :data:`_ENGINES_MAX` is disposed of, its pooled connections closed rather than left to
+    the garbage collector (a server then sees them end at once)."""
     sqlalchemy, _ = _drivers()
-    return sqlalchemy.create_engine(
-        url, pool_pre_ping=True, pool_size=_parallel.workers(), connect_args={"connect_timeout": CONNECT_TIMEOUT_S}
-    )
+    with _ENGINES_LOCK:
+        engine = _ENGINES.get(url)
+        if engine is not None:
+            _ENGINES.move_to_end(url)
+            return engine
+        engine = _ENGINES[url] = sqlalchemy.create_engine(
+            url, pool_pre_ping=True, pool_size=_parallel.workers(), connect_args={"connect_timeout": CONNECT_TIMEOUT_S}
+        )
+        evicted = [_ENGINES.popitem(last=False)[1] for _ in range(len(_ENGINES) - _ENGINES_MAX)]
+    for old in evicted:
+        old.dispose()
+    return engine
+
+
+def dispose(url: str) -> None:
+    """Close the pooled connections to the database of ``url`` (a source URL), as before the
+    database is dropped or the process hands its work on."""
+    with _ENGINES_LOCK:
+        engine = _ENGINES.pop(parse_url(url).url, None)
+    if engine is not None:
+        engine.dispose()
 
 
 def _reason(exc: BaseException) -> str:

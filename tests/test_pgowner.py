@@ -18,6 +18,7 @@ import pytest
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
+from geo._pg import dispose
 from geo.io import load_layers
 
 from .common import SAMPLE
@@ -62,6 +63,7 @@ def bureau() -> Iterator[str]:
         conn.execute("CREATE EXTENSION postgis")
         conn.execute(_THEIRS)
     yield url
+    dispose(url)  # the tool's pooled connections to it end before the database does
     with psycopg.connect(_libpq(base), autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
