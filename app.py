@@ -48,7 +48,7 @@ from geo.export import (
     geojson_bytes,
     layers_bytes,
 )
-from geo.filters import Filter, apply_filter, attribute_filter, find_features
+from geo.filters import Filter, apply_filter, find_features
 from geo.history import IMPORT_FIELD
 from geo.impact import Impact, check_area, feature_area, impact, parse_area
 from geo.importer import read_foreign
@@ -60,11 +60,11 @@ from geo.oplog import configure, operation
 from geo.postgis import is_database_url, mask_url
 from geo.precision import DECIMALS, column_unit, round_stats
 from geo.preview import apply_import, guess_layer, preview_import
-from geo.progress import Target, load_targets, plan_progress, source_targets, targets_beside
+from geo.progress import Target, load_targets, monthly_progress, source_targets, targets_beside
 from geo.sessions import SessionFolder, remove_stale_sessions
 from geo.settings import BASEMAPS, Settings, resolve_source
 from geo.sources import source_progress, source_stats
-from geo.stats import OUTSIDE, TOTAL, district_stats, select_districts
+from geo.stats import OUTSIDE, TOTAL, select_districts
 from layers import CATALOGUE, LAYER_NAMES, units_layer
 from ui.server import middleware, report_bug
 from ui.signin import current_user
@@ -143,12 +143,9 @@ def layers_of(source: str) -> dict[str, gpd.GeoDataFrame]:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def stats_of(key: tuple[str, int, int], flt: Filter) -> pd.DataFrame:
-    if is_database_url(key[0]):  # measured in the database: only the result rows travel
-        table = source_stats(key[0], flt=flt, tolerance_m2=SETTINGS.overlap_tolerance_m2)
-        return select_districts(table, flt.districts)
-    layers = _layers(key)
-    metric = source_metric_crs(layers)
-    table = district_stats(attribute_filter(layers, flt), crs=metric, tolerance_m2=SETTINGS.overlap_tolerance_m2)
+    # a database measures itself (only the result rows travel); a file's layers are the cache's
+    layers = None if is_database_url(key[0]) else _layers(key)
+    table = source_stats(key[0], flt=flt, tolerance_m2=SETTINGS.overlap_tolerance_m2, layers=layers)
     return select_districts(table, flt.districts)
 
 
@@ -163,9 +160,7 @@ def progress_of(key: tuple[str, int, int], beside: tuple[str, int, int]) -> pd.D
     targets = targets_of(key[0])
     if targets is None:
         return None
-    if is_database_url(key[0]):
-        return source_progress(key[0], targets)
-    return plan_progress(_layers(key), targets)
+    return source_progress(key[0], targets, layers=None if is_database_url(key[0]) else _layers(key))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -176,12 +171,8 @@ def history_of(key: tuple[str, int, int]) -> pd.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=8)
 def progress_by_month(key: tuple[str, int, int]) -> pd.DataFrame:
     """Each target's done figure at the end of every month since the first recorded change."""
-    history, layers, plan = read_history(key[0]), _layers(key), targets_of(key[0]) or []
-    # read_history refused dates outside the settings' span; the series never starts before it
-    first = max(dt.date.fromisoformat(str(history["date"].min())), SETTINGS.date_min)
-    ends = [*pd.date_range(first, dt.date.today(), freq="ME").date, dt.date.today()]
-    rows = {day: plan_progress(layers, plan, as_of=day, history=history)["done"] for day in ends}
-    return pd.DataFrame(rows).T
+    history, plan = read_history(key[0]), targets_of(key[0]) or []
+    return monthly_progress(_layers(key), plan, history, until=dt.date.today(), not_before=SETTINGS.date_min)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -36,6 +36,7 @@ __all__ = [
     "Target",
     "load_targets",
     "measure_target",
+    "monthly_progress",
     "parse_targets",
     "plan_progress",
     "source_targets",
@@ -322,3 +323,37 @@ def plan_progress(
     frame = pd.DataFrame(rows, columns=["id", *PROGRESS_COLUMNS]).set_index("id")
     log.info("plan progress: %d targets%s", len(frame), f" as of {as_of}" if as_of else "")
     return frame
+
+
+def monthly_progress(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    targets: list[Target],
+    history: pd.DataFrame,
+    *,
+    until: dt.date,
+    not_before: dt.date,
+) -> pd.DataFrame:
+    """Each target's done figure at the end of every month from the first recorded change to
+    ``until`` (and on ``until`` itself), as the history rebuilds it.
+
+    Parameters
+    ----------
+    layers, targets : as :func:`plan_progress`.
+    history : DataFrame
+        The source's change history (:func:`geo.io.read_history`), not empty.
+    until : date
+        The last day of the series (today).
+    not_before : date
+        The series never starts before this day, whatever the history says (the span of
+        sane dates, ``NANGUAN_DATE_MIN``): its length is bounded by the settings, not by data.
+
+    Returns
+    -------
+    DataFrame
+        One row per day (month ends, then ``until``), one column per target id, in the
+        targets' units.
+    """
+    first = max(dt.date.fromisoformat(str(history["date"].min())), not_before)
+    ends = [*pd.date_range(first, until, freq="ME").date, until]
+    rows = {day: plan_progress(layers, targets, as_of=day, history=history)["done"] for day in ends}
+    return pd.DataFrame(rows).T

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from geo.errors import SourceError
-from geo.progress import PROGRESS_COLUMNS, Target, load_targets, plan_progress
+from geo.progress import PROGRESS_COLUMNS, Target, load_targets, monthly_progress, plan_progress
 
 from .common import ROOT, frame, hline, square
 from .common import SAMPLE as SAMPLE_PATH
@@ -103,6 +103,38 @@ def test_as_of_rebuilds_the_values_from_the_history() -> None:
     assert (now["done"], now["under_way"]) == pytest.approx((1.4, 0))
     assert (before["done"], before["under_way"], before["planned"]) == pytest.approx((0, 1.0, 0.4))
     assert (middle["done"], middle["under_way"]) == pytest.approx((1.0, 0.4))
+
+
+def test_the_monthly_series_follows_the_history_and_starts_within_the_span() -> None:
+    """R1 (1000 m) opened on 2020-09-30, R2 (400 m) on 2020-12-01: done km at each month's end."""
+    roads = frame("roads", [hline(0, 0, 1000), hline(0, 10, 400)], status=["open", "open"])
+    history = pd.DataFrame(
+        {
+            "change_id": [1, 2],
+            "recorded_at": ["2021-01-01T00:00:00Z"] * 2,
+            "date": ["2020-09-30", "2020-12-01"],
+            "by": ["张三"] * 2,
+            "layer": ["roads"] * 2,
+            "id": ["R1", "R2"],
+            "field": ["status"] * 2,
+            "old": ["planned", "planned"],
+            "new": ["open", "open"],
+            "note": [""] * 2,
+        }
+    )
+    target = [Target("km", "路", "Road", "roads", "km", 2.0, done={"status": "open"})]
+    series = monthly_progress(
+        {"roads": roads}, target, history, until=dt.date(2021, 1, 10), not_before=dt.date(1949, 1, 1)
+    )
+    days = [d.isoformat() for d in series.index]
+    assert days == ["2020-09-30", "2020-10-31", "2020-11-30", "2020-12-31", "2021-01-10"]
+    assert series["km"].tolist() == pytest.approx([1.0, 1.0, 1.0, 1.4, 1.4])
+    # a first change dated before the span does not stretch the series back to it
+    early = history.assign(date=["1920-09-30", "2020-12-01"])
+    bounded = monthly_progress(
+        {"roads": roads}, target, early, until=dt.date(2021, 1, 10), not_before=dt.date(2020, 11, 1)
+    )
+    assert [d.isoformat() for d in bounded.index] == ["2020-11-30", "2020-12-31", "2021-01-10"]
 
 
 def test_bad_targets_file(tmp_path: Path) -> None:
