@@ -1,9 +1,11 @@
 """Settings of the renewal map, in one immutable place.
 
-Each setting has a default and may be overridden by an environment variable of the same
-name. ``Settings.from_env()`` reads them once; nothing changes them afterwards, so one
-Streamlit user's choices cannot leak into another's. ``SETTINGS`` below is the table the
-README documents (a test checks that every entry is there).
+Each setting is declared once, as a field of :class:`Settings`: its environment variable,
+its default as written there, its help (the words of README's settings table, which a
+test keeps equal) and how its text is read. ``Settings.from_env()`` reads them once;
+nothing changes them afterwards, so one Streamlit user's choices cannot leak into
+another's. ``SETTINGS`` lists the declarations in that order, for the README and
+``python -m geo settings``.
 """
 
 from __future__ import annotations
@@ -12,10 +14,10 @@ import datetime as dt
 import ipaddress
 import logging
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
 from .limits import Limits
 
@@ -33,8 +35,18 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+def _project_root() -> Path:
+    """The folder of ``app.py``, ``.streamlit/config.toml`` and ``data/``: the checkout
+    above the packages, or, installed, the ``nanguan`` folder beside them."""
+    above = Path(__file__).resolve().parent.parent
+    installed = above / "nanguan"
+    return installed if (installed / "app.py").is_file() else above
+
+
+PROJECT_ROOT = _project_root()
+
+_T = TypeVar("_T")
 _N = TypeVar("_N", int, float)
 #: An address or a range of them (``10.0.0.2``, ``10.0.0.0/24``, ``::1``).
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -45,343 +57,116 @@ LOG_LEVELS: tuple[str, ...] = ("INFO", "WARNING", "OFF")
 
 
 @dataclass(frozen=True)
-class Setting:
-    """One documented setting: environment variable, default, help text."""
+class Setting(Generic[_T]):
+    """One documented setting.
+
+    Attributes
+    ----------
+    name : str
+        The environment variable.
+    default : str
+        Its default, as it would be written there (empty: unset).
+    help : str
+        What it does, in README's words.
+    parse : callable
+        Text to value; a ``ValueError`` means the text is not one, and the default holds.
+    secret : bool
+        Whether its value is never shown (a password, a key).
+    """
 
     name: str
     default: str
     help: str
+    parse: Callable[[str], _T] = field(repr=False, compare=False)
+    secret: bool = False
 
-
-SETTINGS: tuple[Setting, ...] = (
-    Setting(
-        "NANGUAN_SOURCE",
-        str(Path("data") / "nanguan.gpkg"),
-        "Data source shown first: a GeoPackage path (relative paths from the working or project folder).",
-    ),
-    Setting(
-        "NANGUAN_DB_URL",
-        "",
-        "The bureau's PostGIS database offered as a source in the app (else db_url in .streamlit/secrets.toml).",
-    ),
-    Setting(
-        "NANGUAN_TARGETS",
-        "",
-        "A targets file for every source; empty: each source's own (its dataset_info or <name>.targets.toml).",
-    ),
-    Setting("NANGUAN_BASEMAP", "osm", f"Basemap shown first: one of {', '.join(BASEMAPS)}."),
-    Setting(
-        "NANGUAN_OFFLINE",
-        "0",
-        "1 for machines without internet: the basemap becomes 'none' and tile basemaps are hidden.",
-    ),
-    Setting("TIANDITU_KEY", "", "Key of the 天地图 (Tianditu) tile service; its basemaps are disabled without one."),
-    Setting("NANGUAN_LANG", "zh", "Interface language first shown: zh or en."),
-    Setting(
-        "NANGUAN_MAP_FEATURES",
-        "20000",
-        "Most features the map draws at once; above it the map draws what is in view, simplified for the zoom.",
-    ),
-    Setting("NANGUAN_DEBUG", "0", "1: the command line shows tracebacks of unexpected errors."),
-    Setting(
-        "NANGUAN_AUTH_HEADER",
-        "",
-        "Name of the request header in which the intranet's reverse proxy passes the signed-in user "
-        "(editing is then allowed as that user); empty: off. Honoured only from NANGUAN_TRUSTED_PROXIES.",
-    ),
-    Setting(
-        "NANGUAN_TRUSTED_PROXIES",
-        "",
-        "Addresses (IPs or CIDR ranges, comma-separated) of the reverse proxies whose NANGUAN_AUTH_HEADER is "
-        "believed; from any other address the header is ignored. Empty: from none.",
-    ),
-    Setting(
-        "NANGUAN_SIGNIN_MAX_AGE_H",
-        "8",
-        "Hours a password sign-in lasts; a session is also signed out when another browser or address takes it up.",
-    ),
-    Setting(
-        "NANGUAN_SIGNIN_DELAY_MAX_S",
-        "900",
-        "Longest wait, in seconds, after failed sign-ins: the wait starts at 1 s and doubles with each failure "
-        "of a user name or from an address.",
-    ),
-    Setting(
-        "NANGUAN_FRAME_ANCESTORS",
-        "'self'",
-        "Pages that may show the app in a frame, as CSP frame-ancestors sources (e.g. 'self' https://portal.example); "
-        "other sites cannot frame it.",
-    ),
-    Setting("NANGUAN_METRICS", "0", "1: serve Streamlit's /_stcore/metrics (off: it answers 404)."),
-    Setting(
-        "NANGUAN_SESSION_UPLOADS_MB",
-        "250",
-        "Most megabytes of uploads one session may hold in the server's memory at once; more is refused (HTTP 413).",
-    ),
-    Setting(
-        "NANGUAN_UPLOADS_MB",
-        "1000",
-        "Most megabytes of uploads all sessions together may hold in the server's memory; more is refused (HTTP 413).",
-    ),
-    Setting(
-        "NANGUAN_OVERLAP_TOLERANCE_M2",
-        "1",
-        "Largest overlap of two sub-districts accepted by the statistics, in m²; larger overlaps are refused.",
-    ),
-    Setting(
-        "NANGUAN_DB_WRITE_IDLE_S",
-        "60",
-        "Seconds a publish or database import may sit idle inside its transaction before the server "
-        "ends it (nothing changes): a frozen or cut-off writer does not block the readers longer.",
-    ),
-    Setting(
-        "NANGUAN_LOG_FILE",
-        "",
-        "Where the operation log goes (one JSON line per import, export, publish, edit and undo): "
-        "a file (appended), or - for standard error; empty: nowhere, but python -m geo -v shows it.",
-    ),
-    Setting("NANGUAN_LOG_LEVEL", "INFO", "INFO logs every operation; WARNING only the failed ones; OFF none."),
-    Setting(
-        "NANGUAN_SESSION_MAX_AGE_H",
-        "24",
-        "Hours after its last use that an app session's temporary folder (uploads, working copy) is removed "
-        "by the next session to start, should its own end not have removed it.",
-    ),
-    Setting(
-        "NANGUAN_MAX_UNZIPPED_MB",
-        "500",
-        "Largest uncompressed size of an imported archive, in MB; larger archives are refused before extraction.",
-    ),
-    Setting(
-        "NANGUAN_MAX_UPLOAD_MB",
-        "200",
-        "Largest file an import reads, in MB; keep the app's server.maxUploadSize no larger.",
-    ),
-    Setting(
-        "NANGUAN_MAX_ZIP_RATIO",
-        "100",
-        "Most times an imported archive may expand (uncompressed total / archive size); above it, a zip bomb.",
-    ),
-    Setting(
-        "NANGUAN_MAX_FEATURES",
-        "500000",
-        "Most features in an imported file; counted before the features are read.",
-    ),
-    Setting(
-        "NANGUAN_DATE_MIN",
-        "1949-01-01",
-        "Earliest date a change may carry (YYYY-MM-DD): edits, imports and histories with an earlier one are refused.",
-    ),
-    Setting(
-        "NANGUAN_DATE_MAX",
-        "",
-        "Latest date a change may carry (YYYY-MM-DD); empty: the last day of next year.",
-    ),
-    Setting(
-        "NANGUAN_MAX_VERTICES",
-        "100000",
-        "Most vertices of one imported feature; checked before any geometry is validated or measured.",
-    ),
-)
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The effective settings (defaults overridden by the environment).
-
-    Attributes
-    ----------
-    source : str
-        Default data source, as written (see :func:`resolve_source`).
-    targets : Path or None
-        A plan-target file overriding every source's own; None to use the source's.
-    basemap : str
-        First basemap shown; ``"none"`` when offline.
-    offline : bool
-        Whether tile basemaps are hidden.
-    tianditu_key : str
-        Tianditu key, empty when not set.
-    lang : str
-        ``"zh"`` or ``"en"``.
-    max_unzipped_mb : float
-        Archive size limit in MB.
-    max_upload_mb : float
-        Largest file an import reads, MB.
-    max_zip_ratio : float
-        Most times an archive may expand.
-    max_features : int
-        Most features in an imported file.
-    max_vertices : int
-        Most vertices of one imported feature.
-    overlap_tolerance_m2 : float
-        Largest overlap of two sub-districts accepted, m².
-    auth_header : str
-        Request header naming the signed-in user, set by a trusted reverse proxy; empty: off.
-    map_features : int
-        The map's feature budget: most features drawn at once.
-    debug : bool
-        Whether the command line shows tracebacks of unexpected errors.
-    db_url : str
-        The bureau database's URL, empty when not configured. Holds a password: never show
-        it unmasked.
-    log_file : str
-        Where the operation log goes (:mod:`geo.oplog`): a file, ``-`` for standard error,
-        or empty.
-    log_level : str
-        ``INFO``, ``WARNING`` or ``OFF``.
-    db_write_idle_s : float
-        Seconds a writing database transaction may sit idle before the server ends it.
-    session_max_age_h : float
-        Hours after its last use that a session's temporary folder is removed by a newer session.
-    trusted_proxies : tuple of Network
-        Addresses of the reverse proxies whose ``auth_header`` is believed.
-    signin_max_age_h : float
-        Hours a password sign-in lasts.
-    signin_delay_max_s : float
-        Longest wait after failed sign-ins, seconds.
-    frame_ancestors : str
-        CSP ``frame-ancestors`` sources: the pages that may frame the app.
-    metrics : bool
-        Whether Streamlit's metrics endpoint is served.
-    session_uploads_mb, uploads_mb : float
-        Upload bytes, in MB, one session and all of them may hold in memory.
-    date_min, date_max : date
-        The span of dates a recorded change may carry (both days included).
-    """
-
-    source: str
-    targets: Path | None
-    basemap: str
-    offline: bool
-    tianditu_key: str
-    lang: str
-    max_unzipped_mb: float
-    debug: bool = False
-    overlap_tolerance_m2: float = 1.0
-    auth_header: str = ""
-    map_features: int = 20_000
-    max_upload_mb: float = Limits.upload_mb
-    max_zip_ratio: float = Limits.zip_ratio
-    max_features: int = Limits.features
-    max_vertices: int = Limits.vertices
-    db_url: str = field(default="", repr=False)
-    log_file: str = ""
-    log_level: str = "INFO"
-    db_write_idle_s: float = 60.0
-    session_max_age_h: float = 24.0
-    date_min: dt.date = dt.date(1949, 1, 1)
-    date_max: dt.date = field(default_factory=lambda: _end_of_next_year())
-    trusted_proxies: tuple[Network, ...] = ()
-    signin_max_age_h: float = 8.0
-    signin_delay_max_s: float = 900.0
-    frame_ancestors: str = "'self'"
-    metrics: bool = False
-    session_uploads_mb: float = 250.0
-    uploads_mb: float = 1000.0
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """Read the settings from ``env`` (default: ``os.environ``)."""
-        env = os.environ if env is None else env
-        raw = {s.name: env.get(s.name, s.default) for s in SETTINGS}
-        offline = raw["NANGUAN_OFFLINE"].strip().lower() in ("1", "true", "yes", "on")
-        basemap = raw["NANGUAN_BASEMAP"].strip().lower()
-        if basemap not in BASEMAPS:
-            basemap = "osm"
-        if offline:
-            basemap = "none"
-        source = raw["NANGUAN_SOURCE"]
-        targets = Path(raw["NANGUAN_TARGETS"]) if raw["NANGUAN_TARGETS"].strip() else None
-        if targets is not None and not targets.is_absolute():
-            targets = PROJECT_ROOT / targets
-        max_mb = _number(raw, "NANGUAN_MAX_UNZIPPED_MB", float)
+    def read(self, env: Mapping[str, str]) -> _T:
+        """The value ``env`` gives it; the default's where the text is not one."""
         try:
-            tolerance = max(0.0, float(raw["NANGUAN_OVERLAP_TOLERANCE_M2"]))
+            return self.parse(env.get(self.name, self.default))
         except ValueError:
-            tolerance = 1.0
-        level = raw["NANGUAN_LOG_LEVEL"].strip().upper()
+            return self.parse(self.default)
+
+    def valid(self, text: str) -> bool:
+        """Whether ``text`` is a value of this setting (else its default holds)."""
         try:
-            idle_s = float(raw["NANGUAN_DB_WRITE_IDLE_S"])
+            self.parse(text)
         except ValueError:
-            idle_s = 60.0
-        lang = "en" if raw["NANGUAN_LANG"].strip().lower().startswith("en") else "zh"
-        debug = raw["NANGUAN_DEBUG"].strip() == "1"
-        try:
-            map_features = max(1, int(raw["NANGUAN_MAP_FEATURES"]))
-        except ValueError:
-            map_features = 20_000
-        try:
-            session_max_age_h = max(0.0, float(raw["NANGUAN_SESSION_MAX_AGE_H"]))
-        except ValueError:
-            session_max_age_h = 24.0
-        return cls(
-            source,
-            targets,
-            basemap,
-            offline,
-            raw["TIANDITU_KEY"].strip(),
-            lang,
-            max_mb,
-            debug,
-            overlap_tolerance_m2=tolerance,
-            auth_header=raw["NANGUAN_AUTH_HEADER"].strip(),
-            db_url=raw["NANGUAN_DB_URL"].strip(),
-            map_features=map_features,
-            session_max_age_h=session_max_age_h,
-            log_file=raw["NANGUAN_LOG_FILE"].strip(),
-            log_level=level if level in LOG_LEVELS else "INFO",
-            db_write_idle_s=idle_s if 0 < idle_s < 1e6 else 60.0,
-            max_upload_mb=_number(raw, "NANGUAN_MAX_UPLOAD_MB", float),
-            max_zip_ratio=_number(raw, "NANGUAN_MAX_ZIP_RATIO", float),
-            max_features=_number(raw, "NANGUAN_MAX_FEATURES", int),
-            max_vertices=_number(raw, "NANGUAN_MAX_VERTICES", int),
-            date_min=_day(raw["NANGUAN_DATE_MIN"], dt.date(1949, 1, 1)),
-            date_max=_day(raw["NANGUAN_DATE_MAX"], _end_of_next_year()),
-            trusted_proxies=parse_networks(raw["NANGUAN_TRUSTED_PROXIES"]),
-            signin_max_age_h=_number(raw, "NANGUAN_SIGNIN_MAX_AGE_H", float),
-            signin_delay_max_s=_number(raw, "NANGUAN_SIGNIN_DELAY_MAX_S", float),
-            frame_ancestors=_sources(raw["NANGUAN_FRAME_ANCESTORS"]),
-            metrics=raw["NANGUAN_METRICS"].strip() == "1",
-            session_uploads_mb=_number(raw, "NANGUAN_SESSION_UPLOADS_MB", float),
-            uploads_mb=_number(raw, "NANGUAN_UPLOADS_MB", float),
-        )
-
-    @property
-    def limits(self) -> Limits:
-        """The import limits these settings set."""
-        return Limits(
-            upload_mb=self.max_upload_mb,
-            unzipped_mb=self.max_unzipped_mb,
-            zip_ratio=self.max_zip_ratio,
-            features=self.max_features,
-            vertices=self.max_vertices,
-        )
-
-    def names(self) -> tuple[str, ...]:
-        """Attribute names, for tests and documentation."""
-        return tuple(f.name for f in fields(self))
+            return False
+        return True
 
 
-def _number(raw: Mapping[str, str], name: str, kind: type[_N]) -> _N:
-    """A positive limit from the environment; its default when the value is not one."""
-    default = kind(next(s.default for s in SETTINGS if s.name == name))
-    try:
-        value = kind(raw[name])
-    except ValueError:
-        return default
-    return value if value > 0 else default
+def _setting(name: str, default: str, help: str, parse: Callable[[str], _T], *, secret: bool = False) -> _T:
+    """A field of :class:`Settings` declared by its :class:`Setting`."""
+    spec = Setting(name, default, help, parse, secret)
+    return field(default_factory=lambda: spec.read({}), repr=not secret, metadata={"setting": spec})
+
+
+def _text(text: str) -> str:
+    return text.strip()
+
+
+def _flag(text: str) -> bool:
+    return text.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _one_of(choices: tuple[str, ...], *, upper: bool = False) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        value = text.strip().upper() if upper else text.strip().lower()
+        if value not in choices:
+            raise ValueError(f"not one of {choices}: {text!r}")
+        return value
+
+    return parse
+
+
+def _lang(text: str) -> str:
+    return "en" if text.strip().lower().startswith("en") else "zh"
+
+
+def _positive(kind: type[_N], *, below: float = float("inf")) -> Callable[[str], _N]:
+    """A number above 0 (and below ``below``)."""
+
+    def parse(text: str) -> _N:
+        value = kind(text)
+        if not 0 < value < below:
+            raise ValueError(f"not a number above 0 and below {below}: {text!r}")
+        return value
+
+    return parse
+
+
+def _at_least(kind: type[_N], low: _N) -> Callable[[str], _N]:
+    """A number, raised to ``low`` when smaller."""
+
+    def parse(text: str) -> _N:
+        value = kind(text)
+        if value != value:  # NaN
+            raise ValueError("not a number: nan")
+        return max(low, value)
+
+    return parse
+
+
+def _targets(text: str) -> Path | None:
+    if not text.strip():
+        return None
+    path = Path(text)
+    return path if path.is_absolute() else PROJECT_ROOT / path
 
 
 def _end_of_next_year() -> dt.date:
     return dt.date(dt.datetime.now(dt.UTC).year + 1, 12, 31)
 
 
-def _day(text: str, default: dt.date) -> dt.date:
-    """A ``YYYY-MM-DD`` setting; its default when empty or not a date."""
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        return default
+def _day(text: str) -> dt.date:
+    """A ``YYYY-MM-DD`` day."""
+    return dt.date.fromisoformat(text.strip())
+
+
+def _day_or_next_year(text: str) -> dt.date:
+    """A ``YYYY-MM-DD`` day; empty: the last day of next year."""
+    return _day(text) if text.strip() else _end_of_next_year()
 
 
 def _sources(text: str) -> str:
@@ -401,6 +186,205 @@ def parse_networks(text: str) -> tuple[Network, ...]:
         except ValueError:
             log.warning("not an IP address or CIDR range, ignored: %r", entry)
     return tuple(networks)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The effective settings (defaults overridden by the environment).
+
+    Every field is one setting: its type is the attribute's, its variable, default and
+    help are in its declaration (``SETTINGS`` lists them). Numbers that are not numbers,
+    or out of their range, keep their default; sizes are in MB, ages in hours, waits in
+    seconds, as the names say. ``basemap`` is ``"none"`` when ``offline``. ``db_url``
+    holds a password and ``tianditu_key`` a key: neither is shown in the ``repr``.
+    """
+
+    source: str = _setting(
+        "NANGUAN_SOURCE", str(Path("data") / "nanguan.gpkg"), "data source shown first: a GeoPackage path", str
+    )
+    db_url: str = _setting(
+        "NANGUAN_DB_URL",
+        "",
+        "the bureau's PostGIS database offered as a source in the app (`postgresql://…?schema=…`); "
+        "else `db_url` in `.streamlit/secrets.toml`",
+        _text,
+        secret=True,
+    )
+    targets: Path | None = _setting(
+        "NANGUAN_TARGETS",
+        "",
+        "a targets file used for every source; empty: each source's own plan (see [Plan targets](#plan-targets))",
+        _targets,
+    )
+    basemap: str = _setting(
+        "NANGUAN_BASEMAP", "osm", "first basemap: " + ", ".join(f"`{b}`" for b in BASEMAPS), _one_of(BASEMAPS)
+    )
+    offline: bool = _setting(
+        "NANGUAN_OFFLINE", "0", "`1` on machines with no internet: basemap `none`, tile basemaps hidden", _flag
+    )
+    tianditu_key: str = _setting(
+        "TIANDITU_KEY", "", "key of the 天地图 tile service; its basemaps are disabled without one", _text, secret=True
+    )
+    lang: str = _setting("NANGUAN_LANG", "zh", "interface language first shown: `zh` or `en`", _lang)
+    session_max_age_h: float = _setting(
+        "NANGUAN_SESSION_MAX_AGE_H",
+        "24",
+        "hours after its last use that an app session's temporary folder (`nanguan-session-…`: its uploads and "
+        "working copy) is removed by the next session to start; a session's folder is otherwise removed when the "
+        "session ends or the server stops",
+        _at_least(float, 0.0),
+    )
+    max_unzipped_mb: float = _setting(
+        "NANGUAN_MAX_UNZIPPED_MB", "500", "largest uncompressed size of an imported archive, MB", _positive(float)
+    )
+    max_upload_mb: float = _setting(
+        "NANGUAN_MAX_UPLOAD_MB",
+        "200",
+        "largest file an import reads (an upload, or a file given to `geo import`/`validate`), MB; "
+        "keep `server.maxUploadSize` no larger",
+        _positive(float),
+    )
+    max_zip_ratio: float = _setting(
+        "NANGUAN_MAX_ZIP_RATIO",
+        "100",
+        "most times an imported archive may expand (uncompressed total / archive size); above it the archive is "
+        "refused as a zip bomb",
+        _positive(float),
+    )
+    max_features: int = _setting(
+        "NANGUAN_MAX_FEATURES", "500000", "most features in an imported file, counted before they are read", _positive(int)
+    )
+    date_min: dt.date = _setting(
+        "NANGUAN_DATE_MIN",
+        "1949-01-01",
+        "earliest date a change may carry: an edit dated before it (a year typed `0202` for `2020`, or `1920`) is "
+        "refused, and a history holding one is not used (the first bad change named)",
+        _day,
+    )
+    date_max: dt.date = _setting(
+        "NANGUAN_DATE_MAX", "", "latest date a change may carry; empty: the last day of next year", _day_or_next_year
+    )
+    max_vertices: int = _setting(
+        "NANGUAN_MAX_VERTICES",
+        "100000",
+        "most vertices of one imported feature, checked before any geometry is validated or measured",
+        _positive(int),
+    )
+    auth_header: str = _setting(
+        "NANGUAN_AUTH_HEADER",
+        "",
+        "request header in which the intranet's reverse proxy passes the signed-in user; editing is then allowed "
+        "as that user. Believed only from `NANGUAN_TRUSTED_PROXIES`, and only when it comes once: set it behind a "
+        "proxy that overwrites the header on every request (see [Running it for others](#running-it-for-others))",
+        _text,
+    )
+    trusted_proxies: tuple[Network, ...] = _setting(
+        "NANGUAN_TRUSTED_PROXIES",
+        "",
+        "addresses of the reverse proxies whose `NANGUAN_AUTH_HEADER` is believed: IPs or CIDR ranges, "
+        "comma-separated (`127.0.0.1`, `10.8.0.0/24`); from any other address the header is ignored. Empty: from none",
+        parse_networks,
+    )
+    signin_max_age_h: float = _setting(
+        "NANGUAN_SIGNIN_MAX_AGE_H",
+        "8",
+        "hours a password sign-in in the app lasts; it also ends when another browser or address takes the session up",
+        _positive(float),
+    )
+    signin_delay_max_s: float = _setting(
+        "NANGUAN_SIGNIN_DELAY_MAX_S",
+        "900",
+        "longest wait after failed sign-ins, seconds: the wait starts at 1 s and doubles with each failure of a "
+        "user name or from an address",
+        _positive(float),
+    )
+    frame_ancestors: str = _setting(
+        "NANGUAN_FRAME_ANCESTORS",
+        "'self'",
+        "the pages that may show the app in a frame, as CSP `frame-ancestors` sources "
+        "(`'self' https://portal.bureau.local` for an intranet portal); every other site is refused",
+        _sources,
+    )
+    metrics: bool = _setting(
+        "NANGUAN_METRICS", "0", "`1`: serve Streamlit's `/_stcore/metrics`; otherwise it answers 404", _flag
+    )
+    session_uploads_mb: float = _setting(
+        "NANGUAN_SESSION_UPLOADS_MB",
+        "250",
+        "most megabytes of uploaded files one session may hold in the server's memory at once (Streamlit keeps "
+        "every upload until its widget lets it go or the session ends); an upload past it is refused with HTTP 413 "
+        "before its body is read",
+        _positive(float),
+    )
+    uploads_mb: float = _setting(
+        "NANGUAN_UPLOADS_MB",
+        "1000",
+        "the same for all sessions together, so a few visitors cannot take the server's memory",
+        _positive(float),
+    )
+    overlap_tolerance_m2: float = _setting(
+        "NANGUAN_OVERLAP_TOLERANCE_M2",
+        "1",
+        "largest overlap of two sub-districts the statistics accept, m²; larger ones are refused",
+        _at_least(float, 0.0),
+    )
+    map_features: int = _setting(
+        "NANGUAN_MAP_FEATURES",
+        "20000",
+        "the map's feature budget: most features drawn at once; above it the map draws the features in view "
+        "(simplified for the zoom, the largest first) and says on the map how many of how many it shows",
+        _at_least(int, 1),
+    )
+    debug: bool = _setting(
+        "NANGUAN_DEBUG", "0", "`1`: the command line shows tracebacks of unexpected errors", _flag
+    )
+    db_write_idle_s: float = _setting(
+        "NANGUAN_DB_WRITE_IDLE_S",
+        "60",
+        "seconds a publish or `import --into` a database may sit idle inside its transaction before the server ends "
+        "it, changing nothing: a writer that froze or lost its network does not keep the readers waiting longer "
+        "(a killed one is noticed at once)",
+        _positive(float, below=1e6),
+    )
+    log_file: str = _setting(
+        "NANGUAN_LOG_FILE",
+        "",
+        "where the [operation log](#operation-log) goes: a file (appended, UTF-8), or `-` for standard error; "
+        "empty: nowhere, except that `python -m geo -v` shows it on standard error",
+        _text,
+    )
+    log_level: str = _setting(
+        "NANGUAN_LOG_LEVEL",
+        "INFO",
+        "`INFO` logs every operation, `WARNING` only the failed ones, `OFF` none",
+        _one_of(LOG_LEVELS, upper=True),
+    )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings from ``env`` (default: ``os.environ``)."""
+        env = os.environ if env is None else env
+        read = cls(**{f.name: f.metadata["setting"].read(env) for f in fields(cls)})
+        return replace(read, basemap="none") if read.offline else read
+
+    @property
+    def limits(self) -> Limits:
+        """The import limits these settings set."""
+        return Limits(
+            upload_mb=self.max_upload_mb,
+            unzipped_mb=self.max_unzipped_mb,
+            zip_ratio=self.max_zip_ratio,
+            features=self.max_features,
+            vertices=self.max_vertices,
+        )
+
+    def names(self) -> tuple[str, ...]:
+        """Attribute names, for tests and documentation."""
+        return tuple(f.name for f in fields(self))
+
+
+#: Every setting's declaration, in the order of README's table.
+SETTINGS: tuple[Setting[Any], ...] = tuple(f.metadata["setting"] for f in fields(Settings))
 
 
 def resolve_source(source: str) -> str | Path:
