@@ -18,7 +18,6 @@ come district by district, so PostGIS prepares each district once for the
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -35,11 +34,11 @@ from layers import CATALOGUE, LayerSpec, units_layer
 from . import _parallel
 from .coverage import DEFAULT_TOLERANCE_M2, check_coverage
 from .crs import reproject, source_metric_crs
-from .errors import BalanceError, CRSError, SourceError
+from .errors import CRSError, SourceError
 from .filters import Filter
 from .postgis import GEOMETRY_COLUMN, Database, check_identifier, connect
 from .progress import PROGRESS_COLUMNS, Target
-from .stats import BALANCE_RTOL, OUTSIDE, TOTAL, StatColumn, fill_ratios, stats_schema
+from .statstable import BALANCE_RTOL, PER_UNIT, StatColumn, assemble_table, stats_schema
 
 if TYPE_CHECKING:
     import psycopg
@@ -52,7 +51,6 @@ log = logging.getLogger(__name__)
 #: How far district boxes are widened when looking up candidate features, metres.
 CANDIDATE_MARGIN_M = 10.0
 _DEGREES_PER_M = 1.0 / 111_000.0
-_UNIT = {"km": 1000.0, "ha": 10_000.0}
 _MEASURE = {"length": "ST_Length", "area": "ST_Area"}
 
 
@@ -153,9 +151,9 @@ def _aggregates(columns: Sequence[StatColumn], part: str, params: _Params, measu
             if c.code is not None
             else sql.SQL("")
         )
-        if c.kind in _UNIT and part in ("share", "outside", "total"):
+        if c.kind in PER_UNIT and part in ("share", "outside", "total"):
             amount = sql.SQL(f"{measure}(f.g)") if part == "total" else sql.SQL("x.amount")
-            items.append(sql.SQL("sum({}){} / {}").format(amount, cond, sql.Literal(_UNIT[c.kind])))
+            items.append(sql.SQL("sum({}){} / {}").format(amount, cond, sql.Literal(PER_UNIT[c.kind])))
         elif c.kind == "count" and part in ("owner", "total"):
             items.append(sql.SQL("count(*){}::float8").format(cond))
         elif c.kind == "sum" and part in ("owner", "total"):
@@ -281,17 +279,6 @@ def _districts(conn: psycopg.Connection, db: Database, flt: Filter) -> gpd.GeoDa
     )
 
 
-def _check_balance(table: pd.DataFrame, schema: Sequence[StatColumn]) -> None:
-    """The Python engine's balance check: districts + OUTSIDE = TOTAL, or BalanceError."""
-    for c in schema:
-        got, total = float(table[c.name].iloc[:-1].sum()), float(table[c.name].iloc[-1])
-        if got != total if c.integer else abs(got - total) > BALANCE_RTOL * max(abs(total), 1e-9):
-            raise BalanceError(
-                f"internal error in column {c.name}: the sub-districts and OUTSIDE add up to {got!r} but the layer "
-                f"holds {total!r}; the table is withheld rather than shown wrong (please report the data)"
-            )
-
-
 def district_stats(
     db: Database,
     *,
@@ -341,7 +328,7 @@ def district_stats(
         )
         codes = districts["code"].tolist()
         jobs = [
-            (spec, [c for c in schema if c.layer == name and c.kind not in ("key", "pct")])
+            (spec, [c for c in schema if c.layer == name and c.measured])
             for name, spec in CATALOGUE.items()
             if not (spec.units or spec.context) and name in present
         ]
@@ -365,7 +352,11 @@ def district_stats(
                 query, params = _layer_query(db, spec, columns, srid, present, flt)
                 return worker.execute(query, params).fetchall()  # type: ignore[call-overload]
 
-        sums: dict[str, dict[str, float]] = {key: {} for key in [*codes, OUTSIDE, TOTAL]}
+        # Each column's values per district in the order of codes, then OUTSIDE; zero where
+        # no row says otherwise (a district nothing falls in, a layer the schema lacks).
+        row_of = {code: i for i, code in enumerate(codes)}
+        parts = {c.name: np.zeros(len(codes) + 1) for c in schema if c.measured}
+        totals = dict.fromkeys(parts, 0.0)
         with ThreadPoolExecutor(_parallel.workers()) as pool:
             futures = {pool.submit(measure, spec, columns): (spec, columns) for spec, columns in jobs}
             for future in as_completed(futures):
@@ -373,10 +364,13 @@ def district_stats(
                 rows = future.result()
                 log.info("measured %s in EPSG:%d in the database (%d result rows)", spec.name, srid, len(rows))
                 for part, code, *values in rows:
-                    into = sums[TOTAL if part == "total" else OUTSIDE if code is None else code]
                     for c, v in zip(columns, values, strict=True):
-                        if v is not None:
-                            into[c.name] = into.get(c.name, 0.0) + v
+                        if v is None:
+                            continue
+                        if part == "total":
+                            totals[c.name] += v
+                        else:
+                            parts[c.name][len(codes) if code is None else row_of[code]] += v
                 if on_layer is not None:
                     on_layer(spec.name)
         if on_layer is not None:
@@ -384,25 +378,16 @@ def district_stats(
                 if not (spec.units or spec.context) and name not in present:
                     on_layer(name)
     # Ratios (roads_intact_pct) are not summed in the database: each row's is computed
-    # from that row's breakdown sums, as the Python engine does (geo.stats.fill_ratios).
-    measured = [c for c in schema if c.kind not in ("key", "pct")]
-    numbers = [c for c in schema if c.kind != "key"]
-    table = pd.DataFrame.from_dict(sums, orient="index").reindex(columns=[c.name for c in measured]).fillna(0.0)
-    table.index.name = "code"
-    _check_balance(table, measured)
-    if not (table.loc[OUTSIDE].abs() > 0).any():
-        table = table.drop(index=OUTSIDE)
-    for c in measured:
-        if c.integer:
-            table[c.name] = table[c.name].round().astype("int64")
-    fill_ratios(table, schema)
-    table = table[[c.name for c in numbers]]
-    table.insert(0, "district_name", [*districts["name"], *("" for _ in range(len(table) - len(codes)))])
-    table.insert(0, "district_code", table.index.to_list())
-    table.attrs["schema"] = [dataclasses.asdict(c) for c in schema]
-    table.attrs["warnings"] = [str(w) for w in warnings]
-    table.attrs["crs"] = metric.to_string()
-    return table
+    # from that row's breakdown sums, as for the Python engine (geo.statstable.fill_ratios).
+    return assemble_table(
+        parts,
+        totals,
+        codes=codes,
+        names=districts["name"].tolist(),
+        schema=schema,
+        crs=metric,
+        warnings=warnings,
+    )
 
 
 def _matching(spec: LayerSpec, filters: dict[str, Any], params: _Params, target: Target) -> sql.Composable:

@@ -22,6 +22,10 @@ The rules (also in README.md):
 
 Which columns exist comes from the catalogue (:func:`stats_schema`): each layer says what
 it is measured by, which coded fields break the measure down and which fields are summed.
+This module measures; the table, its balance check and its OUTSIDE and TOTAL rows are
+made in :mod:`geo.statstable`, as for the database engine (:mod:`geo.sqlstats`). The
+table's names (``OUTSIDE``, ``TOTAL``, :func:`stats_schema`, :func:`select_districts` …)
+are importable from here too.
 
 Speed: features wholly inside one district are found with one prepared
 ``contains_properly`` test per district through an STRtree and measured without any
@@ -30,12 +34,10 @@ intersection; only features meeting a district boundary are clipped.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -48,7 +50,20 @@ from layers import CATALOGUE, LayerSpec, units_layer
 from . import _parallel
 from .coverage import DEFAULT_TOLERANCE_M2, check_coverage
 from .crs import reproject, source_metric_crs
-from .errors import BalanceError, SourceError
+from .errors import SourceError
+from .statstable import (
+    BALANCE_RTOL,
+    OUTSIDE,
+    PER_UNIT,
+    TOTAL,
+    StatColumn,
+    assemble_table,
+    fill_ratios,
+    schema_of,
+    select_districts,
+    stats_columns,
+    stats_schema,
+)
 
 __all__ = [
     "OUTSIDE",
@@ -66,98 +81,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-OUTSIDE = "OUTSIDE"
-TOTAL = "TOTAL"
-
-#: Relative tolerance of the balance check: districts + OUTSIDE = TOTAL.
-BALANCE_RTOL = 1e-9
-
-_UNIT = {"length": ("km", 1000.0), "area": ("ha", 10_000.0)}
-
-
-@dataclass(frozen=True)
-class StatColumn:
-    """What one statistics column holds.
-
-    Attributes
-    ----------
-    name : str
-        Column name (``roads_km_open``).
-    layer : str
-        The catalogue layer measured.
-    kind : {"key", "count", "km", "ha", "sum", "pct"}
-        ``key`` for the district code and name; ``count`` features (whole, by largest
-        share); ``km`` or ``ha`` clipped lengths or areas; ``sum`` a field summed whole;
-        ``pct`` a catalogue :class:`~layers.spec.Ratio`, computed from the breakdown
-        columns of its field.
-    field, code : str or None
-        The breakdown field and its code (``status``, ``open``), or the summed field, or
-        the ratio's field (with no code).
-    codes : tuple of str
-        For ``pct``: the codes of ``field`` counted in the numerator.
-    """
-
-    name: str
-    layer: str
-    kind: Literal["key", "count", "km", "ha", "sum", "pct"]
-    field: str | None = None
-    code: str | None = None
-    codes: tuple[str, ...] = ()
-
-    @property
-    def integer(self) -> bool:
-        """Whether the column holds whole numbers."""
-        return self.kind in ("count", "sum")
-
-
-def _unit_of(spec: LayerSpec) -> Literal["km", "ha"]:
-    """The unit a measured layer's statistics are in: km for lines, ha for polygons."""
-    return "km" if spec.measure == "length" else "ha"
-
-
-def stats_schema(catalogue: Mapping[str, LayerSpec] | None = None) -> tuple[StatColumn, ...]:
-    """Every column of :func:`district_stats`, in order, derived from the catalogue.
-
-    For each layer in catalogue order: ``<layer>_count``, ``<layer>_km`` (lines) or
-    ``<layer>_ha`` (polygons), then its summed fields and its ratios (``roads_intact_pct``);
-    after all layers, the breakdowns: ``<layer>_km_<code>``, ``<layer>_ha_<code>`` or, for
-    points, ``<layer>_<code>``. Context layers (key areas) have no columns.
-    """
-    catalogue = CATALOGUE if catalogue is None else catalogue
-    units = units_layer(dict(catalogue))
-    columns = [StatColumn("district_code", units.name, "key", "code"), StatColumn("district_name", units.name, "key")]
-    measured = [s for s in catalogue.values() if not s.units and not s.context]
-    for spec in measured:
-        columns.append(StatColumn(f"{spec.name}_count", spec.name, "count"))
-        if spec.measure != "count":
-            unit = _unit_of(spec)
-            columns.append(StatColumn(f"{spec.name}_{unit}", spec.name, unit))
-        columns += [StatColumn(f, spec.name, "sum", f) for f in spec.sums]
-        columns += [StatColumn(r.column(spec.name), spec.name, "pct", r.field, None, r.codes) for r in spec.ratios]
-    for spec in measured:
-        for field in spec.breakdown:
-            for code in spec.field(field).codes:
-                if spec.measure == "count":
-                    columns.append(StatColumn(f"{spec.name}_{code}", spec.name, "count", field, code))
-                else:
-                    unit = _unit_of(spec)
-                    columns.append(StatColumn(f"{spec.name}_{unit}_{code}", spec.name, unit, field, code))
-    names = [c.name for c in columns]
-    if len(set(names)) != len(names):
-        raise ValueError(f"the catalogue gives two statistics columns the same name: {names}")
-    return tuple(columns)
-
-
-def schema_of(table: pd.DataFrame) -> tuple[StatColumn, ...]:
-    """The column metadata a :func:`district_stats` table carries (the catalogue's when none)."""
-    raw = table.attrs.get("schema")
-    return tuple(StatColumn(**{**c, "codes": tuple(c.get("codes", ()))}) for c in raw) if raw else stats_schema()
-
-
-def stats_columns(catalogue: Mapping[str, LayerSpec] | None = None) -> list[str]:
-    """The names of :func:`stats_schema`'s columns, in order."""
-    return [c.name for c in stats_schema(catalogue)]
 
 
 @dataclass(frozen=True)
@@ -427,39 +350,12 @@ def _layer_columns(
             values = np.bincount(ap.owner, weights=numbers, minlength=n_bins)
             total = float(numbers.sum())
         else:
-            divisor = _UNIT[spec.measure][1]
+            divisor = PER_UNIT[col.kind]
             keep = mask[ap.part_feature]
             values = np.bincount(ap.part_district[keep], weights=ap.part_amount[keep], minlength=n_bins) / divisor
             total = float(whole[mask].sum()) / divisor
         out[col.name] = (values, total)
     return out
-
-
-def fill_ratios(table: pd.DataFrame, schema: tuple[StatColumn, ...]) -> pd.DataFrame:
-    """Set each ``pct`` column of ``table`` from the same row's breakdown columns, in place.
-
-    Percent = 100 × (measure in the ratio's codes) ÷ (measure in any code of its field);
-    NaN where that field has no measure in the row. Every row, ``TOTAL`` included, is the
-    ratio of that row's own sums, so a total is never a sum or mean of percentages.
-    Returns ``table``.
-    """
-    for col in schema:
-        if col.kind != "pct":
-            continue
-        parts = [c for c in schema if c.layer == col.layer and c.field == col.field and c.kind in ("km", "ha")]
-        whole = table[[c.name for c in parts]].sum(axis=1).to_numpy(dtype=float)
-        part = table[[c.name for c in parts if c.code in col.codes]].sum(axis=1).to_numpy(dtype=float)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            table[col.name] = np.where(whole > 0, 100.0 * part / np.where(whole > 0, whole, 1.0), np.nan)
-    return table
-
-
-def _check_balance(name: str, values: np.ndarray, total: float, *, integer: bool) -> None:
-    """Raise :class:`BalanceError` unless the districts and OUTSIDE add up to ``total``."""
-    got = float(values.sum())
-    ok = got == total if integer else abs(got - total) <= BALANCE_RTOL * max(abs(total), 1e-9)
-    if not ok:
-        raise BalanceError("stats.unbalanced", column=name, got=got, total=total)
 
 
 def district_stats(
@@ -522,11 +418,10 @@ def district_stats(
     districts = reproject(districts_gdf.geometry.to_numpy(), districts_gdf.crs, metric)
     warnings = check_coverage(districts, codes, tolerance_m2=tolerance_m2, layer=units.name)
     rank = np.argsort(np.argsort(np.array(codes, dtype=object), kind="stable"), kind="stable")
-    n = len(districts)
     schema = stats_schema(catalogue)
     by_layer: dict[str, list[StatColumn]] = {}
     for col in schema:
-        if col.kind not in ("key", "pct"):
+        if col.measured:
             by_layer.setdefault(col.layer, []).append(col)
 
     def measure(name: str) -> dict[str, tuple[np.ndarray, float]]:
@@ -547,46 +442,12 @@ def district_stats(
             if on_layer is not None:
                 on_layer(futures[future])
 
-    measured = [c for c in schema if c.kind not in ("key", "pct")]
-    body = {c.name: results[c.name][0] for c in measured}
-    totals = {c.name: results[c.name][1] for c in measured}
-    for col in measured:
-        _check_balance(col.name, body[col.name], totals[col.name], integer=col.integer)
-    table = pd.DataFrame(body, index=pd.Index([*codes, OUTSIDE], name="code"))
-    show_outside = bool((table.loc[OUTSIDE].abs() > 0).any())
-    if not show_outside:
-        table = table.iloc[:n]
-    table = pd.concat([table, pd.DataFrame([totals], index=pd.Index([TOTAL], name="code"))])
-    table.index.name = "code"
-    for col in schema:
-        if col.integer:
-            table[col.name] = table[col.name].round().astype("int64")
-    fill_ratios(table, schema)
-    table = table[[c.name for c in schema if c.kind != "key"]]
-    extra = [OUTSIDE, TOTAL] if show_outside else [TOTAL]
-    table.insert(0, "district_name", [*districts_gdf["name"].astype(str), *("" for _ in extra)])
-    table.insert(0, "district_code", table.index.to_list())
-    table.attrs["schema"] = [dataclasses.asdict(c) for c in schema]
-    table.attrs["warnings"] = [str(w) for w in warnings]
-    table.attrs["crs"] = metric.to_string()
-    log.info("statistics for %d districts (%s)", n, "with outside parts" if show_outside else "nothing outside")
-    return table
-
-
-def select_districts(table: pd.DataFrame, codes: tuple[str, ...]) -> pd.DataFrame:
-    """The rows of ``codes`` from a :func:`district_stats` table, with TOTAL as their sum.
-
-    The ``OUTSIDE`` row is dropped: it belongs to no chosen district. With no codes the
-    table is returned unchanged.
-    """
-    if not codes:
-        return table
-    rows = table[table.index.isin(codes)]
-    total = rows.drop(columns=["district_code", "district_name"]).sum(axis=0)
-    out = pd.concat([rows, total.to_frame(TOTAL).T])
-    out.loc[TOTAL, ["district_code", "district_name"]] = [TOTAL, ""]
-    for column in rows.columns[2:]:
-        out[column] = out[column].astype(rows[column].dtype)
-    out.index.name = table.index.name
-    out.attrs = dict(table.attrs)
-    return fill_ratios(out, schema_of(out))
+    return assemble_table(
+        {name: values for name, (values, _) in results.items()},
+        {name: total for name, (_, total) in results.items()},
+        codes=codes,
+        names=districts_gdf["name"].astype(str).tolist(),
+        schema=schema,
+        crs=metric,
+        warnings=warnings,
+    )
