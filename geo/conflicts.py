@@ -1,8 +1,10 @@
 """Plan-conflict checks across layers: where one layer's plan runs into another's.
 
 Each check is a :class:`Rule`, data rather than code: two sides (a layer and the codes of
-one of its fields that pick its features) and what the overlap is measured by. The four
-rules of the renewal plan are :data:`RULES`; :func:`find_conflicts` runs any tuple of them.
+one of its fields that pick its features) and what the overlap is measured by. The rules of
+the renewal plan are declared by the layer modules (:class:`layers.Conflict`, on the layer
+of side ``a``) and gathered, in catalogue order, in :data:`RULES`; :func:`find_conflicts`
+runs any tuple of them.
 Every conflict names both features, the rule's kind and the measured overlap, in the
 source's metric CRS (CGCS2000 Gauss-Kruger, EPSG:4551 for Nanguan).
 """
@@ -89,44 +91,25 @@ class Rule:
         return self.zh if lang == "zh" else self.en
 
 
-RULES: tuple[Rule, ...] = (
-    Rule(
-        "parcel_on_greenbelt",
-        "规划或征收中地块占用绿地",
-        "Planned or expropriating parcel on greenbelt",
-        Side("parcels", "status", ("planned", "expropriating")),
-        Side("greenbelt"),
-        "area",
-        "#d50000",
-    ),
-    Rule(
-        "pipe_under_expropriation",
-        "在建管线穿越征收中地块",
-        "Pipe under construction through a parcel being expropriated",
-        Side("pipes", "status", ("under_construction",)),
-        Side("parcels", "status", ("expropriating",)),
-        "length",
-        "#ff6d00",
-    ),
-    Rule(
-        "facility_in_expropriation",
-        "学校或泵站位于征收地块内",
-        "School or pump station inside an expropriation parcel",
-        Side("facilities", "kind", ("school", "pump_station")),
-        Side("parcels", "kind", ("expropriation",)),
-        "count",
-        "#aa00ff",
-    ),
-    Rule(
-        "road_through_greenbelt",
-        "规划道路穿越现状绿地",
-        "Planned road through existing greenbelt",
-        Side("roads", "status", ("planned",)),
-        Side("greenbelt", "status", ("existing",)),
-        "length",
-        "#c51162",
-    ),
-)
+def _rules() -> tuple[Rule, ...]:
+    """The catalogue's conflicts (each layer module declares its own), in catalogue order."""
+    return tuple(
+        Rule(
+            c.kind,
+            c.zh,
+            c.en,
+            Side(spec.name, c.pick.field, c.pick.codes),
+            Side(c.other, c.other_pick.field, c.other_pick.codes),
+            c.measure,
+            c.color,
+        )
+        for spec in CATALOGUE.values()
+        for c in spec.conflicts
+    )
+
+
+#: The plan's conflict rules, as the layer modules declare them.
+RULES: tuple[Rule, ...] = _rules()
 
 #: Columns of :func:`find_conflicts`, before the geometry.
 COLUMNS: tuple[str, ...] = ("kind", "layer_a", "id_a", "layer_b", "id_b", "overlap", "unit")
@@ -141,6 +124,10 @@ def rule_for(kind: str, rules: tuple[Rule, ...] = RULES) -> Rule:
     raise KeyError(f"unknown conflict kind {kind!r}; known: {', '.join(r.kind for r in rules)}")
 
 
+def _empty(metric: CRS) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({c: [] for c in COLUMNS}, geometry=[], crs=metric)
+
+
 def _project_picked(gdf: gpd.GeoDataFrame, picked: np.ndarray, metric: CRS) -> np.ndarray:
     """``gdf``'s geometries in ``metric`` where ``picked``, None elsewhere."""
     out = np.full(len(gdf), None, dtype=object)
@@ -153,7 +140,7 @@ def _check(
 ) -> gpd.GeoDataFrame:
     """The conflicts of one rule, overlap geometries in ``metric`` (``projected`` holds the layers in it)."""
     if rule.a.layer not in projected or rule.b.layer not in projected:
-        return gpd.GeoDataFrame({c: [] for c in COLUMNS}, geometry=[], crs=metric)
+        return _empty(metric)
     pick_a, pick_b = rule.a.pick(layers[rule.a.layer]), rule.b.pick(layers[rule.b.layer])
     ga, gb = projected[rule.a.layer][pick_a], projected[rule.b.layer][pick_b]
     ia, ib = shapely.STRtree(gb).query(ga, predicate="intersects") if len(ga) and len(gb) else ([], [])
@@ -217,7 +204,7 @@ def find_conflicts(
         geoms = pool.map(lambda item: _project_picked(layers[item[0]], item[1], metric), wanted.items())
         projected = dict(zip(wanted, geoms, strict=True))
     found = [_check(rule, layers, projected, metric) for rule in rules]
-    frame = pd.concat(found, ignore_index=True) if found else _check(RULES[0], {}, {}, metric)
+    frame = pd.concat(found, ignore_index=True) if found else _empty(metric)
     order = {rule.kind: i for i, rule in enumerate(rules)}
     frame = frame.assign(_rule=frame["kind"].map(order)).sort_values(["_rule", "id_a", "id_b"], kind="stable")
     out = gpd.GeoDataFrame(frame.drop(columns="_rule").reset_index(drop=True), geometry="geometry", crs=metric)

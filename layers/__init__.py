@@ -4,7 +4,8 @@ Every module of this package that assigns a module-level ``SPEC`` (a
 :class:`~layers.spec.LayerSpec`) is a layer: ``CATALOGUE`` maps each layer name to its spec,
 in drawing order (``SPEC.z``: sub-districts at the bottom, points on top). Adding a layer is
 adding one such module; statistics, validation, filters, the map and the exports read the
-catalogue and pick it up.
+catalogue and pick it up. A layer's impact figures and its plan conflicts with other layers
+(:class:`~layers.spec.Figure`, :class:`~layers.spec.Conflict`) are data of its module too.
 """
 
 from __future__ import annotations
@@ -13,15 +14,18 @@ import ast
 import importlib
 from pathlib import Path
 
-from .spec import Choice, FieldSpec, LayerSpec, NotAbove, Ratio, Style
+from .spec import Choice, Conflict, FieldSpec, Figure, LayerSpec, NotAbove, Pick, Ratio, Style
 
 __all__ = [
     "CATALOGUE",
     "LAYER_NAMES",
     "Choice",
+    "Conflict",
     "FieldSpec",
+    "Figure",
     "LayerSpec",
     "NotAbove",
+    "Pick",
     "Ratio",
     "Style",
     "spec_for",
@@ -56,7 +60,35 @@ def _discover() -> dict[str, LayerSpec]:
         raise ValueError(f"two layer modules declare the same layer name: {names}")
     if sum(s.units for s in specs) != 1:
         raise ValueError("exactly one layer must hold the statistics units (units=True)")
-    return {s.name: s for s in specs}
+    catalogue = {s.name: s for s in specs}
+    _check_conflicts(catalogue)
+    return catalogue
+
+
+def _check_conflicts(catalogue: dict[str, LayerSpec]) -> None:
+    """Refuse a conflict naming an unknown layer, codes it lacks, a kind used twice, or a
+    measure the two geometries cannot have."""
+    kinds: set[str] = set()
+    for spec in catalogue.values():
+        for conflict in spec.conflicts:
+            if conflict.kind in kinds:
+                raise ValueError(f"two conflicts are called {conflict.kind!r}")
+            kinds.add(conflict.kind)
+            if conflict.other not in catalogue:
+                raise ValueError(f"layers/{spec.name}: conflict {conflict.kind!r} names no layer {conflict.other!r}")
+            other = catalogue[conflict.other]
+            other.check_pick(conflict.other_pick, conflict.kind)
+            shapes = {spec.geometry, other.geometry}
+            fits = {
+                "area": shapes == {"polygon"},
+                "length": "line" in shapes and "point" not in shapes,
+                "count": spec.geometry == "point" and other.geometry == "polygon",
+            }[conflict.measure]
+            if not fits:
+                raise ValueError(
+                    f"conflict {conflict.kind!r}: {spec.name} ({spec.geometry}s) and {other.name} "
+                    f"({other.geometry}s) have no {conflict.measure} of overlap"
+                )
 
 
 CATALOGUE: dict[str, LayerSpec] = _discover()

@@ -7,7 +7,7 @@ the plan's sentence it comes from.
 from __future__ import annotations
 
 from . import _common as c
-from .spec import Choice, FieldSpec, LayerSpec, Style
+from .spec import Choice, FieldSpec, Figure, LayerSpec, Style
 
 __all__ = ["SPEC"]
 
@@ -46,4 +46,5 @@ SPEC = LayerSpec(
     z=5,
     filters=("kind",),
     context=True,
+    impact=(Figure("measure", with_count=True),),
 )

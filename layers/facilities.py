@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import _common as c
-from .spec import Choice, LayerSpec, Style
+from .spec import Choice, Conflict, Figure, LayerSpec, Pick, Style
 
 __all__ = ["SPEC"]
 
@@ -31,4 +31,17 @@ SPEC = LayerSpec(
     z=50,
     breakdown=("kind",),
     filters=("kind",),
+    impact=(Figure("count"),),
+    conflicts=(
+        Conflict(
+            "facility_in_expropriation",
+            "学校或泵站位于征收地块内",
+            "School or pump station inside an expropriation parcel",
+            Pick("kind", ("school", "pump_station")),
+            "parcels",
+            Pick("kind", ("expropriation",)),
+            "count",
+            "#aa00ff",
+        ),
+    ),
 )

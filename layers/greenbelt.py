@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import _common as c
-from .spec import Choice, LayerSpec, Style
+from .spec import Choice, Figure, LayerSpec, Style
 
 __all__ = ["SPEC"]
 
@@ -33,4 +33,5 @@ SPEC = LayerSpec(
     unit_zh="处",
     z=10,
     filters=("kind",),
+    impact=(Figure("measure"),),
 )

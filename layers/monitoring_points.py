@@ -8,7 +8,7 @@ use for them.
 from __future__ import annotations
 
 from . import _common as c
-from .spec import Choice, FieldSpec, LayerSpec, Style
+from .spec import Choice, FieldSpec, Figure, LayerSpec, Style
 
 __all__ = ["SPEC"]
 
@@ -52,4 +52,5 @@ SPEC = LayerSpec(
     unit_zh="个",
     z=60,
     filters=("wq_class",),
+    impact=(Figure("count"),),
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import _common as c
-from .spec import Choice, FieldSpec, LayerSpec, NotAbove, Style
+from .spec import Choice, Conflict, FieldSpec, Figure, LayerSpec, NotAbove, Pick, Style
 
 __all__ = ["SPEC"]
 
@@ -53,4 +53,33 @@ SPEC = LayerSpec(
     sums=("households", "resettled"),
     filters=("kind", "status"),
     rules=(NotAbove("resettled", "households"),),
+    impact=(
+        Figure("measure", with_count=True),
+        Figure(
+            "households",
+            "涉及户数（按面积比例）",
+            "Households (by area share)",
+            note_zh="整块地块合计 {n} 户",
+            note_en="{n} in the whole parcels",
+        ),
+        Figure(
+            "resettled",
+            "回迁户数（按面积比例）",
+            "Resettled (by area share)",
+            note_zh="整块地块合计 {n} 户",
+            note_en="{n} in the whole parcels",
+        ),
+    ),
+    conflicts=(
+        Conflict(
+            "parcel_on_greenbelt",
+            "规划或征收中地块占用绿地",
+            "Planned or expropriating parcel on greenbelt",
+            Pick("status", ("planned", "expropriating")),
+            "greenbelt",
+            Pick(),
+            "area",
+            "#d50000",
+        ),
+    ),
 )

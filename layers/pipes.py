@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import _common as c
-from .spec import Choice, FieldSpec, LayerSpec, Style
+from .spec import Choice, Conflict, FieldSpec, Figure, LayerSpec, Pick, Style
 
 __all__ = ["SPEC"]
 
@@ -48,4 +48,17 @@ SPEC = LayerSpec(
     z=40,
     breakdown=("utility",),
     filters=("utility",),
+    impact=(Figure("measure"),),
+    conflicts=(
+        Conflict(
+            "pipe_under_expropriation",
+            "在建管线穿越征收中地块",
+            "Pipe under construction through a parcel being expropriated",
+            Pick("status", ("under_construction",)),
+            "parcels",
+            Pick("status", ("expropriating",)),
+            "length",
+            "#ff6d00",
+        ),
+    ),
 )

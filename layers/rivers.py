@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import _common as c
-from .spec import Choice, LayerSpec, Style
+from .spec import Choice, Figure, LayerSpec, Style
 
 __all__ = ["SPEC"]
 
@@ -28,4 +28,5 @@ SPEC = LayerSpec(
     unit_zh="条",
     z=25,
     filters=("kind",),
+    impact=(Figure("measure"),),
 )

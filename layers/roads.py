@@ -7,7 +7,7 @@ is the length in 完好 condition over the surveyed length.
 from __future__ import annotations
 
 from . import _common as c
-from .spec import Choice, FieldSpec, LayerSpec, Ratio, Style
+from .spec import Choice, Conflict, FieldSpec, Figure, LayerSpec, Pick, Ratio, Style
 
 __all__ = ["SPEC"]
 
@@ -66,4 +66,17 @@ SPEC = LayerSpec(
     breakdown=("status", "condition"),
     ratios=(Ratio("intact", "condition", ("good",), "完好率", "intact rate"),),
     filters=("status",),
+    impact=(Figure("measure"),),
+    conflicts=(
+        Conflict(
+            "road_through_greenbelt",
+            "规划道路穿越现状绿地",
+            "Planned road through existing greenbelt",
+            Pick("status", ("planned",)),
+            "greenbelt",
+            Pick("status", ("existing",)),
+            "length",
+            "#c51162",
+        ),
+    ),
 )

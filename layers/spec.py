@@ -12,11 +12,14 @@ from typing import Literal
 __all__ = [
     "NO_VALUE_COLOR",
     "Choice",
+    "Conflict",
     "Dtype",
     "FieldSpec",
+    "Figure",
     "LayerSpec",
     "Measure",
     "NotAbove",
+    "Pick",
     "Ratio",
     "Style",
 ]
@@ -236,6 +239,94 @@ class Ratio:
 
 
 @dataclass(frozen=True)
+class Figure:
+    """One figure the impact analysis gives for a layer: what an area takes of it.
+
+    Parameters
+    ----------
+    of : str
+        ``"count"``: the features touched; ``"measure"``: the km (lines) or ha (polygons)
+        inside; or one of the layer's ``sums`` (``"households"``), each touched feature
+        counted by the share of its area inside.
+    zh, en : str
+        The figure's label; empty takes the layer's label.
+    with_count : bool
+        For ``"measure"``: the count of features touched is given before it
+        (``1 · 15.00 ha``).
+    note_zh, note_en : str
+        A note beside a sum, ``{n}`` standing for the whole touched features' value
+        (``"整块地块合计 {n} 户"``).
+    """
+
+    of: str
+    zh: str = ""
+    en: str = ""
+    with_count: bool = False
+    note_zh: str = ""
+    note_en: str = ""
+
+    def label(self, layer: LayerSpec, lang: str) -> str:
+        """The label in ``lang``: the figure's own, else the layer's."""
+        own = self.zh if lang == "zh" else self.en
+        return own or layer.label(lang)
+
+    def note(self, lang: str) -> str:
+        """The note in ``lang``, with ``{n}`` still to fill; empty when there is none."""
+        return self.note_zh if lang == "zh" else self.note_en
+
+
+@dataclass(frozen=True)
+class Pick:
+    """Which features of a layer a conflict looks at: those whose coded ``field`` holds one
+    of ``codes``; ``Pick()`` takes them all."""
+
+    field: str | None = None
+    codes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A plan conflict: features of the declaring layer overlapping features of ``other``.
+
+    ``Conflict("road_through_greenbelt", "规划道路穿越现状绿地", "Planned road through
+    existing greenbelt", Pick("status", ("planned",)), "greenbelt", Pick("status",
+    ("existing",)), "length")`` on roads: each planned road's metres inside existing
+    greenbelt.
+
+    Parameters
+    ----------
+    kind : str
+        Identifier of the check, unique in the catalogue (``"parcel_on_greenbelt"``).
+    zh, en : str
+        What the conflict is, for people.
+    pick : Pick
+        The declaring layer's features looked at.
+    other : str
+        The other layer's name.
+    other_pick : Pick
+        The other layer's features looked at.
+    measure : {"area", "length", "count"}
+        The overlap's measure: m² of two polygons, m of a line in a polygon, or 1 for a
+        point (of the declaring layer) inside or on the edge of a polygon.
+    color : str
+        Colour of the conflict on the map.
+    """
+
+    kind: str
+    zh: str
+    en: str
+    pick: Pick
+    other: str
+    other_pick: Pick
+    measure: Measure
+    color: str = "#d50000"
+
+    def label(self, lang: str) -> str:
+        """What the conflict is, in ``lang``."""
+        return self.zh if lang == "zh" else self.en
+
+
+@dataclass(frozen=True)
 class LayerSpec:
     """Everything the tool knows about one layer.
 
@@ -280,6 +371,12 @@ class LayerSpec:
         A context layer (the plan's key areas): drawn under the works and labelled on the
         map, validated, filtered and exported like any layer, but not measured in the
         statistics and not what the map zooms to.
+    impact : tuple of Figure
+        The figures the impact analysis shows for this layer, in order (roads: the km
+        inside); a layer declaring none is still analysed and its touched features listed.
+    conflicts : tuple of Conflict
+        The plan conflicts of this layer's features with other layers' (the other layers
+        are checked when the catalogue is built).
     """
 
     name: str
@@ -299,6 +396,8 @@ class LayerSpec:
     rules: tuple[NotAbove, ...] = ()
     ratios: tuple[Ratio, ...] = ()
     context: bool = False
+    impact: tuple[Figure, ...] = ()
+    conflicts: tuple[Conflict, ...] = ()
 
     def __post_init__(self) -> None:
         names = set(self.field_names)
@@ -317,6 +416,22 @@ class LayerSpec:
                 raise ValueError(f"layer {self.name!r}: ratio {ratio.name!r} needs lengths or areas")
         if self.units and self.geometry != "polygon":
             raise ValueError(f"layer {self.name!r}: statistics units must be polygons")
+        for figure in self.impact:
+            if figure.of not in ("count", "measure", *self.sums):
+                raise ValueError(f"layer {self.name!r}: impact figure {figure.of!r} is not count, measure or a sum")
+            if figure.of == "measure" and self.measure == "count":
+                raise ValueError(f"layer {self.name!r}: a point layer's impact figure is its count")
+        for conflict in self.conflicts:
+            self.check_pick(conflict.pick, conflict.kind)
+
+    def check_pick(self, pick: Pick, kind: str) -> None:
+        """Refuse a conflict's ``pick`` unless it names a coded field of this layer and its codes."""
+        if pick.field is None:
+            if pick.codes:
+                raise ValueError(f"conflict {kind!r}: codes {pick.codes} of no field of {self.name!r}")
+            return
+        if pick.field not in self.field_names or not set(pick.codes) <= set(self.field(pick.field).codes):
+            raise ValueError(f"conflict {kind!r}: {pick.field!r} {pick.codes} are not codes of {self.name!r}")
 
     @property
     def geom_types(self) -> tuple[str, ...]:

@@ -36,7 +36,7 @@ def test_no_area_shows_the_hint_and_the_conflicts(app: AppTest) -> None:
     assert not app.exception
     assert any("按钮画面、线或点" in c.value for c in app.caption)
     conflicts = next(d.value for d in app.dataframe if "冲突" in d.value.columns)
-    assert conflicts["编号 A"].tolist() == ["D10", "F091", "R089"]
+    assert conflicts["编号 A"].tolist() == ["D10", "R089", "F091"]
 
 
 def test_a_drawn_area_fills_the_panel_and_stays(app: AppTest) -> None:

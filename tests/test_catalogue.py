@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from layers import CATALOGUE, LAYER_NAMES, spec_for
-from layers.spec import FieldSpec
+from layers import CATALOGUE, LAYER_NAMES, _check_conflicts, spec_for
+from layers.spec import Conflict, FieldSpec, Figure, Pick
 
 EXPECTED_FIELDS = {
     "districts": ("code", "name", "kind"),
@@ -142,3 +144,32 @@ def test_dates_are_text() -> None:
 def test_long_field_names_are_refused() -> None:
     with pytest.raises(ValueError, match="at most 10 characters"):
         FieldSpec("households_total", "int", "户", "HH")
+
+
+def test_every_measured_layer_declares_impact_figures() -> None:
+    """The impact panel shows what each layer declares; the units alone declare none."""
+    assert [n for n, spec in CATALOGUE.items() if not spec.impact] == ["districts"]
+    assert [f.of for f in CATALOGUE["parcels"].impact] == ["measure", "households", "resettled"]
+
+
+def test_an_impact_figure_must_be_a_count_a_measure_or_a_sum() -> None:
+    with pytest.raises(ValueError, match="'diam_mm' is not count, measure or a sum"):
+        dataclasses.replace(CATALOGUE["pipes"], impact=(Figure("diam_mm"),))
+    with pytest.raises(ValueError, match="a point layer's impact figure is its count"):
+        dataclasses.replace(CATALOGUE["facilities"], impact=(Figure("measure"),))
+
+
+def test_conflicts_are_checked_against_both_layers() -> None:
+    wrong_code = Conflict("x", "x", "x", Pick("status", ("closed",)), "greenbelt", Pick(), "length")
+    with pytest.raises(ValueError, match="conflict 'x'"):
+        dataclasses.replace(CATALOGUE["roads"], conflicts=(wrong_code,))
+    for other, pick, measure, message in (
+        ("lakes", Pick(), "length", "names no layer 'lakes'"),
+        ("greenbelt", Pick("status", ("open",)), "length", "are not codes of 'greenbelt'"),
+        ("greenbelt", Pick(), "area", "roads \\(lines\\) and greenbelt \\(polygons\\) have no area of overlap"),
+    ):
+        roads = dataclasses.replace(
+            CATALOGUE["roads"], conflicts=(Conflict("x", "x", "x", Pick(), other, pick, measure),)
+        )
+        with pytest.raises(ValueError, match=message):
+            _check_conflicts({**CATALOGUE, "roads": roads})

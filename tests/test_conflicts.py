@@ -47,19 +47,19 @@ def test_each_check_finds_its_known_overlap(layers: dict) -> None:
     rows = [(r.kind, r.id_a, r.id_b, r.unit) for r in found.itertuples()]
     assert rows == [
         ("parcel_on_greenbelt", "D1", "G1", "m2"),  # D3 is resettled, D4 only shares an edge
+        ("road_through_greenbelt", "R1", "G1", "m"),
         ("pipe_under_expropriation", "P1", "D2", "m"),
         ("facility_in_expropriation", "F1", "D2", "count"),
         ("facility_in_expropriation", "F4", "D2", "count"),
-        ("road_through_greenbelt", "R1", "G1", "m"),
     ]
-    assert found["overlap"].tolist() == pytest.approx([5000.0, 100.0, 1.0, 1.0, 100.0])
+    assert found["overlap"].tolist() == pytest.approx([5000.0, 100.0, 100.0, 1.0, 1.0])
     assert found.crs.to_epsg() == 4551
     assert found.geometry.iloc[0].symmetric_difference(shapely.box(X0 + 50, Y0, X0 + 100, Y0 + 100)).area < 1e-6
 
 
 def test_the_same_answer_from_layers_in_wgs84(layers: dict) -> None:
     found = find_conflicts({n: g.to_crs(4326) for n, g in layers.items()})
-    assert found["overlap"].tolist() == pytest.approx([5000.0, 100.0, 1.0, 1.0, 100.0], rel=1e-6)
+    assert found["overlap"].tolist() == pytest.approx([5000.0, 100.0, 100.0, 1.0, 1.0], rel=1e-6)
 
 
 def test_rules_are_data(layers: dict) -> None:
@@ -73,11 +73,12 @@ def test_rules_are_data(layers: dict) -> None:
     )
     found = find_conflicts(layers, rules=(hospitals,))
     assert [(r.id_a, r.id_b) for r in found.itertuples()] == [("F2", "D2")]
+    # declared by the layer of side a, in catalogue (drawing) order
     assert [r.kind for r in RULES] == [
         "parcel_on_greenbelt",
+        "road_through_greenbelt",
         "pipe_under_expropriation",
         "facility_in_expropriation",
-        "road_through_greenbelt",
     ]
     assert rule_for("road_through_greenbelt").b == Side("greenbelt", "status", ("existing",))
 
@@ -106,11 +107,11 @@ def test_cli_conflicts_as_csv_and_json(layers: dict, tmp_path) -> None:
     assert list(rows[0]) == list(COLUMNS)
     assert [(r["kind"], r["id_a"], r["id_b"]) for r in rows][:2] == [
         ("parcel_on_greenbelt", "D1", "G1"),
-        ("pipe_under_expropriation", "P1", "D2"),
+        ("road_through_greenbelt", "R1", "G1"),
     ]
     assert float(rows[0]["overlap"]) == pytest.approx(5000.0, rel=1e-6)
     records = json.loads(run("conflicts", str(source), "--format", "json").stdout)
-    assert len(records) == 5 and records[-1] == {
+    assert len(records) == 5 and records[1] == {
         "kind": "road_through_greenbelt",
         "layer_a": "roads",
         "id_a": "R1",
