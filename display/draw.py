@@ -26,13 +26,23 @@ from branca.element import MacroElement, Template
 
 from geo.chinacoord import convert_frame
 from geo.conflicts import RULES, rule_for
-from geo.impact import SUMS, Impact, breakdown_field
+from geo.impact import SUMS, UNITS, Impact, breakdown_field
 from layers import CATALOGUE
 
 from .labels import text
 from .safe import short
 
-__all__ = ["DrawControl", "Overlay", "add_overlay", "conflict_table", "drawn_area", "impact_table"]
+__all__ = [
+    "IMPACT_DECIMALS",
+    "DrawControl",
+    "ImpactFigure",
+    "Overlay",
+    "add_overlay",
+    "conflict_table",
+    "drawn_area",
+    "impact_figures",
+    "impact_table",
+]
 
 AREA_COLOR = "#ff3d00"
 TOUCHED_COLOR = "#00e5ff"
@@ -171,6 +181,48 @@ def impact_table(features: pd.DataFrame, lang: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: Decimals an impact figure shows: km to the metre, ha (and the area itself) to 100 m².
+IMPACT_DECIMALS: dict[str, int] = {"km": 3, "ha": 2}
+
+
+@dataclass(frozen=True)
+class ImpactFigure:
+    """One figure of the impact panel: its label, its value with the unit, and a note or None."""
+
+    label: str
+    value: str
+    note: str | None = None
+
+
+def impact_figures(result: Impact, lang: str) -> list[ImpactFigure]:
+    """The figures of an impact as people read them, in ``lang``: the area's size, then each
+    figure the catalogue's layers declare (:class:`layers.Figure`), in catalogue order.
+
+    Counts are whole with thousands separators, km to 3 decimals, ha to 2
+    (:data:`IMPACT_DECIMALS`); a sum (households) counts each feature by its area share,
+    its note gives the whole features' value. The values are those of
+    :meth:`geo.impact.Impact.summary`, the command line's.
+    """
+    s = {key: value for key, value in result.summary().items() if isinstance(value, int | float)}
+    ha = IMPACT_DECIMALS["ha"]
+    out = [ImpactFigure(text("impact_area_ha", lang), f"{float(s['area_ha']):,.{ha}f} ha")]
+    for spec in CATALOGUE.values():
+        for declared in spec.impact:
+            count = int(s[f"{spec.name}_count"])
+            note = None
+            if declared.of == "count":
+                value = f"{count:,}"
+            elif declared.of == "measure":
+                unit = UNITS[spec.measure][0]
+                amount = f"{float(s[f'{spec.name}_{unit}']):,.{IMPACT_DECIMALS[unit]}f} {unit}"
+                value = f"{count:,} · {amount}" if declared.with_count else amount
+            else:
+                value = f"{int(s[declared.of]):,}"
+                note = declared.note(lang).format(n=s[f"{declared.of}_whole"]) or None
+            out.append(ImpactFigure(declared.label(spec, lang), value, note))
+    return out
+
+
 def conflict_table(found: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The conflicts as people read them: what each is, both features and the overlap."""
     units = {"m2": "m²", "m": "m", "count": text("unit_count", lang)}
@@ -272,9 +324,11 @@ def _impact_group(overlay: Overlay) -> folium.FeatureGroup | None:
             continue
         spec = CATALOGUE[name]
         shown = _shown(gdf, overlay.gcj02)
+        # a layer need not name its features: its ids stand in for the names
+        names = shown["name"] if "name" in shown.columns else shown[spec.id_field]
         tips = [
-            _tip(short(label, 120), [(spec.label(overlay.lang), short(fid, 120))])
-            for fid, label in zip(shown[spec.id_field], shown["name"], strict=True)
+            _tip(short(str(label), 120), [(spec.label(overlay.lang), short(str(fid), 120))])
+            for fid, label in zip(shown[spec.id_field], names, strict=True)
         ]
         _geojson(_features(shown, tips, [style] * len(shown)), radius=7).add_to(group)
     return group

@@ -7,12 +7,12 @@ import json
 import geopandas as gpd
 import shapely
 
-from display.draw import Overlay, add_overlay, conflict_table, drawn_area, impact_table
+from display.draw import Overlay, add_overlay, conflict_table, drawn_area, impact_figures, impact_table
 from display.mapbuild import build_map
 from geo.conflicts import find_conflicts
 from geo.impact import impact
 
-from .common import METRIC, X0, Y0, frame, square
+from .common import METRIC, X0, Y0, frame, hline, point, square
 
 
 def small() -> dict[str, gpd.GeoDataFrame]:
@@ -60,3 +60,36 @@ def test_tables_for_people() -> None:
         5000.0,
         "m²",
     ]
+
+
+def test_impact_figures_are_the_ones_the_layers_declare() -> None:
+    layers = {
+        **small(),
+        "roads": frame("roads", [hline(0, 25, 200)]),
+        "facilities": frame("facilities", [point(70, 10), point(500, 500)]),
+    }
+    result = impact(layers, gpd.GeoSeries([shapely.box(X0 + 60, Y0, X0 + 90, Y0 + 50)], crs=METRIC))  # 1,500 m²
+    shown = [(f.label, f.value, f.note) for f in impact_figures(result, "zh")]
+    assert shown == [
+        ("范围面积", "0.15 ha", None),
+        ("重点区域", "0 · 0.00 ha", None),
+        ("绿地", "0.15 ha", None),
+        ("更新地块", "1 · 0.15 ha", None),
+        ("涉及户数（按面积比例）", "2", "整块地块合计 10 户"),  # 15 % of 10 households, 1.5 rounded half up
+        ("回迁户数（按面积比例）", "0", "整块地块合计 0 户"),
+        ("河流", "0.000 km", None),
+        ("道路", "0.030 km", None),
+        ("管线", "0.000 km", None),
+        ("公共设施", "1", None),
+        ("水体断面", "0", None),
+    ]
+    assert impact_figures(result, "en")[4].label == "Households (by area share)"
+
+
+def test_touched_features_without_names_are_drawn_by_their_ids() -> None:
+    layers = {**small(), "roads": frame("roads", [hline(0, 25, 200)]).drop(columns="name")}
+    result = impact(layers, gpd.GeoSeries([shapely.box(X0 + 60, Y0, X0 + 90, Y0 + 50)], crs=METRIC))
+    overlay = Overlay("zh", False, result, result.touched(layers), None, False, None)
+    page = add_overlay(build_map(layers), overlay).get_root().render()
+    # the touched road's tooltip is titled by its id (escaped, then JSON-encoded)
+    assert "\\u003cb\\u003eR1\\u003c/b\\u003e" in page
