@@ -94,7 +94,7 @@ def coverage_issues(geoms: np.ndarray, codes: list[str]) -> list[CoverageIssue]:
 
 
 def check_coverage(
-    geoms: np.ndarray, codes: list[str], *, tolerance_m2: float = DEFAULT_TOLERANCE_M2, layer: str = "districts"
+    geoms: np.ndarray, codes: list[str], *, layer: str, tolerance_m2: float = DEFAULT_TOLERANCE_M2
 ) -> list[CoverageIssue]:
     """Refuse overlapping districts; return the flaws small enough to tolerate.
 
@@ -107,7 +107,7 @@ def check_coverage(
     tolerance_m2 : float
         Overlaps up to this area (m²) are warnings; larger ones are refused.
     layer : str
-        The layer's name, for messages.
+        The units layer's name (``layers.units_layer().name``), for messages.
 
     Raises
     ------

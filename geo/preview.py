@@ -23,7 +23,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from layers import CATALOGUE, LAYER_NAMES
+from layers import CATALOGUE, LAYER_NAMES, units_layer
 
 from ._atomic import atomic_path
 from .chinacoord import PSEUDO_CRS, convert_frame
@@ -52,7 +52,7 @@ def guess_layer(gdf: gpd.GeoDataFrame) -> str | None:
     """The catalogue layer a file most likely holds: of the layers taking its geometry
     type, the one with most required fields found (by name or Chinese name), then most
     fields; None when no layer takes the geometry. The statistics units (``districts``)
-    are guessed only when the file has their code field."""
+    are guessed only when the file has their id field (the code)."""
     types = gdf.geometry.geom_type.dropna()
     if types.empty:
         return None
@@ -66,7 +66,7 @@ def guess_layer(gdf: gpd.GeoDataFrame) -> str | None:
             continue
         found = [f for f in spec.fields if any(n.strip().lower() in columns for n in (f.name, *f.source_names))]
         required = sum(f.required for f in found)
-        if name == "districts" and not any(f.name == "code" for f in found):
+        if spec.units and not any(f.name == spec.id_field for f in found):
             continue
         score = (required, len(found), -order)
         if best is None or score > best:
@@ -212,9 +212,10 @@ def preview_import(
     gdf = read_foreign(path, table=table, layer=layer, from_crs=from_crs, encoding=encoding, limits=limits)
     result = prepare_file_layer(gdf, layer, fix=fix, file=str(path))
     present = set(list_source_layers(base))
-    wanted = tuple(n for n in ("districts", layer) if n in present)
+    units = units_layer().name
+    wanted = tuple(n for n in dict.fromkeys((units, layer)) if n in present)
     current = load_layers(base, layers=wanted) if wanted else {}
-    districts = current.get("districts", gpd.GeoDataFrame(geometry=[], crs=4326))
+    districts = current.get(units, gpd.GeoDataFrame(geometry=[], crs=4326))
     existing = current.get(layer)
     spec = CATALOGUE[layer]
     clashes: tuple[str, ...] = ()

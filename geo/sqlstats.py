@@ -176,6 +176,7 @@ def _layer_query(
     from psycopg import sql
 
     params = _Params()
+    units = units_layer()
     srid = srids[spec.name]
     margin = CANDIDATE_MARGIN_M * (_DEGREES_PER_M if CRS.from_epsg(srid).is_geographic else 1.0)
     geom = sql.Identifier(GEOMETRY_COLUMN)
@@ -184,7 +185,7 @@ def _layer_query(
     head = sql.SQL(
         """
         WITH d AS MATERIALIZED (
-            SELECT code, ST_Transform({geom}, {metric}) AS g,
+            SELECT {uid} AS code, ST_Transform({geom}, {metric}) AS g,
                    ST_Expand(ST_Transform({geom}, {srid}), {margin}) AS box
             FROM {districts} WHERE {dwhere}),
         f AS MATERIALIZED (
@@ -200,8 +201,9 @@ def _layer_query(
         metric=params.add(metric),
         srid=params.add(srid),
         margin=params.add(margin),
-        districts=_table(db, CATALOGUE["districts"]),
-        dwhere=_where(CATALOGUE["districts"], flt, params),
+        uid=sql.Identifier(units.id_field),
+        districts=_table(db, units),
+        dwhere=_where(units, flt, params),
         ident=ident,
         extra=extra,
         table=_table(db, spec),
