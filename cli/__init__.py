@@ -56,6 +56,7 @@ from geo.transfer import publish, pull
 from layers import CATALOGUE, LAYER_NAMES, units_layer
 
 from .edits import add_edit_commands, parse_day
+from .serve import add_app_command
 
 __all__ = ["build_parser", "main"]
 
@@ -440,6 +441,7 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_pull)
 
     add_edit_commands(sub)
+    add_app_command(sub)
 
     p = sub.add_parser("export", help="write layers or tables for the municipal GIS or a spreadsheet")
     _add_source(p)
@@ -536,7 +538,11 @@ def _system_user() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if args.command == "app":
+        args.streamlit_args = unknown  # streamlit run's options, passed on
+    elif unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     settings = Settings.from_env()
     urls = [v for v in vars(args).values() if is_database_url(v)]
