@@ -86,9 +86,10 @@ def _wait_until_healthy(url: str, proc: subprocess.Popen[bytes], log: list[str],
 
 
 @contextmanager
-def streamlit_server(**env: str) -> Iterator[str]:
-    """``streamlit run app.py`` on a free loopback port with extra environment; yields its URL
-    once the server says it serves it and answers its health check."""
+def streamlit_server(*, root: Path = ROOT, **env: str) -> Iterator[str]:
+    """``streamlit run app.py`` of the project at ``root`` (default this one) on a free
+    loopback port with extra environment; yields its URL once the server says it serves it
+    and answers its health check."""
     port = free_port()
     environ = {**os.environ, "NANGUAN_BASEMAP": "none", "PYTHONUNBUFFERED": "1", **env}
     cmd = [
@@ -96,7 +97,7 @@ def streamlit_server(**env: str) -> Iterator[str]:
         "-m",
         "streamlit",
         "run",
-        str(ROOT / "app.py"),
+        str(root / "app.py"),
         "--server.headless",
         "true",
         "--server.port",
@@ -104,7 +105,7 @@ def streamlit_server(**env: str) -> Iterator[str]:
         "--server.address",
         "127.0.0.1",
     ]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(cmd, cwd=root, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     log: list[str] = []
     ready, reader = _ready_when_served(proc, url, log)
