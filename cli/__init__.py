@@ -326,12 +326,13 @@ def _add_source(p: argparse.ArgumentParser) -> None:
 
 
 def _add_tolerance(p: argparse.ArgumentParser, settings: Settings) -> None:
+    tolerance = Settings.declaration("overlap_tolerance_m2")
     p.add_argument(
         "--overlap-tolerance",
         metavar="M2",
         type=float,
         default=settings.overlap_tolerance_m2,
-        help="largest overlap of two sub-districts accepted, in m² (larger ones are refused; default 1)",
+        help=f"{tolerance.help} (default: {tolerance.name}, else {tolerance.default})",
     )
 
 

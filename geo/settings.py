@@ -378,6 +378,11 @@ class Settings:
             vertices=self.max_vertices,
         )
 
+    @classmethod
+    def declaration(cls, attribute: str) -> Setting[Any]:
+        """The declaration of the setting held in ``attribute`` (its variable, default, help)."""
+        return next(f.metadata["setting"] for f in fields(cls) if f.name == attribute)
+
     def names(self) -> tuple[str, ...]:
         """Attribute names, for tests and documentation."""
         return tuple(f.name for f in fields(self))
