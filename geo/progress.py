@@ -121,6 +121,8 @@ def _check_filters(path: Path | str, target: Target) -> None:
                     value=unknown[0],
                     codes=codes,
                 )
+    if target.name_has and "name" not in spec.field_names:  # a layer need not name its features
+        raise SourceError("targets.unknown_field", file=str(path), target=target.id, kind="name_has", field="name")
     if target.measure.startswith("pct:"):
         ratios = tuple(r.name for r in spec.ratios)
         if target.measure[4:] not in ratios:

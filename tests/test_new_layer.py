@@ -177,6 +177,33 @@ def test_the_source_validates_and_the_statistics_give_the_hand_computed_km(copy:
     assert by_code["220102001"]["bus_lanes_km_planned"] == "0.212"
 
 
+PLAN = """
+[[target]]
+id = "bus_lane_km"
+zh = "公交专用道里程"
+en = "Bus lanes"
+layer = "bus_lanes"
+measure = "km"
+value = 3.0
+unit_zh = "公里"
+unit_en = "km"
+done = { status = "open" }
+under_way = { status = "under_construction" }
+"""
+
+
+def test_a_plan_target_on_the_layer_counts_its_km(copy: Path, source: Path, tmp_path: Path) -> None:
+    plan = tmp_path / "plan.toml"
+    plan.write_text(PLAN, encoding="utf-8")
+    (row,) = json.loads(geo(copy, "progress", str(source), "--targets", str(plan), "--format", "json").stdout)
+    # done: L1 and L4 are open, 400 + 1400.3 m; under way: L3; planned: L2
+    assert (row["in_data"], row["done"], row["under_way"], row["planned"]) == (2.747, 1.8, 0.735, 0.212)
+    assert row["percent_done"] == 60.0
+    plan.write_text(PLAN.replace("value = 3.0", 'value = 3.0\nname_has = "1路"'), encoding="utf-8")
+    refused = run_in(copy, "-m", "geo", "progress", str(source), "--targets", str(plan))
+    assert refused.returncode == 1 and "name_has names unknown field 'name'" in refused.stderr, refused.stderr
+
+
 def test_the_map_draws_the_layer(copy: Path, source: Path, tmp_path: Path) -> None:
     out = tmp_path / "map.html"
     geo(copy, "map", str(source), "--out", str(out), "--lang", "zh")
