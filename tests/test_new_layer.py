@@ -5,8 +5,8 @@ The new layer is a line layer with an underscore in its name, no ``name`` field,
 between roads and pipes, broken down by status and with one impact figure (its km). The
 source is the sample with four bus lanes added, straight segments of known length inside
 known sub-districts (EPSG:4551, metres). Every check runs the copy's real code in a
-subprocess: the statistics, the map, the impact analysis, the export read back by GDAL,
-the app page through AppTest and once in Chromium.
+subprocess: the statistics, a plan target, the map, the impact analysis, the export read
+back by GDAL, the app page through AppTest and once in Chromium.
 """
 
 from __future__ import annotations
