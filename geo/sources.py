@@ -1,7 +1,8 @@
 """Statistics of any source: measured in the database for PostGIS, in Python otherwise.
 
 The app and the command line call these, so a bureau database is measured where its data
-is (:mod:`geo.sqlstats`: only result rows travel) and a GeoPackage by :mod:`geo.stats`.
+is (:mod:`geo.sqlstats`: only result rows travel) and a GeoPackage by :mod:`geo.stats`;
+which one is the opened source's choice (:class:`geo.store.Source`).
 """
 
 from __future__ import annotations
@@ -14,18 +15,15 @@ import pandas as pd
 from pyproj import CRS
 
 from .coverage import DEFAULT_TOLERANCE_M2
-from .crs import source_metric_crs
-from .filters import Filter, attribute_filter
-from .io import load_layers
-from .postgis import is_database_url, parse_url
-from .progress import Target, plan_progress
-from .stats import district_stats
+from .filters import Filter
+from .progress import Target
+from .store import Source, open_source
 
-__all__ = ["source_progress", "source_stats"]
+__all__ = ["source_progress", "source_stats", "source_targets"]
 
 
 def source_stats(
-    source: str | os.PathLike[str],
+    source: str | os.PathLike[str] | Source,
     *,
     crs: str | int | CRS | None = None,
     flt: Filter | None = None,
@@ -40,27 +38,25 @@ def source_stats(
     with :func:`geo.stats.select_districts`. ``layers``: a file source's layers as already
     read (the app's cache), so they are not read again; a database measures its own.
     """
-    flt = flt or Filter()
-    if is_database_url(source):
-        from . import sqlstats
-
-        db = parse_url(str(source))
-        return sqlstats.district_stats(db, crs=crs, flt=flt, tolerance_m2=tolerance_m2, on_layer=on_layer)
-    read = dict(layers) if layers is not None else load_layers(source)
-    metric = source_metric_crs(read, crs)
-    return district_stats(attribute_filter(read, flt), crs=metric, tolerance_m2=tolerance_m2, on_layer=on_layer)
+    return open_source(source).stats(crs=crs, flt=flt, tolerance_m2=tolerance_m2, on_layer=on_layer, layers=layers)
 
 
 def source_progress(
-    source: str | os.PathLike[str],
+    source: str | os.PathLike[str] | Source,
     targets: list[Target],
     *,
     crs: str | int | CRS | None = None,
     layers: Mapping[str, gpd.GeoDataFrame] | None = None,
 ) -> pd.DataFrame:
     """:func:`geo.progress.plan_progress` of ``source`` (``layers`` as in :func:`source_stats`)."""
-    if is_database_url(source):
-        from . import sqlstats
+    return open_source(source).progress(targets, crs=crs, layers=layers)
 
-        return sqlstats.plan_progress(parse_url(str(source)), targets, crs=crs)
-    return plan_progress(dict(layers) if layers is not None else load_layers(source), targets, crs=crs)
+
+def source_targets(source: str | os.PathLike[str] | Source) -> list[Target] | None:
+    """The plan a source carries, or None when it names none.
+
+    The ``targets`` entry of its ``dataset_info`` table (TOML text, so it travels with
+    copies of the file) comes first, then, for a GeoPackage, a ``<name>.targets.toml`` file
+    beside it.
+    """
+    return open_source(source).targets()

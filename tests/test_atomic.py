@@ -24,7 +24,7 @@ import pyogrio
 import pytest
 
 import geo._atomic
-import geo.io
+import geo.store.gpkg
 from cli import main
 from geo._atomic import atomic_path, remove_stale_parts, scratch_dir, write_bytes_atomic
 from geo.errors import Problem, SourceError, ValidationError
@@ -178,7 +178,7 @@ def test_import_failing_its_read_back_leaves_the_geopackage(work_gpkg: Path, mon
         assert len(gpd.read_file(path, layer="roads")) == 1, "the new layer is in the temporary copy"
         raise ValidationError([Problem("roads", "R1", "geometry", "read back differently")])
 
-    monkeypatch.setattr(geo.io, "load_layers", refuse)
+    monkeypatch.setattr(geo.store.gpkg, "load_layers", refuse)
     with pytest.raises(ValidationError, match="read back differently"):
         store_layer(frame("roads", [hline(0, 0, 250)]), "roads", work_gpkg)
     assert checked and checked[0].parent == work_gpkg.parent
@@ -203,7 +203,7 @@ def test_import_failing_in_the_writer_leaves_the_geopackage(work_gpkg: Path, mon
         real(gdf, path, **options)
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(geo.io.pyogrio, "write_dataframe", write_then_fail)
+    monkeypatch.setattr(geo.store.gpkg.pyogrio, "write_dataframe", write_then_fail)
     with pytest.raises(SourceError, match="the disk is full"):
         store_layer(frame("roads", [hline(0, 0, 250)]), "roads", work_gpkg)
     assert digest(work_gpkg) == before
