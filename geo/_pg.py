@@ -70,9 +70,7 @@ def _drivers() -> tuple[Any, Any]:
         import psycopg
         import sqlalchemy
     except ImportError as exc:
-        raise SourceError(
-            f"PostGIS sources need SQLAlchemy and psycopg: pip install 'sqlalchemy>=2' 'psycopg[binary]' ({exc.name})"
-        ) from exc
+        raise SourceError("store.needs_drivers", module=exc.name) from exc
     return sqlalchemy, psycopg
 
 
@@ -90,10 +88,7 @@ def mask_url(text: str) -> str:
 def check_identifier(name: str, what: str) -> str:
     """``name`` when it is a plain lower-case SQL identifier; SourceError otherwise."""
     if not IDENTIFIER.fullmatch(name):
-        raise SourceError(
-            f"{what} {name!r} is not allowed: use lower-case letters, digits and _ "
-            "(at most 63, not starting with a digit)"
-        )
+        raise SourceError("store.bad_name", what=what, name=name)
     return name
 
 
@@ -155,14 +150,14 @@ def parse_url(source: str, *, schema: str | None = None) -> Database:
     try:
         url = sqlalchemy.engine.make_url(_escaped_userinfo(source.strip()))
     except sqlalchemy.exc.ArgumentError as exc:
-        raise SourceError(f"{mask_url(source)}: not a database URL ({mask_url(str(exc))})") from None
+        raise SourceError("store.bad_url", url=mask_url(source), reason=mask_url(str(exc))) from None
     query = dict(url.query)
     given = query.pop("schema", None)
     chosen = schema or (given if isinstance(given, str) else None) or DEFAULT_SCHEMA
     check_identifier(chosen, "schema")
     url = url.set(drivername="postgresql+psycopg", query=query)
     if not url.database:
-        raise SourceError(f"{mask_url(source)}: the URL names no database (postgresql://user@host:port/DATABASE)")
+        raise SourceError("store.no_database", url=mask_url(source))
     return Database(url.render_as_string(hide_password=False), chosen)
 
 
@@ -212,19 +207,16 @@ def _fault(db: Database, exc: BaseException) -> SourceError:
     reason = _reason(exc)
     low = reason.lower()
     if "password authentication failed" in low or "no password supplied" in low:
-        hint = "; check the user and password"
+        code = "store.auth"
     elif "connection refused" in low or "timeout expired" in low or "resolve host" in low:
-        reason, hint = reason.split(" Is the server running")[0], "; is the database server running and reachable?"
+        reason, code = reason.split(" Is the server running")[0], "store.unreachable"
     elif "permission denied" in low or "read-only transaction" in low:
-        hint = (
-            "; this database role may not make that change: editing needs UPDATE on the layer tables and "
-            "INSERT on change_history (see Roles in the README)"
-        )
+        code = "store.denied"
     elif "server closed the connection" in low or "connection is lost" in low or "terminating connection" in low:
-        reason, hint = f"the connection was lost ({reason})", "; try again"
+        code = "store.lost"
     else:
-        hint = ""
-    return SourceError(f"{db.masked}: {reason}{hint}")
+        code = "store.fault"
+    return SourceError(code, url=db.masked, reason=reason)
 
 
 @contextlib.contextmanager
@@ -274,9 +266,7 @@ def _schema_exists(conn: psycopg.Connection, schema: str) -> bool:
 
 def _require_schema(conn: psycopg.Connection, db: Database) -> None:
     if not _schema_exists(conn, db.schema):
-        raise SourceError(
-            f"{db.masked}: schema {db.schema!r} does not exist; publish the layers into it with python -m geo publish"
-        )
+        raise SourceError("store.no_schema", url=db.masked, schema=db.schema)
 
 
 def _tables(conn: psycopg.Connection, schema: str) -> list[str]:
@@ -291,8 +281,7 @@ def _failed(db: Database, exc: BaseException, doing: str) -> SourceError:
         return SourceError("store.depends", url=db.masked, reason=_reason(exc))
     if getattr(exc, "sqlstate", None) == "53100":  # disk_full on the server
         return SourceError("store.disk_full", url=db.masked)
-    fault = _fault(db, exc)
-    return SourceError(f"{fault}; {doing} failed, nothing was changed")
+    return SourceError("store.failed", fault=_fault(db, exc), doing=doing)
 
 
 def _not_ours(db: Database, state: _pgowner.SchemaState) -> SourceError:

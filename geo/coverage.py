@@ -17,7 +17,7 @@ from typing import Literal
 import numpy as np
 import shapely
 
-from .errors import CoverageError, Problem
+from .errors import CoverageError, Problem, message
 
 __all__ = ["DEFAULT_TOLERANCE_M2", "CoverageIssue", "check_coverage", "coverage_issues"]
 
@@ -44,10 +44,14 @@ class CoverageIssue:
     codes: tuple[str, ...]
     area_m2: float
 
-    def __str__(self) -> str:
+    def text(self, lang: str = "en") -> str:
+        """The flaw as one line in ``lang`` (``"zh"`` or ``"en"``)."""
         if self.kind == "overlap":
-            return f"districts {self.codes[0]} and {self.codes[1]} overlap by {self.area_m2:,.2f} m²"
-        return f"a gap of {self.area_m2:,.2f} m² between districts {', '.join(self.codes)} counts as OUTSIDE"
+            return message("coverage.overlap", lang, a=self.codes[0], b=self.codes[1], area_m2=self.area_m2)
+        return message("coverage.gap", lang, codes=self.codes, area_m2=self.area_m2)
+
+    def __str__(self) -> str:
+        return self.text("en")
 
 
 def coverage_issues(geoms: np.ndarray, codes: list[str]) -> list[CoverageIssue]:

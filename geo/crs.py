@@ -121,7 +121,9 @@ def check_layers_crs(layers: Mapping[str, gpd.GeoDataFrame]) -> CRS | None:
     """
     first: tuple[str, CRS] | None = None
     for name, gdf in layers.items():
-        crs = require_crs(gdf, f"layer {name!r}")
+        if gdf.crs is None:
+            raise CRSError("crs.layer_missing", layer=name)
+        crs = require_crs(gdf, name)
         if first is None:
             first = (name, crs)
         elif not crs.equals(first[1]):

@@ -274,11 +274,10 @@ def edit_features(
             for name, shown in (expected or {}).get(fid, {}).items():
                 if _as_text(stored[fid].get(name)) != _as_text(shown):
                     who = store.last_change(layer, fid, name)
-                    since = f" by {who[0]} at {who[1]}" if who else ""
-                    raise EditConflict(
-                        f"{layer} {fid} [{name}] was changed{since} to {stored[fid].get(name)!r} after you opened it; "
-                        "reload and make your change again"
-                    )
+                    shown_now = {"layer": layer, "id": fid, "field": name, "value": stored[fid].get(name)}
+                    if who:
+                        raise EditConflict("edit.conflict_by", by=who[0], at=who[1], **shown_now)
+                    raise EditConflict("edit.conflict", **shown_now)
         after = current.loc[list(ids)].copy()
         for name in locked:
             after[name] = [stored[fid][name] for fid in ids]

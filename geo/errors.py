@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
+    "ENGLISH_ONLY",
     "MESSAGES",
+    "NOUNS",
     "PROBLEMS",
     "AreaError",
     "BalanceError",
@@ -112,10 +114,88 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{url}: the database server's disk is full; nothing was changed: ask its administrator for space",
         "{url}：数据库服务器磁盘已满，未作任何修改；请联系数据库管理员扩充空间",
     ),
+    "store.needs_drivers": (
+        "PostGIS sources need SQLAlchemy and psycopg: pip install 'sqlalchemy>=2' 'psycopg[binary]' ({module})",
+        "PostGIS 数据源需要安装 SQLAlchemy 和 psycopg"
+        "（命令 pip install 'sqlalchemy>=2' 'psycopg[binary]'，缺少 {module}）",
+    ),
+    "store.bad_name": (
+        "{what} {name!r} is not allowed: use lower-case letters, digits and _ (at most 63, not starting with a digit)",
+        "{what}名称“{name}”不允许：只能用小写字母、数字和 _（最多 63 个字符，不以数字开头）",
+    ),
+    "store.bad_url": ("{url}: not a database URL ({reason})", "{url}：不是有效的数据库地址"),
+    "store.no_database": (
+        "{url}: the URL names no database (postgresql://user@host:port/DATABASE)",
+        "{url}：地址中没有数据库名（postgresql://用户@主机:端口/数据库）",
+    ),
+    "store.auth": ("{url}: {reason}; check the user and password", "{url}：用户名或密码不正确，请检查"),
+    "store.unreachable": (
+        "{url}: {reason}; is the database server running and reachable?",
+        "{url}：无法连接数据库服务器，请确认服务器已启动且网络可达",
+    ),
+    "store.denied": (
+        "{url}: {reason}; this database role may not make that change: editing needs UPDATE on the layer tables and "
+        "INSERT on change_history (see Roles in the README)",
+        "{url}：当前数据库角色无权进行此修改：编辑需要图层表的 UPDATE 权限和 change_history 表的 INSERT 权限"
+        "（见 README 的 Roles 一节）",
+    ),
+    "store.lost": ("{url}: the connection was lost ({reason}); try again", "{url}：与数据库的连接已断开，请重试"),
+    "store.fault": ("{url}: {reason}", "{url}：数据库出错（{reason}）"),
+    "store.failed": ("{fault}; {doing} failed, nothing was changed", "{fault}；{doing}失败，未作任何修改"),
+    "store.no_schema": (
+        "{url}: schema {schema!r} does not exist; publish the layers into it with python -m geo publish",
+        "{url}：模式“{schema}”不存在，请先用 python -m geo publish 发布图层",
+    ),
+    "store.schema_exists": (
+        "{url}: schema {schema!r} exists; pass --replace to replace it",
+        "{url}：模式“{schema}”已存在，要替换请加 --replace",
+    ),
+    "store.schema_empty": (
+        "{url}: schema {schema!r} holds no published layers; publish a source into it first",
+        "{url}：模式“{schema}”中没有已发布的图层，请先发布数据源",
+    ),
+    "store.no_geometry": (
+        "{url}: table {table!r} has no {column!r} geometry column",
+        "{url}：表“{table}”没有 {column} 几何列",
+    ),
+    "store.no_srid": (
+        "{url}: table {table!r} has no typed {column!r} column with an SRID",
+        "{url}：表“{table}”没有带 SRID 的 {column} 几何列",
+    ),
+    "store.no_epsg": (
+        "{layer}: its CRS has no EPSG code; PostGIS columns are typed by EPSG code",
+        "{layer}：坐标系没有 EPSG 代码，而 PostGIS 的几何列按 EPSG 代码定义类型",
+    ),
+    "store.no_row": ("the database returned no row where one was expected", "数据库没有返回应有的结果行"),
+    "pull.exists": ("{file} exists; pass --replace to replace it", "{file} 已存在，要替换请加 --replace"),
+    "pull.not_gpkg": (
+        "{file} exists and is not a GeoPackage; pull will not replace it: choose another file",
+        "{file} 已存在且不是 GeoPackage，不会替换它，请换一个文件",
+    ),
     # statistics and plan targets
     "stats.no_units": (
         "the source has no {layer!r} layer; statistics need the sub-district boundaries",
         "数据源没有“{layer}”图层，分街道统计需要街道边界",
+    ),
+    "coverage.overlap": (
+        "districts {a} and {b} overlap by {area_m2:,.2f} m²",
+        "街道 {a} 与 {b} 重叠 {area_m2:,.2f} 平方米",
+    ),
+    "coverage.gap": (
+        "a gap of {area_m2:,.2f} m² between districts {codes} counts as OUTSIDE",
+        "街道 {codes} 之间有 {area_m2:,.2f} 平方米的空隙，计入区外",
+    ),
+    "crs.pg_metric": (
+        "{value!r}: statistics in PostGIS need a metric CRS with an EPSG code, such as EPSG:4551",
+        "“{value}”：在 PostGIS 中统计需要带 EPSG 代码的米制坐标系，例如 EPSG:4551",
+    ),
+    "targets.no_field": (
+        "target {target!r}: layer {layer!r} has no field {field!r}",
+        "指标“{target}”：图层“{layer}”没有字段“{field}”",
+    ),
+    "targets.db_measure": (
+        "target {target!r}: unknown measure {measure!r}; use count, km, ha or sum:<field>",
+        "指标“{target}”：未知的度量“{measure}”，可用 count、km、ha 或 sum:<字段>",
     ),
     "stats.unbalanced": (
         "internal error in column {column}: the sub-districts and OUTSIDE add up to {got!r} but the layer "
@@ -199,6 +279,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "crs.degrees": (
         "{crs} is in degrees; measure in a projected CRS such as EPSG:4551",
         "{crs} 以度为单位，请用投影坐标系量算，例如 EPSG:4551",
+    ),
+    "crs.layer_missing": (
+        "layer {layer!r} has no CRS; declare one (for example EPSG:4326) before measuring",
+        "图层“{layer}”没有坐标系，请先声明（例如 EPSG:4326）再量算",
     ),
     "crs.not_metres": ("{crs} is in {unit}, not metres", "{crs} 的单位是 {unit}，不是米"),
     "crs.distorts": (
@@ -383,6 +467,58 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "simplify it or raise the limit",
         "{file}：范围有 {count:,} 个顶点，超过 {limit:,} 个的上限（NANGUAN_MAX_VERTICES），请先简化或提高上限",
     ),
+    # areas to analyse (geo/impact.py)
+    "area.not_geometry": (
+        "{file}: is not a geometry; give a GeoJSON polygon, line or point, or WKT in WGS 84",
+        "{file}：不是几何，请给出 GeoJSON 面、线或点，或 WGS 84 的 WKT",
+    ),
+    "area.bad_geojson": ("{file}: is not a valid GeoJSON geometry ({reason})", "{file}：不是有效的 GeoJSON 几何"),
+    "area.empty_text": (
+        "{file}: is empty; draw or give a polygon, a line or a point",
+        "{file}：内容为空，请绘制或给出面、线或点",
+    ),
+    "area.not_json": ("{file}: is not valid JSON ({reason}, line {line})", "{file}：不是有效的 JSON（第 {line} 行）"),
+    "area.not_wkt": (
+        "{file}: is not a geometry; give a GeoJSON file or WKT in WGS 84 such as "
+        "POLYGON ((125.33 43.85, 125.34 43.85, 125.34 43.86, 125.33 43.85))",
+        "{file}：不是几何，请给出 GeoJSON 文件或 WGS 84 的 WKT，例如 "
+        "POLYGON ((125.33 43.85, 125.34 43.85, 125.34 43.86, 125.33 43.85))",
+    ),
+    "area.no_layer": (
+        "{ref}: the source has no {what_en} ({layer}); give another area",
+        "{ref}：数据源中没有“{layer}”，请换一个范围",
+    ),
+    "area.no_feature": (
+        "{ref}: {layer} has no feature with id {id!r} (it has {known}{more})",
+        "{ref}：“{layer}”中没有编号为“{id}”的要素（已有：{known}{more}）",
+    ),
+    "area.no_file": (
+        "{file}: no such file; give a GeoJSON file or WKT in WGS 84",
+        "{file}：文件不存在，请给出 GeoJSON 文件或 WGS 84 的 WKT",
+    ),
+    "area.not_utf8": ("{file}: is not a UTF-8 GeoJSON file", "{file}：不是 UTF-8 编码的 GeoJSON 文件"),
+    "area.bad_buffer": (
+        "the buffer must be 0 or more metres, not {buffer_m}",
+        "缓冲距离必须是 0 或更大的米数，而不是 {buffer_m}",
+    ),
+    "area.no_crs": ("the area has no CRS; give it in WGS 84 (lon/lat)", "范围没有坐标系，请用 WGS 84（经纬度）给出"),
+    "area.empty": ("the area is empty; draw or give a polygon, a line or a point", "范围为空，请绘制或给出面、线或点"),
+    "area.invalid": (
+        "the area is not a valid geometry ({reason}); redraw it without crossing edges",
+        "范围不是有效的几何，请重新绘制，边不要交叉",
+    ),
+    "area.not_lonlat": (
+        "the area's coordinates are not longitude/latitude in WGS 84 (they look like metres)",
+        "范围的坐标不是 WGS 84 经纬度（看起来是以米为单位）",
+    ),
+    "area.needs_buffer": (
+        "a line or a point has no area: give a buffer in metres (for example --buffer 40)",
+        "线或点没有面积：请给出以米为单位的缓冲距离（例如 40 米，命令行 --buffer 40）",
+    ),
+    "area.no_extent": (
+        "the area has no extent; draw a polygon with three distinct corners",
+        "范围没有面积，请绘制至少有三个不同顶点的多边形",
+    ),
     # edits and their history
     "edit.value_required": ("{layer} [{field}]: a value is required", "{layer} [{field}]：必须填写一个值"),
     "edit.not_number": ("{layer} [{field}]: {value!r} is not a number", "{layer} [{field}]：“{value}”不是数字"),
@@ -402,6 +538,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "第 {change} 号修改是一次导入；要撤销，请重新导入之前的文件",
     ),
     "edit.not_pair": ("{pair!r} is not FIELD=VALUE", "“{pair}”不是 字段=值 的形式"),
+    "edit.conflict": (
+        "{layer} {id} [{field}] was changed to {value!r} after you opened it; reload and make your change again",
+        "{layer} {id} [{field}] 在您打开后已被改为“{value}”，请重新载入后再修改",
+    ),
+    "edit.conflict_by": (
+        "{layer} {id} [{field}] was changed by {by} at {at} to {value!r} after you opened it; "
+        "reload and make your change again",
+        "{layer} {id} [{field}] 在您打开后已被 {by} 于 {at} 改为“{value}”，请重新载入后再修改",
+    ),
+    "edit.recorded": (
+        "recorded #{change}: {layer} {id} [{field}] {old!r} -> {new!r} by {by} on {date}",
+        "已记录第 {change} 号修改：{layer} {id} [{field}] “{old}” → “{new}”，修改人 {by}，日期 {date}",
+    ),
+    "edit.nothing": ("nothing changed: the values were already so", "未作任何修改：取值本来就是这样"),
+    "history.none": ("no changes recorded", "没有修改记录"),
     "date.out_of_span": (
         "{what}: the date {value} lies outside {first} … {last}; a mistyped year? "
         "Give the day it happened (YYYY-MM-DD), or widen NANGUAN_DATE_MIN / NANGUAN_DATE_MAX",
@@ -438,8 +589,47 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "已退出登录：本会话已在另一个浏览器或地址上使用，请重新登录",
     ),
     "auth.expired": ("signed out after {hours:g} h; sign in again", "登录已超过 {hours:g} 小时，已退出，请重新登录"),
-    # errors raised with a sentence instead of a code (shown as written)
-    "text": ("{text}", "{text}"),
+    "auth.no_password": (
+        "type the password on standard input (it is not echoed in the file)",
+        "请在标准输入中键入密码（密码不会写进文件）",
+    ),
+    # what the command line says: one line each, on stdout or stderr
+    "cli.error": ("error: {text}", "错误：{text}"),
+    "cli.warning": ("warning: {text}", "警告：{text}"),
+    "cli.layer_warning": ("warning: {layer}: {text}", "警告：{layer}：{text}"),
+    "cli.unexpected": ("error: {kind}: {text}", "意外错误：{kind}：{text}"),
+    "cli.transform_failed": (
+        "error: cannot transform the coordinates ({reason}); check the CRS of the data",
+        "错误：无法转换坐标，请检查数据的坐标系",
+    ),
+    "cli.wrote": ("wrote {file}", "已写入 {file}"),
+    "cli.conforms": ("ok: {file} conforms ({summary} features)", "通过：{file} 符合要求（{summary} 个要素）"),
+    "cli.imported": (
+        "imported {count} features into {target} as {layer}",
+        "已把 {count} 个要素导入 {target}，作为“{layer}”图层",
+    ),
+    "cli.imported_repaired": (
+        "imported {count} features into {target} as {layer}; repaired geometries: {ids}",
+        "已把 {count} 个要素导入 {target}，作为“{layer}”图层；修复了几何：{ids}",
+    ),
+    "cli.published": ("published {layers} into {url}", "已发布 {layers} 到 {url}"),
+    "cli.published_replaced": (
+        "published {layers} into {url}; replaced {replaced}",
+        "已发布 {layers} 到 {url}；替换了 {replaced}",
+    ),
+    "cli.pulled": ("pulled {layers} into {file}", "已把 {layers} 拉取到 {file}"),
+    "cli.outside": (
+        "the area lies outside all the data: it meets no sub-district and no feature; every figure is 0",
+        "范围在所有数据之外：不与任何街道或要素相交，各项数字均为 0",
+    ),
+    "cli.replaces_layer": ("import replaces layer {layer} in {target}", "导入将替换 {target} 中的“{layer}”图层"),
+    "cli.replaces_tables": (
+        "publish replaces in {url}: {replaced}, with their history; other tables stay",
+        "发布将替换 {url} 中的 {replaced}（连同修改记录），其他表保持不变",
+    ),
+    "cli.replaces_file": ("pull replaces {file}", "拉取将替换 {file}"),
+    "cli.ask": ("continue? [y/N] ", "是否继续？[y/N] "),
+    "cli.cancelled": ("cancelled: nothing was changed", "已取消：未作任何修改"),
     # validation
     "validation.problems": ("{count} problem{plural} found: {shown}{more}", "发现 {count} 个问题：{shown}{more}"),
     "validation.file_problems": (
@@ -447,6 +637,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{file}：发现 {count} 个问题：{shown}{more}",
     ),
 }
+
+#: Parameters only the English templates name: texts in English from elsewhere (a driver's,
+#: GEOS's or GDAL's reason, an English noun), which the Chinese sentence does without.
+ENGLISH_ONLY = frozenset({"reason", "expected", "what_en", "plural"})
+
+#: Words the core passes as the ``what``, ``doing`` or ``file`` of a message: English -> Chinese.
+NOUNS: dict[str, str] = {
+    "the area": "范围",
+    "the WKT area": "WKT 范围",
+    "the data": "数据",
+    "the layer": "图层",
+    "layer": "图层",
+    "schema": "模式",
+    "publish": "发布",
+    "import": "导入",
+}
+_NOUN_KEYS = ("what", "doing", "file")
+#: How an error made with a sentence rather than a code is shown: as written, in English.
+_AS_WRITTEN = ("{text}", "{text}")
 
 #: Problems of one feature or layer: code -> (English, Chinese).
 PROBLEMS: dict[str, tuple[str, str]] = {
@@ -518,7 +727,7 @@ class RenewalError(Exception):
 
     def __init__(self, code: str, /, **params: Any) -> None:
         if code not in MESSAGES:
-            # A sentence rather than a code: shown as it is, in English only.
+            # A sentence rather than a code (tests/test_errors.py refuses them): shown as it is.
             code, params = "text", {"text": code}
         self.code = code
         self.params: dict[str, Any] = params
@@ -671,25 +880,40 @@ def _shown(value: Any, names: Mapping[str, str]) -> Any:
     return value
 
 
-def message(error: RenewalError, lang: str = "en", *, names: Mapping[str, str] | None = None) -> str:
+def message(
+    error: RenewalError | str, lang: str = "en", *, names: Mapping[str, str] | None = None, **values: Any
+) -> str:
     """``error`` as one line in ``lang`` (``"zh"`` or ``"en"``).
 
     Parameters
     ----------
-    error : RenewalError
-        The error.
+    error : RenewalError or str
+        The error, or a code of :data:`MESSAGES` (what the command line says) filled with
+        ``values``: ``message("cli.wrote", "zh", file="stats.csv")``.
     lang : str
         ``"zh"`` or ``"en"``.
     names : mapping of str to str, optional
         How to name the paths the error holds: a server path (an upload's temporary copy)
         becomes the name the user knows it by. Paths inside longer texts are replaced too.
+    **values
+        The values the code's templates name, when ``error`` is a code.
     """
+    if isinstance(error, str):
+        code, raw = error, values
+        en, zh = MESSAGES[code]
+    else:
+        code, raw = error.code, error.params
+        en, zh = MESSAGES.get(code, _AS_WRITTEN)
     names = {str(k): v for k, v in (names or {}).items()}
-    params = {k: _shown(v, names) for k, v in _lists(error.params, lang).items()}
-    for key, value in error.params.items():
+    params = {k: _shown(v, names) for k, v in _lists(raw, lang).items()}
+    for key, value in raw.items():
         if isinstance(value, Problem):
             params[key] = problem_text(value, lang)
-    if "more" in params and error.code == "edit.refused":
+        elif isinstance(value, RenewalError):
+            params[key] = message(value, lang, names=names)
+        elif lang == "zh" and key in _NOUN_KEYS and isinstance(value, str) and value in NOUNS:
+            params[key] = NOUNS[value]
+    if "more" in params and code == "edit.refused":
         n = int(params["more"])
         params["more_text"] = "" if n < 1 else (f"（另有 {n} 个）" if lang == "zh" else f" (and {n} more)")
     if "layer" in params and lang == "zh":
@@ -699,7 +923,6 @@ def message(error: RenewalError, lang: str = "en", *, names: Mapping[str, str] |
         n = len(error.problems)
         more = "" if n <= 5 else (f"；另有 {n - 5} 个" if lang == "zh" else f"; and {n - 5} more")
         params.update(shown=_shown(shown, names), more=more, plural="" if n == 1 else "s")
-    en, zh = MESSAGES[error.code]
     return (zh if lang == "zh" else en).format(**params)
 
 

@@ -130,7 +130,7 @@ def write_gpkg(
                 pyogrio.write_dataframe(_to(gdf, crs), tmp, layer=name, driver="GPKG")
             except (DataSourceError, OSError) as exc:
                 reason = str(exc).replace(str(tmp), str(out))
-                raise SourceError(f"{out}: cannot write layer {name!r} ({reason})") from exc
+                raise SourceError("source.layer_unwritable", file=str(out), layer=name, reason=reason) from exc
     log.info("GeoPackage %s: %s", out, ", ".join(layers))
 
 

@@ -104,7 +104,7 @@ def round_half_up(value: float) -> int:
 def _geometry_of(obj: object, name: str) -> list[shapely.Geometry]:
     """The geometries of a GeoJSON object (geometry, Feature or FeatureCollection)."""
     if not isinstance(obj, dict) or "type" not in obj:
-        raise AreaError(f"{name}: is not a geometry; give a GeoJSON polygon, line or point, or WKT in WGS 84")
+        raise AreaError("area.not_geometry", file=name)
     if obj["type"] == "FeatureCollection":
         return [g for f in obj.get("features") or [] for g in _geometry_of(f, name)]
     if obj["type"] == "Feature":
@@ -112,7 +112,7 @@ def _geometry_of(obj: object, name: str) -> list[shapely.Geometry]:
     try:
         return [shapely.geometry.shape(obj)]
     except (GEOSException, ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
-        raise AreaError(f"{name}: is not a valid GeoJSON geometry ({exc})") from exc
+        raise AreaError("area.bad_geojson", file=name, reason=str(exc)) from exc
 
 
 def check_area(data: bytes | str, *, name: str, limits: Limits = _DEFAULT_LIMITS) -> None:
@@ -155,12 +155,12 @@ def parse_area(text: str, *, name: str = "the area", limits: Limits = _DEFAULT_L
     check_area(text, name=name, limits=limits)
     stripped = text.strip().lstrip("\ufeff")
     if not stripped:
-        raise AreaError(f"{name}: is empty; draw or give a polygon, a line or a point")
+        raise AreaError("area.empty_text", file=name)
     if stripped.startswith("{"):
         try:
             obj = json.loads(stripped)
         except json.JSONDecodeError as exc:
-            raise AreaError(f"{name}: is not valid JSON ({exc.msg}, line {exc.lineno})") from exc
+            raise AreaError("area.not_json", file=name, reason=exc.msg, line=exc.lineno) from exc
         crs = WGS84
         declared = ((obj.get("crs") or {}).get("properties") or {}).get("name") if isinstance(obj, dict) else None
         if declared:
@@ -173,10 +173,7 @@ def parse_area(text: str, *, name: str = "the area", limits: Limits = _DEFAULT_L
     try:
         geom = shapely_wkt.loads(stripped)
     except (GEOSException, ValueError) as exc:
-        raise AreaError(
-            f"{name}: is not a geometry; give a GeoJSON file or WKT in WGS 84 such as "
-            "POLYGON ((125.33 43.85, 125.34 43.85, 125.34 43.86, 125.33 43.85))"
-        ) from exc
+        raise AreaError("area.not_wkt", file=name) from exc
     return gpd.GeoSeries([geom], crs=WGS84)
 
 
@@ -200,12 +197,12 @@ def feature_area(layers: Mapping[str, gpd.GeoDataFrame], ref: str) -> gpd.GeoSer
     spec = CATALOGUE[name]
     gdf = layers.get(name)
     if gdf is None or gdf.empty:
-        raise AreaError(f"{ref}: the source has no {spec.en.lower()} ({name}); give another area")
+        raise AreaError("area.no_layer", ref=ref, layer=name, what_en=spec.en.lower())
     ids = gdf[spec.id_field].astype(str)
     chosen = gdf.geometry[(ids == fid).to_numpy()]
     if chosen.empty:
-        known = ", ".join(ids.head(5)) + (" …" if len(ids) > 5 else "")
-        raise AreaError(f"{ref}: {name} has no feature with id {fid!r} (it has {known})")
+        more = " …" if len(ids) > 5 else ""
+        raise AreaError("area.no_feature", ref=ref, layer=name, id=fid, known=tuple(ids.head(5)), more=more)
     return gpd.GeoSeries(chosen.to_numpy(), crs=gdf.crs)
 
 
@@ -217,7 +214,7 @@ def read_area(value: str, *, limits: Limits = _DEFAULT_LIMITS) -> gpd.GeoSeries:
         if not looks_like_file:
             return parse_area(value, name="the WKT area", limits=limits)
         if not path.is_file():
-            raise SourceError(f"{value}: no such file; give a GeoJSON file or WKT in WGS 84")
+            raise SourceError("area.no_file", file=value)
         size_mb = path.stat().st_size / 1e6
     except OSError as exc:
         if isinstance(exc, SourceError):
@@ -229,36 +226,36 @@ def read_area(value: str, *, limits: Limits = _DEFAULT_LIMITS) -> gpd.GeoSeries:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise AreaError(f"{path.name}: is not a UTF-8 GeoJSON file") from exc
+        raise AreaError("area.not_utf8", file=path.name) from exc
     return parse_area(text, name=path.name, limits=limits)
 
 
 def _area_polygon(area: gpd.GeoSeries | shapely.Geometry, buffer_m: float, metric: CRS) -> shapely.Geometry:
     """The area to analyse, in ``metric``: polygons as given, lines and points buffered."""
     if not math.isfinite(buffer_m) or buffer_m < 0:
-        raise AreaError(f"the buffer must be 0 or more metres, not {buffer_m}")
+        raise AreaError("area.bad_buffer", buffer_m=buffer_m)
     series = area if isinstance(area, gpd.GeoSeries) else gpd.GeoSeries([area], crs=WGS84)
     if series.crs is None:
-        raise CRSError("the area has no CRS; give it in WGS 84 (lon/lat)")
+        raise CRSError("area.no_crs")
     geoms = np.asarray([g for g in series if g is not None and not g.is_empty], dtype=object)
     if len(geoms) == 0:
-        raise AreaError("the area is empty; draw or give a polygon, a line or a point")
+        raise AreaError("area.empty")
     invalid = [shapely.is_valid_reason(g) for g in geoms if not shapely.is_valid(g)]
     if invalid:
-        raise AreaError(f"the area is not a valid geometry ({invalid[0]}); redraw it without crossing edges")
+        raise AreaError("area.invalid", reason=invalid[0])
     if series.crs.is_geographic:
         xmin, ymin, xmax, ymax = shapely.total_bounds(geoms)
         if xmin < -180 or xmax > 180 or ymin < -90 or ymax > 90:
-            raise AreaError("the area's coordinates are not longitude/latitude in WGS 84 (they look like metres)")
+            raise AreaError("area.not_lonlat")
     parts = reproject(geoms, series.crs, metric)
     polygonal = np.array([g.geom_type in ("Polygon", "MultiPolygon") for g in parts])
     if buffer_m == 0 and not polygonal.all():
-        raise AreaError("a line or a point has no area: give a buffer in metres (for example --buffer 40)")
+        raise AreaError("area.needs_buffer")
     if buffer_m > 0:
         parts = shapely.buffer(parts, buffer_m, quad_segs=_QUAD_SEGS)
     polygon = shapely.union_all(parts)
     if polygon.is_empty or polygon.area <= 0:
-        raise AreaError("the area has no extent; draw a polygon with three distinct corners")
+        raise AreaError("area.no_extent")
     return polygon
 
 

@@ -118,7 +118,7 @@ def _read(conn: psycopg.Connection, db: Database, layer: str) -> gpd.GeoDataFram
         )
     ]
     if GEOMETRY_COLUMN not in columns:
-        raise SourceError(f"{db.masked}: table {table!r} has no {GEOMETRY_COLUMN!r} geometry column")
+        raise SourceError("store.no_geometry", url=db.masked, table=table, column=GEOMETRY_COLUMN)
     fields = [f for f in spec.field_names if f in columns]
     query = sql.SQL('SELECT {fields}, ST_AsBinary({geom}) FROM {table} ORDER BY {id} COLLATE "C"').format(
         fields=sql.SQL(", ").join(sql.Identifier(f) for f in fields),
@@ -175,7 +175,7 @@ def dataset_info(db: Database) -> dict[str, str]:
 def _epsg(gdf: gpd.GeoDataFrame, layer: str) -> int:
     epsg = gdf.crs.to_epsg() if gdf.crs is not None else None
     if epsg is None:
-        raise SourceError(f"{layer}: its CRS has no EPSG code; PostGIS columns are typed by EPSG code")
+        raise SourceError("store.no_epsg", layer=layer)
     return int(epsg)
 
 
@@ -371,7 +371,7 @@ def publish_layers(
     with connect(db, read_only=False) as conn:
         state = _writable_state(conn, db)
         if state.owned and not replace:
-            raise SourceError(f"{db.masked}: schema {db.schema!r} exists; pass --replace to replace it")
+            raise SourceError("store.schema_exists", url=db.masked, schema=db.schema)
         try:
             conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(staging)))
             for name in LAYER_NAMES:
@@ -439,9 +439,7 @@ def store_layer(gdf: gpd.GeoDataFrame, layer: str, db: Database, *, by: str = ""
             raise (
                 _not_ours(db, state)
                 if state.others
-                else SourceError(
-                    f"{db.masked}: schema {db.schema!r} holds no published layers; publish a source into it first"
-                )
+                else SourceError("store.schema_empty", url=db.masked, schema=db.schema)
             )
         if spec.name in state.others:
             raise SourceError("store.table_not_ours", url=db.masked, schema=db.schema, table=spec.name)

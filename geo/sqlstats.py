@@ -93,7 +93,7 @@ def _srid_of(conn: psycopg.Connection, db: Database, layer: str) -> int:
         (db.schema, layer, GEOMETRY_COLUMN),
     ).fetchone()
     if row is None or not row[0]:
-        raise SourceError(f"{db.masked}: table {layer!r} has no typed {GEOMETRY_COLUMN!r} column with an SRID")
+        raise SourceError("store.no_srid", url=db.masked, table=layer, column=GEOMETRY_COLUMN)
     return int(row[0])
 
 
@@ -109,9 +109,7 @@ def _present(conn: psycopg.Connection, db: Database) -> dict[str, int]:
     ).fetchall()
     names = {str(r[0]) for r in rows}
     if not names and conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (db.schema,)).fetchone() is None:
-        raise SourceError(
-            f"{db.masked}: schema {db.schema!r} does not exist; publish the layers into it with python -m geo publish"
-        )
+        raise SourceError("store.no_schema", url=db.masked, schema=db.schema)
     return {name: _srid_of(conn, db, name) for name in CATALOGUE if name in names}
 
 
@@ -136,7 +134,7 @@ def source_metric_srid(
         boxes[name] = gpd.GeoDataFrame(geometry=geoms, crs=CRS.from_epsg(srid))
     metric = source_metric_crs(boxes, override)
     if metric.to_epsg() is None:
-        raise CRSError(f"{override!r}: statistics in PostGIS need a metric CRS with an EPSG code, such as EPSG:4551")
+        raise CRSError("crs.pg_metric", value=override)
     return metric
 
 
@@ -318,7 +316,7 @@ def district_stats(
     with connect(db) as conn:
         present = _present(conn, db)
         if units.name not in present:
-            raise SourceError(f"the source has no {units.name!r} layer; statistics need the sub-district boundaries")
+            raise SourceError("stats.no_units", layer=units.name)
         metric = source_metric_srid(conn, db, present, crs)
         srid = int(metric.to_epsg() or 0)
         districts = _districts(conn, db, flt)
@@ -399,7 +397,7 @@ def _matching(spec: LayerSpec, filters: dict[str, Any], params: _Params, target:
     conditions: list[sql.Composable] = [sql.SQL("TRUE")]
     for field, wanted in filters.items():
         if field not in spec.field_names:
-            raise SourceError(f"target {target.id!r}: layer {spec.name!r} has no field {field!r}")
+            raise SourceError("targets.no_field", target=target.id, layer=spec.name, field=field)
         codes = [wanted] if isinstance(wanted, str) else list(wanted)
         conditions.append(sql.SQL("coalesce({} = ANY({}), FALSE)").format(sql.Identifier(field), params.add(codes)))
     return sql.SQL("(") + sql.SQL(" AND ").join(conditions) + sql.SQL(")")
@@ -438,7 +436,7 @@ def _target_query(db: Database, target: Target, metric: int) -> tuple[sql.Compos
     elif target.measure.startswith("sum:") and target.measure[4:] in spec.field_names:
         amount = sql.SQL("coalesce({}, 0)::float8").format(sql.Identifier(target.measure[4:]))
     else:
-        raise SourceError(f"target {target.id!r}: unknown measure {target.measure!r}; use count, km, ha or sum:<field>")
+        raise SourceError("targets.db_measure", target=target.id, measure=target.measure)
     query = sql.SQL(
         "SELECT coalesce(sum(a), 0), coalesce(sum(a) FILTER (WHERE d), 0),"
         " coalesce(sum(a) FILTER (WHERE u AND NOT d), 0)"
@@ -451,7 +449,7 @@ def _one(cursor: Any) -> tuple[Any, ...]:
     """The one row a query returns."""
     row = cursor.fetchone()
     if row is None:
-        raise SourceError("the database returned no row where one was expected")
+        raise SourceError("store.no_row")
     return tuple(row)
 
 

@@ -94,7 +94,7 @@ def pull(
     db = parse_url(url, schema=schema)
     out = Path(target)
     if out.exists() and not replace:
-        raise SourceError(f"{out.name} exists; pass --replace to replace it")
+        raise SourceError("pull.exists", file=out.name)
     if out.exists() and (out.is_dir() or out.open("rb").read(16) != b"SQLite format 3\x00"):
         # --replace replaces a GeoPackage, never another kind of file a typo named
         raise SourceError(f"{out.name} exists and is not a GeoPackage; pull will not replace it: choose another file")

@@ -59,7 +59,7 @@ def test_a_line_needs_a_buffer(app: AppTest) -> None:
     line = {"type": "Feature", "properties": {}, "geometry": geometry}
     app.session_state["map"] = {"all_drawings": [line], "last_active_drawing": line}
     app.run()
-    assert "give a buffer" in app.error[0].value
+    assert "线或点没有面积：请给出以米为单位的缓冲距离" in app.error[0].value
     app.number_input(key="impact_buffer").set_value(40.0).run()
     assert not app.error and metrics(app)["范围面积"].endswith(" ha")
 
