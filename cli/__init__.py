@@ -14,6 +14,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -63,7 +64,12 @@ __all__ = ["build_parser", "main"]
 log = logging.getLogger(__name__)
 
 FORMATS = ("table", "csv", "json")
-OUTSIDE_WORDS = "the area lies outside all the data: it meets no sub-district and no feature; every figure is 0"
+
+
+def say(args: argparse.Namespace, code: str, *, err: bool = False, **values: Any) -> None:
+    """Print the line ``code`` of :data:`geo.errors.MESSAGES` in the language of ``--lang``,
+    on standard error when ``err`` (what a script reads stays on standard output)."""
+    print(message(code, args.message_lang, **values), file=sys.stderr if err else sys.stdout)
 
 
 def _render(frame: pd.DataFrame, fmt: str, *, for_file: bool) -> bytes:
@@ -80,7 +86,7 @@ def _render(frame: pd.DataFrame, fmt: str, *, for_file: bool) -> bytes:
 def _emit(frame: pd.DataFrame, args: argparse.Namespace) -> None:
     if args.out:
         write_bytes_atomic(args.out, _render(frame, args.format, for_file=True))
-        print(f"wrote {args.out}", file=sys.stderr)
+        say(args, "cli.wrote", err=True, file=args.out)
     else:
         sys.stdout.buffer.write(_render(frame, args.format, for_file=False))
         sys.stdout.flush()
@@ -93,7 +99,7 @@ def cmd_stats(args: argparse.Namespace) -> None:
             args.source, crs=args.crs, tolerance_m2=args.overlap_tolerance, on_layer=lambda _name: bar.update()
         )
     for warning in table.attrs["warnings"]:
-        print(f"warning: {warning}", file=sys.stderr)
+        say(args, "cli.warning", err=True, text=warning)
     table = named_rows(round_stats(table), Settings.from_env().lang)
     if args.format == "table" and not args.wide:
         table = table[[c.name for c in stats_schema() if c.code is None]]
@@ -130,7 +136,7 @@ def cmd_validate(args: argparse.Namespace) -> None:
             layers = load_layers(path)
             if not layers:
                 raise SourceError("source.no_catalogue_layer", file=str(path), layers=LAYER_NAMES)
-            _check_units(layers, args.overlap_tolerance)
+            _check_units(args, layers)
             summary = ", ".join(f"{name} {len(gdf)}" for name, gdf in layers.items())
         else:
             gdf = read_foreign(
@@ -146,10 +152,10 @@ def cmd_validate(args: argparse.Namespace) -> None:
         for problem in exc.problems:
             print(problem_text(problem, args.message_lang))
         raise
-    print(f"ok: {mask_url(str(path))} conforms ({summary} features)")
+    say(args, "cli.conforms", file=mask_url(str(path)), summary=summary)
 
 
-def _check_units(layers: dict[str, pd.DataFrame], tolerance_m2: float) -> None:
+def _check_units(args: argparse.Namespace, layers: dict[str, pd.DataFrame]) -> None:
     """Check the statistics units form a coverage; print the tolerated flaws."""
     units = units_layer()
     if units.name not in layers:
@@ -157,8 +163,8 @@ def _check_units(layers: dict[str, pd.DataFrame], tolerance_m2: float) -> None:
     gdf = layers[units.name]
     geoms = reproject(gdf.geometry.to_numpy(), gdf.crs, source_metric_crs(layers))
     codes = gdf[units.id_field].astype(str).tolist()
-    for issue in check_coverage(geoms, codes, tolerance_m2=tolerance_m2, layer=units.name):
-        print(f"warning: {units.name}: {issue}")
+    for issue in check_coverage(geoms, codes, tolerance_m2=args.overlap_tolerance, layer=units.name):
+        say(args, "cli.layer_warning", layer=units.name, text=issue.text(args.message_lang))
 
 
 def cmd_import(args: argparse.Namespace) -> None:
@@ -166,7 +172,7 @@ def cmd_import(args: argparse.Namespace) -> None:
     if not is_database_url(args.into) and not args.create and not Path(args.into).exists():
         raise SourceError("source.into_missing", file=args.into)
     if (is_database_url(args.into) or Path(args.into).exists()) and args.layer in list_source_layers(args.into):
-        _confirm(args, f"import replaces layer {args.layer} in {mask_url(args.into)}")
+        _confirm(args, "cli.replaces_layer", layer=args.layer, target=mask_url(args.into))
     result = import_file(
         args.file,
         args.layer,
@@ -178,8 +184,11 @@ def cmd_import(args: argparse.Namespace) -> None:
         limits=Settings.from_env().limits,
         by=args.by,
     )
-    repaired = f"; repaired geometries: {', '.join(result.repaired)}" if result.repaired else ""
-    print(f"imported {len(result.gdf)} features into {mask_url(args.into)} as {args.layer}{repaired}")
+    done = {"count": len(result.gdf), "target": mask_url(args.into), "layer": args.layer}
+    if result.repaired:
+        say(args, "cli.imported_repaired", ids=tuple(result.repaired), **done)
+    else:
+        say(args, "cli.imported", **done)
 
 
 def _export_table(args: argparse.Namespace) -> bytes:
@@ -230,7 +239,7 @@ def cmd_export(args: argparse.Namespace) -> None:
                 )
                 write_bytes_atomic(out, data)
         record["out"] = str(out)
-    print(f"wrote {out}")
+    say(args, "cli.wrote", file=out)
 
 
 def cmd_map(args: argparse.Namespace) -> None:
@@ -243,18 +252,18 @@ def cmd_map(args: argparse.Namespace) -> None:
     )
     page = map_html(layers, options, title=title)
     write_bytes_atomic(args.out, page.encode("utf-8"))
-    print(f"wrote {args.out}")
+    say(args, "cli.wrote", file=args.out)
 
 
-def _confirm(args: argparse.Namespace, what: str) -> None:
+def _confirm(args: argparse.Namespace, code: str, **values: Any) -> None:
     """At a terminal, say what a destructive step will replace and ask first (``--yes``
     skips it); a script is told in the command's closing line."""
     if getattr(args, "yes", False) or not sys.stdin.isatty():
         return
-    print(what, file=sys.stderr)
-    answer = input("continue? [y/N] ").strip().lower()
+    say(args, code, err=True, **values)
+    answer = input(message("cli.ask", args.message_lang)).strip().lower()
     if answer not in ("y", "yes", "是"):
-        raise SourceError("cancelled: nothing was changed")
+        raise SourceError("cli.cancelled")
 
 
 def cmd_publish(args: argparse.Namespace) -> None:
@@ -263,19 +272,22 @@ def cmd_publish(args: argparse.Namespace) -> None:
     replaced = replaced_by_publish(db) if args.replace else {}
     shown = ", ".join(f"{name} {n}" for name, n in replaced.items())
     if replaced:
-        _confirm(args, f"publish replaces in {db.masked}: {shown}, with their history; other tables stay")
+        _confirm(args, "cli.replaces_tables", url=db.masked, replaced=shown)
     written = publish(args.source, args.url, schema=args.schema, replace=args.replace, by=args.by)
     layers = ", ".join(f"{name} {n}" for name, n in written.items())
-    print(f"published {layers} into {db.masked}{f'; replaced {shown}' if replaced else ''}")
+    if replaced:
+        say(args, "cli.published_replaced", layers=layers, url=db.masked, replaced=shown)
+    else:
+        say(args, "cli.published", layers=layers, url=db.masked)
 
 
 def cmd_pull(args: argparse.Namespace) -> None:
     """Write a PostGIS source, its dataset_info and change history back into a GeoPackage."""
     if args.replace and Path(args.target).exists():
-        _confirm(args, f"pull replaces {args.target}")
+        _confirm(args, "cli.replaces_file", file=args.target)
     written = pull(args.url, args.target, schema=args.schema, replace=args.replace)
     layers = ", ".join(f"{name} {n}" for name, n in written.items())
-    print(f"pulled {layers} into {args.target}")
+    say(args, "cli.pulled", layers=layers, file=args.target)
 
 
 def _impact_text(summary: dict[str, object], features: pd.DataFrame) -> str:
@@ -298,7 +310,7 @@ def cmd_impact(args: argparse.Namespace) -> None:
         layers = load_layers(args.source)
     result = impact(layers, area, buffer_m=args.buffer, crs=args.crs)
     if not result.touches_data:
-        print(OUTSIDE_WORDS, file=sys.stderr)
+        say(args, "cli.outside", err=True)
     if args.format == "json":
         data = (json.dumps(result.summary(), ensure_ascii=False, indent=1) + "\n").encode("utf-8")
     elif args.format == "csv":
@@ -307,7 +319,7 @@ def cmd_impact(args: argparse.Namespace) -> None:
         data = _impact_text(result.summary(), result.features).encode("utf-8")
     if args.out:
         write_bytes_atomic(args.out, data)
-        print(f"wrote {args.out}", file=sys.stderr)
+        say(args, "cli.wrote", err=True, file=args.out)
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
@@ -554,23 +566,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         with acting_as(_system_user()):
             func(args)
     except RenewalError as exc:
-        zh = args.message_lang == "zh"
-        line = mask_url(message(exc, args.message_lang))
-        print(f"{'错误' if zh else 'error'}{'：' if zh else ': '}{line}", file=sys.stderr)
+        say(args, "cli.error", err=True, text=mask_url(message(exc, args.message_lang)))
         return 1
     except ProjError as exc:
         if Settings.from_env().debug:
             raise
         reason = str(exc).splitlines()[0] if str(exc) else "no transformation between these CRSs"
-        print(f"error: cannot transform the coordinates ({reason}); check the CRS of the data", file=sys.stderr)
+        say(args, "cli.transform_failed", err=True, reason=reason)
         return 1
     except (OSError, ValueError) as exc:
         if Settings.from_env().debug:
             raise
         if disk_full(exc):  # the message would name a temporary path
-            print(f"error: {message(SourceError('disk.full'), args.message_lang)}", file=sys.stderr)
+            say(args, "cli.error", err=True, text=message(SourceError("disk.full"), args.message_lang))
             return 1
-        print(f"error: {type(exc).__name__}: {mask_url(str(exc))}", file=sys.stderr)
+        say(args, "cli.unexpected", err=True, kind=type(exc).__name__, text=mask_url(str(exc)))
         return 1
     return 0
 

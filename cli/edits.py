@@ -10,10 +10,12 @@ import argparse
 import datetime as dt
 import json
 import sys
+from typing import Any
 
 from geo._table import text_table
 from geo.auth import hash_password
 from geo.edits import Change, EditError, edit_features, undo_change
+from geo.errors import message
 from geo.export import csv_bytes
 from geo.io import read_history
 from layers import LAYER_NAMES
@@ -39,11 +41,20 @@ def _assignments(pairs: list[str]) -> dict[str, str]:
     return values
 
 
-def _print_changes(changes: list[Change], verb: str) -> None:
+def _print_changes(args: argparse.Namespace, changes: list[Change]) -> None:
+    lang = args.message_lang
     if not changes:
-        print("nothing changed: the values were already so")
+        print(message("edit.nothing", lang))
     for c in changes:
-        print(f"{verb} #{c.change_id}: {c.layer} {c.id} [{c.field}] {c.old!r} -> {c.new!r} by {c.by} on {c.date}")
+        done: dict[str, Any] = {
+            "change": c.change_id,
+            "layer": c.layer,
+            "id": c.id,
+            "field": c.field,
+            "by": c.by,
+            "date": c.date,
+        }
+        print(message("edit.recorded", lang, old=c.old, new=c.new, **done))
 
 
 def cmd_edit(args: argparse.Namespace) -> None:
@@ -57,7 +68,7 @@ def cmd_edit(args: argparse.Namespace) -> None:
         date=args.date,
         note=args.note,
     )
-    _print_changes(changes, "recorded")
+    _print_changes(args, changes)
 
 
 def cmd_history(args: argparse.Namespace) -> None:
@@ -73,19 +84,19 @@ def cmd_history(args: argparse.Namespace) -> None:
         sys.stdout.buffer.write(csv_bytes(frame, bom=False))  # no formula from a value or a note
         sys.stdout.flush()
     else:
-        print(text_table(frame) if len(frame) else "no changes recorded")
+        print(text_table(frame) if len(frame) else message("history.none", args.message_lang))
 
 
 def cmd_undo(args: argparse.Namespace) -> None:
     """Revert one recorded change (the revert is recorded too)."""
-    _print_changes(undo_change(args.source, args.change_id, by=args.by, note=args.note), "recorded")
+    _print_changes(args, undo_change(args.source, args.change_id, by=args.by, note=args.note))
 
 
 def cmd_hash_password(args: argparse.Namespace) -> None:
     """Print an Argon2 hash of a password read from standard input, for secrets.toml."""
     password = sys.stdin.readline().rstrip("\n")
     if not password:
-        raise EditError("type the password on standard input (it is not echoed in the file)")
+        raise EditError("auth.no_password")
     print(hash_password(password))
 
 
