@@ -55,7 +55,7 @@ def publish(source: str, url: str, *, schema: str | None = None, replace: bool =
     db = parse_url(url, schema=schema)
     layers = load_source_layers(source)
     if not layers:
-        raise SourceError(f"{mask_url(source)}: holds none of the catalogue layers ({', '.join(LAYER_NAMES)})")
+        raise SourceError("source.no_catalogue_layer", file=mask_url(source), layers=LAYER_NAMES)
 
     publish_layers(
         layers,
@@ -97,10 +97,11 @@ def pull(
         raise SourceError("pull.exists", file=out.name)
     if out.exists() and (out.is_dir() or out.open("rb").read(16) != b"SQLite format 3\x00"):
         # --replace replaces a GeoPackage, never another kind of file a typo named
-        raise SourceError(f"{out.name} exists and is not a GeoPackage; pull will not replace it: choose another file")
+        raise SourceError("pull.not_gpkg", file=out.name)
     layers = postgis.load_layers(db)
     if not layers:
-        raise SourceError(f"{db.masked}: holds none of the catalogue layers ({', '.join(LAYER_NAMES)})")
+        raise SourceError("source.no_catalogue_layer", file=db.masked, layers=LAYER_NAMES)
+
     info, history = postgis.dataset_info(db), pghistory.read_history(db)
     with atomic_path(out) as tmp:
         write_gpkg(layers, tmp)
