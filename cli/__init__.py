@@ -244,13 +244,19 @@ def cmd_export(args: argparse.Namespace) -> None:
 
 def cmd_map(args: argparse.Namespace) -> None:
     """A standalone HTML map that opens with no server and no internet."""
-    layers = apply_filter(load_layers(args.source), Filter(districts=tuple(args.district)))
+    layers = load_layers(args.source)
+    districts = tuple(args.district)
     colour_by = tuple((layer, field) for layer, field in (c.split("=", 1) for c in args.colour_by))
     title, _ = source_title(dataset_info(args.source), Path(args.source).name, args.lang)
     options = MapOptions(
-        lang=args.lang, basemap=args.basemap, budget=Settings.from_env().map_features, colour_by=colour_by
+        lang=args.lang,
+        basemap=args.basemap,
+        budget=Settings.from_env().map_features,
+        colour_by=colour_by,
+        selected=districts,
     )
-    page = map_html(layers, options, title=title)
+    # the app's pipeline: the chosen sub-districts' works, the neighbours drawn dimmed
+    page = map_html(layers, options, flt=Filter(districts=districts), title=title)
     write_bytes_atomic(args.out, page.encode("utf-8"))
     say(args, "cli.wrote", file=args.out)
 

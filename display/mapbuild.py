@@ -33,8 +33,9 @@ from folium.elements import JSCSSMixin
 
 from geo.chinacoord import convert_frame
 from geo.crs import source_metric_crs
+from geo.filters import Filter, apply_filter
 from geo.measure import feature_measures
-from layers import CATALOGUE, LAYER_NAMES
+from layers import CATALOGUE, LAYER_NAMES, units_layer
 from layers.spec import NO_VALUE_COLOR, LayerSpec
 
 from .assets import SCRIPT, AssetUrls, inline_tags
@@ -51,11 +52,14 @@ __all__ = [
     "layer_dictionary",
     "layer_groups",
     "layer_payload",
+    "layer_filter",
+    "layer_options",
+    "map_frame",
     "map_html",
-    "plan_layers",
     "search_fit",
     "tile_layers",
     "to_js",
+    "works_bounds",
 ]
 
 _DEFAULT_CENTRE = (43.80, 125.40)
@@ -278,20 +282,45 @@ def _measures(values: np.ndarray, measure: str) -> list[float | None] | None:
     return [None if np.isnan(v) else round(float(v), digits) for v in values]
 
 
-def plan_layers(
-    layers: Mapping[str, gpd.GeoDataFrame], options: MapOptions
-) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, np.ndarray], dict[str, Choice]]:
-    """The layers switched on in lon/lat (shifted to GCJ-02 for Amap), each feature's
-    measure (m or m², on the full geometry in the source's metric CRS, the one the
-    statistics use), and what is drawn of each. Layers must share one CRS."""
-    on = [n for n in LAYER_NAMES if n in layers and n in options.visible]
-    metric = source_metric_crs(layers)
-    shown, sizes = {}, {}
-    for name in on:
-        gdf = layers[name].to_crs(4326)
-        shown[name] = gdf if options.basemap != "gaode" else convert_frame(gdf, "wgs84", "gcj02")
-        sizes[name] = feature_measures(layers[name], CATALOGUE[name].geometry, metric).to_numpy(float)
-    return shown, sizes, choose(shown, sizes, budget=options.budget, view=options.view)
+def layer_filter(flt: Filter, name: str) -> Filter:
+    """The part of a filter that decides one layer's features (so a layer's cache key holds no other's)."""
+    return Filter(flt.districts, tuple(v for v in flt.values if v[0] == name))
+
+
+def map_frame(
+    layers: Mapping[str, gpd.GeoDataFrame], name: str, flt: Filter, *, gcj02: bool, metric: Any
+) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """One layer as the map draws it: filtered, in lon/lat (GCJ-02 for Amap), with each
+    feature's length (m) or area (m²) measured on the full geometry in ``metric``, the CRS
+    the statistics use. Sub-districts are never filtered: the map keeps the neighbours of a
+    selected one drawn, dimmed."""
+    units = units_layer().name
+    if CATALOGUE[name].units:
+        gdf = layers[name]
+    else:
+        gdf = apply_filter({n: layers[n] for n in (name, units) if n in layers}, layer_filter(flt, name))[name]
+    sizes = feature_measures(gdf, CATALOGUE[name].geometry, metric).to_numpy(float)
+    wgs = gdf.to_crs(4326)
+    return (convert_frame(wgs, "wgs84", "gcj02") if gcj02 else wgs), sizes
+
+
+def works_bounds(layers: Mapping[str, gpd.GeoDataFrame]) -> list[list[float]] | None:
+    """Where the map opens: the works, not the rural township that holds few of them nor
+    the context areas; all of ``layers`` when they hold no works."""
+    works = {n: g for n, g in layers.items() if not (CATALOGUE[n].units or CATALOGUE[n].context)}
+    return layer_bounds(works) or layer_bounds(layers)
+
+
+def layer_options(options: MapOptions, name: str) -> MapOptions:
+    """What one layer's payload depends on, and nothing else, so that a layer a change left
+    alone is encoded once (the app caches payloads on these)."""
+    return MapOptions(
+        lang=options.lang,
+        basemap="gaode" if options.basemap == "gaode" else "none",
+        selected=options.selected if CATALOGUE[name].units else (),
+        highlight=tuple(h for h in options.highlight if h[0] == name),
+        colour_by=tuple(c for c in options.colour_by if c[0] == name),
+    )
 
 
 def layer_payload(
@@ -543,37 +572,45 @@ def layer_groups(
     return groups
 
 
-def build_map(layers: Mapping[str, gpd.GeoDataFrame], options: MapOptions | None = None) -> folium.Map:
-    """The whole map of ``layers`` (catalogue layers, any CRS) as one Folium map.
+def build_map(
+    layers: Mapping[str, gpd.GeoDataFrame], options: MapOptions | None = None, *, flt: Filter | None = None
+) -> folium.Map:
+    """The whole map of ``layers`` (catalogue layers, one CRS) as one Folium map, through
+    the steps the app takes layer by layer: :func:`map_frame`, :func:`~display.budget.choose`,
+    :func:`layer_payload`, :func:`layer_groups`.
 
-    Lengths and areas in the tooltips are measured in the metric CRS on the full geometry,
-    before any shift to GCJ-02 or simplification, so they are the same on every basemap.
+    ``flt`` filters the works as in the app; sub-districts stay drawn, the chosen ones
+    highlighted. Lengths and areas in the tooltips are measured in the metric CRS on the
+    full geometry, before any shift to GCJ-02 or simplification, so they are the same on
+    every basemap.
     """
     options = options or MapOptions()
-    # Fit the works, not the rural township that holds few of them nor the context areas.
-    works = {
-        n: g for n, g in layers.items() if not (CATALOGUE[n].units or CATALOGUE[n].context) and n in options.visible
-    }
-    m = base_map(options, layer_bounds(works) or layer_bounds(layers))
-    shown, sizes, chosen = plan_layers(layers, options)
-    payloads = []
-    for name in (n for n in LAYER_NAMES if n in layers):
-        if name in shown:
-            payloads.append(layer_payload(name, shown[name], sizes[name], chosen[name], options))
-        else:
-            payloads.append(layer_payload(name, layers[name], np.array([]), None, options))
-    for group in layer_groups(payloads, options, fit=search_fit(shown, options)):
+    flt = flt or Filter()
+    names = [n for n in LAYER_NAMES if n in layers]
+    metric = source_metric_crs(dict(layers))
+    frames = {n: map_frame(layers, n, flt, gcj02=options.basemap == "gaode", metric=metric) for n in names}
+    on = {n: f for n, f in frames.items() if n in options.visible}
+    chosen = choose({n: f[0] for n, f in on.items()}, {n: f[1] for n, f in on.items()}, budget=options.budget, view=options.view)
+    m = base_map(options, works_bounds({n: layers[n] for n in names if n in options.visible}))
+    payloads = [layer_payload(n, *frames[n], chosen.get(n), layer_options(options, n)) for n in names]
+    for group in layer_groups(payloads, options, fit=search_fit({n: f[0] for n, f in on.items()}, options)):
         group.add_to(m)
     return m
 
 
-def map_html(layers: Mapping[str, gpd.GeoDataFrame], options: MapOptions | None = None, *, title: str = "") -> str:
+def map_html(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    options: MapOptions | None = None,
+    *,
+    flt: Filter | None = None,
+    title: str = "",
+) -> str:
     """A complete HTML page of the map that opens with no server and no internet.
 
     The map fills the window; the page has a title.
     """
     options = options or MapOptions()
-    m = build_map(layers, replace(options, assets=None, height_px=0))
+    m = build_map(layers, replace(options, assets=None, height_px=0), flt=flt)
     page = m.get_root().render()
     head = f"<title>{html.escape(title)}</title>" if title else ""
     fill = (

@@ -15,6 +15,7 @@ from display.budget import View, choose, tolerance_deg, zoom_for
 from display.encode import EncodedGeometry, decode_geometry, decode_ints, encode_geometry, encode_ints
 from display.mapbuild import MapOptions, build_map, map_html, tile_layers
 from geo.chinacoord import wgs84_to_gcj02
+from geo.filters import Filter, apply_filter
 from geo.stats import district_stats
 from layers import CATALOGUE, LAYER_NAMES
 
@@ -311,3 +312,18 @@ def test_pipelines_read_apart_from_roads_by_more_than_colour(sample: dict[str, g
     roads, pipes = data["roads"]["dict"]["style"], data["pipes"]["dict"]["style"]
     assert roads["lineDash"] == "" and pipes["lineDash"] == "10 4 2 4"
     assert pipes["weight"] < roads["weight"]
+
+
+def test_a_district_filter_keeps_its_neighbours_drawn_and_filters_the_works(
+    sample: dict[str, gpd.GeoDataFrame],
+) -> None:
+    """`geo map --district X` and the app draw the same map: X's works, every sub-district
+    (X highlighted, the others dimmed) — not a map cut down to X alone."""
+    chosen = "220102013"
+    m = build_map(sample, MapOptions(assets=ASSETS, selected=(chosen,)), flt=Filter(districts=(chosen,)))
+    data = payloads(m)
+    assert sorted(data["districts"]["ids"]) == sorted(sample["districts"]["code"])
+    assert [data["districts"]["ids"][i] for i in data["districts"]["selected"]] == [chosen]
+    expected = apply_filter(sample, Filter(districts=(chosen,)))["roads"]
+    assert 0 < len(expected) < len(sample["roads"])
+    assert sorted(data["roads"]["ids"]) == sorted(expected["seg_id"])
