@@ -4,19 +4,15 @@ Municipal intranets are often cut off from the internet, so the app serves Leafl
 :class:`AssetRoute`, middleware in front of the app's server, answers Leaflet's files and
 the project's ``map.js`` at ``/app/static/…`` straight from the installed packages, so
 nothing is written anywhere (an installed app lives in site-packages, which is not the
-app's to write). :func:`install_static` copies the same files into a checkout's
-git-ignored ``static/`` folder for Streamlit's own static serving. The standalone HTML
-export inlines them instead (:func:`inline_tags`). The map needs Leaflet only: folium's
+app's to write). The standalone HTML export inlines them instead (:func:`inline_tags`). The map needs Leaflet only: folium's
 other defaults (jQuery, Bootstrap, Font Awesome, awesome-markers) are not loaded.
 """
 
 from __future__ import annotations
 
 import base64
-import filecmp
 import hashlib
 import re
-import shutil
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +27,6 @@ __all__ = [
     "AssetRoute",
     "AssetUrls",
     "inline_tags",
-    "install_static",
     "served_urls",
 ]
 
@@ -60,8 +55,7 @@ class AssetUrls:
 
 
 def served_urls(prefix: str = "/app/static/leaflet") -> AssetUrls:
-    """The URLs :class:`AssetRoute` serves Leaflet at (where Streamlit serves the files
-    :func:`install_static` copied)."""
+    """The URLs :class:`AssetRoute` serves Leaflet at."""
     return AssetUrls(f"{prefix}/leaflet.js", f"{prefix}/leaflet.css", f"{prefix}/images/")
 
 
@@ -70,17 +64,6 @@ def _served_files() -> dict[str, Path]:
     leaflet = [LEAFLET_DIR / name for name in _FILES] + sorted((LEAFLET_DIR / "images").glob("*.png"))
     served = {f"leaflet/{src.relative_to(LEAFLET_DIR).as_posix()}": src for src in leaflet}
     return {**served, "nanguan/map.js": SCRIPT}
-
-
-def install_static(static_dir: Path) -> AssetUrls:
-    """Copy Leaflet into ``static_dir/leaflet`` and the map script into ``static_dir/nanguan``
-    (once; unchanged files are not rewritten)."""
-    for served, src in _served_files().items():
-        dst = static_dir / served
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        if not dst.exists() or not filecmp.cmp(src, dst, shallow=False):
-            shutil.copyfile(src, dst)
-    return served_urls()
 
 
 Scope = MutableMapping[str, Any]

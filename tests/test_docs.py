@@ -57,7 +57,8 @@ def test_settings_from_the_environment() -> None:
         s.lang = "zh"  # frozen: one user's choice cannot leak into another's
 
 
-def test_streamlit_config_serves_static_files_and_sends_no_statistics() -> None:
+def test_streamlit_config_leaves_the_map_files_to_the_app_and_sends_no_statistics() -> None:
     config = (ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8")
-    assert "enableStaticServing = true" in config and "gatherUsageStats = false" in config
+    # the map's files come from the packages through the app's middleware, not a folder
+    assert "enableStaticServing = false" in config and "gatherUsageStats = false" in config
     assert "maxUploadSize" in config and "server.maxUploadSize" in README

@@ -43,6 +43,7 @@ from starlette.middleware import Middleware
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.runtime import Runtime
 
+from display.assets import AssetRoute
 from display.labels import text
 from geo.settings import Settings
 
@@ -202,7 +203,8 @@ def _held_uploads() -> dict[str, int]:
 
 
 def middleware(settings: Settings) -> list[Middleware]:
-    """The middleware ``app.py`` gives its ``st.App``: a :class:`Guard` set by ``settings``."""
+    """The middleware ``app.py`` gives its ``st.App``: a :class:`Guard` set by ``settings``,
+    then the map's files answered from the packages that hold them (:class:`AssetRoute`)."""
     return [
         Middleware(
             Guard,
@@ -210,7 +212,8 @@ def middleware(settings: Settings) -> list[Middleware]:
             metrics=settings.metrics,
             session_uploads_mb=settings.session_uploads_mb,
             uploads_mb=settings.uploads_mb,
-        )
+        ),
+        Middleware(AssetRoute),
     ]
 
 
