@@ -52,6 +52,7 @@ __all__ = [
     "Impact",
     "breakdown_field",
     "check_area",
+    "context_areas",
     "feature_area",
     "impact",
     "is_feature_ref",
@@ -181,6 +182,19 @@ def is_feature_ref(value: str) -> bool:
     """Whether ``value`` names a feature of the catalogue as ``LAYER:ID`` (``areas:A04``)."""
     name, sep, fid = value.partition(":")
     return bool(sep) and bool(fid) and name in CATALOGUE
+
+
+def context_areas(layers: Mapping[str, gpd.GeoDataFrame], lang: str) -> dict[str, str]:
+    """The context polygons a planner can take as the area, by reference and name:
+    ``{"areas:A04": "重点区域 · 重庆路商圈"}``; a layer without names is named by its ids."""
+    out: dict[str, str] = {}
+    for spec in CATALOGUE.values():
+        gdf = layers.get(spec.name)
+        if spec.context and spec.geometry == "polygon" and gdf is not None:
+            names = gdf["name"] if "name" in gdf else gdf[spec.id_field]
+            for fid, name in zip(gdf[spec.id_field].astype(str), names.astype(str), strict=True):
+                out[f"{spec.name}:{fid}"] = f"{spec.label(lang)} · {name}"
+    return out
 
 
 def feature_area(layers: Mapping[str, gpd.GeoDataFrame], ref: str) -> gpd.GeoSeries:

@@ -85,7 +85,7 @@ def test_a_refused_value_says_why_and_changes_nothing(work: Path) -> None:
     at.text_input(key="edit_value_text").input("500").run()
     before = work.read_bytes()
     at.button(key="edit_save").click().run()
-    assert "resettled (500) exceeds households (96)" in shown(at.error[0].value)
+    assert "回迁户数（500）超过户数（96）" in shown(at.error[0].value)  # in the page's language
     assert work.read_bytes() == before
 
 
@@ -173,5 +173,5 @@ def test_a_read_only_database_role_is_refused_in_one_line(
     at.button(key="edit_save").click().run()
     assert not at.exception and len(at.error) == 1
     message = at.error[0].value
-    assert "permission denied for table roads" in message and "\n" not in message and password not in message
+    assert "当前数据库角色无权进行此修改" in message and "\n" not in message and password not in message
     assert load_layers(published, layers=("roads",))["roads"].set_index("seg_id").loc["R001", "status"] != "open"

@@ -151,7 +151,6 @@ def _shown_raw(path: Path) -> list[str]:
     return found
 
 
-@pytest.mark.xfail(strict=True, reason="ui/edits.py shows an edit's refusal as st.error(md(exc)), in English")
 def test_the_pages_show_errors_in_their_language() -> None:
     pages = [*(ROOT / "ui").rglob("*.py"), ROOT / "app.py"]
     wrong = [line for path in pages for line in _shown_raw(path)]

@@ -21,7 +21,7 @@ import streamlit as st
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.testing.v1 import AppTest
 
-from geo import conflicts
+import ui.data
 from geo.auth import hash_password
 
 from .browser import streamlit_server
@@ -195,7 +195,7 @@ def test_a_bug_shows_one_line_and_leaves_its_traceback_in_the_log(
         raise RuntimeError("/srv/nanguan/secret-path 1/0")
 
     monkeypatch.setenv("NANGUAN_BASEMAP", "none")
-    monkeypatch.setattr(conflicts, "find_conflicts", bug)
+    monkeypatch.setattr(ui.data, "find_conflicts", bug)  # a bug in what the page computes
     st.cache_data.clear()
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     assert not at.exception
