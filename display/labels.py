@@ -97,8 +97,6 @@ UI: dict[str, tuple[str, str]] = {
     "history_target": ("完成量随时间（按月）", "Done over time (by month)"),
     "under_way": ("在建", "under way"),
     "planned": ("规划", "planned"),
-    "chart_roads": ("道路里程（km）", "Road length (km)"),
-    "chart_households": ("户数", "Households"),
     "export": ("导出", "Export"),
     "export_layer": ("下载{layer}", "Download {layer}"),
     "export_format": ("格式", "Format"),

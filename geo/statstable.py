@@ -39,6 +39,7 @@ __all__ = [
     "TOTAL",
     "StatColumn",
     "assemble_table",
+    "chart_columns",
     "check_balance",
     "fill_ratios",
     "schema_of",
@@ -141,6 +142,22 @@ def schema_of(table: pd.DataFrame) -> tuple[StatColumn, ...]:
     """The column metadata a statistics table carries (the catalogue's when none)."""
     raw = table.attrs.get("schema")
     return tuple(StatColumn(**{**c, "codes": tuple(c.get("codes", ()))}) for c in raw) if raw else stats_schema()
+
+
+def chart_columns(table: pd.DataFrame) -> list[StatColumn]:
+    """The columns of ``table`` the catalogue's layers ask to chart per district
+    (:attr:`layers.spec.LayerSpec.charts`), in catalogue order."""
+    out = []
+    for column in schema_of(table):
+        spec = CATALOGUE.get(column.layer)
+        if spec is None or column.code is not None or column.name not in table.columns:
+            continue
+        wanted = ("measure" in spec.charts and column.kind in ("km", "ha")) or (
+            column.kind == "sum" and column.field in spec.charts
+        )
+        if wanted:
+            out.append(column)
+    return out
 
 
 def stats_columns(catalogue: Mapping[str, LayerSpec] | None = None) -> list[str]:

@@ -51,6 +51,7 @@ SPEC = LayerSpec(
     z=20,
     breakdown=("kind",),
     sums=("households", "resettled"),
+    charts=("households",),
     filters=("kind", "status"),
     rules=(NotAbove("resettled", "households"),),
     impact=(

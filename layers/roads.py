@@ -61,6 +61,7 @@ SPEC = LayerSpec(
     ),
     style=Style(by="status", weight=4.5, by_options=("condition",)),
     measure="length",
+    charts=("measure",),
     unit_zh="条段",
     z=30,
     breakdown=("status", "condition"),

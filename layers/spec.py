@@ -377,6 +377,9 @@ class LayerSpec:
     conflicts : tuple of Conflict
         The plan conflicts of this layer's features with other layers' (the other layers
         are checked when the catalogue is built).
+    charts : tuple of str
+        What the page charts per sub-district under the statistics table: ``"measure"``
+        (the km or ha) or one of the layer's ``sums`` (``"households"``).
     """
 
     name: str
@@ -398,6 +401,7 @@ class LayerSpec:
     context: bool = False
     impact: tuple[Figure, ...] = ()
     conflicts: tuple[Conflict, ...] = ()
+    charts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         names = set(self.field_names)
@@ -423,6 +427,9 @@ class LayerSpec:
                 raise ValueError(f"layer {self.name!r}: a point layer's impact figure is its count")
         for conflict in self.conflicts:
             self.check_pick(conflict.pick, conflict.kind)
+        for chart in self.charts:
+            if chart not in ("measure", *self.sums) or (chart == "measure" and self.measure == "count"):
+                raise ValueError(f"layer {self.name!r}: chart {chart!r} is not the layer's km or ha nor a sum")
 
     def check_pick(self, pick: Pick, kind: str) -> None:
         """Refuse a conflict's ``pick`` unless it names a coded field of this layer and its codes."""

@@ -173,3 +173,10 @@ def test_conflicts_are_checked_against_both_layers() -> None:
         )
         with pytest.raises(ValueError, match=message):
             _check_conflicts({**CATALOGUE, "roads": roads})
+
+
+def test_a_chart_is_the_layers_km_or_ha_or_one_of_its_sums() -> None:
+    with pytest.raises(ValueError, match="chart 'diam_mm'"):
+        dataclasses.replace(CATALOGUE["pipes"], charts=("diam_mm",))
+    with pytest.raises(ValueError, match="chart 'measure'"):
+        dataclasses.replace(CATALOGUE["facilities"], charts=("measure",))

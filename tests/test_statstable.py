@@ -8,7 +8,7 @@ import pytest
 from pyproj import CRS
 
 from geo.errors import BalanceError
-from geo.statstable import OUTSIDE, TOTAL, assemble_table, stats_schema
+from geo.statstable import OUTSIDE, TOTAL, assemble_table, chart_columns, stats_columns, stats_schema
 
 SCHEMA = stats_schema()
 MEASURED = [c.name for c in SCHEMA if c.measured]
@@ -57,3 +57,11 @@ def test_lengths_balance_to_float_noise_counts_exactly() -> None:
     """Catches a check so strict that float noise withholds a correct table."""
     out = table({"roads_km": [0.1, 0.2, 0.0]}, {"roads_km": 0.3})
     assert out.loc[TOTAL, "roads_km"] == 0.3
+
+
+def test_the_charts_are_the_columns_the_layers_ask_for_and_no_breakdown() -> None:
+    """Roads chart their km (not roads_km_open nor the count), parcels their households (not
+    resettled), in drawing order; a table without a column charts nothing of it."""
+    table = pd.DataFrame(columns=stats_columns())
+    assert [c.name for c in chart_columns(table)] == ["households", "roads_km"]
+    assert [c.name for c in chart_columns(table.drop(columns=["households"]))] == ["roads_km"]

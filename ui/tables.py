@@ -10,9 +10,9 @@ from display.safe import md, short
 from geo.errors import RenewalError
 from geo.errors import message as message_of
 from geo.export import EXPORT_CRS, EXPORT_ENCODINGS, EXPORT_FORMATS, csv_bytes, export_name
-from geo.labels import labelled_table
+from geo.labels import column_label, labelled_table
 from geo.precision import DECIMALS, column_unit, round_stats
-from geo.stats import OUTSIDE, TOTAL
+from geo.statstable import OUTSIDE, TOTAL, chart_columns
 from layers import CATALOGUE
 
 from .data import download_of, layers_at, progress_of, stats_of
@@ -56,11 +56,10 @@ def render_stats(sel: Selection) -> pd.DataFrame:
         height=ROW_PX * (len(table) + 1) + 2,
     )
     body = table[~table.index.isin([OUTSIDE, TOTAL])].set_index("district_name")
-    left, right = st.columns(2)
-    left.caption(text("chart_roads", sel.lang))
-    left.bar_chart(body["roads_km"], horizontal=True, sort=False)
-    right.caption(text("chart_households", sel.lang))
-    right.bar_chart(body["households"], horizontal=True, sort=False)
+    charts = chart_columns(table)
+    for place, column in zip(st.columns(max(len(charts), 1)), charts, strict=False):
+        place.caption(column_label(column, sel.lang))
+        place.bar_chart(body[column.name], horizontal=True, sort=False)
     return table
 
 
