@@ -51,8 +51,11 @@ def copy_source(target: Path) -> Path:
     tools = PYPROJECT["tool"]["setuptools"]
     mapped = tools.get("package-dir", {})
     for package in tools["packages"]:
-        if package not in mapped:
-            shutil.copytree(ROOT / package, target / package, ignore=shutil.ignore_patterns("__pycache__"))
+        if package not in mapped:  # the package's own files: a subpackage is built only when listed too
+            folder = Path(*package.split("."))
+            (target / folder).mkdir(parents=True)
+            for file in (f for f in (ROOT / folder).iterdir() if f.is_file()):
+                shutil.copy(file, target / folder)
     for package, folder in mapped.items():
         assert folder == ".", package  # the page's folder is the checkout's top
         for module in ROOT.glob("*.py"):
