@@ -49,9 +49,9 @@ from geo.labels import labelled_table, named_rows
 from geo.oplog import acting_as, configure, operation
 from geo.postgis import is_database_url, mask_url, parse_url, replaced_by_publish
 from geo.precision import round_progress, round_stats
-from geo.progress import Target, load_targets, plan_progress, source_targets
+from geo.progress import Target, load_targets, plan_progress
 from geo.settings import BASEMAPS, Settings
-from geo.sources import source_progress, source_stats
+from geo.sources import source_progress, source_stats, source_targets
 from geo.stats import select_districts, stats_schema
 from geo.transfer import publish, pull
 from layers import CATALOGUE, LAYER_NAMES, units_layer

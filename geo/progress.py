@@ -3,7 +3,7 @@
 Targets are TOML, one ``[[target]]`` table each (see ``data/targets.toml`` for the keys).
 A source carries its own: the ``targets`` entry of its ``dataset_info`` table (the TOML
 text), or a file ``<name>.targets.toml`` beside the GeoPackage; a source with neither has
-no plan to track (:func:`source_targets`). A target measures a selection of one layer (``where``,
+no plan to track (:func:`geo.sources.source_targets`). A target measures a selection of one layer (``where``,
 ``name_has``) and says which of it counts as **done** and which as **under way** (by
 status); the rest of the selection is **planned**. A target without ``done`` filters
 counts all it measures as done (a sum such as resettled households). Lengths and areas
@@ -39,7 +39,6 @@ __all__ = [
     "monthly_progress",
     "parse_targets",
     "plan_progress",
-    "source_targets",
     "targets_beside",
 ]
 
@@ -169,26 +168,6 @@ def parse_targets(text: str, *, where: str) -> list[Target]:
         _check_filters(path, target)
         targets.append(target)
     return targets
-
-
-def source_targets(source: str | os.PathLike[str]) -> list[Target] | None:
-    """The plan a GeoPackage carries, or None when it names none.
-
-    The ``targets`` entry of its ``dataset_info`` table (TOML text, so it travels with
-    copies of the file) comes first, then a ``<name>.targets.toml`` file beside it.
-    """
-    from .io import dataset_info
-    from .postgis import is_database_url, mask_url
-
-    inline = dataset_info(source).get("targets")
-    if inline:
-        where = mask_url(str(source)) if is_database_url(source) else str(source)
-        return parse_targets(inline, where=f"{where} (dataset_info)")
-    if is_database_url(source):
-        return None
-    source = Path(source)
-    beside = targets_beside(source)
-    return load_targets(beside) if beside.exists() else None
 
 
 def targets_beside(source: str | os.PathLike[str]) -> Path:

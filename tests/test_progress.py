@@ -157,13 +157,13 @@ def test_bad_targets_file(tmp_path: Path) -> None:
 
 
 def test_the_sample_carries_its_plan() -> None:
-    from geo.progress import source_targets
+    from geo.sources import source_targets
 
     assert source_targets(SAMPLE_PATH) == load_targets(TARGETS)
 
 
 def test_targets_beside_a_source_or_none(tmp_path: Path) -> None:
-    from geo.progress import source_targets
+    from geo.sources import source_targets
 
     source = tmp_path / "city.gpkg"
     frame("roads", [hline(0, 0, 10)]).to_file(source, layer="roads")
