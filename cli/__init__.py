@@ -44,15 +44,16 @@ from geo.export import (
 from geo.filters import Filter, apply_filter
 from geo.impact import feature_area, impact, is_feature_ref, read_area
 from geo.importer import import_file, prepare_layer, read_foreign
-from geo.io import dataset_info, list_source_layers, load_layers, read_history
+from geo.io import dataset_info, load_layers
 from geo.labels import labelled_table, named_rows
 from geo.oplog import acting_as, configure, operation
-from geo.postgis import is_database_url, mask_url, parse_url, replaced_by_publish
+from geo.postgis import mask_url, parse_url, replaced_by_publish
 from geo.precision import round_progress, round_stats
-from geo.progress import Target, load_targets, plan_progress
+from geo.progress import Target, load_targets
 from geo.settings import BASEMAPS, Settings
 from geo.sources import source_progress, source_stats, source_targets
 from geo.stats import select_districts, stats_schema
+from geo.store import database_urls, open_source
 from geo.transfer import publish, pull
 from layers import CATALOGUE, LAYER_NAMES, units_layer
 
@@ -119,18 +120,15 @@ def _targets(source: str, targets: str | None) -> list[Target]:
 def cmd_progress(args: argparse.Namespace) -> None:
     """The plan's figures against a source."""
     targets = _targets(args.source, args.targets)
-    if is_database_url(args.source) and not args.as_of:
-        frame = source_progress(args.source, targets, crs=args.crs)  # measured in the database
-    else:
-        layers = load_layers(args.source)
-        history = read_history(args.source) if args.as_of else None
-        frame = plan_progress(layers, targets, crs=args.crs, as_of=args.as_of, history=history)
+    # a database measures itself; a past day is rebuilt from the history
+    frame = open_source(args.source).progress(targets, crs=args.crs, as_of=args.as_of)
     _emit(round_progress(frame).reset_index(), args)
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
     """Check a file against the catalogue; every problem on its own line."""
-    path = args.file if is_database_url(args.file) else Path(args.file)
+    source = open_source(args.file)
+    path = source.location if source.is_database else Path(args.file)
     try:
         if args.layer is None:
             layers = load_layers(path)
@@ -169,9 +167,10 @@ def _check_units(args: argparse.Namespace, layers: dict[str, pd.DataFrame]) -> N
 
 def cmd_import(args: argparse.Namespace) -> None:
     """Replace one layer of a GeoPackage with a file's features, atomically."""
-    if not is_database_url(args.into) and not args.create and not Path(args.into).exists():
+    into = open_source(args.into)
+    if not into.exists() and not args.create:
         raise SourceError("source.into_missing", file=args.into)
-    if (is_database_url(args.into) or Path(args.into).exists()) and args.layer in list_source_layers(args.into):
+    if into.exists() and args.layer in into.table_names():
         _confirm(args, "cli.replaces_layer", layer=args.layer, target=mask_url(args.into))
     result = import_file(
         args.file,
@@ -564,7 +563,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     settings = Settings.from_env()
-    urls = [v for v in vars(args).values() if is_database_url(v)]
+    urls = database_urls(list(vars(args).values()))
     log_file = settings.log_file or ("-" if args.verbose else "")
     configure(log_file, settings.log_level, secrets=(settings.tianditu_key, settings.db_url, *urls))
     func: Callable[[argparse.Namespace], None] = args.func

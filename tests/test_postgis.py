@@ -16,9 +16,10 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from geo import postgis, transfer
+from geo._pg import is_database_url
 from geo.errors import SourceError
 from geo.io import dataset_info, load_layers, store_layer
-from geo.postgis import check_identifier, is_database_url, mask_url, parse_url
+from geo.postgis import check_identifier, mask_url, parse_url
 
 from .common import ROOT, SAMPLE, frame, hline
 from .gdal import feature_count, ogrinfo

@@ -14,7 +14,7 @@ from .base import EditStore, Source
 from .gpkg import GpkgSource
 from .postgis import PostgisSource
 
-__all__ = ["EditStore", "GpkgSource", "PostgisSource", "Source", "open_database", "open_source"]
+__all__ = ["EditStore", "GpkgSource", "PostgisSource", "Source", "database_urls", "open_database", "open_source"]
 
 
 def open_source(location: str | os.PathLike[str] | Source, *, schema: str | None = None) -> Source:
@@ -44,3 +44,9 @@ def open_source(location: str | os.PathLike[str] | Source, *, schema: str | None
 def open_database(url: str, *, schema: str | None = None) -> PostgisSource:
     """The PostGIS source at ``url`` (refused in one line when ``url`` is not a database URL)."""
     return PostgisSource(parse_url(url, schema=schema), location=url)
+
+
+def database_urls(values: object) -> list[str]:
+    """The database URLs among ``values`` (a command's arguments): what a log must never show."""
+    items = values if isinstance(values, list | tuple) else [values]
+    return [v for v in items if isinstance(v, str) and is_database_url(v)]
