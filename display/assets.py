@@ -4,8 +4,8 @@ Municipal intranets are often cut off from the internet, so the app serves Leafl
 :class:`AssetRoute`, middleware in front of the app's server, answers Leaflet's files and
 the project's ``map.js`` at ``/app/static/…`` straight from the installed packages, so
 nothing is written anywhere (an installed app lives in site-packages, which is not the
-app's to write). The standalone HTML export inlines them instead (:func:`inline_tags`). The map needs Leaflet only: folium's
-other defaults (jQuery, Bootstrap, Font Awesome, awesome-markers) are not loaded.
+app's to write). The standalone HTML export inlines them instead (:func:`inline_tags`).
+The map needs Leaflet only: folium's other defaults (jQuery, Bootstrap, Font Awesome, awesome-markers) are not loaded.
 """
 
 from __future__ import annotations

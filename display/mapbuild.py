@@ -50,10 +50,10 @@ __all__ = [
     "build_map",
     "layer_bounds",
     "layer_dictionary",
-    "layer_groups",
-    "layer_payload",
     "layer_filter",
+    "layer_groups",
     "layer_options",
+    "layer_payload",
     "map_frame",
     "map_html",
     "search_fit",
@@ -590,7 +590,8 @@ def build_map(
     metric = source_metric_crs(dict(layers))
     frames = {n: map_frame(layers, n, flt, gcj02=options.basemap == "gaode", metric=metric) for n in names}
     on = {n: f for n, f in frames.items() if n in options.visible}
-    chosen = choose({n: f[0] for n, f in on.items()}, {n: f[1] for n, f in on.items()}, budget=options.budget, view=options.view)
+    frames_on, sizes_on = {n: f[0] for n, f in on.items()}, {n: f[1] for n, f in on.items()}
+    chosen = choose(frames_on, sizes_on, budget=options.budget, view=options.view)
     m = base_map(options, works_bounds({n: layers[n] for n in names if n in options.visible}))
     payloads = [layer_payload(n, *frames[n], chosen.get(n), layer_options(options, n)) for n in names]
     for group in layer_groups(payloads, options, fit=search_fit({n: f[0] for n, f in on.items()}, options)):

@@ -69,9 +69,7 @@ def _on_upload() -> None:
         if src.suffix.lower() == ".gpkg" and len(open_source(src).table_names()) > 1:
             state["import_as"] = "source"
             return
-        gdf = read_foreign(
-            src, from_crs=choice("import_crs"), encoding=choice("import_enc"), limits=settings().limits
-        )
+        gdf = read_foreign(src, from_crs=choice("import_crs"), encoding=choice("import_enc"), limits=settings().limits)
     except RenewalError:
         return  # the preview will say what is wrong
     state["import_as"] = guess_layer(gdf) or state.get("import_as", "source")
