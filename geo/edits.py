@@ -13,33 +13,20 @@ them and when (optimistic locking).
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 import os
-import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Protocol
 
 import pandas as pd
 
 from layers import CATALOGUE, LayerSpec
 
-from . import pghistory
-from ._gpkg import register_gpkg_functions
 from .errors import RenewalError, SourceError
-from .history import (
-    HISTORY_TABLE,
-    IMPORT_FIELD,
-    check_day,
-    insert_change,
-    now_utc,
-)
-from .io import load_layers, read_history
+from .history import IMPORT_FIELD, check_day, now_utc
 from .oplog import logged
-from .postgis import is_database_url, parse_url
+from .store import Source, open_source
 from .validate import normalise_values, problems
 
 __all__ = ["Change", "EditConflict", "EditError", "edit_features", "undo_change"]
@@ -53,26 +40,6 @@ class EditError(RenewalError, ValueError):
 
 class EditConflict(EditError):
     """An edit made against values someone else has changed since they were shown."""
-
-
-class _Store(Protocol):
-    """Where an edit reads and writes: a GeoPackage or a PostGIS schema, in one transaction."""
-
-    def lock_rows(self, layer: str, fields: Sequence[str], ids: Sequence[str]) -> dict[str, dict[str, object]]:
-        """The stored ``fields`` of those features ``ids`` that exist, locked until the end."""
-        ...
-
-    def last_change(self, layer: str, fid: str, field: str) -> tuple[str, str] | None:
-        """Who made the latest recorded change of one field, and when (UTC)."""
-        ...
-
-    def update(self, layer: str, fid: str, field: str, value: object) -> None:
-        """Set one field of one feature."""
-        ...
-
-    def insert(self, change: Mapping[str, object]) -> int:
-        """Add one history row; its change id."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -121,70 +88,6 @@ def _parse(spec: LayerSpec, name: str, value: object) -> object:
     return number
 
 
-class _GpkgStore:
-    """Reads and writes of one edit in an open GeoPackage transaction (``BEGIN IMMEDIATE``:
-    one writer at a time, readers go on)."""
-
-    def __init__(self, con: sqlite3.Connection) -> None:
-        self.con = con
-
-    def lock_rows(self, layer: str, fields: Sequence[str], ids: Sequence[str]) -> dict[str, dict[str, object]]:
-        id_field = CATALOGUE[layer].id_field
-        columns = ", ".join(f'"{n}"' for n in fields)
-        found: dict[str, dict[str, object]] = {}
-        for fid in ids:
-            row = self.con.execute(f'SELECT {columns} FROM "{layer}" WHERE "{id_field}" = ?', (fid,)).fetchone()
-            if row is not None:
-                found[fid] = dict(zip(fields, row, strict=True))
-        return found
-
-    def last_change(self, layer: str, fid: str, field: str) -> tuple[str, str] | None:
-        exists = self.con.execute(
-            "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (HISTORY_TABLE,)
-        ).fetchone()
-        if not exists:
-            return None
-        row = self.con.execute(
-            f'SELECT "by", recorded_at FROM "{HISTORY_TABLE}" WHERE layer = ? AND id = ? AND field = ? '
-            "ORDER BY change_id DESC LIMIT 1",
-            (layer, fid, field),
-        ).fetchone()
-        return None if row is None else (str(row[0]), str(row[1]))
-
-    def update(self, layer: str, fid: str, field: str, value: object) -> None:
-        id_field = CATALOGUE[layer].id_field
-        self.con.execute(f'UPDATE "{layer}" SET "{field}" = ? WHERE "{id_field}" = ?', (value, fid))
-
-    def insert(self, change: Mapping[str, object]) -> int:
-        return insert_change(self.con, change)
-
-
-@contextlib.contextmanager
-def _transaction(source: str | os.PathLike[str]) -> Iterator[_Store]:
-    """The store of ``source`` in one write transaction, committed when the block ends."""
-    if is_database_url(source):
-        with pghistory.transaction(parse_url(str(source))) as store:
-            yield store
-        return
-    con = sqlite3.connect(Path(source), isolation_level=None, timeout=30)
-    register_gpkg_functions(con)
-    try:
-        con.execute("BEGIN IMMEDIATE")
-        yield _GpkgStore(con)
-        con.execute("COMMIT")
-    except BaseException:
-        if con.in_transaction:
-            con.execute("ROLLBACK")
-        raise
-    finally:
-        con.close()
-
-
-def _name(source: str | os.PathLike[str]) -> str:
-    """The source as messages name it: a file by its name, a database by its masked URL."""
-    return parse_url(str(source)).masked if is_database_url(source) else Path(source).name
-
-
 @logged(
     "edit",
     figures=lambda changes, _: {"changes": len(changes)},
@@ -194,7 +97,7 @@ def _name(source: str | os.PathLike[str]) -> str:
     features=lambda a: len(a["ids"]),
 )
 def edit_features(
-    source: str | os.PathLike[str],
+    source: str | os.PathLike[str] | Source,
     layer: str,
     ids: Sequence[str],
     values: Mapping[str, object],
@@ -208,7 +111,7 @@ def edit_features(
 
     Parameters
     ----------
-    source : path or str
+    source : path, str or Source
         A GeoPackage, or a ``postgresql://`` URL.
     layer : str
         Catalogue layer.
@@ -249,9 +152,10 @@ def edit_features(
     if not ids:
         raise EditError("edit.no_ids")
     new = {name: _parse(spec, name, value) for name, value in values.items()}
-    gdf = load_layers(source, layers=(layer,)).get(layer)
+    src = open_source(source)
+    gdf = src.layers(only=(layer,)).get(layer)
     if gdf is None:
-        raise SourceError("source.no_layer", file=_name(source), layer=layer)
+        raise SourceError("source.no_layer", file=src.name, layer=layer)
     current = gdf.set_index(gdf[spec.id_field].astype(str), drop=False)
     missing = [i for i in ids if i not in current.index]
     if missing:
@@ -261,7 +165,7 @@ def edit_features(
         check_day(date, what=f"{layer} {ids[0]}" if len(ids) == 1 else f"{layer} ({len(ids)})")
     stamp, day = now_utc(), (date or dt.datetime.now(dt.UTC).date()).isoformat()
     changes: list[Change] = []
-    with _transaction(source) as store:
+    with src.edit() as store:
         # The rows as stored now, locked: the checks below see what the save will change.
         wanted = {*new, *(n for shown in (expected or {}).values() for n in shown)}
         wanted |= {n for rule in spec.rules if wanted & {rule.field, rule.limit} for n in (rule.field, rule.limit)}
@@ -308,15 +212,18 @@ def edit_features(
 
 
 @logged("undo", figures=lambda changes, _: {"changes": len(changes)}, who="by", source="source", change="change_id")
-def undo_change(source: str | os.PathLike[str], change_id: int, *, by: str, note: str = "") -> list[Change]:
+def undo_change(
+    source: str | os.PathLike[str] | Source, change_id: int, *, by: str, note: str = ""
+) -> list[Change]:
     """Revert one change, itself recorded as a change; refused when the field has moved on."""
-    history = read_history(source)
+    src = open_source(source)
+    history = src.history()
     row = history[history["change_id"] == change_id]
     if row.empty:
-        raise EditError("edit.no_change", file=_name(source), change=change_id)
+        raise EditError("edit.no_change", file=src.name, change=change_id)
     layer, fid, field, old, new = row.iloc[0][["layer", "id", "field", "old", "new"]]
     if field == IMPORT_FIELD:
         raise EditError("edit.undo_import", change=change_id)
     return edit_features(
-        source, layer, [fid], {field: old}, by=by, note=note or f"undo #{change_id}", expected={fid: {field: new}}
+        src, layer, [fid], {field: old}, by=by, note=note or f"undo #{change_id}", expected={fid: {field: new}}
     )

@@ -17,16 +17,13 @@ from pathlib import Path
 
 from layers import LAYER_NAMES
 
-from . import pghistory, postgis
 from ._atomic import atomic_path
 from .errors import SourceError
 from .export import write_gpkg
 from .history import write_history
-from .io import dataset_info as source_info
-from .io import load_layers as load_source_layers
-from .io import read_history, set_dataset_info
 from .oplog import logged
-from .postgis import is_database_url, mask_url, parse_url, publish_layers
+from .store import Source, open_database, open_source
+from .store.gpkg import set_dataset_info
 
 __all__ = ["publish", "pull"]
 
@@ -41,32 +38,26 @@ log = logging.getLogger(__name__)
     target="url",
     schema="schema",
 )
-def publish(source: str, url: str, *, schema: str | None = None, replace: bool = False, by: str = "") -> dict[str, int]:
+def publish(
+    source: str | os.PathLike[str] | Source,
+    url: str,
+    *,
+    schema: str | None = None,
+    replace: bool = False,
+    by: str = "",
+) -> dict[str, int]:
     """Validate every layer of ``source`` and publish them, with its change history, into a PostGIS schema.
 
-    The publish itself is recorded in the history: one row per layer, by ``by``.
+    The publish itself is recorded in the history: one row per layer, by ``by``
+    (:meth:`geo.store.PostgisSource.publish`).
 
     Returns
     -------
     dict of str to int
         Features written per layer.
     """
-
-    db = parse_url(url, schema=schema)
-    layers = load_source_layers(source)
-    if not layers:
-        raise SourceError("source.no_catalogue_layer", file=mask_url(source), layers=LAYER_NAMES)
-
-    publish_layers(
-        layers,
-        db,
-        info=source_info(source),
-        replace=replace,
-        history=read_history(source),
-        by=by,
-        origin=parse_url(source).masked if is_database_url(source) else Path(source).name,
-    )
-    return {name: len(gdf) for name, gdf in layers.items()}
+    target = open_database(url, schema=schema)
+    return target.publish(open_source(source), replace=replace, by=by)
 
 
 @logged(
@@ -91,18 +82,17 @@ def pull(
         Features written per layer.
     """
 
-    db = parse_url(url, schema=schema)
+    db = open_database(url, schema=schema)
     out = Path(target)
     if out.exists() and not replace:
         raise SourceError("pull.exists", file=out.name)
     if out.exists() and (out.is_dir() or out.open("rb").read(16) != b"SQLite format 3\x00"):
         # --replace replaces a GeoPackage, never another kind of file a typo named
         raise SourceError("pull.not_gpkg", file=out.name)
-    layers = postgis.load_layers(db)
+    layers = db.layers()
     if not layers:
-        raise SourceError("source.no_catalogue_layer", file=db.masked, layers=LAYER_NAMES)
-
-    info, history = postgis.dataset_info(db), pghistory.read_history(db)
+        raise SourceError("source.no_catalogue_layer", file=db.name, layers=LAYER_NAMES)
+    info, history = db.info(), db.history()
     with atomic_path(out) as tmp:
         write_gpkg(layers, tmp)
         if info:
@@ -114,5 +104,5 @@ def pull(
             con.execute("COMMIT")
         finally:
             con.close()
-    log.info("pulled %s into %s with %d changes", db.masked, out.name, len(history))
+    log.info("pulled %s into %s with %d changes", db.name, out.name, len(history))
     return {name: len(gdf) for name, gdf in layers.items()}
