@@ -99,7 +99,7 @@ def cmd_stats(args: argparse.Namespace) -> None:
         table = source_stats(
             args.source, crs=args.crs, tolerance_m2=args.overlap_tolerance, on_layer=lambda _name: bar.update()
         )
-    for warning in table.attrs["warnings"]:
+    for warning in table.attrs.get("warnings_by_lang", {}).get(args.message_lang, table.attrs["warnings"]):
         say(args, "cli.warning", err=True, text=warning)
     table = named_rows(round_stats(table), Settings.from_env().lang)
     if args.format == "table" and not args.wide:

@@ -241,7 +241,8 @@ def assemble_table(
         lies outside all districts, then ``TOTAL``. Columns are ``schema``'s; counts and
         sums as int64. The two extra rows have an empty ``district_name``: the words are
         the caller's. ``attrs``: ``"schema"`` (read it with :func:`schema_of`),
-        ``"warnings"`` and ``"crs"``, all plain JSON values.
+        ``"warnings"`` (English), ``"warnings_by_lang"`` (``{"zh": [...], "en": [...]}``)
+        and ``"crs"``, all plain JSON values.
 
     Raises
     ------
@@ -267,6 +268,10 @@ def assemble_table(
     table.insert(0, "district_code", table.index.to_list())
     table.attrs["schema"] = [dataclasses.asdict(c) for c in schema]
     table.attrs["warnings"] = [str(w) for w in warnings]
+    # the same lines in each language, for a reader in Chinese (a flaw that can say itself in both)
+    table.attrs["warnings_by_lang"] = {
+        lang: [w.text(lang) if callable(getattr(w, "text", None)) else str(w) for w in warnings] for lang in ("zh", "en")
+    }
     table.attrs["crs"] = crs.to_string()
     outside = "with outside parts" if show_outside else "nothing outside"
     log.info("statistics for %d districts (%s)", len(codes), outside)

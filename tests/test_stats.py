@@ -244,6 +244,8 @@ def test_a_sliver_within_the_tolerance_is_a_warning_and_counts_half() -> None:
     roads = frame("roads", [hline(500, 500, 1000)])
     table = district_stats({"districts": sliver, "roads": roads})
     assert table.attrs["warnings"] == ["districts A and B overlap by 0.50 m²"]
+    [chinese] = table.attrs["warnings_by_lang"]["zh"]  # for `geo stats --lang zh`
+    assert "A" in chinese and "B" in chinese and "0.50" in chinese and "重叠" in chinese
     # the 0.5 mm inside both counts half to each: 500.00025 m and 499.99975 m
     assert table.loc[["A", "B"], "roads_km"].tolist() == pytest.approx([0.50000025, 0.49999975], abs=1e-12)
     with pytest.raises(CoverageError):
