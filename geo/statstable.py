@@ -269,13 +269,17 @@ def assemble_table(
     table.attrs["schema"] = [dataclasses.asdict(c) for c in schema]
     table.attrs["warnings"] = [str(w) for w in warnings]
     # the same lines in each language, for a reader in Chinese (a flaw that can say itself in both)
-    table.attrs["warnings_by_lang"] = {
-        lang: [w.text(lang) if callable(getattr(w, "text", None)) else str(w) for w in warnings] for lang in ("zh", "en")
-    }
+    table.attrs["warnings_by_lang"] = {lang: [_said(w, lang) for w in warnings] for lang in ("zh", "en")}
     table.attrs["crs"] = crs.to_string()
     outside = "with outside parts" if show_outside else "nothing outside"
     log.info("statistics for %d districts (%s)", len(codes), outside)
     return table
+
+
+def _said(warning: object, lang: str) -> str:
+    """A warning in ``lang`` when it can say itself in both (a coverage flaw), else its text."""
+    text = getattr(warning, "text", None)
+    return str(text(lang)) if callable(text) else str(warning)
 
 
 def select_districts(table: pd.DataFrame, codes: tuple[str, ...]) -> pd.DataFrame:
